@@ -1,0 +1,55 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Runners and the supervisor link only what they need, so that a runner starts in a few milliseconds:
+/// none of the library modules imports Foundation.
+let package = Package(
+    name: "flowspool",
+    products: [
+        .executable(name: "flowspoold", targets: ["flowspoold"]),
+        .executable(name: "flowspool", targets: ["flowspool"]),
+        .executable(name: "flowspool-task-REST", targets: ["flowspool-task-REST"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C shims: one per library.
+        .systemLibrary(name: "CSystem", path: "Sources/CSystem"),
+        .systemLibrary(
+            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // Library modules.
+        .target(name: "POSIX", dependencies: ["CSystem"]),
+        .target(name: "JSON"),
+        .target(name: "Spool", dependencies: ["POSIX", "JSON"]),
+        .target(name: "TaskRunner", dependencies: ["Spool", "POSIX", "JSON"]),
+        .target(name: "Curl", dependencies: ["CCurl"]),
+        .target(name: "RESTTask", dependencies: ["TaskRunner", "Curl", "JSON"]),
+        .target(
+            name: "Supervisor",
+            dependencies: ["Spool", "POSIX", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(
+            name: "FlowspoolCommand",
+            dependencies: [
+                "Spool", "POSIX", "JSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // Programs: thin mains over the library modules.
+        .executableTarget(name: "flowspoold", dependencies: ["Supervisor"]),
+        .executableTarget(name: "flowspool", dependencies: ["FlowspoolCommand"]),
+        .executableTarget(name: "flowspool-task-REST", dependencies: ["RESTTask"]),
+
+        // Tests mirror the modules.
+        .target(name: "FlowspoolTestSupport", dependencies: ["Spool", "POSIX", "JSON"], path: "Tests/Support"),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "SpoolTests", dependencies: ["Spool", "FlowspoolTestSupport"]),
+        .testTarget(name: "RESTTaskTests", dependencies: ["FlowspoolTestSupport", "JSON"]),
+        .testTarget(name: "SupervisorTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON"]),
+        .testTarget(name: "FlowspoolCommandTests", dependencies: ["FlowspoolTestSupport", "JSON"]),
+        .testTarget(name: "ManPageTests", dependencies: ["FlowspoolTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

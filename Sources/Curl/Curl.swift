@@ -1,0 +1,190 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CCurl
+
+/// A libcurl call that failed: its name, libcurl's code, and the detail libcurl wrote for it.
+public struct CurlError: Error, CustomStringConvertible {
+    public let call: String
+    public let code: CURLcode
+    public let detail: String
+
+    public var description: String {
+        let summary = String(cString: curl_easy_strerror(code))
+        return detail.isEmpty || detail == summary ? "\(call): \(summary)" : "\(call): \(detail)"
+    }
+
+    public var isTimeout: Bool { code == CURLE_OPERATION_TIMEDOUT }
+    public var isConnectFailure: Bool {
+        code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_COULDNT_RESOLVE_PROXY
+    }
+    public var isTLSFailure: Bool {
+        [CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CACERT_BADFILE,
+         CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH].contains(code)
+    }
+    public var isTooLarge: Bool { code == CURLE_WRITE_ERROR }
+}
+
+/// One libcurl easy handle with typed options. The unsafe pointers stay in here.
+public final class CurlEasy {
+    private let handle: UnsafeMutableRawPointer
+    /// Where libcurl writes the detail of a failure; it must outlive every call on the handle.
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private let sink = ResponseSink()
+
+    /// libcurl's global state, set up once before any handle exists.
+    private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_ALL))
+
+    public init() throws(CurlError) {
+        let code = Self.globalInit
+        guard code == CURLE_OK else { throw CurlError(call: "curl_global_init", code: code, detail: "") }
+        guard let handle = curl_easy_init() else {
+            throw CurlError(call: "curl_easy_init", code: CURLE_FAILED_INIT, detail: "")
+        }
+        self.handle = handle
+        errorBuffer[0] = 0
+        try setPointer(CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errorBuffer))
+        let context = Unmanaged.passUnretained(sink).toOpaque()
+        try check("CURLOPT_WRITEFUNCTION", flowspool_curl_setopt_write_callback(handle, CURLOPT_WRITEFUNCTION, bodyCallback))
+        try setPointer(CURLOPT_WRITEDATA, context)
+        try check("CURLOPT_HEADERFUNCTION", flowspool_curl_setopt_write_callback(handle, CURLOPT_HEADERFUNCTION, headerCallback))
+        try setPointer(CURLOPT_HEADERDATA, context)
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        curl_slist_free_all(headerList)
+        errorBuffer.deallocate()
+    }
+
+    private func check(_ call: String, _ code: CURLcode) throws(CurlError) {
+        guard code == CURLE_OK else {
+            throw CurlError(call: call, code: code, detail: String(cString: errorBuffer))
+        }
+    }
+
+    private func setPointer(_ option: CURLoption, _ value: UnsafeMutableRawPointer) throws(CurlError) {
+        try check("curl_easy_setopt(\(option.rawValue))", flowspool_curl_setopt_pointer(handle, option, value))
+    }
+
+    public func set(_ option: CURLoption, _ value: Int) throws(CurlError) {
+        try check("curl_easy_setopt(\(option.rawValue))", flowspool_curl_setopt_long(handle, option, value))
+    }
+
+    /// Sets a string option; libcurl copies it.
+    public func set(_ option: CURLoption, _ value: String) throws(CurlError) {
+        try check("curl_easy_setopt(\(option.rawValue))", flowspool_curl_setopt_string(handle, option, value))
+    }
+
+    /// Sets a binary option; libcurl copies the bytes (CURL_BLOB_COPY).
+    public func set(_ option: CURLoption, blob: [UInt8]) throws(CurlError) {
+        var bytes = blob
+        let code = bytes.withUnsafeMutableBytes { raw in
+            var value = curl_blob(data: raw.baseAddress, len: raw.count, flags: UInt32(CURL_BLOB_COPY))
+            return flowspool_curl_setopt_pointer(handle, option, &value)
+        }
+        try check("curl_easy_setopt(\(option.rawValue))", code)
+    }
+
+    /// Sends `body` as the request body; libcurl copies it.
+    public func setBody(_ body: [UInt8]) throws(CurlError) {
+        try set(CURLOPT_POSTFIELDSIZE, body.count)
+        var bytes = body.isEmpty ? [0] : body
+        let code = bytes.withUnsafeMutableBytes { raw in
+            flowspool_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, raw.baseAddress!)
+        }
+        try check("curl_easy_setopt(CURLOPT_COPYPOSTFIELDS)", code)
+    }
+
+    /// Sets the request headers, each "Name: value".
+    public func setHeaders(_ lines: [String]) throws(CurlError) {
+        curl_slist_free_all(headerList)
+        headerList = nil
+        for line in lines { headerList = curl_slist_append(headerList, line) }
+        try check("curl_easy_setopt(CURLOPT_HTTPHEADER)", flowspool_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
+    }
+
+    /// Refuses bodies larger than this many bytes (the transfer fails with a write error).
+    public var bodyLimit: Int {
+        get { sink.limit }
+        set { sink.limit = newValue }
+    }
+
+    /// What the server answered: the final response's status line, headers and body.
+    public struct Response {
+        public let statusCode: Int
+        /// Header lines of the final response, in order, as (name, value).
+        public let headers: [(name: String, value: String)]
+        public let body: [UInt8]
+        public let totalTime: Double
+    }
+
+    public func perform() throws(CurlError) -> Response {
+        sink.reset()
+        errorBuffer[0] = 0
+        try check("curl_easy_perform", curl_easy_perform(handle))
+        var status = 0
+        try check("CURLINFO_RESPONSE_CODE", flowspool_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status))
+        var seconds = 0.0
+        _ = flowspool_curl_getinfo_double(handle, CURLINFO_TOTAL_TIME, &seconds)
+        return Response(statusCode: status, headers: sink.headers, body: sink.body, totalTime: seconds)
+    }
+
+    /// The CA bundle libcurl verifies against when given none: the system's trust store.
+    public static var defaultCABundle: String? {
+        guard let easy = curl_easy_init() else { return nil }
+        defer { curl_easy_cleanup(easy) }
+        var path: UnsafeMutablePointer<CChar>?
+        guard flowspool_curl_getinfo_string(easy, CURLINFO_CAINFO, &path) == CURLE_OK, let path else { return nil }
+        return String(cString: path)
+    }
+}
+
+/// Collects a response as libcurl hands it over. Headers restart with each status line, so that
+/// after redirects only the final response's headers remain.
+final class ResponseSink {
+    var body: [UInt8] = []
+    var headers: [(name: String, value: String)] = []
+    var limit = Int.max
+
+    func reset() {
+        body = []
+        headers = []
+    }
+
+    func appendHeaderLine(_ bytes: UnsafeRawBufferPointer) {
+        var end = bytes.count
+        while end > 0, bytes[end - 1] == 0x0a || bytes[end - 1] == 0x0d { end -= 1 }
+        let line = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<end]), as: UTF8.self)
+        if line.hasPrefix("HTTP/") {
+            headers = []
+        } else if let colon = line.firstIndex(of: ":") {
+            let name = String(line[..<colon])
+            let value = line[line.index(after: colon)...].trimmingSpaces
+            headers.append((name, value))
+        }
+    }
+}
+
+extension Substring {
+    fileprivate var trimmingSpaces: String {
+        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+    }
+}
+
+private func bodyCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
+    guard let data, let context else { return 0 }
+    let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+    let length = size * count
+    if sink.body.count + length > sink.limit { return 0 }
+    sink.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length))
+    return length
+}
+
+private func headerCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
+    guard let data, let context else { return 0 }
+    let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+    sink.appendHeaderLine(UnsafeRawBufferPointer(start: data, count: size * count))
+    return size * count
+}

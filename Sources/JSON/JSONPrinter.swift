@@ -1,0 +1,75 @@
+extension JSON {
+    /// The value as compact JSON text on one line.
+    public var compactText: String {
+        var output = ""
+        write(to: &output, indent: nil, level: 0)
+        return output
+    }
+
+    /// The value as JSON text indented by two spaces, as people read it.
+    public var prettyText: String {
+        var output = ""
+        write(to: &output, indent: "  ", level: 0)
+        return output
+    }
+
+    private func write(to output: inout String, indent: String?, level: Int) {
+        switch self {
+        case .null: output += "null"
+        case .bool(let value): output += value ? "true" : "false"
+        case .int(let value): output += String(value)
+        case .double(let value): output += value.isFinite ? Self.format(value) : "null"
+        case .string(let value): Self.writeString(value, to: &output)
+        case .array(let elements):
+            writeContainer(open: "[", close: "]", count: elements.count, to: &output, indent: indent, level: level) {
+                output, index in elements[index].write(to: &output, indent: indent, level: level + 1)
+            }
+        case .object(let object):
+            let keys = object.keys
+            writeContainer(open: "{", close: "}", count: keys.count, to: &output, indent: indent, level: level) {
+                output, index in
+                Self.writeString(keys[index], to: &output)
+                output += indent == nil ? ":" : ": "
+                object[keys[index]]!.write(to: &output, indent: indent, level: level + 1)
+            }
+        }
+    }
+
+    private func writeContainer(
+        open: String, close: String, count: Int, to output: inout String, indent: String?, level: Int,
+        element: (inout String, Int) -> Void
+    ) {
+        output += open
+        if count == 0 { output += close; return }
+        for index in 0..<count {
+            if index > 0 { output += "," }
+            if let indent { output += "\n" + String(repeating: indent, count: level + 1) }
+            element(&output, index)
+        }
+        if let indent { output += "\n" + String(repeating: indent, count: level) }
+        output += close
+    }
+
+    private static func format(_ value: Double) -> String {
+        if value.rounded() == value && abs(value) < 1e15 { return String(Int(value)) + ".0" }
+        return String(value)
+    }
+
+    private static func writeString(_ value: String, to output: inout String) {
+        output += "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": output += "\\\""
+            case "\\": output += "\\\\"
+            case "\n": output += "\\n"
+            case "\r": output += "\\r"
+            case "\t": output += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: output.unicodeScalars.append(scalar)
+            }
+        }
+        output += "\""
+    }
+}

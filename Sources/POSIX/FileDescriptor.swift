@@ -1,0 +1,107 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An open file descriptor. It is a value: whoever opened it closes it.
+public struct FileDescriptor: Hashable, Sendable {
+    public let rawValue: Int32
+
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    public static let standardInput = FileDescriptor(rawValue: 0)
+    public static let standardOutput = FileDescriptor(rawValue: 1)
+    public static let standardError = FileDescriptor(rawValue: 2)
+
+    public static func open(
+        _ path: String, _ flags: Int32, mode: mode_t = 0o600
+    ) throws(SystemError) -> FileDescriptor {
+        let fd = try check("open", path: path) { Glibc.open(path, flags | O_CLOEXEC, mode) }
+        return FileDescriptor(rawValue: fd)
+    }
+
+    public func close() {
+        _ = Glibc.close(rawValue)
+    }
+
+    /// Reads once; returns an empty array at end of file. EAGAIN on a non-blocking descriptor returns empty too.
+    public func read(upTo count: Int) throws(SystemError) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        while true {
+            let got = buffer.withUnsafeMutableBytes { Glibc.read(rawValue, $0.baseAddress, count) }
+            if got >= 0 {
+                buffer.removeLast(count - got)
+                return buffer
+            }
+            if errno == EINTR { continue }
+            if errno == EAGAIN { return [] }
+            throw SystemError("read")
+        }
+    }
+
+    /// Reads until end of file, failing once more than `limit` bytes have arrived.
+    public func readAll(limit: Int = .max) throws(SystemError) -> [UInt8] {
+        var result: [UInt8] = []
+        while true {
+            let chunk = try read(upTo: 65536)
+            if chunk.isEmpty { return result }
+            result += chunk
+            if result.count > limit { throw SystemError("read", errno: EFBIG) }
+        }
+    }
+
+    public func write(_ bytes: some Collection<UInt8>) throws(SystemError) {
+        let array = Array(bytes)
+        var offset = 0
+        while offset < array.count {
+            let written = array.withUnsafeBytes { Glibc.write(rawValue, $0.baseAddress! + offset, $0.count - offset) }
+            if written >= 0 {
+                offset += written
+            } else if errno != EINTR {
+                throw SystemError("write")
+            }
+        }
+    }
+
+    public func write(_ string: String) throws(SystemError) {
+        try write(Array(string.utf8))
+    }
+
+    public func sync() throws(SystemError) {
+        try check("fsync") { fsync(rawValue) }
+    }
+
+    /// Takes an exclusive `flock`; with `wait: false` returns false at once when another process holds it.
+    public func lockExclusively(wait: Bool) throws(SystemError) -> Bool {
+        let operation = LOCK_EX | (wait ? 0 : LOCK_NB)
+        while true {
+            if flock(rawValue, operation) == 0 { return true }
+            if errno == EINTR { continue }
+            if errno == EWOULDBLOCK { return false }
+            throw SystemError("flock")
+        }
+    }
+
+    public func setNonBlocking() throws(SystemError) {
+        let flags = try check("fcntl") { fcntl(rawValue, F_GETFL) }
+        try check("fcntl") { fcntl(rawValue, F_SETFL, flags | O_NONBLOCK) }
+    }
+
+    public func size() throws(SystemError) -> Int {
+        var info = stat()
+        try check("fstat") { fstat(rawValue, &info) }
+        return Int(info.st_size)
+    }
+
+    public func seek(to offset: Int) throws(SystemError) {
+        try check("lseek") { lseek(rawValue, off_t(offset), SEEK_SET) }
+    }
+}
+
+/// Runs `body` with a descriptor and closes it afterwards, whatever happens.
+public func withFile<T, E: Error>(
+    _ path: String, _ flags: Int32, mode: mode_t = 0o600, _ body: (FileDescriptor) throws(E) -> T
+) throws -> T {
+    let fd = try FileDescriptor.open(path, flags, mode: mode)
+    defer { fd.close() }
+    return try body(fd)
+}

@@ -1,0 +1,164 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSystem
+
+/// File system calls that name their path in the errors they throw.
+public enum FileSystem {
+    public static func readFile(_ path: String, limit: Int = 64 << 20) throws(SystemError) -> [UInt8] {
+        let fd = try FileDescriptor.open(path, O_RDONLY)
+        defer { fd.close() }
+        do {
+            return try fd.readAll(limit: limit)
+        } catch {
+            throw SystemError(error.call, path: path, errno: error.errno)
+        }
+    }
+
+    /// Reads a small text file; nil when it does not exist.
+    public static func readText(_ path: String) throws(SystemError) -> String? {
+        do {
+            return String(decoding: try readFile(path), as: UTF8.self)
+        } catch where error.errno == ENOENT {
+            return nil
+        }
+    }
+
+    /// Writes a file in place, fsynced. Callers that need atomicity write under tmp/ and rename.
+    public static func writeFile(_ path: String, _ bytes: some Collection<UInt8>, mode: mode_t = 0o600,
+                                 exclusive: Bool = false) throws(SystemError) {
+        let flags = O_WRONLY | O_CREAT | (exclusive ? O_EXCL : O_TRUNC)
+        let fd = try FileDescriptor.open(path, flags, mode: mode)
+        defer { fd.close() }
+        do {
+            try fd.write(bytes)
+            try fd.sync()
+        } catch {
+            throw SystemError(error.call, path: path, errno: error.errno)
+        }
+    }
+
+    /// Appends one record with a single write(2) on an O_APPEND descriptor, so that records of
+    /// several writers never interleave.
+    public static func append(_ path: String, _ text: String, mode: mode_t = 0o600) throws(SystemError) {
+        let fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_APPEND, mode: mode)
+        defer { fd.close() }
+        try fd.write(text)
+    }
+
+    public static func rename(_ from: String, _ to: String) throws(SystemError) {
+        try check("rename", path: "\(from) -> \(to)") { Glibc.rename(from, to) }
+    }
+
+    /// Renames, failing with EEXIST instead of replacing an existing target.
+    public static func renameNoReplace(_ from: String, _ to: String) throws(SystemError) {
+        try check("renameat2", path: "\(from) -> \(to)") {
+            flowspool_renameat2_noreplace(AT_FDCWD, from, AT_FDCWD, to)
+        }
+    }
+
+    public static func link(_ from: String, _ to: String) throws(SystemError) {
+        try check("link", path: "\(from) -> \(to)") { Glibc.link(from, to) }
+    }
+
+    public static func unlink(_ path: String) throws(SystemError) {
+        try check("unlink", path: path) { Glibc.unlink(path) }
+    }
+
+    /// Unlinks, doing nothing when the file is already gone.
+    public static func removeIfPresent(_ path: String) throws(SystemError) {
+        do { try unlink(path) } catch where error.errno == ENOENT {}
+    }
+
+    public static func makeDirectory(_ path: String, mode: mode_t = 0o700) throws(SystemError) {
+        try check("mkdir", path: path) { mkdir(path, mode) }
+    }
+
+    /// Creates a directory unless it exists already.
+    public static func ensureDirectory(_ path: String, mode: mode_t = 0o700) throws(SystemError) {
+        do { try makeDirectory(path, mode: mode) } catch where error.errno == EEXIST {}
+    }
+
+    public static func makeFIFO(_ path: String, mode: mode_t = 0o620) throws(SystemError) {
+        do {
+            try check("mkfifo", path: path) { mkfifo(path, mode) }
+        } catch where error.errno == EEXIST {}
+    }
+
+    /// Removes a file or a whole directory tree.
+    public static func removeTree(_ path: String) throws(SystemError) {
+        guard let info = try status(path, followLinks: false) else { return }
+        if info.isDirectory {
+            for name in try listDirectory(path) { try removeTree(path + "/" + name) }
+            try check("rmdir", path: path) { rmdir(path) }
+        } else {
+            try removeIfPresent(path)
+        }
+    }
+
+    /// fsyncs a directory, making the renames and links done in it durable.
+    public static func syncDirectory(_ path: String) throws(SystemError) {
+        let fd = try FileDescriptor.open(path, O_RDONLY | O_DIRECTORY)
+        defer { fd.close() }
+        try fd.sync()
+    }
+
+    /// The names in a directory, without "." and "..", in no particular order.
+    public static func listDirectory(_ path: String) throws(SystemError) -> [String] {
+        guard let dir = opendir(path) else { throw SystemError("opendir", path: path) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    public struct Status: Sendable {
+        public let mode: mode_t
+        public let size: Int
+        /// Seconds since the epoch, with fractions.
+        public let modificationTime: Double
+        public var isDirectory: Bool { mode & S_IFMT == S_IFDIR }
+        public var isRegularFile: Bool { mode & S_IFMT == S_IFREG }
+        public var isExecutable: Bool { mode & 0o111 != 0 }
+    }
+
+    /// stat(2), or nil when the path does not exist.
+    public static func status(_ path: String, followLinks: Bool = true) throws(SystemError) -> Status? {
+        var info = stat()
+        let result = followLinks ? stat(path, &info) : lstat(path, &info)
+        if result != 0 {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw SystemError(followLinks ? "stat" : "lstat", path: path)
+        }
+        return Status(
+            mode: info.st_mode, size: Int(info.st_size),
+            modificationTime: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+
+    public static func isExecutableFile(_ path: String) -> Bool {
+        guard let info = try? status(path), info.isRegularFile else { return false }
+        return access(path, X_OK) == 0
+    }
+
+    /// The absolute form of a path, resolving symbolic links.
+    public static func realPath(_ path: String) throws(SystemError) -> String {
+        guard let resolved = realpath(path, nil) else { throw SystemError("realpath", path: path) }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    public static func currentDirectory() -> String {
+        guard let cwd = getcwd(nil, 0) else { return "." }
+        defer { free(cwd) }
+        return String(cString: cwd)
+    }
+}

@@ -1,0 +1,131 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSystem
+
+/// How a child process ended.
+public enum ExitStatus: Equatable, Sendable, CustomStringConvertible {
+    case exited(Int32)
+    case signaled(Int32)
+
+    init(waitStatus status: Int32) {
+        if flowspool_wifsignaled(status) != 0 {
+            self = .signaled(flowspool_wtermsig(status))
+        } else {
+            self = .exited(flowspool_wexitstatus(status))
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .exited(let code): "exited with status \(code)"
+        case .signaled(let signal): "was killed by \(Signal.name(signal))"
+        }
+    }
+}
+
+/// posix_spawn with the few things a supervisor needs: a working directory, a set of descriptors
+/// placed at fixed numbers, and a process group of its own.
+public enum Spawn {
+    public struct Options {
+        public var directory: String?
+        /// Child descriptor number -> descriptor in this process.
+        public var descriptors: [Int32: FileDescriptor] = [:]
+        public var newProcessGroup = true
+        public var environment: [String]
+
+        public init(directory: String? = nil, environment: [String]) {
+            self.directory = directory
+            self.environment = environment
+        }
+    }
+
+    public static func run(_ path: String, arguments: [String], options: Options) throws(SystemError) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+
+        if let directory = options.directory {
+            try checkReturnedError("posix_spawn_file_actions_addchdir_np", path: directory) {
+                flowspool_spawn_addchdir(&actions, directory)
+            }
+        }
+        for (target, source) in options.descriptors.sorted(by: { $0.key < $1.key }) {
+            try checkReturnedError("posix_spawn_file_actions_adddup2") {
+                posix_spawn_file_actions_adddup2(&actions, source.rawValue, target)
+            }
+        }
+
+        var flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
+        if options.newProcessGroup {
+            flags |= Int32(POSIX_SPAWN_SETPGROUP)
+            posix_spawnattr_setpgroup(&attributes, 0)
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGCHLD, SIGTERM, SIGINT, SIGHUP] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp = options.environment.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        try checkReturnedError("posix_spawn", path: path) {
+            posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+        }
+        return pid
+    }
+
+    /// Reaps one ended child without blocking; nil when none has ended.
+    public static func reapOne() -> (pid: pid_t, status: ExitStatus)? {
+        var status: Int32 = 0
+        while true {
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid > 0 { return (pid, ExitStatus(waitStatus: status)) }
+            if pid == -1 && errno == EINTR { continue }
+            return nil
+        }
+    }
+
+    /// Waits for one particular child.
+    public static func wait(for pid: pid_t) throws(SystemError) -> ExitStatus {
+        var status: Int32 = 0
+        try check("waitpid") { waitpid(pid, &status, 0) }
+        return ExitStatus(waitStatus: status)
+    }
+}
+
+/// The process's environment as "NAME=value" strings.
+public enum Environment {
+    public static func current() -> [String] {
+        var result: [String] = []
+        guard var pointer = flowspool_environ() else { return [] }
+        while let entry = pointer.pointee {
+            result.append(String(cString: entry))
+            pointer += 1
+        }
+        return result
+    }
+
+    public static func value(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+
+    /// `base` with the named variables set, replacing earlier values.
+    public static func with(_ values: [String: String], base: [String] = current()) -> [String] {
+        base.filter { entry in
+            guard let equals = entry.firstIndex(of: "=") else { return true }
+            return values[String(entry[..<equals])] == nil
+        } + values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+    }
+}

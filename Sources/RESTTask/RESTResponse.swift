@@ -1,0 +1,88 @@
+import Curl
+import JSON
+
+/// The REST task's outputs for a response, shaped as the platform's (Python requests') are.
+struct RESTResponse {
+    let response: CurlEasy.Response
+
+    var outputs: JSONObject {
+        var outputs: JSONObject = [
+            "status_code": .int(response.statusCode),
+            "headers": .object(headers),
+            "cookies": .object(cookies),
+            "encoding": encoding.map(JSON.string) ?? .null,
+        ]
+        if let json = try? JSON(parsing: response.body) {
+            outputs["json"] = json
+        } else {
+            outputs["text"] = .string(text)
+        }
+        return outputs
+    }
+
+    /// Headers by name; a header sent several times has its values joined with ", ".
+    var headers: JSONObject {
+        var result = JSONObject()
+        for (name, value) in response.headers {
+            if case .string(let earlier)? = result[name] {
+                result[name] = .string(earlier + ", " + value)
+            } else {
+                result[name] = .string(value)
+            }
+        }
+        return result
+    }
+
+    /// The cookies the response sets: name and value of each Set-Cookie header.
+    var cookies: JSONObject {
+        var result = JSONObject()
+        for (name, value) in response.headers where name.lowercased() == "set-cookie" {
+            let pair = value.split(separator: ";", maxSplits: 1).first ?? ""
+            guard let equals = pair.firstIndex(of: "=") else { continue }
+            result[String(pair[..<equals]).trimmed] = .string(String(pair[pair.index(after: equals)...]).trimmed)
+        }
+        return result
+    }
+
+    var contentType: String? {
+        response.headers.last { $0.name.lowercased() == "content-type" }?.value
+    }
+
+    /// The charset of the Content-Type; ISO-8859-1 for text/* without one and utf-8 for JSON, as
+    /// requests reports it; nil when the response does not say.
+    var encoding: String? {
+        guard let contentType else { return nil }
+        for parameter in contentType.split(separator: ";").dropFirst() {
+            let parts = parameter.split(separator: "=", maxSplits: 1)
+            if parts.count == 2, parts[0].trimmed.lowercased() == "charset" {
+                return parts[1].trimmed.trimmingCharacters("\"'")
+            }
+        }
+        let mediaType = contentType.lowercased()
+        if mediaType.contains("text") { return "ISO-8859-1" }
+        if mediaType.contains("application/json") { return "utf-8" }
+        return nil
+    }
+
+    /// The body decoded in its encoding (Latin-1 when so declared, else UTF-8 with replacements).
+    var text: String {
+        switch encoding?.lowercased() {
+        case "iso-8859-1", "latin-1", "latin1":
+            var text = ""
+            text.unicodeScalars.append(contentsOf: response.body.map { Unicode.Scalar($0) })
+            return text
+        default:
+            return String(decoding: response.body, as: UTF8.self)
+        }
+    }
+}
+
+extension StringProtocol {
+    var trimmed: String {
+        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+    }
+
+    func trimmingCharacters(_ characters: String) -> String {
+        String(drop { characters.contains($0) }.reversed().drop { characters.contains($0) }.reversed())
+    }
+}

@@ -1,0 +1,100 @@
+import CCurl
+import Curl
+import JSON
+import POSIX
+import TaskRunner
+
+/// The REST task: one HTTP request with libcurl, TLS always verified.
+public enum RESTTask {
+    public static let taskType = "REST"
+    /// Bodies larger than this end the execution in error rather than filling the spool.
+    static let bodyLimit = 64 << 20
+
+    public static func run(_ inputs: inout TaskInputs, log: RunnerLog) throws(TaskFailure) -> JSONObject {
+        let request = try RESTRequest(&inputs)
+        if request.passUserToken {
+            log.line("pass_user_token: flowspool has no platform users or tokens; no token is sent")
+        }
+        let shownURL = RESTRequest.redactingUserInfo(request.url)
+        let response: CurlEasy.Response
+        do {
+            response = try perform(request)
+        } catch {
+            throw TaskFailure(describe(error, request: request, shownURL: shownURL))
+        }
+        log.line("\(request.method) \(shownURL) -> \(response.statusCode), \(response.body.count) bytes in \(Clock.describeDuration(response.totalTime))")
+        let outputs = RESTResponse(response: response).outputs
+        guard request.expectedStatusCodes.contains(response.statusCode) else {
+            let body = String(decoding: response.body.prefix(1000), as: UTF8.self)
+            let expected = request.expectedStatusCodes.map(String.init).joined(separator: ", ")
+            throw TaskFailure(
+                "unexpected status code \(response.statusCode) from \(request.method) \(shownURL) (expected \(expected)): \(body)",
+                outputs: outputs)
+        }
+        return outputs
+    }
+
+    static func perform(_ request: RESTRequest) throws(CurlError) -> CurlEasy.Response {
+        let easy = try CurlEasy()
+        try easy.set(CURLOPT_URL, request.url)
+        try easy.set(CURLOPT_PROTOCOLS_STR, "http,https")
+        try easy.set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
+        try easy.set(CURLOPT_FOLLOWLOCATION, 1)
+        try easy.set(CURLOPT_MAXREDIRS, 30)
+        try easy.set(CURLOPT_NOSIGNAL, 1)
+        try easy.set(CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000))
+        try easy.set(CURLOPT_CONNECTTIMEOUT_MS, Int(min(request.timeout, 30) * 1000))
+        try easy.set(CURLOPT_SSL_VERIFYPEER, 1)
+        try easy.set(CURLOPT_SSL_VERIFYHOST, 2)
+        try easy.set(CURLOPT_ACCEPT_ENCODING, "")
+        try easy.set(CURLOPT_USERAGENT, "flowspool")
+        easy.bodyLimit = bodyLimit
+        switch request.method {
+        case "GET" where request.body == nil: break
+        case "HEAD": try easy.set(CURLOPT_NOBODY, 1)
+        case "POST": break
+        default: try easy.set(CURLOPT_CUSTOMREQUEST, request.method)
+        }
+        if let body = request.body {
+            try easy.setBody(body)
+        } else if request.method == "POST" {
+            try easy.setBody([])
+        }
+        try easy.setHeaders(request.headers.map { "\($0.0): \($0.1)" })
+        if !request.cookies.isEmpty {
+            try easy.set(CURLOPT_COOKIE, request.cookies.map { "\($0.0)=\($0.1)" }.joined(separator: "; "))
+        }
+        if let certificate = request.caCertificate {
+            try easy.set(CURLOPT_CAINFO_BLOB, blob: trustedCertificates(adding: certificate))
+        }
+        return try easy.perform()
+    }
+
+    /// The system's trusted CAs with the `cacert` input added: a PEM text, or the path of a PEM file.
+    static func trustedCertificates(adding certificate: String) -> [UInt8] {
+        var bundle: [UInt8] = []
+        if let system = CurlEasy.defaultCABundle, let bytes = try? FileSystem.readFile(system) {
+            bundle = bytes + [0x0a]
+        }
+        if certificate.contains("-----BEGIN") {
+            return bundle + Array(certificate.utf8) + [0x0a]
+        }
+        return bundle + ((try? FileSystem.readFile(certificate)) ?? Array(certificate.utf8))
+    }
+
+    static func describe(_ error: CurlError, request: RESTRequest, shownURL: String) -> String {
+        let target = "\(request.method) \(shownURL)"
+        if error.isTimeout {
+            return "\(target) timed out after \(Clock.describeDuration(request.timeout)) (the timeout input): \(error.detail)"
+        }
+        if error.isConnectFailure { return "\(target) could not connect: \(error.detail)" }
+        if error.isTLSFailure {
+            let hint = request.caCertificate == nil
+                ? " (is the server's certificate signed by a CA the system trusts? give its CA in the cacert input)"
+                : " (the cacert input does not vouch for the server's certificate)"
+            return "\(target) failed TLS verification: \(error.detail)\(hint)"
+        }
+        if error.isTooLarge { return "\(target): the response body is larger than \(bodyLimit >> 20) MiB" }
+        return "\(target) failed: \(error)"
+    }
+}

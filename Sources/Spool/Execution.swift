@@ -1,0 +1,112 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import JSON
+import POSIX
+
+/// One execution directory, executions/ID/, and the files in it.
+public struct Execution: Sendable {
+    public let spool: Spool
+    public let id: String
+
+    public var directory: String { spool.executions + "/" + id }
+    public func path(_ file: File) -> String { directory + "/" + file.rawValue }
+
+    /// The files of an execution directory (flowspool-spool(5)).
+    public enum File: String, CaseIterable, Sendable {
+        case inputs = "inputs.json"
+        case status
+        case outputs = "outputs.json"
+        case message
+        case log
+        case lock
+        case history
+    }
+
+    public var exists: Bool { FileSystem.exists(directory) }
+
+    /// The status word, or nil when the execution or its status file is missing or unreadable.
+    public func status() -> ExecutionStatus? {
+        guard let text = try? FileSystem.readText(path(.status)) else { return nil }
+        return ExecutionStatus(fileContent: text)
+    }
+
+    /// The job as admitted: task type, inputs, parent, name, timeout.
+    public func job() throws(ExecutionError) -> Job {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readFile(path(.inputs))
+        } catch {
+            throw ExecutionError("cannot read inputs of execution \(id): \(error)")
+        }
+        do {
+            return try Job(parsing: bytes)
+        } catch {
+            throw ExecutionError("inputs.json of execution \(id) is damaged: \(error)")
+        }
+    }
+
+    public func outputs() -> JSONObject? {
+        guard let bytes = try? FileSystem.readFile(path(.outputs)) else { return nil }
+        return (try? JSON(parsing: bytes))?.objectValue
+    }
+
+    public func message() -> String? {
+        (try? FileSystem.readText(path(.message))) ?? nil
+    }
+
+    /// Moves the execution to a status that is not final (running, waiting), and notes it in history.
+    public func setStatus(_ status: ExecutionStatus, detail: String = "") throws(SystemError) {
+        try spool.commit(status.rawValue + "\n", to: path(.status), mode: 0o644)
+        try recordHistory(status, detail: detail)
+    }
+
+    /// Ends the execution: outputs and message first, the status last, so that whoever sees the final
+    /// status also finds the rest.
+    public func end(_ status: ExecutionStatus, message: String?, outputs: JSONObject? = nil) throws(SystemError) {
+        precondition(status.isFinal, "end(\(status)) needs a final status")
+        if let outputs {
+            try spool.commit(JSON.object(outputs).prettyText + "\n", to: path(.outputs))
+        }
+        if let message {
+            try spool.commit(message.hasSuffix("\n") ? message : message + "\n", to: path(.message))
+        }
+        try spool.commit(status.rawValue + "\n", to: path(.status), mode: 0o644)
+        try recordHistory(status)
+    }
+
+    /// Appends "TIME STATUS [detail]" to the history file: when each status began, for `show` and people.
+    public func recordHistory(_ status: ExecutionStatus, detail: String = "", at time: Double = Clock.now()) throws(SystemError) {
+        let line = "\(Clock.iso8601(time)) \(status.rawValue)" + (detail.isEmpty ? "" : " " + detail) + "\n"
+        try FileSystem.append(path(.history), line, mode: 0o644)
+    }
+
+    public struct HistoryEntry: Sendable {
+        public let time: Double
+        public let status: ExecutionStatus
+        public let detail: String
+    }
+
+    public func history() -> [HistoryEntry] {
+        guard let text = try? FileSystem.readText(path(.history)) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: " ", maxSplits: 2)
+            guard parts.count >= 2, let time = Clock.parseISO8601(parts[0]),
+                  let status = ExecutionStatus(rawValue: String(parts[1])) else { return nil }
+            return HistoryEntry(time: time, status: status, detail: parts.count > 2 ? String(parts[2]) : "")
+        }
+    }
+
+    /// Whether a live runner holds the execution's lock (DESIGN rule 4): a held lock is a live runner.
+    public func isLockHeld() -> Bool {
+        guard let fd = try? FileDescriptor.open(path(.lock), O_RDWR | O_CREAT, mode: 0o600) else { return false }
+        defer { fd.close() }
+        return (try? fd.lockExclusively(wait: false)) == false
+    }
+}
+
+/// An execution that cannot be read as it should.
+public struct ExecutionError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,61 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import POSIX
+
+/// Execution ids: the names of directories under executions/, typed by people into `respond`.
+public enum ExecutionID {
+    /// Crockford's base32, lower case: no i, l, o or u to misread. Its order is the order of the values,
+    /// so generated ids sort by submission time.
+    static let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz")
+    /// Generated ids count milliseconds from 2020-01-01T00:00:00Z.
+    static let epoch: Double = 1_577_836_800
+
+    /// An id is 1 to 64 letters, digits, '_', '-' and '.', not starting with '.' or '-'.
+    /// Checked before an id ever becomes part of a path.
+    public static func isValid(_ id: some StringProtocol) -> Bool {
+        guard let first = id.utf8.first, id.utf8.count <= 64, first != UInt8(ascii: "."), first != UInt8(ascii: "-")
+        else { return false }
+        return id.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."):
+                true
+            default: false
+            }
+        }
+    }
+
+    /// A new id: 8 characters of time in milliseconds, then 2 random ones, e.g. `0mz4k2hq7c`.
+    public static func generate(at time: Double = Clock.now()) -> String {
+        var milliseconds = UInt64(max(0, (time - epoch) * 1000))
+        var characters: [Character] = []
+        for _ in 0..<8 {
+            characters.append(alphabet[Int(milliseconds % 32)])
+            milliseconds /= 32
+        }
+        var random = UInt64.random(in: 0..<1024)
+        var suffix: [Character] = []
+        for _ in 0..<2 {
+            suffix.append(alphabet[Int(random % 32)])
+            random /= 32
+        }
+        return String(characters.reversed()) + String(suffix)
+    }
+}
+
+/// Task type names: the part after `flowspool-task-` in a runner's file name.
+public enum TaskType {
+    public static func isValid(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 64 && name.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"):
+                true
+            default: false
+            }
+        }
+    }
+
+    public static let runnerPrefix = "flowspool-task-"
+}

@@ -1,0 +1,90 @@
+import JSON
+import POSIX
+
+/// A job: what a file in incoming/ asks for, and what an execution's inputs.json records.
+public struct Job: Equatable, Sendable {
+    public var task: String
+    public var inputs: JSONObject
+    public var parent: String?
+    public var name: String?
+    /// The overall task timeout in seconds, overriding the supervisor's default.
+    public var timeout: Double?
+
+    public init(task: String, inputs: JSONObject = [:], parent: String? = nil, name: String? = nil, timeout: Double? = nil) {
+        self.task = task
+        self.inputs = inputs
+        self.parent = parent
+        self.name = name
+        self.timeout = timeout
+    }
+
+    /// Job files larger than this are refused unread.
+    public static let maximumSize = 8 << 20
+    static let keys = ["task", "inputs", "parent", "name", "timeout"]
+
+    /// Parses a job file, naming what is wrong with it.
+    public init(parsing bytes: [UInt8]) throws(JobError) {
+        let document: JSON
+        do {
+            document = try JSON(parsing: bytes)
+        } catch {
+            throw JobError("the job file is not JSON: \(error)")
+        }
+        try self.init(document)
+    }
+
+    public init(_ document: JSON) throws(JobError) {
+        guard let object = document.objectValue else {
+            throw JobError("the job file holds \(document.kindDescription), not a dictionary like {\"task\": \"REST\", \"inputs\": {...}}")
+        }
+        for key in object.keys where !Self.keys.contains(key) && key != "submitted" {
+            throw JobError("unknown key '\(key)' in the job (known keys: \(Self.keys.joined(separator: ", ")))")
+        }
+        guard let taskValue = object["task"] else { throw JobError("the job has no 'task' (the task type, e.g. \"REST\")") }
+        guard let task = taskValue.stringValue else { throw JobError("'task' must be a string, not \(taskValue.kindDescription)") }
+        guard TaskType.isValid(task) else {
+            throw JobError("'\(task)' is not a task type name (letters, digits, '_' and '-')")
+        }
+        self.task = task
+        switch object["inputs"] {
+        case nil, .null?: inputs = [:]
+        case .object(let value)?: inputs = value
+        case let other?: throw JobError("'inputs' must be a dictionary, not \(other.kindDescription)")
+        }
+        parent = try Self.optionalString(object, "parent")
+        if let parent, !ExecutionID.isValid(parent) { throw JobError("'parent' is not an execution id: '\(parent)'") }
+        name = try Self.optionalString(object, "name")
+        switch object["timeout"] {
+        case nil, .null?: timeout = nil
+        case let value?:
+            guard let seconds = value.doubleValue, seconds > 0 else {
+                throw JobError("'timeout' must be a positive number of seconds, not \(value.compactText)")
+            }
+            timeout = seconds
+        }
+    }
+
+    static func optionalString(_ object: JSONObject, _ key: String) throws(JobError) -> String? {
+        switch object[key] {
+        case nil, .null?: return nil
+        case .string(let value)?: return value
+        case let other?: throw JobError("'\(key)' must be a string, not \(other.kindDescription)")
+        }
+    }
+
+    /// The job as a JSON document, as written to incoming/ and (with `submitted`) to inputs.json.
+    public func document(submitted: Double? = nil) -> JSON {
+        var object: JSONObject = ["task": .string(task), "inputs": .object(inputs)]
+        if let parent { object["parent"] = .string(parent) }
+        if let name { object["name"] = .string(name) }
+        if let timeout { object["timeout"] = .double(timeout) }
+        if let submitted { object["submitted"] = .string(Clock.iso8601(submitted)) }
+        return .object(object)
+    }
+}
+
+/// Why a job file could not become an execution; written to failed/NAME.why.
+public struct JobError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

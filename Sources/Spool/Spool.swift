@@ -1,0 +1,111 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import POSIX
+
+/// A spool tree: the paths of DESIGN.md and the one way every program writes into it.
+public struct Spool: Sendable {
+    /// The spool's absolute path.
+    public let root: String
+
+    public init(root: String) {
+        self.root = root.hasPrefix("/") ? root : FileSystem.currentDirectory() + "/" + root
+    }
+
+    /// The spool named by `--spool`, else $FLOWSPOOL_SPOOL, else ./spool.
+    public static func locate(_ option: String?) -> Spool {
+        Spool(root: option ?? Environment.value("FLOWSPOOL_SPOOL") ?? "spool")
+    }
+
+    public var tmp: String { root + "/tmp" }
+    public var incoming: String { root + "/incoming" }
+    public var executions: String { root + "/executions" }
+    public var failed: String { root + "/failed" }
+    public var settings: String { root + "/settings" }
+    public var trigger: String { root + "/trigger" }
+    public var control: String { root + "/control" }
+    public var lock: String { root + "/lock" }
+
+    public func execution(_ id: String) -> Execution {
+        Execution(spool: self, id: id)
+    }
+
+    /// Creates whatever part of the layout is missing. Idempotent.
+    public func createLayout() throws(SystemError) {
+        try FileSystem.ensureDirectory(root, mode: 0o755)
+        for directory in [tmp, incoming, executions, failed, settings] {
+            try FileSystem.ensureDirectory(directory, mode: 0o700)
+        }
+        try FileSystem.makeFIFO(trigger)
+        try FileSystem.makeFIFO(control)
+    }
+
+    /// Whether the layout exists, so that commands can say "not a spool" instead of failing deeper.
+    public var exists: Bool {
+        FileSystem.exists(executions) && FileSystem.exists(incoming)
+    }
+
+    /// Writes `bytes` to `path` the way DESIGN rule 1 asks: whole under tmp/, fsynced, renamed into
+    /// place, and the directory fsynced. Readers see the old content or the new, never half.
+    public func commit(_ bytes: some Collection<UInt8>, to path: String, mode: mode_t = 0o600) throws(SystemError) {
+        let temporary = temporaryPath(for: path)
+        do {
+            try FileSystem.writeFile(temporary, bytes, mode: mode, exclusive: true)
+            try FileSystem.rename(temporary, path)
+        } catch {
+            try? FileSystem.removeIfPresent(temporary)
+            throw error
+        }
+        try FileSystem.syncDirectory(parent(of: path))
+    }
+
+    public func commit(_ text: String, to path: String, mode: mode_t = 0o600) throws(SystemError) {
+        try commit(Array(text.utf8), to: path, mode: mode)
+    }
+
+    /// A fresh name under tmp/: pid, a counter and the target's own name, so `ls tmp` says who and what.
+    public func temporaryPath(for target: String) -> String {
+        let name = target.split(separator: "/").last.map(String.init) ?? "file"
+        return "\(tmp)/\(getpid()).\(TemporaryCounter.next()).\(name)"
+    }
+
+    /// Wakes the supervisor after a rename into incoming/. A hint only: inotify usually got there first.
+    public func pokeTrigger() {
+        _ = try? FIFO.poke(trigger)
+    }
+
+    /// Sends one command line to the supervisor; false when no supervisor is reading.
+    public func sendControl(_ command: String) throws(SystemError) -> Bool {
+        try FIFO.poke(control, command + "\n")
+    }
+
+    func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+}
+
+/// Unique numbers for temporary names within this process.
+enum TemporaryCounter {
+    nonisolated(unsafe) private static var value = 0
+    private static let lock = Mutex()
+
+    static func next() -> Int {
+        lock.withLock {
+            value += 1
+            return value
+        }
+    }
+}
+
+/// A pthread mutex, for the little shared state the programs have.
+final class Mutex: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+    func withLock<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return body()
+    }
+}

@@ -1,0 +1,55 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import JSON
+import POSIX
+
+extension Spool {
+    /// Drops a job into incoming/ the way every writer must: whole under tmp/, then renamed without
+    /// replacing anything, then a poke at the trigger FIFO. Returns the execution id it will have.
+    public func submit(_ job: Job, id requestedID: String? = nil) throws(SubmissionError) -> String {
+        if let requestedID, !ExecutionID.isValid(requestedID) {
+            throw SubmissionError("'\(requestedID)' is not a valid execution id (1 to 64 letters, digits, '_', '-', '.')")
+        }
+        let bytes = Array((job.document().compactText + "\n").utf8)
+        for _ in 0..<16 {
+            let id = requestedID ?? ExecutionID.generate()
+            if execution(id).exists {
+                if requestedID != nil { throw SubmissionError("an execution with id '\(id)' exists already") }
+                continue
+            }
+            let placed: Bool
+            do {
+                placed = try place(bytes, at: incoming + "/" + id + ".json")
+            } catch {
+                throw SubmissionError("cannot submit the job to \(root): \(error)")
+            }
+            if !placed {
+                if requestedID != nil { throw SubmissionError("a job named '\(id)' is waiting in incoming/ already") }
+                continue
+            }
+            pokeTrigger()
+            return id
+        }
+        throw SubmissionError("could not find a free execution id in \(root)")
+    }
+
+    /// Writes `bytes` under tmp/ and renames the file to `target` unless that exists; false if it does.
+    private func place(_ bytes: [UInt8], at target: String) throws(SystemError) -> Bool {
+        let temporary = temporaryPath(for: String(target.split(separator: "/").last!))
+        try FileSystem.writeFile(temporary, bytes, mode: 0o600, exclusive: true)
+        defer { try? FileSystem.removeIfPresent(temporary) }
+        do {
+            try FileSystem.renameNoReplace(temporary, target)
+        } catch where error.errno == EEXIST {
+            return false
+        }
+        try FileSystem.syncDirectory(incoming)
+        return true
+    }
+}
+
+public struct SubmissionError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

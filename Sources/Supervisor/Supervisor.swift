@@ -1,0 +1,171 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import POSIX
+import Spool
+
+/// flowspoold: one per spool. Admits jobs, starts runners within the limits, enforces timeouts,
+/// reaps runners and ends what they left unfinished. It never does task work itself.
+///
+/// Everything happens on one thread in one poll loop: inotify on incoming/, the trigger and control
+/// FIFOs, a signalfd for SIGCHLD, SIGTERM, SIGINT and SIGHUP, and a pipe from the threads that wait
+/// on runners adopted from an earlier supervisor.
+public final class Supervisor {
+    let options: SupervisorOptions
+    var spool: Spool { options.spool }
+    let log = SupervisorLog()
+    let admission: Admission
+
+    /// Admitted executions waiting for a runner slot, oldest first.
+    var queue: [String] = []
+    var queueHead = 0
+    /// Runners this supervisor started, by pid.
+    var running: [pid_t: Runner] = [:]
+    /// Runners started by an earlier supervisor that are still alive, by execution id.
+    var adopted: [String: Runner] = [:]
+
+    var incomingNeedsScan = true
+    var nextRescan = 0.0
+    var stopping = false
+
+    // Event sources, set up in run().
+    var inotify: Inotify!
+    var signals: SignalDescriptor!
+    var trigger: FileDescriptor!
+    var control: FileDescriptor!
+    var controlBuffer: [UInt8] = []
+    var adoptionPipe: Pipe!
+
+    public init(options: SupervisorOptions) {
+        self.options = options
+        admission = Admission(spool: options.spool, runnerPath: options.runnerPath, log: log)
+    }
+
+    /// Runs until SIGTERM, SIGINT or a `stop` command. Runners keep running after the supervisor
+    /// stops; the next supervisor adopts them.
+    public func run() throws(SupervisorError) {
+        let spoolLock = try lockSpool()
+        defer { spoolLock.close() }
+        do {
+            try setUpEventSources()
+        } catch {
+            throw SupervisorError("cannot watch \(spool.root): \(error)")
+        }
+        repairAtStartup()
+        log.line("supervising \(spool.root) (at most \(options.maxRunning) running, runners from \(options.runnerPath.joined(separator: ":")))")
+        while !stopping {
+            if incomingNeedsScan || Clock.monotonic() >= nextRescan { scanIncoming() }
+            startQueued()
+            waitForEvents()
+            enforceDeadlines()
+        }
+        let alive = running.count + adopted.count
+        log.line("stopped" + (alive > 0 ? "; \(alive) runner(s) keep running and the next flowspoold adopts them" : ""))
+    }
+
+    /// One supervisor per spool: an exclusive, non-blocking flock on spool/lock (DESIGN rule 4).
+    func lockSpool() throws(SupervisorError) -> FileDescriptor {
+        do {
+            try spool.createLayout()
+            let fd = try FileDescriptor.open(spool.lock, O_RDWR | O_CREAT, mode: 0o600)
+            guard try fd.lockExclusively(wait: false) else {
+                fd.close()
+                throw SupervisorError("another flowspoold is supervising \(spool.root) (it holds \(spool.lock))")
+            }
+            return fd
+        } catch let error as SupervisorError {
+            throw error
+        } catch {
+            throw SupervisorError("cannot set up the spool \(spool.root): \(error)")
+        }
+    }
+
+    func setUpEventSources() throws(SystemError) {
+        signals = try SignalDescriptor([SIGCHLD, SIGTERM, SIGINT, SIGHUP])
+        Signal.ignore(SIGPIPE)
+        inotify = try Inotify()
+        try inotify.watch(spool.incoming, for: Int32(IN_MOVED_TO | IN_CLOSE_WRITE))
+        // Opened for reading and writing, so that they never report end of file when writers leave.
+        trigger = try FileDescriptor.open(spool.trigger, O_RDWR | O_NONBLOCK)
+        control = try FileDescriptor.open(spool.control, O_RDWR | O_NONBLOCK)
+        adoptionPipe = try Pipe(nonBlocking: true)
+    }
+
+    /// Sleeps in poll until something happens or the next deadline comes.
+    func waitForEvents() {
+        let now = Clock.monotonic()
+        var wake = nextRescan
+        for runner in running.values { wake = min(wake, runner.nextDeadline) }
+        for runner in adopted.values { wake = min(wake, runner.nextDeadline) }
+        let sources = [signals.descriptor, inotify.descriptor, trigger!, control!, adoptionPipe.readEnd]
+        let ready: Set<FileDescriptor>
+        do {
+            ready = try Poll.readable(sources, timeout: max(0, wake - now))
+        } catch {
+            log.line("poll failed: \(error)")
+            return
+        }
+        if ready.contains(signals.descriptor) { handleSignals() }
+        if ready.contains(inotify.descriptor) { handleInotify() }
+        if ready.contains(trigger) {
+            _ = try? trigger.readAll()
+            incomingNeedsScan = true
+        }
+        if ready.contains(control) { handleControl() }
+        if ready.contains(adoptionPipe.readEnd) { handleAdoptedEnds() }
+    }
+
+    func handleSignals() {
+        for signal in (try? signals.take()) ?? [] {
+            switch signal {
+            case SIGCHLD: reapRunners()
+            case SIGHUP: incomingNeedsScan = true
+            default:
+                log.line("\(Signal.name(signal)) received")
+                stopping = true
+            }
+        }
+    }
+
+    func handleInotify() {
+        // Any event, overflow included, means "look at incoming/ again".
+        _ = try? inotify.readEvents()
+        incomingNeedsScan = true
+    }
+
+    func scanIncoming() {
+        incomingNeedsScan = false
+        let now = Clock.monotonic()
+        if now >= nextRescan {
+            nextRescan = now + options.rescanInterval
+            removeStaleTemporaries()
+            repairClaims()
+        }
+        guard let names = try? FileSystem.listDirectory(spool.incoming) else { return }
+        for name in names.sorted() where !name.hasPrefix(".") {
+            if case .admitted(let id) = admission.admit(name) { enqueue(id) }
+        }
+    }
+
+    func enqueue(_ id: String) {
+        queue.append(id)
+    }
+
+    /// Reads whole lines from the control FIFO: `cancel ID`, `rescan`, `stop`.
+    func handleControl() {
+        guard let bytes = try? control.readAll(limit: 1 << 20) else { return }
+        controlBuffer += bytes
+        while let newline = controlBuffer.firstIndex(of: 0x0a) {
+            let line = String(decoding: controlBuffer[..<newline], as: UTF8.self)
+            controlBuffer.removeSubrange(...newline)
+            let words = line.split(separator: " ").map(String.init)
+            switch (words.first, words.count) {
+            case ("cancel", 2): cancel(words[1])
+            case ("rescan", 1): incomingNeedsScan = true
+            case ("stop", 1): stopping = true
+            case (nil, _): break
+            default: log.line("unknown control command '\(line)' (known: cancel ID, rescan, stop)")
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import POSIX
+import Spool
+
+/// flowspoold's command line.
+public struct SupervisorCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "flowspoold",
+        abstract: "Supervise a flowspool spool: admit jobs, run task runners, end what they leave unfinished.",
+        discussion: "See flowspoold(8) and flowspool-spool(5).")
+
+    @Option(name: .long, help: "The spool directory (default: $FLOWSPOOL_SPOOL, else ./spool).")
+    var spool: String?
+
+    @Option(name: .long, help: "How many runners may run at once (default: the number of cores times 4).")
+    var maxRunning: Int?
+
+    @Option(name: .long, help: "Seconds a task may run unless its job sets 'timeout' (default: 3600).")
+    var taskTimeout: Double = SupervisorOptions.defaultTaskTimeout
+
+    @Option(name: .long, help: "Colon-separated directories holding flowspool-task-TYPE runners (default: $FLOWSPOOL_RUNNER_PATH, else flowspoold's own directory).")
+    var runnerPath: String?
+
+    @Option(name: .long, help: "Seconds between rescans of incoming/ that back up inotify (default: 30).")
+    var rescanInterval: Double = 30
+
+    public init() {}
+
+    public func validate() throws {
+        if let maxRunning, maxRunning < 1 { throw ValidationError("--max-running must be at least 1") }
+        if taskTimeout <= 0 { throw ValidationError("--task-timeout must be a positive number of seconds") }
+        if rescanInterval <= 0 { throw ValidationError("--rescan-interval must be a positive number of seconds") }
+    }
+
+    public func run() throws {
+        var options = SupervisorOptions(
+            spool: Spool.locate(spool),
+            maxRunning: maxRunning ?? SupervisorOptions.defaultMaxRunning,
+            taskTimeout: taskTimeout,
+            runnerPath: runnerPath.map { $0.split(separator: ":").map(String.init) } ?? SupervisorOptions.defaultRunnerPath())
+        options.rescanInterval = rescanInterval
+        do {
+            try Supervisor(options: options).run()
+        } catch {
+            try? FileDescriptor.standardError.write("flowspoold: \(error)\n")
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import POSIX
+import Spool
+
+/// What a supervisor is told on its command line (flowspoold(8)).
+public struct SupervisorOptions: Sendable {
+    public var spool: Spool
+    /// How many runners may run at once.
+    public var maxRunning: Int
+    /// Seconds a runner may run before it is stopped and its execution ends `error`, unless the job
+    /// sets its own `timeout`.
+    public var taskTimeout: Double
+    /// Directories searched, in order, for `flowspool-task-TYPE` executables.
+    public var runnerPath: [String]
+    /// Seconds between rescans of incoming/ that back up inotify and the trigger FIFO.
+    public var rescanInterval: Double = 30
+    /// Seconds between SIGTERM and SIGKILL when a runner is cancelled or timed out.
+    public var killGrace: Double = 2
+    /// Files under tmp/ older than this many seconds are leftovers of a crashed writer.
+    public var staleTemporaryAge: Double = 3600
+
+    public init(spool: Spool, maxRunning: Int, taskTimeout: Double, runnerPath: [String]) {
+        self.spool = spool
+        self.maxRunning = maxRunning
+        self.taskTimeout = taskTimeout
+        self.runnerPath = runnerPath
+    }
+
+    public static let defaultTaskTimeout = 3600.0
+
+    /// The number of online cores times four.
+    public static var defaultMaxRunning: Int {
+        Int(sysconfCores()) * 4
+    }
+
+    /// $FLOWSPOOL_RUNNER_PATH, else the directory flowspoold itself is in.
+    public static func defaultRunnerPath() -> [String] {
+        if let path = Environment.value("FLOWSPOOL_RUNNER_PATH"), !path.isEmpty {
+            return path.split(separator: ":").map(String.init)
+        }
+        return [ownDirectory()]
+    }
+
+    static func ownDirectory() -> String {
+        let executable = (try? FileSystem.realPath("/proc/self/exe")) ?? "."
+        return String(executable[..<(executable.lastIndex(of: "/") ?? executable.endIndex)])
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+private func sysconfCores() -> Int {
+    max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+}

@@ -1,0 +1,103 @@
+import JSON
+
+/// A task's inputs, read one by one with their types checked. Every input a task reads is marked
+/// known; `rejectUnknown()` then names any input the task does not have, so a typo never passes silently.
+public struct TaskInputs {
+    public let taskType: String
+    private let values: JSONObject
+    private var known: Set<String> = ["protect_inputs", "protect_outputs"]
+
+    public init(taskType: String, values: JSONObject) {
+        self.taskType = taskType
+        self.values = values
+    }
+
+    /// The value of an input, nil when it is missing or null (null means "use the default").
+    public mutating func value(_ name: String) -> JSON? {
+        known.insert(name)
+        switch values[name] {
+        case nil, .null?: return nil
+        case let value?: return value
+        }
+    }
+
+    public mutating func required<T>(_ name: String, _ read: (inout TaskInputs, String) throws(TaskFailure) -> T?) throws(TaskFailure) -> T {
+        guard let value = try read(&self, name) else {
+            throw TaskFailure("input '\(name)' is required for the \(taskType) task")
+        }
+        return value
+    }
+
+    public mutating func string(_ name: String) throws(TaskFailure) -> String? {
+        try typed(name, "a string") { $0.stringValue }
+    }
+
+    public mutating func bool(_ name: String) throws(TaskFailure) -> Bool? {
+        try typed(name, "a boolean (true or false)") { $0.boolValue }
+    }
+
+    public mutating func integer(_ name: String) throws(TaskFailure) -> Int? {
+        try typed(name, "an integer") { $0.intValue }
+    }
+
+    public mutating func number(_ name: String) throws(TaskFailure) -> Double? {
+        try typed(name, "a number") { $0.doubleValue }
+    }
+
+    public mutating func list(_ name: String) throws(TaskFailure) -> [JSON]? {
+        try typed(name, "a list") { $0.arrayValue }
+    }
+
+    public mutating func dictionary(_ name: String) throws(TaskFailure) -> JSONObject? {
+        try typed(name, "a dictionary") { $0.objectValue }
+    }
+
+    /// A dictionary whose values must all be strings (headers, cookies). Numbers and booleans are
+    /// taken in their JSON spelling, as people write `{"X-Count": 3}`.
+    public mutating func stringDictionary(_ name: String) throws(TaskFailure) -> [(String, String)]? {
+        guard let object = try dictionary(name) else { return nil }
+        return try object.map { (entry) throws(TaskFailure) -> (String, String) in
+            switch entry.value {
+            case .string(let text): return (entry.key, text)
+            case .int, .double, .bool: return (entry.key, entry.value.compactText)
+            default:
+                throw TaskFailure("input '\(name)' must map names to strings, but '\(entry.key)' is \(entry.value.kindDescription)")
+            }
+        }
+    }
+
+    private mutating func typed<T>(_ name: String, _ expected: String, _ convert: (JSON) -> T?) throws(TaskFailure) -> T? {
+        guard let value = value(name) else { return nil }
+        guard let converted = convert(value) else {
+            throw TaskFailure("input '\(name)' must be \(expected), not \(value.kindDescription) (\(Self.abbreviate(value)))")
+        }
+        return converted
+    }
+
+    /// Fails naming the first input the task did not read.
+    public func rejectUnknown() throws(TaskFailure) {
+        let unknown = values.keys.filter { !known.contains($0) }
+        guard let first = unknown.first else { return }
+        let names = known.subtracting(["protect_inputs", "protect_outputs"]).sorted().joined(separator: ", ")
+        let listed = unknown.count == 1 ? "input '\(first)'" : "inputs " + unknown.map { "'\($0)'" }.joined(separator: ", ")
+        throw TaskFailure("unknown \(listed) for the \(taskType) task (its inputs: \(names))")
+    }
+
+    static func abbreviate(_ value: JSON) -> String {
+        let text = value.compactText
+        return text.count > 40 ? String(text.prefix(37)) + "..." : text
+    }
+}
+
+/// A task that ended in error: the message for `flowspool show`, and the outputs it still has.
+public struct TaskFailure: Error, CustomStringConvertible {
+    public let message: String
+    public let outputs: JSONObject?
+
+    public init(_ message: String, outputs: JSONObject? = nil) {
+        self.message = message
+        self.outputs = outputs
+    }
+
+    public var description: String { message }
+}

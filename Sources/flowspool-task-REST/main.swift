@@ -1,0 +1,4 @@
+import RESTTask
+import TaskRunner
+
+TaskRunner.main(taskType: RESTTask.taskType, RESTTask.run)

@@ -1,0 +1,3 @@
+import Supervisor
+
+SupervisorCommand.main()
