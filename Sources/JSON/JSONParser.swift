@@ -4,6 +4,12 @@ public struct JSONParseError: Error, CustomStringConvertible, Equatable {
     public let line: Int
     public let column: Int
 
+    public init(reason: String, line: Int, column: Int) {
+        self.reason = reason
+        self.line = line
+        self.column = column
+    }
+
     public var description: String { "\(reason) at line \(line), column \(column)" }
 }
 

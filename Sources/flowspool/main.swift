@@ -1,1 +1,3 @@
-// placeholder
+import FlowspoolCommand
+
+FlowspoolCommand.main()

@@ -1,0 +1,78 @@
+import ArgumentParser
+import POSIX
+import Spool
+
+/// `flowspool`: the user's command line over a spool (flowspool(1)).
+public struct FlowspoolCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "flowspool",
+        abstract: "Submit, run, inspect and cancel flowspool executions.",
+        discussion: "Every command works on the spool given by --spool, else $FLOWSPOOL_SPOOL, else ./spool. See flowspool(1).",
+        subcommands: [
+            Submit.self, Run.self, Status.self, Show.self, Wait.self, List.self, Log.self, Cancel.self,
+        ])
+
+    public init() {}
+}
+
+/// The option every command takes.
+struct SpoolOption: ParsableArguments {
+    @Option(name: .long, help: "The spool directory (default: $FLOWSPOOL_SPOOL, else ./spool).")
+    var spool: String?
+
+    /// The spool, checked to be one.
+    func open() throws -> Spool {
+        let spool = Spool.locate(self.spool)
+        guard spool.exists else {
+            throw CommandFailure("\(spool.root) is not a flowspool spool (it has no incoming/ and executions/); start flowspoold on it, or name another with --spool")
+        }
+        return spool
+    }
+}
+
+/// A failure a command reports on standard error before exiting with `exitCode`.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    let exitCode: Int32
+
+    init(_ description: String, exitCode: Int32 = 1) {
+        self.description = description
+        self.exitCode = exitCode
+    }
+}
+
+extension ParsableCommand {
+    /// Runs `body`, turning a CommandFailure into its message on stderr and its exit code.
+    func reportingFailures(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let failure as CommandFailure {
+            try? FileDescriptor.standardError.write("flowspool: \(failure.description)\n")
+            throw ExitCode(failure.exitCode)
+        }
+    }
+
+    /// An execution id from the command line, checked before it becomes part of a path.
+    func checkedID(_ id: String, in spool: Spool) throws -> Execution {
+        guard ExecutionID.isValid(id) else { throw CommandFailure("'\(id)' is not an execution id") }
+        let execution = spool.execution(id)
+        guard execution.exists else {
+            if case .rejected(let why) = spool.jobState(id) {
+                throw CommandFailure("job \(id) was not admitted (failed/\(id).json): \(why)")
+            }
+            if FileSystem.exists(spool.incoming + "/" + id + ".json") {
+                throw CommandFailure("job \(id) waits in incoming/ to be admitted" + (spool.hasSupervisor ? "" : "; no flowspoold supervises \(spool.root)"))
+            }
+            throw CommandFailure("no execution \(id) in \(spool.root)")
+        }
+        return execution
+    }
+}
+
+func printLine(_ text: String) {
+    try? FileDescriptor.standardOutput.write(text + "\n")
+}
+
+func printError(_ text: String) {
+    try? FileDescriptor.standardError.write("flowspool: " + text + "\n")
+}

@@ -1,0 +1,117 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import POSIX
+import Spool
+
+struct Wait: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Wait until an execution ends and print its status.",
+        discussion: "Exits 0 when it ended success, 1 when it ended otherwise, 124 when --timeout passed first.")
+
+    @OptionGroup var spoolOption: SpoolOption
+    @Argument(help: "The execution id.") var id: String
+    @Option(help: "Give up after this many seconds.") var timeout: Double?
+
+    func run() throws {
+        try reportingFailures {
+            let spool = try spoolOption.open()
+            guard ExecutionID.isValid(id) else { throw CommandFailure("'\(id)' is not an execution id") }
+            let state: JobState
+            do {
+                state = try spool.waitForEnd(of: id, timeout: timeout)
+            } catch {
+                throw CommandFailure("cannot wait for \(id): \(error)")
+            }
+            switch state {
+            case .pending:
+                throw CommandFailure("\(id) has not ended after \(Clock.describeDuration(timeout ?? 0))", exitCode: 124)
+            case .rejected(let why):
+                throw CommandFailure("job \(id) was not admitted: \(why)")
+            case .ended(let status):
+                printLine(status.rawValue)
+                if status != .success { throw ExitCode(1) }
+            }
+        }
+    }
+}
+
+struct Log: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print an execution's log.")
+
+    @OptionGroup var spoolOption: SpoolOption
+    @Argument(help: "The execution id.") var id: String
+    @Flag(name: .shortAndLong, help: "Follow the log until the execution ends.") var follow = false
+
+    func run() throws {
+        try reportingFailures {
+            let execution = try checkedID(id, in: try spoolOption.open())
+            do {
+                try copyLog(of: execution)
+            } catch {
+                throw CommandFailure("cannot read the log of \(id): \(error)")
+            }
+        }
+    }
+
+    /// Copies the log to standard output; with --follow, keeps copying as inotify reports writes,
+    /// until the status is final.
+    func copyLog(of execution: Execution) throws(SystemError) {
+        let inotify = try Inotify()
+        if follow { try inotify.watch(execution.directory, for: Int32(IN_MODIFY | IN_MOVED_TO | IN_CLOSE_WRITE)) }
+        var log: FileDescriptor?
+        defer { log?.close() }
+        while true {
+            let ended = execution.status()?.isFinal ?? true
+            if log == nil { log = try? FileDescriptor.open(execution.path(.log), O_RDONLY) }
+            if let log {
+                while true {
+                    let chunk = try log.read(upTo: 65536)
+                    if chunk.isEmpty { break }
+                    try FileDescriptor.standardOutput.write(chunk)
+                }
+            }
+            if !follow || ended { return }
+            _ = try Poll.readable([inotify.descriptor], timeout: nil)
+            _ = try inotify.readEvents()
+        }
+    }
+}
+
+struct Cancel: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Cancel a queued or running execution and print how it ended.",
+        discussion: "Exits 0 when the execution ended cancelled, 1 when it had ended otherwise.")
+
+    @OptionGroup var spoolOption: SpoolOption
+    @Argument(help: "The execution id.") var id: String
+
+    func run() throws {
+        try reportingFailures {
+            let spool = try spoolOption.open()
+            let execution = try checkedID(id, in: spool)
+            if let status = execution.status(), status.isFinal {
+                throw CommandFailure("\(id) has ended already: \(status.rawValue)")
+            }
+            let delivered: Bool
+            do {
+                delivered = try spool.sendControl("cancel \(id)")
+            } catch {
+                throw CommandFailure("cannot reach flowspoold: \(error)")
+            }
+            guard delivered else {
+                throw CommandFailure("no flowspoold supervises \(spool.root); start it to cancel \(id)")
+            }
+            let state: JobState
+            do {
+                state = try spool.waitForEnd(of: id, timeout: 30)
+            } catch {
+                throw CommandFailure("cannot wait for \(id): \(error)")
+            }
+            guard case .ended(let status) = state else { throw CommandFailure("\(id) has not ended 30 s after the cancel") }
+            printLine(status.rawValue)
+            if status != .cancelled { throw ExitCode(1) }
+        }
+    }
+}

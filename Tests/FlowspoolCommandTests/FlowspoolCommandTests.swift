@@ -1,0 +1,146 @@
+import FlowspoolTestSupport
+import JSON
+import POSIX
+import Spool
+import Testing
+
+@Suite("flowspool command line")
+struct FlowspoolCommandTests {
+    let test: TestSpool
+    let http = TestEnvironment.httpURL
+
+    init() throws {
+        test = try TestSpool()
+        try test.startSupervisor()
+    }
+
+    @Test("submit prints the new id; status, wait and show tell how it went")
+    func submitAndInspect() throws {
+        let submitted = try flowspool("submit", "REST", "url=\(http)/echo", spool: test)
+        #expect(submitted.exitCode == 0, "\(submitted.standardError)")
+        let id = submitted.standardOutput.trimmingCharacters(in: "\n")
+        #expect(ExecutionID.isValid(id))
+        let waited = try flowspool("wait", id, "--timeout", "30", spool: test)
+        #expect(waited.exitCode == 0)
+        #expect(waited.standardOutput == "success\n")
+        #expect(try flowspool("status", id, spool: test).standardOutput == "success\n")
+        let shown = try flowspool("show", id, spool: test).standardOutput
+        #expect(shown.contains("status:    success"))
+        #expect(shown.contains("task:      REST"))
+        #expect(shown.contains("\"status_code\": 200"))
+        #expect(shown.contains("submitted: "))
+        #expect(shown.contains("ended:     "))
+    }
+
+    @Test("run waits and prints the outputs as JSON, exiting 0 on success")
+    func runSuccess() throws {
+        let result = try flowspool("run", "REST", "url=\(http)/echo", "method=post", "data=payload", spool: test)
+        #expect(result.exitCode == 0)
+        let outputs = try JSON(parsing: result.standardOutput)
+        #expect(outputs["json"]?["body"] == "payload")
+    }
+
+    @Test("run exits 1 with the status and message on stderr when the execution ends in error")
+    func runError() throws {
+        let result = try flowspool("run", "REST", "url=\(http)/status/503", spool: test)
+        #expect(result.exitCode == 1)
+        #expect(result.standardError.contains("ended error: unexpected status code 503"))
+        let quiet = try flowspool("run", "--quiet", "REST", "url=\(http)/echo", spool: test)
+        #expect(quiet.exitCode == 0)
+        #expect(quiet.standardOutput.isEmpty)
+    }
+
+    @Test("key=value values that parse as JSON are JSON, the rest strings; --inputs reads a file or stdin")
+    func inputs() throws {
+        let asJSON = try flowspool("run", "REST", "url=\(http)/status/404", "expected_status_code=[404]", spool: test)
+        #expect(asJSON.exitCode == 0, "\(asJSON.standardError)")
+        let fromStdin = try flowspool(
+            "run", "REST", "--inputs", "-", "method=put", spool: test,
+            input: #"{"url": "\#(http)/echo", "method": "post", "data": {"n": 1}}"#)
+        #expect(fromStdin.exitCode == 0, "\(fromStdin.standardError)")
+        let outputs = try JSON(parsing: fromStdin.standardOutput)
+        #expect(outputs["json"]?["method"] == "PUT")
+        #expect(outputs["json"]?["body"] == #"{"n":1}"#)
+        let bad = try flowspool("submit", "REST", "novalue", spool: test)
+        #expect(bad.exitCode == 2)
+        #expect(bad.standardError.contains("input 'novalue' is not of the form key=value"))
+    }
+
+    @Test("a job that is not admitted: run and wait say why")
+    func rejected() throws {
+        let result = try flowspool("run", "NOSUCHTYPE", spool: test)
+        #expect(result.exitCode == 1)
+        #expect(result.standardError.contains("was not admitted: unknown task type 'NOSUCHTYPE'"))
+    }
+
+    @Test("show masks protected inputs and outputs")
+    func masking() throws {
+        let id = try flowspool(
+            "submit", "REST", "url=\(http)/echo", #"headers={"Authorization": "Bearer s3cret"}"#,
+            #"protect_inputs=["headers"]"#, #"protect_outputs=["json"]"#, spool: test
+        ).standardOutput.trimmingCharacters(in: "\n")
+        _ = try test.ended(id)
+        for command in [["show", id], ["show", "--json", id], ["list", "--json"], ["list"]] {
+            let output = try runProgram(TestEnvironment.program("flowspool"), command + ["--spool", test.root]).standardOutput
+            #expect(!output.contains("s3cret"), "flowspool \(command.joined(separator: " ")) shows the secret")
+        }
+        let shown = try JSON(parsing: try flowspool("show", "--json", id, spool: test).standardOutput)
+        #expect(shown["inputs"]?["headers"] == "****")
+        #expect(shown["outputs"]?["json"] == "****")
+        #expect(shown["outputs"]?["status_code"] == 200)
+    }
+
+    @Test("list filters by status and task, as a table or JSON")
+    func list() throws {
+        let good = try test.run("REST", ["url": .string(http + "/echo")])
+        let bad = try test.run("REST", ["url": .string(http + "/status/500")])
+        let table = try flowspool("list", spool: test).standardOutput
+        #expect(table.hasPrefix("ID"))
+        #expect(table.contains(good.id) && table.contains(bad.id))
+        let errors = try flowspool("list", "--status", "error", spool: test).standardOutput
+        #expect(errors.contains(bad.id) && !errors.contains(good.id))
+        let json = try JSON(parsing: try flowspool("list", "--json", "--task", "REST", spool: test).standardOutput)
+        #expect(json.arrayValue?.compactMap { $0["id"]?.stringValue }.sorted() == [good.id, bad.id].sorted())
+        #expect(try flowspool("list", "--status", "bogus", spool: test).exitCode != 0)
+    }
+
+    @Test("log prints the runner's log; -f follows it until the execution ends")
+    func log() throws {
+        let id = try test.spool.submit(Job(task: "REST", inputs: ["url": .string(http + "/slow?seconds=0.5")]))
+        let followed = try flowspool("log", "-f", id, spool: test)
+        #expect(followed.exitCode == 0)
+        #expect(followed.standardOutput.contains("GET \(http)/slow?seconds=0.5 -> 200"))
+        #expect(test.execution(id).status() == .success)
+    }
+
+    @Test("wait --timeout gives up with exit 124")
+    func waitTimeout() throws {
+        let id = try test.spool.submit(Job(task: "REST", inputs: ["url": .string(http + "/slow?seconds=5")]))
+        let result = try flowspool("wait", id, "--timeout", "0.2", spool: test)
+        #expect(result.exitCode == 124)
+        #expect(try flowspool("cancel", id, spool: test).exitCode == 0)
+    }
+
+    @Test("ids are checked, and unknown ones reported plainly")
+    func unknownIDs() throws {
+        let traversal = try flowspool("show", "../../etc/passwd", spool: test)
+        #expect(traversal.exitCode == 1)
+        #expect(traversal.standardError.contains("is not an execution id"))
+        let missing = try flowspool("status", "nope", spool: test)
+        #expect(missing.standardError.contains("no execution nope"))
+    }
+
+    @Test("a directory that is not a spool is named as such")
+    func notASpool() throws {
+        let empty = try TemporaryDirectory()
+        let result = try runProgram(TestEnvironment.program("flowspool"), ["list", "--spool", empty.path])
+        #expect(result.exitCode == 1)
+        #expect(result.standardError.contains("is not a flowspool spool"))
+    }
+}
+
+extension String {
+    func trimmingCharacters(in set: String) -> String {
+        String(drop { set.contains($0) }.reversed().drop { set.contains($0) }.reversed())
+    }
+}

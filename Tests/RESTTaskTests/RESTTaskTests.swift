@@ -1,0 +1,182 @@
+import FlowspoolTestSupport
+import JSON
+import POSIX
+import Spool
+import Testing
+
+/// The REST task end to end: jobs go through flowspoold to the REST runner and the loopback
+/// HTTP(S) server that bin/test starts.
+@Suite("REST task")
+struct RESTTaskTests {
+    let test: TestSpool
+    let http = TestEnvironment.httpURL
+
+    init() throws {
+        test = try TestSpool()
+        try test.startSupervisor()
+    }
+
+    @Test("a job dropped into incoming/ by rename ends success with the response's outputs")
+    func droppedJob() throws {
+        try test.drop("first-job.json", ["task": "REST", "inputs": ["url": .string(http + "/echo")]])
+        let ended = try test.ended("first-job")
+        #expect(ended.status == .success)
+        #expect(ended["status_code"] == 200)
+        #expect(ended["json"]?["method"] == "GET")
+        #expect(ended["headers"]?["Content-Type"] == "application/json")
+        #expect(ended["encoding"] == "utf-8")
+        #expect(ended["cookies"] == .object([:]))
+        #expect(ended["text"] == nil)
+    }
+
+    @Test("the spec's example shape: method='post', data='payload' sends the string as the body")
+    func seedExample() throws {
+        let ended = try test.run("REST", ["url": .string(http + "/echo"), "method": "post", "data": "payload"])
+        #expect(ended.status == .success)
+        #expect(ended["json"]?["method"] == "POST")
+        #expect(ended["json"]?["body"] == "payload")
+    }
+
+    @Test("a dictionary in data is sent as JSON with a JSON content type")
+    func dictionaryData() throws {
+        let ended = try test.run("REST", ["url": .string(http + "/echo"), "method": "put", "data": ["a": 1, "b": ["c"]]])
+        #expect(ended["json"]?["method"] == "PUT")
+        #expect(ended["json"]?["body"] == #"{"a":1,"b":["c"]}"#)
+        #expect(ended["json"]?["headers"]?["Content-Type"] == "application/json")
+    }
+
+    @Test("any HTTP method goes out as written", arguments: ["patch", "DELETE", "options", "PURGE"])
+    func methods(method: String) throws {
+        let ended = try test.run("REST", ["url": .string(http + "/echo"), "method": .string(method)])
+        #expect(ended["json"]?["method"] == .string(method.uppercased()))
+    }
+
+    @Test("HEAD gets headers and no body")
+    func head() throws {
+        let ended = try test.run("REST", ["url": .string(http + "/text"), "method": "head"])
+        #expect(ended.status == .success)
+        #expect(ended["headers"]?["Content-Length"] == "16")
+        #expect(ended["text"] == "")
+    }
+
+    @Test("a body that is not JSON comes back in text, decoded in its charset")
+    func textOutput() throws {
+        let text = try test.run("REST", ["url": .string(http + "/text")])
+        #expect(text["text"] == "hello, flowspool")
+        #expect(text["json"] == nil)
+        #expect(text["encoding"] == "utf-8")
+        let latin = try test.run("REST", ["url": .string(http + "/latin1")])
+        #expect(latin["text"] == "café")
+        #expect(latin["encoding"] == "ISO-8859-1")
+    }
+
+    @Test("a JSON body that is a list comes back in json")
+    func listOutput() throws {
+        #expect(try test.run("REST", ["url": .string(http + "/list")])["json"] == [1, 2, 3])
+    }
+
+    @Test("headers and cookies go out; cookies the server sets come back")
+    func headersAndCookies() throws {
+        let sent = try test.run("REST", [
+            "url": .string(http + "/echo"), "headers": ["X-Flow": "yes", "X-Count": 3], "cookies": ["session": "abc", "theme": "dark"],
+        ])
+        #expect(sent["json"]?["headers"]?["X-Flow"] == "yes")
+        #expect(sent["json"]?["headers"]?["X-Count"] == "3")
+        #expect(sent["json"]?["cookies"] == ["session": "abc", "theme": "dark"])
+        let set = try test.run("REST", ["url": .string(http + "/set-cookie?flavour=oat")])
+        #expect(set["cookies"] == ["flavour": "oat"])
+    }
+
+    @Test("redirects are followed")
+    func redirect() throws {
+        let ended = try test.run("REST", ["url": .string(http + "/redirect")])
+        #expect(ended.status == .success)
+        #expect(ended["json"]?["path"] == "/echo")
+    }
+
+    @Test("a status code outside expected_status_code ends error with the code and body, outputs still written")
+    func unexpectedStatus() throws {
+        let ended = try test.run("REST", ["url": .string(http + "/status/500")])
+        #expect(ended.status == .error)
+        #expect(ended.message.contains("unexpected status code 500"))
+        #expect(ended.message.contains("status 500"))
+        #expect(ended["status_code"] == 500)
+        #expect(ended["text"] == "status 500")
+    }
+
+    @Test("expected_status_code decides what counts as success")
+    func expectedStatus() throws {
+        let notFound = try test.run("REST", ["url": .string(http + "/status/404"), "expected_status_code": [404]])
+        #expect(notFound.status == .success)
+        let ok = try test.run("REST", ["url": .string(http + "/echo"), "expected_status_code": [201]])
+        #expect(ok.status == .error)
+        #expect(ok.message.contains("expected 201"))
+    }
+
+    @Test("a refused connection ends error saying so")
+    func refused() throws {
+        let ended = try test.run("REST", ["url": .string("http://127.0.0.1:\(TestEnvironment.closedPort())/")])
+        #expect(ended.status == .error)
+        #expect(ended.message.contains("could not connect"))
+    }
+
+    @Test("the timeout input ends a slow request in error")
+    func timeout() throws {
+        let ended = try test.run("REST", ["url": .string(http + "/slow?seconds=5"), "timeout": 0.5])
+        #expect(ended.status == .error)
+        #expect(ended.message.contains("timed out after 500ms (the timeout input)"))
+    }
+
+    @Test("HTTPS with cacert naming the CA's file, or holding its PEM, is verified and succeeds")
+    func trustedCA() throws {
+        let url = JSON.string(TestEnvironment.httpsURL + "/echo")
+        let byPath = try test.run("REST", ["url": url, "cacert": .string(TestEnvironment.caCertificate)])
+        #expect(byPath.status == .success, "\(byPath.message)")
+        let pem = try FileSystem.readText(TestEnvironment.caCertificate) ?? ""
+        let byContent = try test.run("REST", ["url": url, "cacert": .string(pem)])
+        #expect(byContent.status == .success, "\(byContent.message)")
+        #expect(byContent["json"]?["method"] == "GET")
+    }
+
+    @Test("HTTPS without the CA, or with another CA, ends in a clear TLS error")
+    func untrustedCA() throws {
+        let url = JSON.string(TestEnvironment.httpsURL + "/echo")
+        let missing = try test.run("REST", ["url": url])
+        #expect(missing.status == .error)
+        #expect(missing.message.contains("failed TLS verification"))
+        #expect(missing.message.contains("cacert"))
+        let wrong = try test.run("REST", ["url": url, "cacert": .string(TestEnvironment.wrongCACertificate)])
+        #expect(wrong.status == .error)
+        #expect(wrong.message.contains("failed TLS verification"))
+    }
+
+    static let badInputCases: [(JSONObject, String)] = [
+        (["url": 5], "input 'url' must be a string, not an integer"),
+        (["url": "http://127.0.0.1/", "headers": "X: y"], "input 'headers' must be a dictionary, not a string"),
+        (["url": "http://127.0.0.1/", "expected_status_code": "200"], "input 'expected_status_code' must be a list"),
+        (["url": "http://127.0.0.1/", "pass_user_token": "yes"], "input 'pass_user_token' must be a boolean"),
+        (["url": "http://127.0.0.1/", "timeout": -1], "input 'timeout' must be a positive number"),
+        (["url": "http://127.0.0.1/", "method": "GE T"], "input 'method' is not an HTTP method"),
+        (["url": "ftp://127.0.0.1/"], "input 'url' must start with http:// or https://"),
+        (["method": "get"], "input 'url' is required"),
+        (["url": "http://127.0.0.1/", "bogus": 1], "unknown input 'bogus' for the REST task"),
+    ]
+
+    @Test("inputs of the wrong type end error naming the input", arguments: badInputCases)
+    func badInputs(inputs: JSONObject, message: String) throws {
+        let ended = try test.run("REST", inputs)
+        #expect(ended.status == .error)
+        #expect(ended.message.contains(message), "\(ended.message)")
+    }
+
+    @Test("user and password in the URL stay out of the log and the message")
+    func credentialsInURL() throws {
+        let port = TestEnvironment.closedPort()
+        let ended = try test.run("REST", ["url": .string("http://alice:s3cret@127.0.0.1:\(port)/")])
+        let log = try FileSystem.readText(test.execution(ended.id).path(.log)) ?? ""
+        #expect(ended.status == .error)
+        #expect(!ended.message.contains("s3cret"))
+        #expect(!log.contains("s3cret"))
+        #expect(ended.message.contains("****@127.0.0.1"))
+    }
+}

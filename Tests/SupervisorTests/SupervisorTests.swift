@@ -1,0 +1,213 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FlowspoolTestSupport
+import JSON
+import POSIX
+import Spool
+import Testing
+
+@Suite("flowspoold")
+struct SupervisorTests {
+    let test: TestSpool
+    let http = TestEnvironment.httpURL
+
+    init() throws {
+        test = try TestSpool()
+    }
+
+    func slowJob(seconds: Double) -> Job {
+        Job(task: "REST", inputs: ["url": .string(http + "/slow?seconds=\(seconds)"), "timeout": 120])
+    }
+
+    func statuses(_ ids: [String]) -> [ExecutionStatus?] {
+        ids.map { test.execution($0).status() }
+    }
+
+    func runnerPID(_ id: String) -> pid_t? {
+        test.execution(id).history().last { $0.status == .running }
+            .flatMap { $0.detail.split(separator: "=").last.flatMap { pid_t($0) } }
+    }
+
+    @Test("bad job files go to failed/ beside a .why naming the problem, and the next good job still runs")
+    func badJobs() throws {
+        try test.startSupervisor()
+        let garbage = (0..<(10 << 20)).map { _ in UInt8.random(in: 0...255) }
+        try test.drop("not-json.json", bytes: Array("{\"task\": \"REST\",".utf8))
+        try test.drop("no-task.json", ["inputs": ["url": "http://127.0.0.1/"]])
+        try test.drop("unknown-type.json", ["task": "TELEPORT", "inputs": [:]])
+        try test.drop("bad-inputs.json", ["task": "REST", "inputs": ["http://127.0.0.1/"]])
+        try test.drop("garbage.json", bytes: garbage)
+        let good = try test.run("REST", ["url": .string(http + "/echo")])
+        #expect(good.status == .success)
+        for name in ["not-json", "no-task", "unknown-type", "bad-inputs", "garbage"] {
+            _ = try test.waitForEnd(of: name, timeout: 10)
+        }
+        #expect(test.failureReason("not-json.json")?.contains("the job file is not JSON: unexpected end of input") == true)
+        #expect(test.failureReason("no-task.json")?.contains("the job has no 'task'") == true)
+        #expect(test.failureReason("unknown-type.json")?.contains("unknown task type 'TELEPORT': no executable flowspool-task-TELEPORT") == true)
+        #expect(test.failureReason("bad-inputs.json")?.contains("'inputs' must be a dictionary, not a list") == true)
+        #expect(test.failureReason("garbage.json")?.contains("more than the limit of 8 MiB") == true)
+        #expect(FileSystem.exists(test.spool.failed + "/garbage.json"))
+        #expect(try FileSystem.listDirectory(test.spool.incoming).isEmpty)
+        #expect(test.supervisorIsRunning)
+    }
+
+    @Test("a job file named +NAME gets a generated id and the name; a taken id is refused")
+    func naming() throws {
+        try test.startSupervisor()
+        try test.drop("+nightly.json", ["task": "REST", "inputs": ["url": .string(http + "/echo")]])
+        try waitUntil("the job is admitted", timeout: 10) { (try? FileSystem.listDirectory(test.spool.executions).count) == 1 }
+        let id = try #require(try FileSystem.listDirectory(test.spool.executions).first)
+        #expect(id.count == 10)
+        #expect(try test.execution(id).job().name == "nightly")
+        _ = try test.ended(id)
+        try test.drop("\(id).json", ["task": "REST", "inputs": ["url": .string(http + "/echo")]])
+        try waitUntil("the duplicate is refused", timeout: 10) { test.failureReason("\(id).json") != nil }
+        #expect(test.failureReason("\(id).json")?.contains("an execution with id '\(id)' exists already") == true)
+    }
+
+    @Test("a runner of the user's own, a shell script on the runner path, is a task type")
+    func shellRunner() throws {
+        let runners = try TemporaryDirectory()
+        let script = """
+            #!/bin/sh
+            # flowspool-task-GREET: greets the input 'who'.
+            who=$(sed -n 's/^ *"who": *"\\([^"]*\\)".*/\\1/p' inputs.json)
+            echo "greeting $who"
+            printf '{"greeting": "hello, %s"}\\n' "$who" > "$FLOWSPOOL_SPOOL/tmp/greet.$$" && mv "$FLOWSPOOL_SPOOL/tmp/greet.$$" outputs.json
+            echo success > "$FLOWSPOOL_SPOOL/tmp/greet.$$" && mv "$FLOWSPOOL_SPOOL/tmp/greet.$$" status
+            """
+        try FileSystem.writeFile(runners.path + "/flowspool-task-GREET", Array(script.utf8), mode: 0o755)
+        try test.startSupervisor(runnerPath: runners.path + ":" + TestEnvironment.binDirectory)
+        let ended = try test.run("GREET", ["who": "world"])
+        #expect(ended.status == .success)
+        #expect(ended["greeting"] == "hello, world")
+        #expect(try FileSystem.readText(test.execution(ended.id).path(.log)) == "greeting world\n")
+        #expect(try test.run("REST", ["url": .string(http + "/echo")]).status == .success)
+    }
+
+    @Test("a runner that exits without ending its execution leaves it fault")
+    func runnerWithoutEnding() throws {
+        let runners = try TemporaryDirectory()
+        try FileSystem.writeFile(runners.path + "/flowspool-task-QUITTER", Array("#!/bin/sh\nexit 3\n".utf8), mode: 0o755)
+        try test.startSupervisor(runnerPath: runners.path)
+        let ended = try test.run("QUITTER", [:])
+        #expect(ended.status == .fault)
+        #expect(ended.message.contains("the runner exited with status 3 without ending the execution"))
+    }
+
+    @Test("kill -9 of a runner ends its execution fault")
+    func killedRunner() throws {
+        try test.startSupervisor()
+        let id = try test.spool.submit(slowJob(seconds: 30))
+        try waitUntil("the runner runs", timeout: 10) { runnerPID(id) != nil }
+        kill(try #require(runnerPID(id)), SIGKILL)
+        let ended = try test.ended(id)
+        #expect(ended.status == .fault)
+        #expect(ended.message.contains("was killed by SIGKILL"))
+    }
+
+    @Test("kill -9 of the supervisor while runners are busy: after a restart every execution ends exactly once")
+    func supervisorCrash() throws {
+        try test.startSupervisor(["--max-running", "2"])
+        let ids = try (0..<4).map { _ in try test.spool.submit(slowJob(seconds: 1.5)) }
+        try waitUntil("two run and two wait", timeout: 10) {
+            statuses(ids).filter { $0 == .running }.count == 2 && statuses(ids).filter { $0 == .queued }.count == 2
+        }
+        try test.stopSupervisor(signal: SIGKILL)
+        try test.startSupervisor(["--max-running", "2"])
+        for id in ids {
+            let ended = try test.ended(id)
+            #expect(ended.status == .success, "\(id): \(ended.message)")
+            let finals = test.execution(id).history().filter { $0.status.isFinal }
+            #expect(finals.count == 1, "\(id) ended \(finals.count) times")
+        }
+    }
+
+    @Test("at most --max-running runners run at once")
+    func concurrencyLimit() throws {
+        try test.startSupervisor(["--max-running", "2"])
+        let ids = try (0..<5).map { _ in try test.spool.submit(slowJob(seconds: 0.3)) }
+        var mostRunning = 0
+        try waitUntil("all end", timeout: 30) {
+            mostRunning = max(mostRunning, statuses(ids).filter { $0 == .running }.count)
+            return statuses(ids).allSatisfy { $0?.isFinal == true }
+        }
+        #expect(mostRunning == 2)
+    }
+
+    @Test("the overall task timeout stops a runner and ends the execution error")
+    func taskTimeout() throws {
+        try test.startSupervisor()
+        var job = slowJob(seconds: 20)
+        job.timeout = 0.5
+        let ended = try test.ended(try test.spool.submit(job))
+        #expect(ended.status == .error)
+        #expect(ended.message.contains("task timeout: the runner was stopped after 500ms"))
+    }
+
+    @Test("flowspool cancel ends a running REST execution cancelled within a second")
+    func cancelRunning() throws {
+        try test.startSupervisor()
+        let id = try test.spool.submit(slowJob(seconds: 30))
+        try waitUntil("the runner runs", timeout: 10) { runnerPID(id) != nil }
+        let start = Clock.monotonic()
+        let result = try flowspool("cancel", id, spool: test)
+        let elapsed = Clock.monotonic() - start
+        #expect(result.exitCode == 0, "\(result.standardError)")
+        #expect(result.standardOutput == "cancelled\n")
+        #expect(test.execution(id).status() == .cancelled)
+        #expect(elapsed < 1, "cancel took \(elapsed) s")
+    }
+
+    @Test("cancel of a queued execution ends it before it starts")
+    func cancelQueued() throws {
+        try test.startSupervisor(["--max-running", "1"])
+        let blocker = try test.spool.submit(slowJob(seconds: 30))
+        let waiting = try test.spool.submit(slowJob(seconds: 30))
+        try waitUntil("the first runs", timeout: 10) { runnerPID(blocker) != nil && test.execution(waiting).status() == .queued }
+        #expect(try flowspool("cancel", waiting, spool: test).exitCode == 0)
+        #expect(try test.ended(waiting).message.contains("cancelled before it started"))
+        #expect(try flowspool("cancel", blocker, spool: test).exitCode == 0)
+    }
+
+    @Test("SIGTERM stops the supervisor; its running runner goes on and the next supervisor adopts it")
+    func adoption() throws {
+        try test.startSupervisor()
+        let id = try test.spool.submit(slowJob(seconds: 1.5))
+        try waitUntil("the runner runs", timeout: 10) { runnerPID(id) != nil }
+        #expect(try test.stopSupervisor(signal: SIGTERM) == .exited(0))
+        #expect(test.execution(id).status() == .running)
+        #expect(test.execution(id).isLockHeld())
+        try test.startSupervisor()
+        #expect(try test.ended(id).status == .success)
+        #expect(try FileSystem.readText(test.supervisorLog)?.contains("adopted \(id)") == true)
+    }
+
+    @Test("startup repair: a running execution whose runner is gone becomes fault; an interrupted admission is finished")
+    func startupRepair() throws {
+        let orphan = test.execution("orphan")
+        try FileSystem.makeDirectory(orphan.directory)
+        try FileSystem.writeFile(orphan.path(.inputs), Array(#"{"task":"REST","inputs":{}}"#.utf8))
+        try orphan.setStatus(.running, detail: "pid=999999")
+        let claim = test.spool.tmp + "/claimed.admit"
+        try FileSystem.makeDirectory(claim)
+        try FileSystem.writeFile(claim + "/job.json", Array(#"{"task":"REST","inputs":{"url":"\#(http)/echo"}}"#.utf8))
+        try test.startSupervisor()
+        let repaired = try test.ended("orphan")
+        #expect(repaired.status == .fault)
+        #expect(repaired.message.contains("the runner was gone when flowspoold started"))
+        #expect(try test.ended("claimed").status == .success)
+        #expect(!FileSystem.exists(claim))
+    }
+
+    @Test("one supervisor per spool: a second one says who holds the spool and exits 1")
+    func singleSupervisor() throws {
+        try test.startSupervisor()
+        let second = try runProgram(TestEnvironment.program("flowspoold"), ["--spool", test.root])
+        #expect(second.exitCode == 1)
+        #expect(second.standardError.contains("another flowspoold is supervising \(test.root)"))
+        #expect(test.supervisorIsRunning)
+    }
+}

@@ -1,0 +1,56 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import POSIX
+
+/// What a finished command printed and how it exited.
+public struct CommandResult: Sendable {
+    public let status: ExitStatus
+    public let standardOutput: String
+    public let standardError: String
+
+    public var exitCode: Int32? {
+        if case .exited(let code) = status { return code }
+        return nil
+    }
+}
+
+/// Runs a program to its end, with standard input from `input`, and collects its output.
+public func runProgram(
+    _ path: String, _ arguments: [String], environment: [String: String] = [:], input: String = ""
+) throws -> CommandResult {
+    let scratch = try TemporaryDirectory()
+    let inputPath = scratch.path + "/stdin", outputPath = scratch.path + "/stdout", errorPath = scratch.path + "/stderr"
+    try FileSystem.writeFile(inputPath, Array(input.utf8))
+    let stdin = try FileDescriptor.open(inputPath, O_RDONLY)
+    let stdout = try FileDescriptor.open(outputPath, O_WRONLY | O_CREAT | O_TRUNC)
+    let stderr = try FileDescriptor.open(errorPath, O_WRONLY | O_CREAT | O_TRUNC)
+    var options = Spawn.Options(environment: Environment.with(environment))
+    options.newProcessGroup = false
+    options.descriptors = [0: stdin, 1: stdout, 2: stderr]
+    let pid = try Spawn.run(path, arguments: arguments, options: options)
+    [stdin, stdout, stderr].forEach { $0.close() }
+    let status = try Spawn.wait(for: pid)
+    return CommandResult(
+        status: status,
+        standardOutput: try FileSystem.readText(outputPath) ?? "",
+        standardError: try FileSystem.readText(errorPath) ?? "")
+}
+
+/// Runs the `flowspool` command on a spool.
+public func flowspool(_ arguments: String..., spool: TestSpool, input: String = "", environment: [String: String] = [:]) throws -> CommandResult {
+    try runProgram(TestEnvironment.program("flowspool"), arguments, environment: ["FLOWSPOOL_SPOOL": spool.root].merging(environment) { $1 }, input: input)
+}
+
+/// A directory under /tmp that is removed with everything in it when the value goes away.
+public final class TemporaryDirectory: @unchecked Sendable {
+    public let path: String
+
+    public init() throws {
+        var template = Array("/tmp/flowspool-test-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw SystemError("mkdtemp") }
+        path = String(cString: made)
+    }
+
+    deinit { try? FileSystem.removeTree(path) }
+}

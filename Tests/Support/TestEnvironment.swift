@@ -1,0 +1,63 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import POSIX
+
+/// Where the tests find the built programs and the servers bin/test started.
+public enum TestEnvironment {
+    /// The directory with the built flowspool programs: the test bundle's own build directory.
+    public static var binDirectory: String {
+        if let override = Environment.value("FLOWSPOOL_TEST_BIN") { return override }
+        var path = (try? FileSystem.realPath("/proc/self/exe")) ?? ""
+        while !path.isEmpty && !FileSystem.isExecutableFile(path + "/flowspoold") {
+            guard let slash = path.lastIndex(of: "/") else { break }
+            path = String(path[..<slash])
+        }
+        return path
+    }
+
+    public static func program(_ name: String) -> String { binDirectory + "/" + name }
+
+    /// The package root, for the man pages and the test servers.
+    public static var packageRoot: String {
+        var path = #filePath
+        for _ in 0..<3 { path = String(path[..<path.lastIndex(of: "/")!]) }
+        return path
+    }
+
+    /// A variable bin/test exports. Missing means the tests were not started by bin/test: the
+    /// message says so instead of letting a test skip quietly.
+    public static func required(_ name: String) -> String {
+        guard let value = Environment.value(name), !value.isEmpty else {
+            fatalError("\(name) is not set: run the tests with ./bin/test, which starts the servers they talk to")
+        }
+        return value
+    }
+
+    /// The loopback HTTP server's base URL, e.g. http://127.0.0.1:41234
+    public static var httpURL: String { required("FLOWSPOOL_TEST_HTTP_URL") }
+    /// The loopback HTTPS server's base URL; its certificate is signed by `caCertificate`.
+    public static var httpsURL: String { required("FLOWSPOOL_TEST_HTTPS_URL") }
+    /// The path of the PEM CA that signed the HTTPS server's certificate.
+    public static var caCertificate: String { required("FLOWSPOOL_TEST_CA") }
+    /// The path of a PEM CA that did not sign it.
+    public static var wrongCACertificate: String { required("FLOWSPOOL_TEST_WRONG_CA") }
+
+    /// A port on 127.0.0.1 where nothing listens.
+    public static func closedPort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}

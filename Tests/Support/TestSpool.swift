@@ -1,0 +1,132 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import JSON
+import POSIX
+import Spool
+
+/// A spool of its own for one test, with a supervisor the test starts, kills and restarts.
+public final class TestSpool: @unchecked Sendable {
+    public let directory: TemporaryDirectory
+    public let spool: Spool
+    public var root: String { spool.root }
+    private(set) var supervisorPID: pid_t?
+    public let supervisorLog: String
+
+    public init() throws {
+        directory = try TemporaryDirectory()
+        spool = Spool(root: directory.path + "/spool")
+        supervisorLog = directory.path + "/flowspoold.log"
+        try spool.createLayout()
+    }
+
+    deinit {
+        if let pid = supervisorPID {
+            kill(pid, SIGKILL)
+            _ = try? Spawn.wait(for: pid)
+        }
+    }
+
+    /// Starts flowspoold on this spool and returns once it watches incoming/.
+    public func startSupervisor(_ arguments: [String] = [], runnerPath: String = TestEnvironment.binDirectory) throws {
+        let log = try FileDescriptor.open(supervisorLog, O_WRONLY | O_CREAT | O_APPEND)
+        defer { log.close() }
+        let null = try FileDescriptor.open("/dev/null", O_RDONLY)
+        defer { null.close() }
+        var options = Spawn.Options(environment: Environment.current())
+        options.newProcessGroup = false
+        options.descriptors = [0: null, 1: log, 2: log]
+        supervisorPID = try Spawn.run(
+            TestEnvironment.program("flowspoold"),
+            arguments: ["--spool", root, "--runner-path", runnerPath] + arguments, options: options)
+        try waitUntil("flowspoold supervises \(root)", timeout: 10) { self.spool.hasSupervisor }
+    }
+
+    /// Stops the supervisor with `signal` and waits for it to exit.
+    @discardableResult
+    public func stopSupervisor(signal: Int32 = SIGTERM) throws -> ExitStatus? {
+        guard let pid = supervisorPID else { return nil }
+        supervisorPID = nil
+        kill(pid, signal)
+        return try Spawn.wait(for: pid)
+    }
+
+    public var supervisorIsRunning: Bool {
+        guard let pid = supervisorPID else { return false }
+        var status: Int32 = 0
+        return waitpid(pid, &status, WNOHANG) == 0
+    }
+
+    /// Drops a job file into incoming/ the way DESIGN.md asks writers to: written in tmp/, renamed.
+    public func drop(_ name: String, bytes: [UInt8]) throws {
+        let temporary = spool.tmp + "/test." + name
+        try FileSystem.writeFile(temporary, bytes)
+        try FileSystem.rename(temporary, spool.incoming + "/" + name)
+    }
+
+    public func drop(_ name: String, _ job: JSON) throws {
+        try drop(name, bytes: Array(job.compactText.utf8))
+    }
+
+    /// Waits (inotify, never a sleep loop) until the job submitted as `id` ends or is rejected.
+    public func waitForEnd(of id: String, timeout: Double = 30) throws -> JobState {
+        try spool.waitForEnd(of: id, timeout: timeout)
+    }
+
+    public func execution(_ id: String) -> Execution { spool.execution(id) }
+
+    /// The reason written beside a rejected job file.
+    public func failureReason(_ name: String) -> String? {
+        (try? FileSystem.readText(spool.failed + "/" + name + ".why")) ?? nil
+    }
+}
+
+/// Waits for a condition that has no event to wait on, checking it every 10 ms; fails after `timeout`.
+public func waitUntil(_ what: String, timeout: Double, _ condition: () -> Bool) throws {
+    let deadline = Clock.monotonic() + timeout
+    while !condition() {
+        if Clock.monotonic() > deadline { throw TimedOut(what: what, seconds: timeout) }
+        usleep(10_000)
+    }
+}
+
+public struct TimedOut: Error, CustomStringConvertible {
+    public let what: String
+    public let seconds: Double
+    public var description: String { "timed out after \(seconds) s waiting until \(what)" }
+}
+
+/// How an execution ended, as a test checks it.
+public struct Ended: Sendable {
+    public let id: String
+    public let status: ExecutionStatus
+    public let outputs: JSONObject
+    public let message: String
+
+    public subscript(output: String) -> JSON? { outputs[output] }
+}
+
+extension TestSpool {
+    /// Submits a job and waits for its execution to end.
+    public func run(_ task: String, _ inputs: JSONObject, timeout: Double? = nil) throws -> Ended {
+        let id = try spool.submit(Job(task: task, inputs: inputs, timeout: timeout))
+        return try ended(id)
+    }
+
+    /// Waits for `id` to end and reads what it left.
+    public func ended(_ id: String, within seconds: Double = 30) throws -> Ended {
+        let state = try waitForEnd(of: id, timeout: seconds)
+        guard case .ended(let status) = state else {
+            throw UnexpectedState(id: id, state: state, supervisorLog: (try? FileSystem.readText(supervisorLog)) ?? nil)
+        }
+        let execution = spool.execution(id)
+        return Ended(id: id, status: status, outputs: execution.outputs() ?? [:], message: execution.message() ?? "")
+    }
+}
+
+public struct UnexpectedState: Error, CustomStringConvertible {
+    public let id: String
+    public let state: JobState
+    public let supervisorLog: String?
+    public var description: String { "\(id) is \(state), not ended; flowspoold's log:\n\(supervisorLog ?? "(none)")" }
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""The loopback HTTP and HTTPS server the tests talk to.
+
+Listens on 127.0.0.1 on two free ports (plain and TLS) and writes "http PORT" and "https PORT" lines to
+--port-file once both listen. Endpoints:
+  /echo            any method: JSON of the method, path, query, headers, body and cookies received
+  /text            text/plain; charset=utf-8 "hello, flowspool"
+  /latin1          text/html without a charset, body in ISO-8859-1
+  /list            a JSON list
+  /status/N        status N with the body "status N"
+  /slow?seconds=S  waits S seconds, then answers 200
+  /set-cookie?name=value  sets the cookie name=value
+  /redirect        302 to /echo
+"""
+import argparse
+import http.cookies
+import json
+import ssl
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):
+        pass
+
+    def send(self, status, body, content_type, extra_headers=()):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in extra_headers:
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def handle_any(self):
+        url = urlsplit(self.path)
+        query = dict(parse_qsl(url.query))
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if url.path == "/echo":
+            cookies = http.cookies.SimpleCookie(self.headers.get("Cookie", ""))
+            document = {
+                "method": self.command,
+                "path": url.path,
+                "query": query,
+                "headers": {name: value for name, value in self.headers.items()},
+                "body": body.decode("utf-8", "replace"),
+                "cookies": {name: morsel.value for name, morsel in cookies.items()},
+            }
+            self.send(200, json.dumps(document).encode(), "application/json")
+        elif url.path == "/text":
+            self.send(200, "hello, flowspool".encode(), "text/plain; charset=utf-8")
+        elif url.path == "/latin1":
+            self.send(200, "caf\u00e9".encode("latin-1"), "text/html")
+        elif url.path == "/list":
+            self.send(200, b"[1, 2, 3]", "application/json")
+        elif url.path.startswith("/status/"):
+            code = int(url.path.split("/")[2])
+            self.send(code, f"status {code}".encode(), "text/plain; charset=utf-8")
+        elif url.path == "/slow":
+            time.sleep(float(query.get("seconds", "5")))
+            self.send(200, b"slow answer", "text/plain; charset=utf-8")
+        elif url.path == "/set-cookie":
+            headers = [("Set-Cookie", f"{name}={value}; Path=/") for name, value in query.items()]
+            self.send(200, b"{}", "application/json", headers)
+        elif url.path == "/redirect":
+            self.send(302, b"", "text/plain", [("Location", "/echo")])
+        else:
+            self.send(404, b"no such endpoint", "text/plain; charset=utf-8")
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = handle_any
+
+    def handle_one_request(self):
+        # Methods outside the list above reach handle_any too: any HTTP method is a test case.
+        try:
+            super().handle_one_request()
+        except (ConnectionResetError, BrokenPipeError):
+            self.close_connection = True
+
+    def __getattr__(self, name):
+        if name.startswith("do_"):
+            return self.handle_any
+        raise AttributeError(name)
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port-file", required=True)
+    parser.add_argument("--cert")
+    parser.add_argument("--key")
+    args = parser.parse_args()
+
+    plain = Server(("127.0.0.1", 0), Handler)
+    servers = [("http", plain)]
+    if args.cert:
+        secure = Server(("127.0.0.1", 0), Handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.cert, args.key)
+        secure.socket = context.wrap_socket(secure.socket, server_side=True)
+        servers.append(("https", secure))
+    for _, server in servers[1:]:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    with open(args.port_file + ".tmp", "w") as file:
+        for scheme, server in servers:
+            file.write(f"{scheme} {server.server_address[1]}\n")
+    import os
+    os.rename(args.port_file + ".tmp", args.port_file)
+    plain.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
