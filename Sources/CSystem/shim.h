@@ -17,10 +17,12 @@
 extern int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *actions, const char *path);
 extern int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
 extern int pipe2(int fds[2], int flags);
+extern int syncfs(int fd);
 extern char **environ;
 #define FLOWSPOOL_RENAME_NOREPLACE (1 << 0)
 
 static inline int flowspool_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
+static inline int flowspool_syncfs(int fd) { return syncfs(fd); }
 static inline char **flowspool_environ(void) { return environ; }
 
 static inline int flowspool_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path) {

@@ -25,14 +25,15 @@ public enum FileSystem {
     }
 
     /// Writes a file in place, fsynced. Callers that need atomicity write under tmp/ and rename.
+    /// With `sync: false` the caller makes the data durable itself, e.g. with `syncFileSystem` for a batch.
     public static func writeFile(_ path: String, _ bytes: some Collection<UInt8>, mode: mode_t = 0o600,
-                                 exclusive: Bool = false) throws(SystemError) {
+                                 exclusive: Bool = false, sync: Bool = true) throws(SystemError) {
         let flags = O_WRONLY | O_CREAT | (exclusive ? O_EXCL : O_TRUNC)
         let fd = try FileDescriptor.open(path, flags, mode: mode)
         defer { fd.close() }
         do {
             try fd.write(bytes)
-            try fd.sync()
+            if sync { try fd.sync() }
         } catch {
             throw SystemError(error.call, path: path, errno: error.errno)
         }
@@ -101,6 +102,14 @@ public enum FileSystem {
         let fd = try FileDescriptor.open(path, O_RDONLY | O_DIRECTORY)
         defer { fd.close() }
         try fd.sync()
+    }
+
+    /// syncfs(2): makes everything written to the file system holding `path` durable, with one call
+    /// for a whole batch of files.
+    public static func syncFileSystem(_ path: String) throws(SystemError) {
+        let fd = try FileDescriptor.open(path, O_RDONLY | O_DIRECTORY)
+        defer { fd.close() }
+        try check("syncfs", path: path) { flowspool_syncfs(fd.rawValue) }
     }
 
     /// The names in a directory, without "." and "..", in no particular order.

@@ -65,13 +65,15 @@ public struct Execution: Sendable {
     /// status also finds the rest.
     public func end(_ status: ExecutionStatus, message: String?, outputs: JSONObject? = nil) throws(SystemError) {
         precondition(status.isFinal, "end(\(status)) needs a final status")
+        var files: [Spool.FileContent] = []
         if let outputs {
-            try spool.commit(JSON.object(outputs).prettyText + "\n", to: path(.outputs))
+            files.append(.init(path(.outputs), JSON.object(outputs).prettyText + "\n"))
         }
         if let message {
-            try spool.commit(message.hasSuffix("\n") ? message : message + "\n", to: path(.message))
+            files.append(.init(path(.message), message.hasSuffix("\n") ? message : message + "\n"))
         }
-        try spool.commit(status.rawValue + "\n", to: path(.status), mode: 0o644)
+        files.append(.init(path(.status), status.rawValue + "\n", mode: 0o644))
+        try spool.commit(files)
         try recordHistory(status)
     }
 

@@ -45,22 +45,41 @@ public struct Spool: Sendable {
         FileSystem.exists(executions) && FileSystem.exists(incoming)
     }
 
-    /// Writes `bytes` to `path` the way DESIGN rule 1 asks: whole under tmp/, fsynced, renamed into
-    /// place, and the directory fsynced. Readers see the old content or the new, never half.
-    public func commit(_ bytes: some Collection<UInt8>, to path: String, mode: mode_t = 0o600) throws(SystemError) {
-        let temporary = temporaryPath(for: path)
-        do {
-            try FileSystem.writeFile(temporary, bytes, mode: mode, exclusive: true)
-            try FileSystem.rename(temporary, path)
-        } catch {
-            try? FileSystem.removeIfPresent(temporary)
-            throw error
+    /// One file of a commit: its final path, its content and its mode.
+    public struct FileContent {
+        public let path: String
+        public let bytes: [UInt8]
+        public let mode: mode_t
+
+        public init(_ path: String, _ text: String, mode: mode_t = 0o600) {
+            self.path = path
+            bytes = Array(text.utf8)
+            self.mode = mode
         }
-        try FileSystem.syncDirectory(parent(of: path))
+    }
+
+    /// Writes files the way DESIGN rule 1 asks: each whole under tmp/ and fsynced, then renamed into
+    /// place in the order given, then each directory fsynced once. Readers see old content or new,
+    /// never half, and a reader who sees the last file finds the earlier ones.
+    public func commit(_ files: [FileContent]) throws(SystemError) {
+        var temporaries: [String] = []
+        defer { temporaries.forEach { try? FileSystem.removeIfPresent($0) } }
+        for file in files {
+            let temporary = temporaryPath(for: file.path)
+            temporaries.append(temporary)
+            try FileSystem.writeFile(temporary, file.bytes, mode: file.mode, exclusive: true)
+        }
+        for (file, temporary) in zip(files, temporaries) {
+            try FileSystem.rename(temporary, file.path)
+        }
+        var synced: Set<String> = []
+        for directory in files.map({ parent(of: $0.path) }) where synced.insert(directory).inserted {
+            try FileSystem.syncDirectory(directory)
+        }
     }
 
     public func commit(_ text: String, to path: String, mode: mode_t = 0o600) throws(SystemError) {
-        try commit(Array(text.utf8), to: path, mode: mode)
+        try commit([FileContent(path, text, mode: mode)])
     }
 
     /// A fresh name under tmp/: pid, a counter and the target's own name, so `ls tmp` says who and what.

@@ -10,7 +10,8 @@ import Spool
 /// An admission is a chain of renames, so that a crash at any point leaves the job in exactly one
 /// place: incoming/NAME is moved into a fresh tmp/ID.admit/ as job.json (the claim), the execution's
 /// files are written beside it, job.json is removed, and the directory is renamed to executions/ID.
-/// Startup repair finishes any tmp/*.admit directory it finds.
+/// Startup repair finishes any tmp/*.admit directory it finds. Jobs are admitted in batches that
+/// share one syncfs(2) and one fsync of executions/, so a burst of job files costs few disk flushes.
 struct Admission {
     let spool: Spool
     let runnerPath: [String]
@@ -18,16 +19,27 @@ struct Admission {
 
     static let claimSuffix = ".admit"
 
-    enum Outcome {
-        case admitted(id: String)
-        case failed(reason: String)
-        case skipped
+    /// A job claimed into tmp/ID.admit/ with its execution's files written but not yet durable.
+    struct Claim {
+        let id: String
+        let directory: String
     }
 
-    /// Admits one file of incoming/.
-    func admit(_ name: String) -> Outcome {
+    /// Admits the named files of incoming/ and returns the ids of the executions admitted.
+    func admit(_ names: [String]) -> [String] {
+        let claims = names.compactMap(claimAndBuild)
+        return publish(claims)
+    }
+
+    /// Finishes a claim a crash left behind; idempotent.
+    func complete(claimDirectory: String, id: String) -> String? {
+        guard let claim = build(Claim(id: id, directory: claimDirectory), stem: nil) else { return nil }
+        return publish([claim]).first
+    }
+
+    private func claimAndBuild(_ name: String) -> Claim? {
         let source = spool.incoming + "/" + name
-        guard let info = try? FileSystem.status(source, followLinks: false) else { return .skipped }
+        guard let info = try? FileSystem.status(source, followLinks: false) else { return nil }
         let stem = name.hasSuffix(".json") ? String(name.dropLast(5)) : name
         guard info.isRegularFile else {
             return reject(name, "it is not a regular file: job files are JSON files named NAME.json")
@@ -44,45 +56,71 @@ struct Admission {
         } else {
             id = freshID()
         }
-        let claim = spool.tmp + "/" + id + Self.claimSuffix
+        let claim = Claim(id: id, directory: spool.tmp + "/" + id + Self.claimSuffix)
         do {
-            try FileSystem.makeDirectory(claim, mode: 0o700)
-            try FileSystem.rename(source, claim + "/job.json")
+            try FileSystem.makeDirectory(claim.directory, mode: 0o700)
+            try FileSystem.rename(source, claim.directory + "/job.json")
         } catch {
-            try? FileSystem.removeTree(claim)
-            if error.errno == ENOENT { return .skipped }  // someone else took it
+            try? FileSystem.removeTree(claim.directory)
+            if error.errno == ENOENT { return nil }  // gone meanwhile
             return reject(name, "cannot claim the job file: \(error)")
         }
-        return complete(claim: claim, id: id, stem: stem)
+        return build(claim, stem: stem)
     }
 
-    /// Builds the execution from a claimed job in tmp/ID.admit/ and renames it into executions/.
-    /// Idempotent: startup repair calls it again for a claim a crash left behind.
-    func complete(claim: String, id: String, stem: String?) -> Outcome {
-        let jobPath = claim + "/job.json"
+    /// Writes inputs.json, status and history into the claim; a bad job goes to failed/ instead.
+    private func build(_ claim: Claim, stem: String?) -> Claim? {
         let job: Job
         do {
-            job = try readJob(jobPath, stem: stem)
+            job = try readJob(claim.directory + "/job.json", stem: stem)
         } catch {
-            return rejectClaim(claim, originalName: (stem ?? id) + ".json", error.description)
+            moveToFailed(claim.directory + "/job.json", name: (stem ?? claim.id) + ".json", reason: error.description)
+            try? FileSystem.removeTree(claim.directory)
+            return nil
+        }
+        let now = Clock.now()
+        let files: [(Execution.File, String, mode_t)] = [
+            (.inputs, job.document(submitted: now).prettyText + "\n", 0o600),
+            (.status, "queued\n", 0o644),
+            (.history, "\(Clock.iso8601(now)) queued\n", 0o644),
+        ]
+        do {
+            for (file, text, mode) in files {
+                try FileSystem.writeFile(claim.directory + "/" + file.rawValue, Array(text.utf8), mode: mode, sync: false)
+            }
+            return claim
+        } catch {
+            log.line("cannot admit \(claim.id) now (the next rescan retries): \(error)")
+            return nil
+        }
+    }
+
+    /// Makes the claims durable with one syncfs, then renames each into executions/ and syncs that
+    /// directory once.
+    private func publish(_ claims: [Claim]) -> [String] {
+        guard !claims.isEmpty else { return [] }
+        do {
+            try FileSystem.syncFileSystem(spool.tmp)
+        } catch {
+            log.line("cannot admit jobs now (the next rescan retries): \(error)")
+            return []
+        }
+        var admitted: [String] = []
+        for claim in claims {
+            do {
+                try FileSystem.unlink(claim.directory + "/job.json")
+                try FileSystem.renameNoReplace(claim.directory, spool.execution(claim.id).directory)
+                admitted.append(claim.id)
+            } catch {
+                log.line("cannot admit \(claim.id) now (the next rescan retries): \(error)")
+            }
         }
         do {
-            let execution = spool.execution(id)
-            let now = Clock.now()
-            let inputs = Array((job.document(submitted: now).prettyText + "\n").utf8)
-            try FileSystem.writeFile(claim + "/" + Execution.File.inputs.rawValue, inputs, mode: 0o600)
-            try FileSystem.writeFile(claim + "/" + Execution.File.status.rawValue, Array("queued\n".utf8), mode: 0o644)
-            try FileSystem.writeFile(claim + "/" + Execution.File.history.rawValue,
-                                     Array("\(Clock.iso8601(now)) queued\n".utf8), mode: 0o644)
-            try FileSystem.syncDirectory(claim)
-            try FileSystem.unlink(jobPath)
-            try FileSystem.renameNoReplace(claim, execution.directory)
             try FileSystem.syncDirectory(spool.executions)
-            return .admitted(id: id)
         } catch {
-            log.line("cannot admit \(id) (will retry): \(error)")
-            return .skipped
+            log.line("cannot sync \(spool.executions): \(error)")
         }
+        return admitted
     }
 
     func readJob(_ path: String, stem: String?) throws(JobError) -> Job {
@@ -114,20 +152,14 @@ struct Admission {
         }
     }
 
-    /// Moves a job file from incoming/ to failed/ beside a .why file.
-    func reject(_ name: String, _ reason: String) -> Outcome {
+    private func reject(_ name: String, _ reason: String) -> Claim? {
         moveToFailed(spool.incoming + "/" + name, name: name, reason: reason)
+        return nil
     }
 
-    func rejectClaim(_ claim: String, originalName: String, _ reason: String) -> Outcome {
-        let outcome = moveToFailed(claim + "/job.json", name: originalName, reason: reason)
-        try? FileSystem.removeTree(claim)
-        return outcome
-    }
-
-    /// The .why file first, then the job: a crash in between leaves the job where it was, to be
-    /// judged again.
-    func moveToFailed(_ path: String, name: String, reason: String) -> Outcome {
+    /// Moves a job file to failed/ beside a .why file: the .why first, then the job, so that a crash
+    /// in between leaves the job where it was, to be judged again.
+    func moveToFailed(_ path: String, name: String, reason: String) {
         var target = spool.failed + "/" + name
         var counter = 1
         while FileSystem.exists(target) || FileSystem.exists(target + ".why") {
@@ -138,11 +170,9 @@ struct Admission {
             try spool.commit(reason + "\n", to: target + ".why", mode: 0o644)
             try FileSystem.rename(path, target)
             try FileSystem.syncDirectory(spool.failed)
+            log.line("failed/\(target.split(separator: "/").last!): \(reason)")
         } catch {
             log.line("cannot move \(name) to failed/: \(error)")
-            return .skipped
         }
-        log.line("failed/\(target.split(separator: "/").last!): \(reason)")
-        return .failed(reason: reason)
     }
 }

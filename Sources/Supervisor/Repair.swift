@@ -39,7 +39,7 @@ extension Supervisor {
             let id = String(name.dropLast(Admission.claimSuffix.count))
             let claim = spool.tmp + "/" + name
             if FileSystem.exists(claim + "/job.json") {
-                if case .admitted(let id) = admission.complete(claim: claim, id: id, stem: nil) { enqueue(id) }
+                admission.complete(claimDirectory: claim, id: id).map(enqueue)
             } else if FileSystem.exists(claim + "/" + Execution.File.status.rawValue),
                       (try? FileSystem.renameNoReplace(claim, spool.execution(id).directory)) != nil {
                 enqueue(id)

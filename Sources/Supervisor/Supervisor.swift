@@ -100,7 +100,7 @@ public final class Supervisor {
         let sources = [signals.descriptor, inotify.descriptor, trigger!, control!, adoptionPipe.readEnd]
         let ready: Set<FileDescriptor>
         do {
-            ready = try Poll.readable(sources, timeout: max(0, wake - now))
+            ready = try Poll.readable(sources, timeout: incomingNeedsScan ? 0 : max(0, wake - now))
         } catch {
             log.line("poll failed: \(error)")
             return
@@ -142,10 +142,14 @@ public final class Supervisor {
             repairClaims()
         }
         guard let names = try? FileSystem.listDirectory(spool.incoming) else { return }
-        for name in names.sorted() where !name.hasPrefix(".") {
-            if case .admitted(let id) = admission.admit(name) { enqueue(id) }
-        }
+        let batch = names.filter { !$0.hasPrefix(".") }.sorted().prefix(Self.admissionBatch)
+        admission.admit(Array(batch)).forEach(enqueue)
+        // A large burst is admitted a batch at a time, with runners started in between.
+        if batch.count == Self.admissionBatch { incomingNeedsScan = true }
     }
+
+    /// How many job files one pass admits before runners get their turn.
+    static let admissionBatch = 128
 
     func enqueue(_ id: String) {
         queue.append(id)

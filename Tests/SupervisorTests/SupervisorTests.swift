@@ -120,6 +120,10 @@ struct SupervisorTests {
         for id in ids {
             let ended = try test.ended(id)
             #expect(ended.status == .success, "\(id): \(ended.message)")
+            // The history line follows the status; the runner is gone once its lock is free.
+            try waitUntil("\(id)'s history is complete", timeout: 10) {
+                !test.execution(id).isLockHeld() && test.execution(id).history().contains { $0.status.isFinal }
+            }
             let finals = test.execution(id).history().filter { $0.status.isFinal }
             #expect(finals.count == 1, "\(id) ended \(finals.count) times")
         }

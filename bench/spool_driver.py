@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Drops REST jobs into a spool and times them from drop to end, waiting with inotify.
+
+  spool_driver.py chain SPOOL URL N   N jobs, each dropped when the previous one ended
+  spool_driver.py burst SPOOL URL N   N jobs dropped at once
+"""
+import ctypes
+import json
+import os
+import select
+import struct
+import sys
+import time
+
+IN_MOVED_TO = 0x80
+IN_Q_OVERFLOW = 0x4000
+IN_NONBLOCK = 0o4000
+FINAL = {"success", "error", "fault", "cancelled"}
+
+libc = ctypes.CDLL("libc.so.6", use_errno=True)
+
+
+class Watcher:
+    """inotify on executions/ and on each execution directory that appears in it."""
+
+    def __init__(self, spool):
+        self.executions = os.path.join(spool, "executions")
+        self.fd = libc.inotify_init1(IN_NONBLOCK)
+        self.directories = {}
+        self.add(self.executions)
+
+    def add(self, path):
+        wd = libc.inotify_add_watch(self.fd, path.encode(), IN_MOVED_TO)
+        if wd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_add_watch " + path)
+        self.directories[wd] = path
+
+    def events(self):
+        """Blocks until events come; yields (directory, name), or (None, None) on overflow."""
+        select.select([self.fd], [], [])
+        data = os.read(self.fd, 1 << 20)
+        offset = 0
+        while offset < len(data):
+            wd, mask, _, length = struct.unpack_from("iIII", data, offset)
+            name = data[offset + 16: offset + 16 + length].rstrip(b"\0").decode()
+            offset += 16 + length
+            if mask & IN_Q_OVERFLOW:
+                yield None, None
+            else:
+                yield self.directories.get(wd), name
+
+
+def status(spool, execution_id):
+    try:
+        with open(os.path.join(spool, "executions", execution_id, "status")) as file:
+            return file.read().strip()
+    except OSError:
+        return None
+
+
+def drop(spool, execution_id, url):
+    job = json.dumps({"task": "REST", "inputs": {"url": url}})
+    temporary = os.path.join(spool, "tmp", "bench." + execution_id)
+    with open(temporary, "w") as file:
+        file.write(job)
+    return temporary
+
+
+def wait_all(spool, watcher, pending):
+    """Waits until every id in `pending` has a final status."""
+    pending = {i for i in pending if status(spool, i) not in FINAL}
+    for execution_id in list(pending):
+        path = os.path.join(watcher.executions, execution_id)
+        if os.path.isdir(path):
+            watcher.add(path)
+    pending = {i for i in pending if status(spool, i) not in FINAL}
+    while pending:
+        for directory, name in watcher.events():
+            if directory is None:
+                pending = {i for i in pending if status(spool, i) not in FINAL}
+                continue
+            if directory == watcher.executions:
+                if name in pending:
+                    watcher.add(os.path.join(directory, name))
+                    if status(spool, name) in FINAL:
+                        pending.discard(name)
+            elif name == "status":
+                execution_id = os.path.basename(directory)
+                if execution_id in pending and status(spool, execution_id) in FINAL:
+                    pending.discard(execution_id)
+
+
+def check_success(spool, ids):
+    failures = [i for i in ids if status(spool, i) != "success"]
+    if failures:
+        sys.exit(f"{len(failures)} of {len(ids)} executions did not end success, e.g. {failures[0]}")
+
+
+def chain(spool, url, count):
+    watcher = Watcher(spool)
+    ids = [f"chain{n:05d}" for n in range(count)]
+    start = time.perf_counter()
+    for execution_id in ids:
+        temporary = drop(spool, execution_id, url)
+        os.rename(temporary, os.path.join(spool, "incoming", execution_id + ".json"))
+        wait_all(spool, watcher, {execution_id})
+    elapsed = time.perf_counter() - start
+    check_success(spool, ids)
+    print(f"chain: {count} REST executions one after another: {elapsed * 1000 / count:.2f} ms per execution (drop to end)")
+
+
+def burst(spool, url, count):
+    watcher = Watcher(spool)
+    ids = [f"burst{n:05d}" for n in range(count)]
+    temporaries = [drop(spool, execution_id, url) for execution_id in ids]
+    start = time.perf_counter()
+    for execution_id, temporary in zip(ids, temporaries):
+        os.rename(temporary, os.path.join(spool, "incoming", execution_id + ".json"))
+    wait_all(spool, watcher, set(ids))
+    elapsed = time.perf_counter() - start
+    check_success(spool, ids)
+    print(f"burst: {count} REST job files dropped at once: {count / elapsed:.0f} executions per second ({elapsed:.2f} s in all)")
+
+
+if __name__ == "__main__":
+    mode, spool, url, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    {"chain": chain, "burst": burst}[mode](spool, url, count)
