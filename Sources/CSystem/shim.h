@@ -9,6 +9,9 @@
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/file.h>
+#include <sys/socket.h>
+#include <errno.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,5 +44,53 @@ static inline int flowspool_wifexited(int status) { return WIFEXITED(status); }
 static inline int flowspool_wexitstatus(int status) { return WEXITSTATUS(status); }
 static inline int flowspool_wifsignaled(int status) { return WIFSIGNALED(status); }
 static inline int flowspool_wtermsig(int status) { return WTERMSIG(status); }
+
+/* A message with open descriptors attached (SCM_RIGHTS): CMSG_* are macros Swift cannot call. */
+#define FLOWSPOOL_MAX_PASSED_FDS 4
+
+static inline ssize_t flowspool_send_with_fds(int socket, const void *data, size_t length, const int *fds, int count) {
+    union { char buffer[CMSG_SPACE(sizeof(int) * FLOWSPOOL_MAX_PASSED_FDS)]; struct cmsghdr align; } control;
+    struct iovec part = { (void *)data, length };
+    struct msghdr message;
+    memset(&message, 0, sizeof message);
+    memset(&control, 0, sizeof control);
+    if (count < 0 || count > FLOWSPOOL_MAX_PASSED_FDS) { errno = EINVAL; return -1; }
+    message.msg_iov = &part;
+    message.msg_iovlen = 1;
+    if (count > 0) {
+        message.msg_control = control.buffer;
+        message.msg_controllen = CMSG_SPACE(sizeof(int) * count);
+        struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+        header->cmsg_level = SOL_SOCKET;
+        header->cmsg_type = SCM_RIGHTS;
+        header->cmsg_len = CMSG_LEN(sizeof(int) * count);
+        memcpy(CMSG_DATA(header), fds, sizeof(int) * count);
+    }
+    return sendmsg(socket, &message, MSG_NOSIGNAL);
+}
+
+static inline ssize_t flowspool_receive_with_fds(int socket, void *data, size_t capacity, int *fds, int *count) {
+    union { char buffer[CMSG_SPACE(sizeof(int) * FLOWSPOOL_MAX_PASSED_FDS)]; struct cmsghdr align; } control;
+    struct iovec part = { data, capacity };
+    struct msghdr message;
+    memset(&message, 0, sizeof message);
+    message.msg_iov = &part;
+    message.msg_iovlen = 1;
+    message.msg_control = control.buffer;
+    message.msg_controllen = sizeof control.buffer;
+    *count = 0;
+    ssize_t received = recvmsg(socket, &message, 0x40000000 /* MSG_CMSG_CLOEXEC */);
+    if (received < 0) return received;
+    for (struct cmsghdr *header = CMSG_FIRSTHDR(&message); header; header = CMSG_NXTHDR(&message, header)) {
+        if (header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_RIGHTS) {
+            int n = (int)((header->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+            for (int i = 0; i < n && *count < FLOWSPOOL_MAX_PASSED_FDS; i++) {
+                memcpy(&fds[*count], CMSG_DATA(header) + i * sizeof(int), sizeof(int));
+                *count += 1;
+            }
+        }
+    }
+    return received;
+}
 
 #endif

@@ -36,6 +36,11 @@ public final class CurlEasy {
     /// libcurl's global state, set up once before any handle exists.
     private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_ALL))
 
+    /// Initializes libcurl (and its TLS library) ahead of the first handle.
+    public static func initializeLibrary() {
+        _ = globalInit
+    }
+
     public init() throws(CurlError) {
         let code = Self.globalInit
         guard code == CURLE_OK else { throw CurlError(call: "curl_global_init", code: code, detail: "") }

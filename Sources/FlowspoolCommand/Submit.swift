@@ -37,7 +37,7 @@ struct JobArguments: ParsableArguments {
         guard TaskType.isValid(task) else {
             throw CommandFailure("'\(task)' is not a task type name (letters, digits, '_' and '-')", exitCode: 2)
         }
-        return Job(task: task, inputs: values, parent: Environment.value("FLOWSPOOL_EXECUTION"), name: name, timeout: timeout)
+        return Job(task: task, inputs: values, parent: Environment.value(RunnerContract.executionVariable), name: name, timeout: timeout)
     }
 
     func readInputsFile(_ path: String) throws -> JSONObject {

@@ -10,6 +10,11 @@ public enum RESTTask {
     /// Bodies larger than this end the execution in error rather than filling the spool.
     static let bodyLimit = 64 << 20
 
+    /// Work a standby runner does before its execution arrives.
+    public static func prepare() {
+        CurlEasy.initializeLibrary()
+    }
+
     public static func run(_ inputs: inout TaskInputs, log: RunnerLog) throws(TaskFailure) -> JSONObject {
         let request = try RESTRequest(&inputs)
         if request.passUserToken {

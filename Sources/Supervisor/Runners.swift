@@ -25,6 +25,14 @@ struct Runner {
     var nextDeadline: Double { killAt ?? (ending == nil ? deadline : .infinity) }
 }
 
+/// A runner started ahead of need for a task type, waiting on its socket for an execution
+/// (TaskRunner's `Standby`).
+struct StandbyRunner {
+    let pid: pid_t
+    let socket: FileDescriptor
+    let executable: String
+}
+
 extension Supervisor {
     /// Starts runners for queued executions while slots are free.
     func startQueued() {
@@ -54,41 +62,86 @@ extension Supervisor {
             return
         }
         do {
-            let pid = try spawnRunner(runnerPath, for: execution)
+            let pid = try launchRunner(runnerPath, task: job.task, for: execution)
             let timeout = job.timeout ?? options.taskTimeout
             running[pid] = Runner(id: id, processGroup: pid, deadline: Clock.monotonic() + timeout, timeout: timeout)
         } catch {
             end(execution, .error, message: "cannot start \(runnerPath): \(error)")
         }
+        if options.standbyTypes.contains(job.task) && standbys[job.task] == nil {
+            startStandby(for: job.task, runnerPath)
+        }
     }
 
-    /// Takes the execution's lock, marks it running and spawns the runner with the lock on its
-    /// descriptor 3, its log on 1 and 2, in its own process group. The lock is taken before the
-    /// runner exists, so there is no moment at which a running execution has no lock holder.
-    func spawnRunner(_ runnerPath: String, for execution: Execution) throws(SystemError) -> pid_t {
+    /// Takes the execution's lock, marks it running and hands it to a runner: the standby runner of its
+    /// task type when there is one, else a new process. Either way the runner ends up with the lock on
+    /// descriptor 3 and its log on 1 and 2, in the execution directory, in its own process group. The
+    /// lock is taken before the runner has the execution, so a running execution always has a holder.
+    func launchRunner(_ runnerPath: String, task: String, for execution: Execution) throws(SystemError) -> pid_t {
         let lock = try FileDescriptor.open(execution.path(.lock), O_RDWR | O_CREAT, mode: 0o600)
         defer { lock.close() }
         guard try lock.lockExclusively(wait: false) else { throw SystemError("flock", path: execution.path(.lock), errno: EWOULDBLOCK) }
         let logFile = try FileDescriptor.open(execution.path(.log), O_WRONLY | O_CREAT | O_APPEND, mode: 0o600)
         defer { logFile.close() }
+        try spool.commit("running\n", to: execution.path(.status), mode: 0o644)
+        if let standby = standbys.removeValue(forKey: task) {
+            defer { standby.socket.close() }
+            if standby.executable == runnerPath,
+               (try? standby.socket.send(Array(execution.id.utf8), passing: [lock, logFile])) != nil {
+                try? execution.recordHistory(.running, detail: "pid=\(standby.pid) standby")
+                return standby.pid
+            }
+            Signal.sendToGroup(standby.pid, SIGKILL)
+        }
         let null = try FileDescriptor.open("/dev/null", O_RDONLY)
         defer { null.close() }
-        try spool.commit("running\n", to: execution.path(.status), mode: 0o644)
         var spawnOptions = Spawn.Options(
             directory: execution.directory,
             environment: Environment.with([
-                "FLOWSPOOL_SPOOL": spool.root,
-                "FLOWSPOOL_EXECUTION": execution.id,
-                "FLOWSPOOL_LOCK_FD": "3",
+                RunnerContract.spoolVariable: spool.root,
+                RunnerContract.executionVariable: execution.id,
+                RunnerContract.lockDescriptorVariable: "3",
             ]))
-        spawnOptions.descriptors = [0: null, 1: logFile, 2: logFile, 3: lock]
+        spawnOptions.descriptors = [0: null, 1: logFile, 2: logFile, RunnerContract.lockDescriptor: lock]
         let pid = try Spawn.run(runnerPath, arguments: [], options: spawnOptions)
         try? execution.recordHistory(.running, detail: "pid=\(pid)")
         return pid
     }
 
+    /// Starts a runner for `task` that loads its libraries now and waits for an execution, so that
+    /// the next execution of that type does not wait for a process to start.
+    func startStandby(for task: String, _ runnerPath: String) {
+        do {
+            let sockets = try SocketPair()
+            defer { sockets.second.close() }
+            let null = try FileDescriptor.open("/dev/null", O_RDONLY)
+            defer { null.close() }
+            var spawnOptions = Spawn.Options(
+                directory: spool.root,
+                environment: Environment.with([
+                    RunnerContract.spoolVariable: spool.root, RunnerContract.lockDescriptorVariable: "3", RunnerContract.standbyVariable: "1",
+                ]))
+            spawnOptions.descriptors = [0: sockets.second, 1: null, 2: .standardError]
+            let pid = try Spawn.run(runnerPath, arguments: [], options: spawnOptions)
+            standbys[task] = StandbyRunner(pid: pid, socket: sockets.first, executable: runnerPath)
+        } catch {
+            log.line("cannot start a standby runner for \(task): \(error)")
+        }
+    }
+
+    /// Lets the standby runners go: they exit when their socket closes.
+    func releaseStandbys() {
+        standbys.values.forEach { $0.socket.close() }
+        standbys.removeAll()
+    }
+
     func reapRunners() {
         while let (pid, exitStatus) = Spawn.reapOne() {
+            if let task = standbys.first(where: { $0.value.pid == pid })?.key {
+                standbys.removeValue(forKey: task)?.socket.close()
+                log.line("the standby runner for \(task) \(exitStatus) before it had an execution")
+                continue
+            }
             guard let runner = running.removeValue(forKey: pid) else { continue }
             finish(runner, exitStatus: exitStatus)
         }

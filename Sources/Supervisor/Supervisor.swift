@@ -23,6 +23,8 @@ public final class Supervisor {
     var running: [pid_t: Runner] = [:]
     /// Runners started by an earlier supervisor that are still alive, by execution id.
     var adopted: [String: Runner] = [:]
+    /// Runners started ahead of need, by task type.
+    var standbys: [String: StandbyRunner] = [:]
 
     var incomingNeedsScan = true
     var nextRescan = 0.0
@@ -59,6 +61,7 @@ public final class Supervisor {
             waitForEvents()
             enforceDeadlines()
         }
+        releaseStandbys()
         let alive = running.count + adopted.count
         log.line("stopped" + (alive > 0 ? "; \(alive) runner(s) keep running and the next flowspoold adopts them" : ""))
     }

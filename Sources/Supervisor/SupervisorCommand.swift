@@ -24,6 +24,9 @@ public struct SupervisorCommand: ParsableCommand {
     @Option(name: .long, help: "Seconds between rescans of incoming/ that back up inotify (default: 30).")
     var rescanInterval: Double = 30
 
+    @Option(help: "Comma-separated task types whose runner is started ahead of need; only runners built on flowspool's TaskRunner take part (default: REST; '' for none).")
+    var standby: String?
+
     public init() {}
 
     public func validate() throws {
@@ -39,6 +42,9 @@ public struct SupervisorCommand: ParsableCommand {
             taskTimeout: taskTimeout,
             runnerPath: runnerPath.map { $0.split(separator: ":").map(String.init) } ?? SupervisorOptions.defaultRunnerPath())
         options.rescanInterval = rescanInterval
+        if let standby {
+            options.standbyTypes = Set(standby.split(separator: ",").map(String.init))
+        }
         do {
             try Supervisor(options: options).run()
         } catch {

@@ -17,6 +17,11 @@ public struct SupervisorOptions: Sendable {
     public var killGrace: Double = 2
     /// Files under tmp/ older than this many seconds are leftovers of a crashed writer.
     public var staleTemporaryAge: Double = 3600
+    /// Task types whose runner is started ahead of need (it must speak TaskRunner's standby protocol).
+    public var standbyTypes: Set<String> = SupervisorOptions.defaultStandbyTypes
+
+    /// The built-in runners, which all speak the standby protocol.
+    public static let defaultStandbyTypes: Set<String> = ["REST"]
 
     public init(spool: Spool, maxRunning: Int, taskTimeout: Double, runnerPath: [String]) {
         self.spool = spool

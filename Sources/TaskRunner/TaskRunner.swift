@@ -10,9 +10,17 @@ import Spool
 public enum TaskRunner {
     /// Runs `task` on the execution in the current directory and exits. The supervisor starts runners
     /// there with FLOWSPOOL_SPOOL and FLOWSPOOL_EXECUTION set and the execution's lock on descriptor 3.
+    ///
+    /// A runner started on standby (FLOWSPOOL_STANDBY=1) first runs `prepare`, then waits for its
+    /// execution on standard input; see `Standby`.
     public static func main(
-        taskType: String, _ task: (inout TaskInputs, RunnerLog) throws(TaskFailure) -> JSONObject
+        taskType: String, prepare: () -> Void = {},
+        _ task: (inout TaskInputs, RunnerLog) throws(TaskFailure) -> JSONObject
     ) -> Never {
+        if Environment.value(RunnerContract.standbyVariable) == "1" {
+            prepare()
+            Standby.awaitExecution(taskType: taskType)
+        }
         let execution: Execution
         let job: Job
         do {
@@ -46,8 +54,8 @@ public enum TaskRunner {
 
     static func locateExecution() throws(ExecutionError) -> Execution {
         let cwd = FileSystem.currentDirectory()
-        let id = Environment.value("FLOWSPOOL_EXECUTION") ?? String(cwd.split(separator: "/").last ?? "")
-        let spoolRoot = Environment.value("FLOWSPOOL_SPOOL")
+        let id = Environment.value(RunnerContract.executionVariable) ?? String(cwd.split(separator: "/").last ?? "")
+        let spoolRoot = Environment.value(RunnerContract.spoolVariable)
             ?? String(cwd.split(separator: "/").dropLast(2).joined(separator: "/")).withLeadingSlash
         guard ExecutionID.isValid(id) else {
             throw ExecutionError("'\(id)' is not an execution id; run a runner in its execution directory")
@@ -69,3 +77,43 @@ public struct RunnerLog: Sendable {
         try? FileDescriptor.standardError.write(Clock.iso8601(Clock.now()) + " " + text + "\n")
     }
 }
+
+/// Standby: the supervisor starts a runner before its execution exists, so that loading the runner's
+/// libraries overlaps with other work. The runner waits on standard input, a Unix socket, for one
+/// message: the execution id, with the execution's held lock and its log attached. It then stands
+/// exactly where a runner started for that execution stands: lock on descriptor 3, log on 1 and 2,
+/// in the execution directory, FLOWSPOOL_EXECUTION set. When the supervisor closes the socket instead,
+/// the runner exits quietly. A standby runner still runs one execution and then exits.
+public enum Standby {
+    static func awaitExecution(taskType: String) {
+        let received: (message: [UInt8], descriptors: [FileDescriptor])
+        do {
+            received = try FileDescriptor.standardInput.receiveWithDescriptors(upTo: 256)
+        } catch {
+            exit(0)
+        }
+        let id = String(decoding: received.message, as: UTF8.self)
+        guard !id.isEmpty, ExecutionID.isValid(id), received.descriptors.count == 2,
+              let spoolRoot = Environment.value(RunnerContract.spoolVariable) else { exit(0) }
+        let (lock, log) = (received.descriptors[0], received.descriptors[1])
+        do {
+            try lock.duplicate(as: RunnerContract.lockDescriptor)
+            try log.duplicate(as: 1)
+            try log.duplicate(as: 2)
+            try Directory.change(to: Spool(root: spoolRoot).execution(id).directory)
+        } catch {
+            RunnerLog().line("flowspool-task-\(taskType): cannot take over execution \(id): \(error)")
+            exit(2)
+        }
+        // The received descriptors may already sit at the numbers they were moved to.
+        if lock.rawValue != RunnerContract.lockDescriptor { lock.close() }
+        if log.rawValue > 2 { log.close() }
+        if let null = try? FileDescriptor.open("/dev/null", O_RDONLY) {
+            try? null.duplicate(as: 0)
+            null.close()
+        }
+        Environment.set(RunnerContract.executionVariable, id)
+        Environment.set(RunnerContract.standbyVariable, "0")
+    }
+}
+

@@ -1,4 +1,4 @@
 import RESTTask
 import TaskRunner
 
-TaskRunner.main(taskType: RESTTask.taskType, RESTTask.run)
+TaskRunner.main(taskType: RESTTask.taskType, prepare: RESTTask.prepare, RESTTask.run)

@@ -125,7 +125,7 @@ struct SupervisorTests {
                 !test.execution(id).isLockHeld() && test.execution(id).history().contains { $0.status.isFinal }
             }
             let finals = test.execution(id).history().filter { $0.status.isFinal }
-            #expect(finals.count == 1, "\(id) ended \(finals.count) times")
+            #expect(finals.count == 1, "\(id) ended \(finals.count) times: \(test.execution(id).history().map { "\($0.status) \($0.detail)" }) log: \((try? FileSystem.readText(test.supervisorLog)) ?? nil ?? "")")
         }
     }
 
