@@ -44,7 +44,10 @@ let package = Package(
 
         // Tests mirror the modules.
         .target(name: "FlowspoolTestSupport", dependencies: ["Spool", "POSIX", "JSON"], path: "Tests/Support"),
+        .testTarget(name: "POSIXTests", dependencies: ["POSIX", "FlowspoolTestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "TaskRunnerTests", dependencies: ["TaskRunner", "JSON"]),
+        .testTarget(name: "CurlTests", dependencies: ["Curl", "CCurl", "FlowspoolTestSupport"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "FlowspoolTestSupport"]),
         .testTarget(name: "RESTTaskTests", dependencies: ["FlowspoolTestSupport", "JSON"]),
         .testTarget(name: "SupervisorTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON"]),

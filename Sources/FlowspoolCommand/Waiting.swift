@@ -18,6 +18,7 @@ struct Wait: ParsableCommand {
         try reportingFailures {
             let spool = try spoolOption.open()
             guard ExecutionID.isValid(id) else { throw CommandFailure("'\(id)' is not an execution id") }
+            guard spool.knows(id) else { throw CommandFailure("no execution \(id) in \(spool.root)") }
             let state: JobState
             do {
                 state = try spool.waitForEnd(of: id, timeout: timeout)

@@ -80,28 +80,4 @@ public struct FileDescriptor: Hashable, Sendable {
             throw SystemError("flock")
         }
     }
-
-    public func setNonBlocking() throws(SystemError) {
-        let flags = try check("fcntl") { fcntl(rawValue, F_GETFL) }
-        try check("fcntl") { fcntl(rawValue, F_SETFL, flags | O_NONBLOCK) }
-    }
-
-    public func size() throws(SystemError) -> Int {
-        var info = stat()
-        try check("fstat") { fstat(rawValue, &info) }
-        return Int(info.st_size)
-    }
-
-    public func seek(to offset: Int) throws(SystemError) {
-        try check("lseek") { lseek(rawValue, off_t(offset), SEEK_SET) }
-    }
-}
-
-/// Runs `body` with a descriptor and closes it afterwards, whatever happens.
-public func withFile<T, E: Error>(
-    _ path: String, _ flags: Int32, mode: mode_t = 0o600, _ body: (FileDescriptor) throws(E) -> T
-) throws -> T {
-    let fd = try FileDescriptor.open(path, flags, mode: mode)
-    defer { fd.close() }
-    return try body(fd)
 }

@@ -58,9 +58,6 @@ public enum FileSystem {
         }
     }
 
-    public static func link(_ from: String, _ to: String) throws(SystemError) {
-        try check("link", path: "\(from) -> \(to)") { Glibc.link(from, to) }
-    }
 
     public static func unlink(_ path: String) throws(SystemError) {
         try check("unlink", path: path) { Glibc.unlink(path) }

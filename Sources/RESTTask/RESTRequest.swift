@@ -17,7 +17,7 @@ struct RESTRequest {
     static let defaultTimeout = 60.0
 
     init(_ inputs: inout TaskInputs) throws(TaskFailure) {
-        url = try inputs.required("url") { (inputs, name) throws(TaskFailure) in try inputs.string(name) }
+        url = try inputs.requiredString("url")
         guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
             throw TaskFailure("input 'url' must start with http:// or https://, not '\(Self.redactingUserInfo(url))'")
         }

@@ -101,7 +101,7 @@ public struct Execution: Sendable {
 
     /// Whether a live runner holds the execution's lock (DESIGN rule 4): a held lock is a live runner.
     public func isLockHeld() -> Bool {
-        guard let fd = try? FileDescriptor.open(path(.lock), O_RDWR | O_CREAT, mode: 0o600) else { return false }
+        guard let fd = try? FileDescriptor.open(path(.lock), O_RDWR) else { return false }
         defer { fd.close() }
         return (try? fd.lockExclusively(wait: false)) == false
     }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import POSIX
+import Synchronization
 
 /// A spool tree: the paths of DESIGN.md and the one way every program writes into it.
 public struct Spool: Sendable {
@@ -106,25 +107,9 @@ public struct Spool: Sendable {
 
 /// Unique numbers for temporary names within this process.
 enum TemporaryCounter {
-    nonisolated(unsafe) private static var value = 0
-    private static let lock = Mutex()
+    private static let value = Atomic<Int>(0)
 
     static func next() -> Int {
-        lock.withLock {
-            value += 1
-            return value
-        }
-    }
-}
-
-/// A pthread mutex, for the little shared state the programs have.
-final class Mutex: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func withLock<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return body()
+        value.add(1, ordering: .relaxed).newValue
     }
 }

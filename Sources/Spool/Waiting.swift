@@ -14,6 +14,16 @@ public enum JobState: Equatable, Sendable {
 }
 
 extension Spool {
+    /// Whether a job or an execution with this id exists anywhere in the spool. The places are looked
+    /// at in the order a job moves through them (incoming/, its claim in tmp/, executions/, failed/),
+    /// so a job that moves while we look is still found.
+    public func knows(_ id: String) -> Bool {
+        FileSystem.exists(incoming + "/" + id + ".json")
+            || FileSystem.exists(tmp + "/" + id + ".admit")
+            || execution(id).exists
+            || FileSystem.exists(failed + "/" + id + ".json.why")
+    }
+
     /// The state of the job submitted as `id`.
     public func jobState(_ id: String) -> JobState {
         if let status = execution(id).status() {

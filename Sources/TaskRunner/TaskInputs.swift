@@ -21,12 +21,14 @@ public struct TaskInputs {
         }
     }
 
-    public mutating func required<T>(_ name: String, _ read: (inout TaskInputs, String) throws(TaskFailure) -> T?) throws(TaskFailure) -> T {
-        guard let value = try read(&self, name) else {
+    /// A string input the task cannot do without.
+    public mutating func requiredString(_ name: String) throws(TaskFailure) -> String {
+        guard let value = try string(name) else {
             throw TaskFailure("input '\(name)' is required for the \(taskType) task")
         }
         return value
     }
+
 
     public mutating func string(_ name: String) throws(TaskFailure) -> String? {
         try typed(name, "a string") { $0.stringValue }

@@ -128,6 +128,9 @@ struct FlowspoolCommandTests {
         #expect(traversal.standardError.contains("is not an execution id"))
         let missing = try flowspool("status", "nope", spool: test)
         #expect(missing.standardError.contains("no execution nope"))
+        let waited = try flowspool("wait", "nope", spool: test)
+        #expect(waited.exitCode == 1)
+        #expect(waited.standardError.contains("no execution nope"))
     }
 
     @Test("a directory that is not a spool is named as such")

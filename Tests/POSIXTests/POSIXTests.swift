@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FlowspoolTestSupport
+import POSIX
+import Testing
+
+@Suite("System calls")
+struct POSIXTests {
+    @Test("a failed call names the call, the path and the reason")
+    func errorMessage() {
+        #expect {
+            try FileSystem.readFile("/nonexistent/flowspool")
+        } throws: { error in
+            "\(error)" == "open /nonexistent/flowspool: No such file or directory"
+        }
+    }
+
+    @Test("renameNoReplace refuses to replace an existing file")
+    func renameNoReplace() throws {
+        let directory = try TemporaryDirectory()
+        try FileSystem.writeFile(directory.path + "/a", Array("a".utf8))
+        try FileSystem.writeFile(directory.path + "/b", Array("b".utf8))
+        #expect(throws: SystemError("renameat2", path: "\(directory.path)/a -> \(directory.path)/b", errno: EEXIST)) {
+            try FileSystem.renameNoReplace(directory.path + "/a", directory.path + "/b")
+        }
+        #expect(try FileSystem.readText(directory.path + "/b") == "b")
+    }
+
+    @Test("poking a FIFO nobody reads is not an error, only a false")
+    func fifoWithoutReader() throws {
+        let directory = try TemporaryDirectory()
+        try FileSystem.makeFIFO(directory.path + "/fifo")
+        #expect(try FIFO.poke(directory.path + "/fifo") == false)
+        #expect(try FIFO.poke(directory.path + "/missing") == false)
+    }
+
+    @Test("an flock held through one descriptor excludes another, and is released on close")
+    func locks() throws {
+        let directory = try TemporaryDirectory()
+        let first = try FileDescriptor.open(directory.path + "/lock", O_RDWR | O_CREAT)
+        let second = try FileDescriptor.open(directory.path + "/lock", O_RDWR)
+        defer { second.close() }
+        #expect(try first.lockExclusively(wait: false))
+        #expect(try second.lockExclusively(wait: false) == false)
+        first.close()
+        #expect(try second.lockExclusively(wait: false))
+    }
+
+    @Test("a descriptor sent over a socket pair refers to the same open file")
+    func passDescriptors() throws {
+        let directory = try TemporaryDirectory()
+        let sockets = try SocketPair()
+        defer { sockets.first.close(); sockets.second.close() }
+        let file = try FileDescriptor.open(directory.path + "/file", O_WRONLY | O_CREAT | O_APPEND)
+        try sockets.first.send(Array("hello".utf8), passing: [file])
+        file.close()
+        let (message, descriptors) = try sockets.second.receiveWithDescriptors(upTo: 64)
+        #expect(String(decoding: message, as: UTF8.self) == "hello")
+        let received = try #require(descriptors.first)
+        try received.write("through the passed descriptor\n")
+        received.close()
+        #expect(try FileSystem.readText(directory.path + "/file") == "through the passed descriptor\n")
+    }
+
+    @Test("timestamps are UTC ISO 8601 with milliseconds, and read back")
+    func timestamps() {
+        #expect(Clock.iso8601(1_800_000_000.25) == "2027-01-15T08:00:00.250Z")
+        #expect(Clock.parseISO8601("2027-01-15T08:00:00.250Z") == 1_800_000_000.25)
+        #expect(Clock.describeDuration(0.5) == "500ms")
+        #expect(Clock.describeDuration(125) == "2m05s")
+    }
+
+    @Test("a spawned program gets its working directory and descriptors, and its exit status is reported")
+    func spawn() throws {
+        let directory = try TemporaryDirectory()
+        let output = try FileDescriptor.open(directory.path + "/out", O_WRONLY | O_CREAT)
+        var options = Spawn.Options(directory: directory.path, environment: ["GREETING=hi"])
+        options.descriptors = [1: output]
+        let pid = try Spawn.run("/bin/sh", arguments: ["-c", "echo $GREETING $(pwd); exit 7"], options: options)
+        output.close()
+        #expect(try Spawn.wait(for: pid) == .exited(7))
+        #expect(try FileSystem.readText(directory.path + "/out") == "hi \(directory.path)\n")
+    }
+}
