@@ -69,6 +69,15 @@ extension ParsableCommand {
     }
 }
 
+/// Waits for a job to end, as `Spool.waitForEnd` does, reporting a failure to wait as a CommandFailure.
+func awaitEnd(of id: String, in spool: Spool, timeout: Double?) throws -> JobState {
+    do {
+        return try spool.waitForEnd(of: id, timeout: timeout)
+    } catch {
+        throw CommandFailure("cannot wait for \(id): \(error)")
+    }
+}
+
 func printLine(_ text: String) {
     try? FileDescriptor.standardOutput.write(text + "\n")
 }

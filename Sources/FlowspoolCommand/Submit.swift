@@ -100,12 +100,7 @@ struct Run: ParsableCommand {
         try reportingFailures {
             let spool = try spoolOption.open()
             let id = try job.submit(to: spool)
-            let state: JobState
-            do {
-                state = try spool.waitForEnd(of: id, timeout: nil)
-            } catch {
-                throw CommandFailure("cannot wait for \(id): \(error)")
-            }
+            let state = try awaitEnd(of: id, in: spool, timeout: nil)
             try report(state, of: spool.execution(id), quiet: quiet)
         }
     }

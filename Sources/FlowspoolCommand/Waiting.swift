@@ -19,12 +19,7 @@ struct Wait: ParsableCommand {
             let spool = try spoolOption.open()
             guard ExecutionID.isValid(id) else { throw CommandFailure("'\(id)' is not an execution id") }
             guard spool.knows(id) else { throw CommandFailure("no execution \(id) in \(spool.root)") }
-            let state: JobState
-            do {
-                state = try spool.waitForEnd(of: id, timeout: timeout)
-            } catch {
-                throw CommandFailure("cannot wait for \(id): \(error)")
-            }
+            let state = try awaitEnd(of: id, in: spool, timeout: timeout)
             switch state {
             case .pending:
                 throw CommandFailure("\(id) has not ended after \(Clock.describeDuration(timeout ?? 0))", exitCode: 124)
@@ -104,12 +99,7 @@ struct Cancel: ParsableCommand {
             guard delivered else {
                 throw CommandFailure("no flowspoold supervises \(spool.root); start it to cancel \(id)")
             }
-            let state: JobState
-            do {
-                state = try spool.waitForEnd(of: id, timeout: 30)
-            } catch {
-                throw CommandFailure("cannot wait for \(id): \(error)")
-            }
+            let state = try awaitEnd(of: id, in: spool, timeout: 30)
             guard case .ended(let status) = state else { throw CommandFailure("\(id) has not ended 30 s after the cancel") }
             printLine(status.rawValue)
             if status != .cancelled { throw ExitCode(1) }
