@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "Spool", dependencies: ["POSIX", "JSON"]),
         .target(name: "TaskRunner", dependencies: ["Spool", "POSIX", "JSON"]),
         .target(name: "Curl", dependencies: ["CCurl"]),
-        .target(name: "RESTTask", dependencies: ["TaskRunner", "Curl", "JSON"]),
+        .target(name: "RESTTask", dependencies: ["TaskRunner", "Spool", "Curl", "JSON"]),
         .target(
             name: "Supervisor",
             dependencies: ["Spool", "POSIX", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

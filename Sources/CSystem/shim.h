@@ -84,9 +84,11 @@ static inline ssize_t flowspool_receive_with_fds(int socket, void *data, size_t 
     for (struct cmsghdr *header = CMSG_FIRSTHDR(&message); header; header = CMSG_NXTHDR(&message, header)) {
         if (header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_RIGHTS) {
             int n = (int)((header->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-            for (int i = 0; i < n && *count < FLOWSPOOL_MAX_PASSED_FDS; i++) {
-                memcpy(&fds[*count], CMSG_DATA(header) + i * sizeof(int), sizeof(int));
-                *count += 1;
+            for (int i = 0; i < n; i++) {
+                int fd;
+                memcpy(&fd, CMSG_DATA(header) + i * sizeof(int), sizeof(int));
+                if (*count < FLOWSPOOL_MAX_PASSED_FDS) fds[(*count)++] = fd;
+                else close(fd);  /* more than the caller takes: not leaked */
             }
         }
     }

@@ -18,7 +18,7 @@ struct ExecutionReport {
 
     var submitted: Double? { history.first?.time }
     var started: Double? { history.first { $0.status == .running }?.time }
-    var ended: Double? { status?.isFinal == true ? history.last?.time : nil }
+    var ended: Double? { history.first { $0.status.isFinal }?.time }
 
     var duration: Double? {
         guard let start = started ?? submitted else { return nil }
@@ -44,7 +44,7 @@ struct ExecutionReport {
         object["submitted"] = submitted.map { .string(Clock.iso8601($0)) } ?? .null
         object["started"] = started.map { .string(Clock.iso8601($0)) } ?? .null
         object["ended"] = ended.map { .string(Clock.iso8601($0)) } ?? .null
-        object["message"] = execution.message().map { .string($0.trimmingCharacters(in: "\n")) } ?? .null
+        object["message"] = execution.message().map { .string($0.trimming("\n")) } ?? .null
         object["inputs"] = .object(maskedInputs)
         object["outputs"] = maskedOutputs.map(JSON.object) ?? .null
         return .object(object)

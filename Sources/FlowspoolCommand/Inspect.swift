@@ -44,7 +44,7 @@ struct Show: ParsableCommand {
             if let time = report.started { lines.append(("started", Clock.iso8601(time))) }
             if let time = report.ended { lines.append(("ended", Clock.iso8601(time))) }
             if let duration = report.duration { lines.append(("duration", Clock.describeDuration(duration))) }
-            if let message = report.execution.message() { lines.append(("message", message.trimmingCharacters(in: "\n"))) }
+            if let message = report.execution.message() { lines.append(("message", message.trimming("\n"))) }
             for (label, value) in lines {
                 printLine((label + ":").padding(to: 11) + value)
             }

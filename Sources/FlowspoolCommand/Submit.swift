@@ -123,12 +123,7 @@ func report(_ state: JobState, of execution: Execution, quiet: Bool) throws {
         }
         if !shown.isEmpty && !quiet { printLine(JSON.object(shown).prettyText) }
         let message = execution.message() ?? ""
-        throw CommandFailure("\(execution.id) ended \(status.rawValue)" + (message.isEmpty ? "" : ": " + message.trimmingCharacters(in: "\n")))
+        throw CommandFailure("\(execution.id) ended \(status.rawValue)" + (message.isEmpty ? "" : ": " + message.trimming("\n")))
     }
 }
 
-extension String {
-    func trimmingCharacters(in set: String) -> String {
-        String(drop { set.contains($0) }.reversed().drop { set.contains($0) }.reversed())
-    }
-}

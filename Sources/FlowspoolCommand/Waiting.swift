@@ -70,7 +70,7 @@ struct Log: ParsableCommand {
             }
             if !follow || ended { return }
             _ = try Poll.readable([inotify.descriptor], timeout: nil)
-            _ = try inotify.readEvents()
+            inotify.drain()
         }
     }
 }

@@ -250,7 +250,7 @@ private struct Parser {
         }
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
         if isInteger, let value = Int(text) { return .int(value) }
-        guard let value = Double(text) else { throw error("invalid number") }
+        guard let value = Double(text), value.isFinite else { throw error("number out of range") }
         return .double(value)
     }
 

@@ -23,19 +23,29 @@ public struct FileDescriptor: Hashable, Sendable {
         _ = Glibc.close(rawValue)
     }
 
-    /// Reads once; returns an empty array at end of file. EAGAIN on a non-blocking descriptor returns empty too.
+    /// Reads once; returns an empty array at end of file.
     public func read(upTo count: Int) throws(SystemError) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: count)
-        while true {
-            let got = buffer.withUnsafeMutableBytes { Glibc.read(rawValue, $0.baseAddress, count) }
-            if got >= 0 {
-                buffer.removeLast(count - got)
-                return buffer
+        let got = try check("read") { buffer.withUnsafeMutableBytes { Glibc.read(rawValue, $0.baseAddress, count) } }
+        buffer.removeLast(count - got)
+        return buffer
+    }
+
+    /// Reads what a non-blocking descriptor has now (a FIFO, a pipe, inotify, a signalfd), up to
+    /// `limit` bytes; empty when nothing is waiting or at end of file.
+    public func readAvailable(limit: Int = 1 << 20) throws(SystemError) -> [UInt8] {
+        var result: [UInt8] = []
+        while result.count < limit {
+            let chunk: [UInt8]
+            do {
+                chunk = try read(upTo: min(65536, limit - result.count))
+            } catch where error.errno == EAGAIN {
+                break
             }
-            if errno == EINTR { continue }
-            if errno == EAGAIN { return [] }
-            throw SystemError("read")
+            if chunk.isEmpty { break }
+            result += chunk
         }
+        return result
     }
 
     /// Reads until end of file, failing once more than `limit` bytes have arrived.

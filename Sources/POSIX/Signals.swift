@@ -22,15 +22,10 @@ public final class SignalDescriptor {
 
     /// The signals that arrived; empty when none did.
     public func take() throws(SystemError) -> [Int32] {
-        var signals: [Int32] = []
         let size = MemoryLayout<signalfd_siginfo>.size
-        while true {
-            let bytes = try descriptor.read(upTo: size * 16)
-            if bytes.isEmpty { return signals }
-            for offset in stride(from: 0, to: bytes.count, by: size) {
-                let info = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: signalfd_siginfo.self) }
-                signals.append(Int32(info.ssi_signo))
-            }
+        let bytes = try descriptor.readAvailable(limit: size * 64)
+        return stride(from: 0, to: bytes.count - size + 1, by: size).map { offset in
+            Int32(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: signalfd_siginfo.self) }.ssi_signo)
         }
     }
 }

@@ -1,4 +1,7 @@
+import Curl
 import JSON
+import POSIX
+import Spool
 import TaskRunner
 
 /// The REST task's inputs, read and checked before anything goes on the wire.
@@ -9,28 +12,52 @@ struct RESTRequest {
     var headers: [(String, String)]
     var cookies: [(String, String)]
     var caCertificate: String?
+    /// The system's trusted CAs with `cacert` added, when it is given.
+    var trustedCertificates: [UInt8]?
     var expectedStatusCodes: [Int]
     var passUserToken: Bool
     var timeout: Double
 
     static let defaultExpectedStatusCodes = [200, 201, 202, 204]
     static let defaultTimeout = 60.0
+    /// About 24 days: what libcurl's millisecond timeouts hold.
+    static let longestTimeout = 2_000_000.0
 
     init(_ inputs: inout TaskInputs) throws(TaskFailure) {
         url = try inputs.requiredString("url")
         guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
-            throw TaskFailure("input 'url' must start with http:// or https://, not '\(Self.redactingUserInfo(url))'")
+            throw TaskFailure("input 'url' must start with http:// or https://, not '\(Protection.redactingUserInfo(url))'")
         }
         method = try Self.method(inputs.string("method") ?? "get")
         headers = try inputs.stringDictionary("headers") ?? []
         cookies = try inputs.stringDictionary("cookies") ?? []
         body = try Self.body(inputs.value("data"), headers: &headers)
         caCertificate = try inputs.string("cacert")
+        trustedCertificates = try caCertificate.map(Self.trustedCertificates(adding:))
         expectedStatusCodes = try Self.statusCodes(inputs.value("expected_status_code"))
         passUserToken = try inputs.bool("pass_user_token") ?? false
         timeout = try inputs.number("timeout") ?? Self.defaultTimeout
-        guard timeout > 0 else { throw TaskFailure("input 'timeout' must be a positive number of seconds, not \(timeout)") }
+        guard timeout > 0 && timeout <= Self.longestTimeout else {
+            throw TaskFailure("input 'timeout' must be a positive number of seconds up to \(Int(Self.longestTimeout)), not \(timeout)")
+        }
         try inputs.rejectUnknown()
+    }
+
+    /// The system's trusted CAs (libcurl's default bundle) with `cacert` added: a PEM text, or the
+    /// path of a PEM file.
+    static func trustedCertificates(adding certificate: String) throws(TaskFailure) -> [UInt8] {
+        var bundle: [UInt8] = []
+        if let system = CurlEasy.defaultCABundle, let bytes = try? FileSystem.readFile(system) {
+            bundle = bytes + [0x0a]
+        }
+        if certificate.contains("-----BEGIN") {
+            return bundle + Array(certificate.utf8) + [0x0a]
+        }
+        do {
+            return bundle + (try FileSystem.readFile(certificate, limit: 1 << 20))
+        } catch {
+            throw TaskFailure("input 'cacert' is neither a PEM certificate nor a readable file: \(error)")
+        }
     }
 
     /// Any HTTP method (a token of RFC 9110), in upper case as servers expect it.
@@ -68,15 +95,5 @@ struct RESTRequest {
             }
             return code
         }
-    }
-
-    /// The URL without user and password, for logs and messages.
-    static func redactingUserInfo(_ url: String) -> String {
-        let parts = url.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
-        guard parts.count >= 3, parts[0].hasSuffix(":"), parts[1].isEmpty,
-              let at = parts[2].lastIndex(of: "@") else { return url }
-        var redacted = parts
-        redacted[2] = "****@" + parts[2][parts[2].index(after: at)...]
-        return redacted.joined(separator: "/")
     }
 }

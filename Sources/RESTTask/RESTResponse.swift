@@ -1,5 +1,6 @@
 import Curl
 import JSON
+import Spool
 
 /// The REST task's outputs for a response, shaped as the platform's (Python requests') are.
 struct RESTResponse {
@@ -39,7 +40,7 @@ struct RESTResponse {
         for (name, value) in response.headers where name.lowercased() == "set-cookie" {
             let pair = value.split(separator: ";", maxSplits: 1).first ?? ""
             guard let equals = pair.firstIndex(of: "=") else { continue }
-            result[String(pair[..<equals]).trimmed] = .string(String(pair[pair.index(after: equals)...]).trimmed)
+            result[String(pair[..<equals]).trimming(" \t")] = .string(String(pair[pair.index(after: equals)...]).trimming(" \t"))
         }
         return result
     }
@@ -54,8 +55,8 @@ struct RESTResponse {
         guard let contentType else { return nil }
         for parameter in contentType.split(separator: ";").dropFirst() {
             let parts = parameter.split(separator: "=", maxSplits: 1)
-            if parts.count == 2, parts[0].trimmed.lowercased() == "charset" {
-                return parts[1].trimmed.trimmingCharacters("\"'")
+            if parts.count == 2, parts[0].trimming(" \t").lowercased() == "charset" {
+                return parts[1].trimming(" \t").trimming("\"'")
             }
         }
         let mediaType = contentType.lowercased()
@@ -77,12 +78,3 @@ struct RESTResponse {
     }
 }
 
-extension StringProtocol {
-    var trimmed: String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
-    }
-
-    func trimmingCharacters(_ characters: String) -> String {
-        String(drop { characters.contains($0) }.reversed().drop { characters.contains($0) }.reversed())
-    }
-}

@@ -2,6 +2,7 @@ import CCurl
 import Curl
 import JSON
 import POSIX
+import Spool
 import TaskRunner
 
 /// The REST task: one HTTP request with libcurl, TLS always verified.
@@ -20,7 +21,7 @@ public enum RESTTask {
         if request.passUserToken {
             log.line("pass_user_token: flowspool has no platform users or tokens; no token is sent")
         }
-        let shownURL = RESTRequest.redactingUserInfo(request.url)
+        let shownURL = Protection.redactingUserInfo(request.url)
         let response: CurlEasy.Response
         do {
             response = try perform(request)
@@ -30,10 +31,12 @@ public enum RESTTask {
         log.line("\(request.method) \(shownURL) -> \(response.statusCode), \(response.body.count) bytes in \(Clock.describeDuration(response.totalTime))")
         let outputs = RESTResponse(response: response).outputs
         guard request.expectedStatusCodes.contains(response.statusCode) else {
-            let body = String(decoding: response.body.prefix(1000), as: UTF8.self)
             let expected = request.expectedStatusCodes.map(String.init).joined(separator: ", ")
+            // The start of the body helps, unless the flow protects the body's outputs.
+            let bodyIsProtected = !inputs.protectedOutputs.isDisjoint(with: ["json", "text"])
+            let body = bodyIsProtected ? "" : ": " + String(decoding: response.body.prefix(1000), as: UTF8.self)
             throw TaskFailure(
-                "unexpected status code \(response.statusCode) from \(request.method) \(shownURL) (expected \(expected)): \(body)",
+                "unexpected status code \(response.statusCode) from \(request.method) \(shownURL) (expected \(expected))\(body)",
                 outputs: outputs)
         }
         return outputs
@@ -69,22 +72,10 @@ public enum RESTTask {
         if !request.cookies.isEmpty {
             try easy.set(CURLOPT_COOKIE, request.cookies.map { "\($0.0)=\($0.1)" }.joined(separator: "; "))
         }
-        if let certificate = request.caCertificate {
-            try easy.set(CURLOPT_CAINFO_BLOB, blob: trustedCertificates(adding: certificate))
+        if let certificates = request.trustedCertificates {
+            try easy.set(CURLOPT_CAINFO_BLOB, blob: certificates)
         }
         return try easy.perform()
-    }
-
-    /// The system's trusted CAs with the `cacert` input added: a PEM text, or the path of a PEM file.
-    static func trustedCertificates(adding certificate: String) -> [UInt8] {
-        var bundle: [UInt8] = []
-        if let system = CurlEasy.defaultCABundle, let bytes = try? FileSystem.readFile(system) {
-            bundle = bytes + [0x0a]
-        }
-        if certificate.contains("-----BEGIN") {
-            return bundle + Array(certificate.utf8) + [0x0a]
-        }
-        return bundle + ((try? FileSystem.readFile(certificate)) ?? Array(certificate.utf8))
     }
 
     static func describe(_ error: CurlError, request: RESTRequest, shownURL: String) -> String {

@@ -25,10 +25,16 @@ public struct Execution: Sendable {
 
     public var exists: Bool { FileSystem.exists(directory) }
 
-    /// The status word, or nil when the execution or its status file is missing or unreadable.
+    /// The status word, or nil when the status file is missing, unreadable or not a status word.
+    /// For display; decisions use `readStatus()`.
     public func status() -> ExecutionStatus? {
-        guard let text = try? FileSystem.readText(path(.status)) else { return nil }
-        return ExecutionStatus(fileContent: text)
+        (try? readStatus()) ?? nil
+    }
+
+    /// The status word; nil when the file is missing or holds no status word. Any other failure to
+    /// read it throws, so that nobody acts on a status they could not see.
+    public func readStatus() throws(SystemError) -> ExecutionStatus? {
+        try FileSystem.readText(path(.status)).flatMap(ExecutionStatus.init(fileContent:))
     }
 
     /// The job as admitted: task type, inputs, parent, name, timeout.
@@ -40,7 +46,7 @@ public struct Execution: Sendable {
             throw ExecutionError("cannot read inputs of execution \(id): \(error)")
         }
         do {
-            return try Job(parsing: bytes)
+            return try Job(parsing: bytes, record: true)
         } catch {
             throw ExecutionError("inputs.json of execution \(id) is damaged: \(error)")
         }
@@ -99,11 +105,29 @@ public struct Execution: Sendable {
         }
     }
 
-    /// Whether a live runner holds the execution's lock (DESIGN rule 4): a held lock is a live runner.
+    /// Takes the execution's lock if no live process holds it (DESIGN rule 4): a held lock is a live
+    /// runner. Returns the descriptor that holds it now (close it to release), or nil when it is held.
+    public func tryLock() throws(SystemError) -> FileDescriptor? {
+        let fd = try FileDescriptor.open(path(.lock), O_RDWR | O_CREAT, mode: 0o600)
+        do {
+            if try fd.lockExclusively(wait: false) { return fd }
+        } catch {
+            fd.close()
+            throw error
+        }
+        fd.close()
+        return nil
+    }
+
+    /// Whether a live process holds the execution's lock; false when it cannot tell.
     public func isLockHeld() -> Bool {
-        guard let fd = try? FileDescriptor.open(path(.lock), O_RDWR) else { return false }
-        defer { fd.close() }
-        return (try? fd.lockExclusively(wait: false)) == false
+        do {
+            guard let fd = try tryLock() else { return true }
+            fd.close()
+            return false
+        } catch {
+            return false
+        }
     }
 }
 

@@ -16,14 +16,7 @@ public enum ExecutionID {
     public static func isValid(_ id: some StringProtocol) -> Bool {
         guard let first = id.utf8.first, id.utf8.count <= 64, first != UInt8(ascii: "."), first != UInt8(ascii: "-")
         else { return false }
-        return id.utf8.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."):
-                true
-            default: false
-            }
-        }
+        return id.utf8.allSatisfy { isNameByte($0) || $0 == UInt8(ascii: ".") }
     }
 
     /// A new id: 8 characters of time in milliseconds, then 2 random ones, e.g. `0mz4k2hq7c`.
@@ -47,15 +40,18 @@ public enum ExecutionID {
 /// Task type names: the part after `flowspool-task-` in a runner's file name.
 public enum TaskType {
     public static func isValid(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.count <= 64 && name.utf8.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"):
-                true
-            default: false
-            }
-        }
+        !name.isEmpty && name.utf8.count <= 64 && name.utf8.allSatisfy(isNameByte)
     }
 
     public static let runnerPrefix = "flowspool-task-"
+}
+
+/// Letters, digits, '_' and '-': what ids and task type names are made of.
+func isNameByte(_ byte: UInt8) -> Bool {
+    switch byte {
+    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+        UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"):
+        true
+    default: false
+    }
 }

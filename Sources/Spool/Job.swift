@@ -22,22 +22,23 @@ public struct Job: Equatable, Sendable {
     public static let maximumSize = 8 << 20
     static let keys = ["task", "inputs", "parent", "name", "timeout"]
 
-    /// Parses a job file, naming what is wrong with it.
-    public init(parsing bytes: [UInt8]) throws(JobError) {
+    /// Parses a job file, naming what is wrong with it. An execution's inputs.json is a job with the
+    /// time it was `submitted` added: read it with `record: true`.
+    public init(parsing bytes: [UInt8], record: Bool = false) throws(JobError) {
         let document: JSON
         do {
             document = try JSON(parsing: bytes)
         } catch {
             throw JobError("the job file is not JSON: \(error)")
         }
-        try self.init(document)
+        try self.init(document, record: record)
     }
 
-    public init(_ document: JSON) throws(JobError) {
+    public init(_ document: JSON, record: Bool = false) throws(JobError) {
         guard let object = document.objectValue else {
             throw JobError("the job file holds \(document.kindDescription), not a dictionary like {\"task\": \"REST\", \"inputs\": {...}}")
         }
-        for key in object.keys where !Self.keys.contains(key) && key != "submitted" {
+        for key in object.keys where !Self.keys.contains(key) && !(record && key == "submitted") {
             throw JobError("unknown key '\(key)' in the job (known keys: \(Self.keys.joined(separator: ", ")))")
         }
         guard let taskValue = object["task"] else { throw JobError("the job has no 'task' (the task type, e.g. \"REST\")") }

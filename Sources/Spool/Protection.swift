@@ -6,23 +6,43 @@ public enum Protection {
     public static let secretInputs: Set<String> = ["password", "key", "passphrase", "aws_secret_access_key"]
     public static let mask: JSON = "****"
 
-    /// Inputs with the secret ones and those named in `protect_inputs` replaced by the mask.
-    public static func maskedInputs(_ inputs: JSONObject) -> JSONObject {
-        let named = names(in: inputs["protect_inputs"])
-        return masking(inputs) { secretInputs.contains($0) || named.contains($0) }
+    /// The inputs that are never shown: the secret ones and those named in `protect_inputs`.
+    public static func protectedInputs(_ inputs: JSONObject) -> Set<String> {
+        secretInputs.union(names(in: inputs["protect_inputs"]))
     }
 
-    /// Outputs with those named in the inputs' `protect_outputs` replaced by the mask.
+    /// The outputs that are never shown: those named in the inputs' `protect_outputs`.
+    public static func protectedOutputs(_ inputs: JSONObject) -> Set<String> {
+        names(in: inputs["protect_outputs"])
+    }
+
+    /// Inputs with the protected ones masked, and user and password taken out of URLs.
+    public static func maskedInputs(_ inputs: JSONObject) -> JSONObject {
+        let protected = protectedInputs(inputs)
+        return JSONObject(inputs.map { entry in
+            if protected.contains(entry.key) { return (entry.key, mask) }
+            if case .string(let text) = entry.value { return (entry.key, .string(redactingUserInfo(text))) }
+            return (entry.key, entry.value)
+        })
+    }
+
+    /// Outputs with those named in the inputs' `protect_outputs` masked.
     public static func maskedOutputs(_ outputs: JSONObject, inputs: JSONObject) -> JSONObject {
-        let named = names(in: inputs["protect_outputs"])
-        return masking(outputs) { named.contains($0) }
+        let protected = protectedOutputs(inputs)
+        return JSONObject(outputs.map { ($0.key, protected.contains($0.key) ? mask : $0.value) })
+    }
+
+    /// A URL with its user and password replaced by `****`; any other text as it is.
+    public static func redactingUserInfo(_ text: String) -> String {
+        let parts = text.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
+        guard parts.count >= 3, parts[0].hasSuffix(":"), !parts[0].contains(" "), parts[1].isEmpty,
+              let at = parts[2].lastIndex(of: "@") else { return text }
+        var redacted = parts
+        redacted[2] = "****@" + parts[2][parts[2].index(after: at)...]
+        return redacted.joined(separator: "/")
     }
 
     static func names(in list: JSON?) -> Set<String> {
         Set(list?.arrayValue?.compactMap(\.stringValue) ?? [])
-    }
-
-    static func masking(_ object: JSONObject, where isProtected: (String) -> Bool) -> JSONObject {
-        JSONObject(object.map { ($0.key, isProtected($0.key) ? mask : $0.value) })
     }
 }

@@ -31,6 +31,18 @@ public struct Spool: Sendable {
         Execution(spool: self, id: id)
     }
 
+    /// Where the supervisor builds execution `id` while admitting its job (flowspool-spool(5)).
+    public func claimDirectory(for id: String) -> String {
+        tmp + "/" + id + Self.claimSuffix
+    }
+
+    public static let claimSuffix = ".admit"
+
+    /// The reason a job file named `name` was not admitted: failed/NAME.why beside failed/NAME.
+    public func failureReason(ofJobNamed name: String) -> String {
+        failed + "/" + name + ".why"
+    }
+
     /// Creates whatever part of the layout is missing. Idempotent.
     public func createLayout() throws(SystemError) {
         try FileSystem.ensureDirectory(root, mode: 0o755)
@@ -53,8 +65,12 @@ public struct Spool: Sendable {
         public let mode: mode_t
 
         public init(_ path: String, _ text: String, mode: mode_t = 0o600) {
+            self.init(path, Array(text.utf8), mode: mode)
+        }
+
+        public init(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) {
             self.path = path
-            bytes = Array(text.utf8)
+            self.bytes = bytes
             self.mode = mode
         }
     }
@@ -66,9 +82,7 @@ public struct Spool: Sendable {
         var temporaries: [String] = []
         defer { temporaries.forEach { try? FileSystem.removeIfPresent($0) } }
         for file in files {
-            let temporary = temporaryPath(for: file.path)
-            temporaries.append(temporary)
-            try FileSystem.writeFile(temporary, file.bytes, mode: file.mode, exclusive: true)
+            temporaries.append(try writeTemporary(file))
         }
         for (file, temporary) in zip(files, temporaries) {
             try FileSystem.rename(temporary, file.path)
@@ -81,6 +95,20 @@ public struct Spool: Sendable {
 
     public func commit(_ text: String, to path: String, mode: mode_t = 0o600) throws(SystemError) {
         try commit([FileContent(path, text, mode: mode)])
+    }
+
+    /// Writes a file under a fresh name in tmp/ and returns that name. A name left by a crashed
+    /// process that had the same pid is skipped.
+    func writeTemporary(_ file: FileContent) throws(SystemError) -> String {
+        while true {
+            let temporary = temporaryPath(for: file.path)
+            do {
+                try FileSystem.writeFile(temporary, file.bytes, mode: file.mode, exclusive: true)
+                return temporary
+            } catch where error.errno == EEXIST {
+                continue
+            }
+        }
     }
 
     /// A fresh name under tmp/: pid, a counter and the target's own name, so `ls tmp` says who and what.

@@ -14,8 +14,10 @@ extension Spool {
         let bytes = Array((job.document().compactText + "\n").utf8)
         for _ in 0..<16 {
             let id = requestedID ?? ExecutionID.generate()
-            if execution(id).exists {
-                if requestedID != nil { throw SubmissionError("an execution with id '\(id)' exists already") }
+            if execution(id).exists || FileSystem.exists(failureReason(ofJobNamed: id + ".json")) {
+                if requestedID != nil {
+                    throw SubmissionError("the id '\(id)' is taken by an execution or a job in failed/; choose another")
+                }
                 continue
             }
             let placed: Bool
@@ -36,8 +38,7 @@ extension Spool {
 
     /// Writes `bytes` under tmp/ and renames the file to `target` unless that exists; false if it does.
     private func place(_ bytes: [UInt8], at target: String) throws(SystemError) -> Bool {
-        let temporary = temporaryPath(for: String(target.split(separator: "/").last!))
-        try FileSystem.writeFile(temporary, bytes, mode: 0o600, exclusive: true)
+        let temporary = try writeTemporary(FileContent(target, bytes))
         defer { try? FileSystem.removeIfPresent(temporary) }
         do {
             try FileSystem.renameNoReplace(temporary, target)

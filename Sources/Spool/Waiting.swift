@@ -19,9 +19,9 @@ extension Spool {
     /// so a job that moves while we look is still found.
     public func knows(_ id: String) -> Bool {
         FileSystem.exists(incoming + "/" + id + ".json")
-            || FileSystem.exists(tmp + "/" + id + ".admit")
+            || FileSystem.exists(claimDirectory(for: id))
             || execution(id).exists
-            || FileSystem.exists(failed + "/" + id + ".json.why")
+            || FileSystem.exists(failureReason(ofJobNamed: id + ".json"))
     }
 
     /// The state of the job submitted as `id`.
@@ -29,8 +29,8 @@ extension Spool {
         if let status = execution(id).status() {
             return status.isFinal ? .ended(status) : .pending
         }
-        if let why = try? FileSystem.readText(failed + "/" + id + ".json.why") {
-            return .rejected(why.trimmingNewlines)
+        if let why = try? FileSystem.readText(failureReason(ofJobNamed: id + ".json")) {
+            return .rejected(why.trimming("\n"))
         }
         return .pending
     }
@@ -54,7 +54,7 @@ extension Spool {
             let remaining = deadline.map { $0 - Clock.monotonic() }
             if let remaining, remaining <= 0 { return .pending }
             _ = try Poll.readable([inotify.descriptor], timeout: remaining)
-            _ = try inotify.readEvents()
+            inotify.drain()
         }
     }
 
@@ -68,10 +68,3 @@ extension Spool {
     }
 }
 
-extension String {
-    var trimmingNewlines: String {
-        var text = Substring(self)
-        while text.last?.isNewline == true { text.removeLast() }
-        return String(text)
-    }
-}

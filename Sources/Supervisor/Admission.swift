@@ -17,24 +17,44 @@ struct Admission {
     let runnerPath: [String]
     let log: SupervisorLog
 
-    static let claimSuffix = ".admit"
-
     /// A job claimed into tmp/ID.admit/ with its execution's files written but not yet durable.
     struct Claim {
         let id: String
         let directory: String
     }
 
-    /// Admits the named files of incoming/ and returns the ids of the executions admitted.
-    func admit(_ names: [String]) -> [String] {
-        let claims = names.compactMap(claimAndBuild)
-        return publish(claims)
+    /// What a pass over incoming/ did: the executions it admitted, and how many of the names it was
+    /// given left incoming/ (admitted, rejected, or taken by someone else).
+    struct Outcome {
+        var admitted: [String] = []
+        var handled = 0
     }
 
-    /// Finishes a claim a crash left behind; idempotent.
+    /// Admits the named files of incoming/.
+    func admit(_ names: [String]) -> Outcome {
+        var outcome = Outcome()
+        var claims: [Claim] = []
+        for name in names {
+            let claim = claimAndBuild(name)
+            if let claim { claims.append(claim) }
+            if claim != nil || !FileSystem.exists(spool.incoming + "/" + name) { outcome.handled += 1 }
+        }
+        outcome.admitted = publish(claims)
+        return outcome
+    }
+
+    /// Finishes a claim that a crash (or a failed step) left in tmp/; idempotent. Returns the id when
+    /// the execution was admitted now.
     func complete(claimDirectory: String, id: String) -> String? {
-        guard let claim = build(Claim(id: id, directory: claimDirectory), stem: nil) else { return nil }
-        return publish([claim]).first
+        let claim = Claim(id: id, directory: claimDirectory)
+        if FileSystem.exists(claimDirectory + "/job.json") {
+            return build(claim, stem: nil).flatMap { publish([$0]).first }
+        }
+        if FileSystem.exists(claimDirectory + "/" + Execution.File.status.rawValue) {
+            return publish([claim]).first
+        }
+        try? FileSystem.removeTree(claimDirectory)  // a claim that never got its job
+        return nil
     }
 
     private func claimAndBuild(_ name: String) -> Claim? {
@@ -47,22 +67,23 @@ struct Admission {
         guard info.size <= Job.maximumSize else {
             return reject(name, "the job file is \(info.size) bytes, more than the limit of \(Job.maximumSize >> 20) MiB")
         }
-        let id: String
-        if ExecutionID.isValid(stem) {
-            guard !spool.execution(stem).exists else {
-                return reject(name, "an execution with id '\(stem)' exists already; give the job file another name, or one starting with '+' to have an id chosen")
-            }
-            id = stem
-        } else {
-            id = freshID()
+        let id = ExecutionID.isValid(stem) ? stem : freshID()
+        let claim = Claim(id: id, directory: spool.claimDirectory(for: id))
+        guard !spool.execution(id).exists else {
+            return reject(name, "an execution with id '\(id)' exists already; give the job file another name, or one starting with '+' to have an id chosen")
         }
-        let claim = Claim(id: id, directory: spool.tmp + "/" + id + Self.claimSuffix)
         do {
             try FileSystem.makeDirectory(claim.directory, mode: 0o700)
+        } catch {
+            return reject(name, error.errno == EEXIST
+                ? "another job with id '\(id)' is being admitted (tmp/\(id)\(Spool.claimSuffix)); give the job file another name"
+                : "cannot claim the job file: \(error)")
+        }
+        do {
             try FileSystem.rename(source, claim.directory + "/job.json")
         } catch {
             try? FileSystem.removeTree(claim.directory)
-            if error.errno == ENOENT { return nil }  // gone meanwhile
+            if error.errno == ENOENT { return nil }  // taken meanwhile
             return reject(name, "cannot claim the job file: \(error)")
         }
         return build(claim, stem: stem)
@@ -74,8 +95,10 @@ struct Admission {
         do {
             job = try readJob(claim.directory + "/job.json", stem: stem)
         } catch {
-            moveToFailed(claim.directory + "/job.json", name: (stem ?? claim.id) + ".json", reason: error.description)
-            try? FileSystem.removeTree(claim.directory)
+            // Kept in tmp/ for the next rescan when even failed/ cannot take it.
+            if moveToFailed(claim.directory + "/job.json", name: (stem ?? claim.id) + ".json", reason: error.description) {
+                try? FileSystem.removeTree(claim.directory)
+            }
             return nil
         }
         let now = Clock.now()
@@ -108,9 +131,14 @@ struct Admission {
         var admitted: [String] = []
         for claim in claims {
             do {
-                try FileSystem.unlink(claim.directory + "/job.json")
+                try FileSystem.removeIfPresent(claim.directory + "/job.json")
                 try FileSystem.renameNoReplace(claim.directory, spool.execution(claim.id).directory)
                 admitted.append(claim.id)
+            } catch where error.errno == EEXIST || error.errno == ENOTEMPTY {
+                let inputs = claim.directory + "/" + Execution.File.inputs.rawValue
+                if moveToFailed(inputs, name: claim.id + ".json", reason: "an execution with id '\(claim.id)' exists already") {
+                    try? FileSystem.removeTree(claim.directory)
+                }
             } catch {
                 log.line("cannot admit \(claim.id) now (the next rescan retries): \(error)")
             }
@@ -148,7 +176,7 @@ struct Admission {
     func freshID() -> String {
         while true {
             let id = ExecutionID.generate()
-            if !spool.execution(id).exists && !FileSystem.exists(spool.tmp + "/" + id + Self.claimSuffix) { return id }
+            if !spool.execution(id).exists && !FileSystem.exists(spool.claimDirectory(for: id)) { return id }
         }
     }
 
@@ -157,22 +185,26 @@ struct Admission {
         return nil
     }
 
-    /// Moves a job file to failed/ beside a .why file: the .why first, then the job, so that a crash
-    /// in between leaves the job where it was, to be judged again.
-    func moveToFailed(_ path: String, name: String, reason: String) {
-        var target = spool.failed + "/" + name
+    /// Moves a job file to failed/NAME beside failed/NAME.why (NAME.2 and so on when NAME is taken):
+    /// the .why first, then the job, so that a crash in between leaves the job where it was, to be
+    /// judged again. False when it could not, and the job is where it was.
+    @discardableResult
+    func moveToFailed(_ path: String, name: String, reason: String) -> Bool {
+        var failedName = name
         var counter = 1
-        while FileSystem.exists(target) || FileSystem.exists(target + ".why") {
+        while FileSystem.exists(spool.failed + "/" + failedName) || FileSystem.exists(spool.failureReason(ofJobNamed: failedName)) {
             counter += 1
-            target = spool.failed + "/" + name + "." + String(counter)
+            failedName = name + "." + String(counter)
         }
         do {
-            try spool.commit(reason + "\n", to: target + ".why", mode: 0o644)
-            try FileSystem.rename(path, target)
+            try spool.commit(reason + "\n", to: spool.failureReason(ofJobNamed: failedName), mode: 0o644)
+            try FileSystem.rename(path, spool.failed + "/" + failedName)
             try FileSystem.syncDirectory(spool.failed)
-            log.line("failed/\(target.split(separator: "/").last!): \(reason)")
+            log.line("failed/\(failedName): \(reason)")
+            return true
         } catch {
             log.line("cannot move \(name) to failed/: \(error)")
+            return false
         }
     }
 }

@@ -4,8 +4,8 @@ import Glibc
 import POSIX
 import Spool
 
-/// Startup repair (DESIGN rule 7) and the adoption of runners that outlived an earlier supervisor.
-/// Every step is idempotent: a crash during repair is repaired by the next start.
+/// Startup repair (DESIGN rule 7), and the runners the supervisor watches by their lock. Every step
+/// is idempotent: a crash during repair is repaired by the next start.
 extension Supervisor {
     func repairAtStartup() {
         repairClaims()
@@ -14,17 +14,21 @@ extension Supervisor {
         var queued: [(String, Double)] = []
         for id in ids where ExecutionID.isValid(id) {
             let execution = spool.execution(id)
-            switch execution.status() {
+            let status: ExecutionStatus?
+            do {
+                status = try execution.readStatus()
+            } catch {
+                log.line("cannot read the status of \(id); left as it is: \(error)")
+                continue
+            }
+            switch status {
             case .queued?:
                 queued.append((id, execution.history().first?.time ?? 0))
-            case .running?, .waiting?:
-                if execution.isLockHeld() {
-                    adopt(execution)
-                } else {
-                    end(execution, .fault, message: "the runner was gone when flowspoold started (it died while no supervisor watched it: a crash or a reboot). Not re-run: tasks have side effects")
-                }
-            case nil:
-                end(execution, .fault, message: "the execution had no readable status file when flowspoold started")
+            case .running?, .waiting?, nil:
+                let outcome = end(execution, .fault, message: status == nil
+                    ? "the execution had no readable status when flowspoold started"
+                    : "the runner was gone when flowspoold started (it died while no supervisor watched it: a crash or a reboot). Not re-run: tasks have side effects")
+                if outcome == .lockHeld { adopt(execution) }
             default:
                 break
             }
@@ -35,17 +39,9 @@ extension Supervisor {
     /// Finishes admissions that a crash interrupted: tmp/ID.admit directories.
     func repairClaims() {
         guard let names = try? FileSystem.listDirectory(spool.tmp) else { return }
-        for name in names where name.hasSuffix(Admission.claimSuffix) {
-            let id = String(name.dropLast(Admission.claimSuffix.count))
-            let claim = spool.tmp + "/" + name
-            if FileSystem.exists(claim + "/job.json") {
-                admission.complete(claimDirectory: claim, id: id).map(enqueue)
-            } else if FileSystem.exists(claim + "/" + Execution.File.status.rawValue),
-                      (try? FileSystem.renameNoReplace(claim, spool.execution(id).directory)) != nil {
-                enqueue(id)
-            } else {
-                try? FileSystem.removeTree(claim)
-            }
+        for name in names where name.hasSuffix(Spool.claimSuffix) {
+            let id = String(name.dropLast(Spool.claimSuffix.count))
+            admission.complete(claimDirectory: spool.tmp + "/" + name, id: id).map(enqueue)
         }
     }
 
@@ -54,7 +50,7 @@ extension Supervisor {
     func removeStaleTemporaries() {
         guard let names = try? FileSystem.listDirectory(spool.tmp) else { return }
         let limit = Clock.now() - options.staleTemporaryAge
-        for name in names where !name.hasSuffix(Admission.claimSuffix) {
+        for name in names where !name.hasSuffix(Spool.claimSuffix) {
             let path = spool.tmp + "/" + name
             if let info = try? FileSystem.status(path, followLinks: false), info.modificationTime < limit {
                 try? FileSystem.removeTree(path)
@@ -62,21 +58,30 @@ extension Supervisor {
         }
     }
 
-    /// Watches a runner that an earlier supervisor started: a thread waits for its lock, which the
-    /// kernel releases when the runner is gone, and then tells the poll loop through a pipe.
+    /// Takes over a runner that an earlier supervisor started and that still holds its lock.
     func adopt(_ execution: Execution) {
         let history = execution.history()
         let started = history.last { $0.status == .running }
         let pid = started.flatMap { entry in
             entry.detail.split(separator: " ").first { $0.hasPrefix("pid=") }.flatMap { pid_t($0.dropFirst(4)) }
         }
-        let timeout = (try? execution.job().timeout) ?? nil ?? options.taskTimeout
+        let timeout = (try? execution.job())?.timeout ?? options.taskTimeout
         let elapsed = started.map { Clock.now() - $0.time } ?? 0
-        adopted[execution.id] = Runner(
-            id: execution.id, processGroup: pid, deadline: Clock.monotonic() + timeout - elapsed, timeout: timeout)
-        let lockPath = execution.path(.lock)
-        let notify = adoptionPipe.writeEnd
-        let id = execution.id
+        let runner = Runner(id: execution.id, processGroup: pid, deadline: Clock.monotonic() + timeout - elapsed, timeout: timeout)
+        watchLock(of: runner)
+        log.line("adopted \(execution.id), still running" + (pid.map { " as pid \($0)" } ?? ""))
+    }
+
+    /// Learns of a runner's end from its lock, which the kernel releases when the last process
+    /// holding it is gone: a thread waits for the lock and then tells the poll loop through a pipe.
+    /// Should the thread fail, the periodic rescan looks at the lock instead.
+    func watchLock(of runner: Runner) {
+        var watched = runner
+        watched.watched = true
+        runners[runner.id] = watched
+        let lockPath = spool.execution(runner.id).path(.lock)
+        let notify = lockReleases.writeEnd
+        let id = runner.id
         do {
             try Threads.detach {
                 if let lock = try? FileDescriptor.open(lockPath, O_RDWR) {
@@ -85,18 +90,24 @@ extension Supervisor {
                 }
                 try? notify.write(id + "\n")
             }
-            log.line("adopted \(id), still running" + (pid.map { " as pid \($0)" } ?? ""))
         } catch {
-            log.line("cannot watch adopted runner of \(id): \(error)")
+            log.line("cannot watch the lock of \(id) (the rescan every \(Int(options.rescanInterval)) s looks instead): \(error)")
         }
     }
 
-    func handleAdoptedEnds() {
-        guard let bytes = try? adoptionPipe.readEnd.readAll() else { return }
+    func handleLockReleases() {
+        guard let bytes = try? lockReleases.readEnd.readAvailable() else { return }
         for id in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-            if let runner = adopted.removeValue(forKey: String(id)) {
-                finish(runner, exitStatus: nil)
+            if let runner = runners[String(id)], runner.watched, !spool.execution(runner.id).isLockHeld() {
+                runnerGone(runner)
             }
+        }
+    }
+
+    /// The rescan's look at the locks of watched runners, in case a watching thread could not run.
+    func checkWatchedLocks() {
+        for runner in runners.values where runner.watched && !spool.execution(runner.id).isLockHeld() {
+            runnerGone(runner)
         }
     }
 }

@@ -4,10 +4,10 @@ import Glibc
 import POSIX
 import Spool
 
-/// A live runner process and what the supervisor has decided about it.
+/// A live runner and what the supervisor has decided about it.
 struct Runner {
     let id: String
-    /// The runner's process group (its pid), or nil for an adopted runner whose pid is unknown.
+    /// The runner's process group (its pid); nil for an adopted runner whose pid is unknown.
     let processGroup: pid_t?
     /// When the overall task timeout runs out (monotonic seconds).
     let deadline: Double
@@ -16,6 +16,11 @@ struct Runner {
     var ending: Ending?
     /// When SIGKILL follows the SIGTERM (monotonic seconds).
     var killAt: Double?
+    /// True when the supervisor learns of the runner's end from its lock rather than from SIGCHLD:
+    /// a runner adopted from an earlier supervisor, or a process that outlived its runner.
+    var watched = false
+    /// How the runner process ended, once reaped.
+    var exitStatus: ExitStatus?
 
     enum Ending {
         case cancelled
@@ -36,7 +41,7 @@ struct StandbyRunner {
 extension Supervisor {
     /// Starts runners for queued executions while slots are free.
     func startQueued() {
-        while running.count + adopted.count < options.maxRunning, queueHead < queue.count {
+        while runners.count < options.maxRunning, queueHead < queue.count {
             let id = queue[queueHead]
             queueHead += 1
             start(id)
@@ -49,7 +54,7 @@ extension Supervisor {
 
     func start(_ id: String) {
         let execution = spool.execution(id)
-        guard execution.status() == .queued else { return }  // cancelled while it waited
+        guard execution.status() == .queued, runners[id] == nil else { return }  // cancelled while it waited
         let job: Job
         do {
             job = try execution.job()
@@ -64,7 +69,8 @@ extension Supervisor {
         do {
             let pid = try launchRunner(runnerPath, task: job.task, for: execution)
             let timeout = job.timeout ?? options.taskTimeout
-            running[pid] = Runner(id: id, processGroup: pid, deadline: Clock.monotonic() + timeout, timeout: timeout)
+            runners[id] = Runner(id: id, processGroup: pid, deadline: Clock.monotonic() + timeout, timeout: timeout)
+            reapable[pid] = id
         } catch {
             end(execution, .error, message: "cannot start \(runnerPath): \(error)")
         }
@@ -78,9 +84,10 @@ extension Supervisor {
     /// descriptor 3 and its log on 1 and 2, in the execution directory, in its own process group. The
     /// lock is taken before the runner has the execution, so a running execution always has a holder.
     func launchRunner(_ runnerPath: String, task: String, for execution: Execution) throws(SystemError) -> pid_t {
-        let lock = try FileDescriptor.open(execution.path(.lock), O_RDWR | O_CREAT, mode: 0o600)
+        guard let lock = try execution.tryLock() else {
+            throw SystemError("flock", path: execution.path(.lock), errno: EWOULDBLOCK)
+        }
         defer { lock.close() }
-        guard try lock.lockExclusively(wait: false) else { throw SystemError("flock", path: execution.path(.lock), errno: EWOULDBLOCK) }
         let logFile = try FileDescriptor.open(execution.path(.log), O_WRONLY | O_CREAT | O_APPEND, mode: 0o600)
         defer { logFile.close() }
         try spool.commit("running\n", to: execution.path(.status), mode: 0o644)
@@ -111,20 +118,28 @@ extension Supervisor {
     /// Starts a runner for `task` that loads its libraries now and waits for an execution, so that
     /// the next execution of that type does not wait for a process to start.
     func startStandby(for task: String, _ runnerPath: String) {
+        let sockets: SocketPair
         do {
-            let sockets = try SocketPair()
-            defer { sockets.second.close() }
+            sockets = try SocketPair()
+        } catch {
+            log.line("cannot start a standby runner for \(task): \(error)")
+            return
+        }
+        defer { sockets.second.close() }
+        do {
             let null = try FileDescriptor.open("/dev/null", O_RDONLY)
             defer { null.close() }
             var spawnOptions = Spawn.Options(
                 directory: spool.root,
                 environment: Environment.with([
-                    RunnerContract.spoolVariable: spool.root, RunnerContract.lockDescriptorVariable: "3", RunnerContract.standbyVariable: "1",
+                    RunnerContract.spoolVariable: spool.root, RunnerContract.lockDescriptorVariable: "3",
+                    RunnerContract.standbyVariable: "1",
                 ]))
             spawnOptions.descriptors = [0: sockets.second, 1: null, 2: .standardError]
             let pid = try Spawn.run(runnerPath, arguments: [], options: spawnOptions)
             standbys[task] = StandbyRunner(pid: pid, socket: sockets.first, executable: runnerPath)
         } catch {
+            sockets.first.close()
             log.line("cannot start a standby runner for \(task): \(error)")
         }
     }
@@ -140,38 +155,61 @@ extension Supervisor {
             if let task = standbys.first(where: { $0.value.pid == pid })?.key {
                 standbys.removeValue(forKey: task)?.socket.close()
                 log.line("the standby runner for \(task) \(exitStatus) before it had an execution")
-                continue
+            } else if let id = reapable.removeValue(forKey: pid), var runner = runners[id] {
+                runner.exitStatus = exitStatus
+                runnerGone(runner)
             }
-            guard let runner = running.removeValue(forKey: pid) else { continue }
-            finish(runner, exitStatus: exitStatus)
         }
     }
 
-    /// After a runner is gone: ends the execution if the runner did not.
-    func finish(_ runner: Runner, exitStatus: ExitStatus?) {
+    /// After a runner is gone: done if it ended its execution; otherwise whatever is left in its
+    /// process group is killed, so that nothing can end the execution later, and the supervisor ends
+    /// it as soon as it holds its lock.
+    func runnerGone(_ runner: Runner) {
         let execution = spool.execution(runner.id)
-        let status = execution.status()
-        if let status, status.isFinal {
+        if let status = (try? execution.readStatus()) ?? nil, status.isFinal {
+            runners.removeValue(forKey: runner.id)
             log.line("\(runner.id) \(status.rawValue)")
             return
         }
-        switch runner.ending {
-        case .cancelled?:
-            end(execution, .cancelled, message: "cancelled while running (flowspool cancel)")
-        case .timedOut?:
-            end(execution, .error, message: "task timeout: the runner was stopped after \(Clock.describeDuration(runner.timeout)) (the job's timeout, else flowspoold --task-timeout)")
-        case nil:
-            let how = exitStatus.map { "the runner \($0)" } ?? "the runner ended"
-            end(execution, .fault, message: "\(how) without ending the execution; see its log. Not re-run: tasks have side effects")
+        if let group = runner.processGroup { Signal.sendToGroup(group, SIGKILL) }
+        let message = switch runner.ending {
+        case .cancelled?: "cancelled while running (flowspool cancel)"
+        case .timedOut?: "task timeout: the runner was stopped after \(Clock.describeDuration(runner.timeout)) (the job's timeout, else flowspoold --task-timeout)"
+        case nil: "\(runner.exitStatus.map { "the runner \($0)" } ?? "the runner ended") without ending the execution; see its log. Not re-run: tasks have side effects"
+        }
+        let status: ExecutionStatus = switch runner.ending {
+        case .cancelled?: .cancelled
+        case .timedOut?: .error
+        case nil: .fault
+        }
+        switch end(execution, status, message: message) {
+        case .ended, .endedAlready:
+            runners.removeValue(forKey: runner.id)
+        case .lockHeld, .failed:
+            // A process that left the group still holds the lock, or the disk refused: wait for the lock.
+            watchLock(of: runner)
         }
     }
 
-    func end(_ execution: Execution, _ status: ExecutionStatus, message: String) {
+    enum EndOutcome {
+        case ended, endedAlready, lockHeld, failed
+    }
+
+    /// Ends an execution from the supervisor's side. Whoever ends an execution holds its lock, so
+    /// the supervisor never ends one that a live runner could still end.
+    @discardableResult
+    func end(_ execution: Execution, _ status: ExecutionStatus, message: String) -> EndOutcome {
         do {
+            guard let lock = try execution.tryLock() else { return .lockHeld }
+            defer { lock.close() }
+            if let current = try execution.readStatus(), current.isFinal { return .endedAlready }
             try execution.end(status, message: message)
             log.line("\(execution.id) \(status.rawValue): \(message)")
+            return .ended
         } catch {
-            log.line("cannot end \(execution.id) as \(status.rawValue): \(error)")
+            log.line("cannot end \(execution.id) as \(status.rawValue) now: \(error)")
+            return .failed
         }
     }
 
@@ -182,10 +220,8 @@ extension Supervisor {
             log.line("cancel: '\(id)' is not an execution id")
             return
         }
-        if let pid = running.first(where: { $0.value.id == id })?.key {
-            running[pid]?.stop(.cancelled, grace: options.killGrace)
-        } else if adopted[id] != nil {
-            adopted[id]?.stop(.cancelled, grace: options.killGrace)
+        if runners[id] != nil {
+            runners[id]?.stop(.cancelled, grace: options.killGrace)
         } else if spool.execution(id).status() == .queued {
             end(spool.execution(id), .cancelled, message: "cancelled before it started (flowspool cancel)")
         }
@@ -194,11 +230,8 @@ extension Supervisor {
     /// Stops runners past their task timeout, and kills those that outlived their grace period.
     func enforceDeadlines() {
         let now = Clock.monotonic()
-        for pid in Array(running.keys) {
-            running[pid]?.enforce(at: now, grace: options.killGrace)
-        }
-        for id in Array(adopted.keys) {
-            adopted[id]?.enforce(at: now, grace: options.killGrace)
+        for id in Array(runners.keys) {
+            runners[id]?.enforce(at: now, grace: options.killGrace)
         }
     }
 }

@@ -9,7 +9,7 @@ import Spool
 ///
 /// Everything happens on one thread in one poll loop: inotify on incoming/, the trigger and control
 /// FIFOs, a signalfd for SIGCHLD, SIGTERM, SIGINT and SIGHUP, and a pipe from the threads that wait
-/// on runners adopted from an earlier supervisor.
+/// for the locks of runners it cannot reap (see `watchLock`).
 public final class Supervisor {
     let options: SupervisorOptions
     var spool: Spool { options.spool }
@@ -19,10 +19,10 @@ public final class Supervisor {
     /// Admitted executions waiting for a runner slot, oldest first.
     var queue: [String] = []
     var queueHead = 0
-    /// Runners this supervisor started, by pid.
-    var running: [pid_t: Runner] = [:]
-    /// Runners started by an earlier supervisor that are still alive, by execution id.
-    var adopted: [String: Runner] = [:]
+    /// Live runners by execution id: those this supervisor started, and those it watches by their lock.
+    var runners: [String: Runner] = [:]
+    /// The execution ids of the runners this supervisor started, by pid, for reaping.
+    var reapable: [pid_t: String] = [:]
     /// Runners started ahead of need, by task type.
     var standbys: [String: StandbyRunner] = [:]
 
@@ -36,7 +36,7 @@ public final class Supervisor {
     var trigger: FileDescriptor!
     var control: FileDescriptor!
     var controlBuffer: [UInt8] = []
-    var adoptionPipe: Pipe!
+    var lockReleases: Pipe!
 
     public init(options: SupervisorOptions) {
         self.options = options
@@ -54,33 +54,35 @@ public final class Supervisor {
             throw SupervisorError("cannot watch \(spool.root): \(error)")
         }
         repairAtStartup()
+        nextRescan = Clock.monotonic() + options.rescanInterval
         log.line("supervising \(spool.root) (at most \(options.maxRunning) running, runners from \(options.runnerPath.joined(separator: ":")))")
         while !stopping {
-            if incomingNeedsScan || Clock.monotonic() >= nextRescan { scanIncoming() }
+            if Clock.monotonic() >= nextRescan { rescan() }
+            if incomingNeedsScan { scanIncoming() }
             startQueued()
             waitForEvents()
             enforceDeadlines()
         }
         releaseStandbys()
-        let alive = running.count + adopted.count
-        log.line("stopped" + (alive > 0 ? "; \(alive) runner(s) keep running and the next flowspoold adopts them" : ""))
+        log.line("stopped" + (runners.isEmpty ? "" : "; \(runners.count) runner(s) keep running and the next flowspoold adopts them"))
     }
 
     /// One supervisor per spool: an exclusive, non-blocking flock on spool/lock (DESIGN rule 4).
     func lockSpool() throws(SupervisorError) -> FileDescriptor {
+        let fd: FileDescriptor
+        let locked: Bool
         do {
             try spool.createLayout()
-            let fd = try FileDescriptor.open(spool.lock, O_RDWR | O_CREAT, mode: 0o600)
-            guard try fd.lockExclusively(wait: false) else {
-                fd.close()
-                throw SupervisorError("another flowspoold is supervising \(spool.root) (it holds \(spool.lock))")
-            }
-            return fd
-        } catch let error as SupervisorError {
-            throw error
+            fd = try FileDescriptor.open(spool.lock, O_RDWR | O_CREAT, mode: 0o600)
+            locked = try fd.lockExclusively(wait: false)
         } catch {
             throw SupervisorError("cannot set up the spool \(spool.root): \(error)")
         }
+        guard locked else {
+            fd.close()
+            throw SupervisorError("another flowspoold is supervising \(spool.root) (it holds \(spool.lock))")
+        }
+        return fd
     }
 
     func setUpEventSources() throws(SystemError) {
@@ -91,31 +93,32 @@ public final class Supervisor {
         // Opened for reading and writing, so that they never report end of file when writers leave.
         trigger = try FileDescriptor.open(spool.trigger, O_RDWR | O_NONBLOCK)
         control = try FileDescriptor.open(spool.control, O_RDWR | O_NONBLOCK)
-        adoptionPipe = try Pipe(nonBlocking: true)
+        lockReleases = try Pipe(nonBlocking: true)
     }
 
     /// Sleeps in poll until something happens or the next deadline comes.
     func waitForEvents() {
-        let now = Clock.monotonic()
-        var wake = nextRescan
-        for runner in running.values { wake = min(wake, runner.nextDeadline) }
-        for runner in adopted.values { wake = min(wake, runner.nextDeadline) }
-        let sources = [signals.descriptor, inotify.descriptor, trigger!, control!, adoptionPipe.readEnd]
+        let wake = runners.values.reduce(nextRescan) { min($0, $1.nextDeadline) }
+        let sources = [signals.descriptor, inotify.descriptor, trigger!, control!, lockReleases.readEnd]
         let ready: Set<FileDescriptor>
         do {
-            ready = try Poll.readable(sources, timeout: incomingNeedsScan ? 0 : max(0, wake - now))
+            ready = try Poll.readable(sources, timeout: incomingNeedsScan ? 0 : max(0, wake - Clock.monotonic()))
         } catch {
             log.line("poll failed: \(error)")
             return
         }
         if ready.contains(signals.descriptor) { handleSignals() }
-        if ready.contains(inotify.descriptor) { handleInotify() }
+        if ready.contains(inotify.descriptor) {
+            // Any event, an overflow too, means "look at incoming/ again".
+            inotify.drain()
+            incomingNeedsScan = true
+        }
         if ready.contains(trigger) {
-            _ = try? trigger.readAll()
+            _ = try? trigger.readAvailable()
             incomingNeedsScan = true
         }
         if ready.contains(control) { handleControl() }
-        if ready.contains(adoptionPipe.readEnd) { handleAdoptedEnds() }
+        if ready.contains(lockReleases.readEnd) { handleLockReleases() }
     }
 
     func handleSignals() {
@@ -130,25 +133,24 @@ public final class Supervisor {
         }
     }
 
-    func handleInotify() {
-        // Any event, overflow included, means "look at incoming/ again".
-        _ = try? inotify.readEvents()
+    /// The slow periodic pass that backs up the wake-ups (DESIGN rule 6).
+    func rescan() {
+        nextRescan = Clock.monotonic() + options.rescanInterval
         incomingNeedsScan = true
+        removeStaleTemporaries()
+        repairClaims()
+        checkWatchedLocks()
     }
 
     func scanIncoming() {
         incomingNeedsScan = false
-        let now = Clock.monotonic()
-        if now >= nextRescan {
-            nextRescan = now + options.rescanInterval
-            removeStaleTemporaries()
-            repairClaims()
-        }
         guard let names = try? FileSystem.listDirectory(spool.incoming) else { return }
-        let batch = names.filter { !$0.hasPrefix(".") }.sorted().prefix(Self.admissionBatch)
-        admission.admit(Array(batch)).forEach(enqueue)
-        // A large burst is admitted a batch at a time, with runners started in between.
-        if batch.count == Self.admissionBatch { incomingNeedsScan = true }
+        let batch = Array(names.filter { !$0.hasPrefix(".") }.sorted().prefix(Self.admissionBatch))
+        let outcome = admission.admit(batch)
+        outcome.admitted.forEach(enqueue)
+        // A large burst is admitted a batch at a time, with runners started in between. A batch in
+        // which nothing could be moved waits for the next event or rescan instead of spinning.
+        if batch.count == Self.admissionBatch && outcome.handled > 0 { incomingNeedsScan = true }
     }
 
     /// How many job files one pass admits before runners get their turn.
@@ -160,7 +162,7 @@ public final class Supervisor {
 
     /// Reads whole lines from the control FIFO: `cancel ID`, `rescan`, `stop`.
     func handleControl() {
-        guard let bytes = try? control.readAll(limit: 1 << 20) else { return }
+        guard let bytes = try? control.readAvailable() else { return }
         controlBuffer += bytes
         while let newline = controlBuffer.firstIndex(of: 0x0a) {
             let line = String(decoding: controlBuffer[..<newline], as: UTF8.self)
@@ -168,7 +170,7 @@ public final class Supervisor {
             let words = line.split(separator: " ").map(String.init)
             switch (words.first, words.count) {
             case ("cancel", 2): cancel(words[1])
-            case ("rescan", 1): incomingNeedsScan = true
+            case ("rescan", 1): nextRescan = 0
             case ("stop", 1): stopping = true
             case (nil, _): break
             default: log.line("unknown control command '\(line)' (known: cancel ID, rescan, stop)")

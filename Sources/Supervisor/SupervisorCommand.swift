@@ -40,7 +40,7 @@ public struct SupervisorCommand: ParsableCommand {
             spool: Spool.locate(spool),
             maxRunning: maxRunning ?? SupervisorOptions.defaultMaxRunning,
             taskTimeout: taskTimeout,
-            runnerPath: runnerPath.map { $0.split(separator: ":").map(String.init) } ?? SupervisorOptions.defaultRunnerPath())
+            runnerPath: runnerPath.map(SupervisorOptions.parseRunnerPath) ?? SupervisorOptions.defaultRunnerPath())
         options.rescanInterval = rescanInterval
         if let standby {
             options.standbyTypes = Set(standby.split(separator: ",").map(String.init))

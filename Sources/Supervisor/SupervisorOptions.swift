@@ -40,9 +40,16 @@ public struct SupervisorOptions: Sendable {
     /// $FLOWSPOOL_RUNNER_PATH, else the directory flowspoold itself is in.
     public static func defaultRunnerPath() -> [String] {
         if let path = Environment.value("FLOWSPOOL_RUNNER_PATH"), !path.isEmpty {
-            return path.split(separator: ":").map(String.init)
+            return parseRunnerPath(path)
         }
         return [ownDirectory()]
+    }
+
+    /// The directories of a colon-separated path, made absolute: runners start in their execution
+    /// directory, where a relative path would mean something else.
+    public static func parseRunnerPath(_ path: String) -> [String] {
+        let cwd = FileSystem.currentDirectory()
+        return path.split(separator: ":").map { $0.hasPrefix("/") ? String($0) : cwd + "/" + $0 }
     }
 
     static func ownDirectory() -> String {

@@ -1,4 +1,5 @@
 import JSON
+import Spool
 
 /// A task's inputs, read one by one with their types checked. Every input a task reads is marked
 /// known; `rejectUnknown()` then names any input the task does not have, so a typo never passes silently.
@@ -10,6 +11,19 @@ public struct TaskInputs {
     public init(taskType: String, values: JSONObject) {
         self.taskType = taskType
         self.values = values
+    }
+
+    /// The outputs named in `protect_outputs`, which a task keeps out of its messages too.
+    public var protectedOutputs: Set<String> { Protection.protectedOutputs(values) }
+
+    /// Checks `protect_inputs` and `protect_outputs`, which every task type takes: lists of names.
+    public func checkProtectionLists() throws(TaskFailure) {
+        for name in ["protect_inputs", "protect_outputs"] {
+            guard let value = values[name], value != .null else { continue }
+            guard let list = value.arrayValue, list.allSatisfy({ $0.stringValue != nil }) else {
+                throw TaskFailure("input '\(name)' must be a list of names, not \(value.kindDescription)")
+            }
+        }
     }
 
     /// The value of an input, nil when it is missing or null (null means "use the default").
@@ -71,13 +85,16 @@ public struct TaskInputs {
     private mutating func typed<T>(_ name: String, _ expected: String, _ convert: (JSON) -> T?) throws(TaskFailure) -> T? {
         guard let value = value(name) else { return nil }
         guard let converted = convert(value) else {
-            throw TaskFailure("input '\(name)' must be \(expected), not \(value.kindDescription) (\(Self.abbreviate(value)))")
+            // The value is shown to help find the mistake, unless it is a secret.
+            let shown = Protection.protectedInputs(values).contains(name) ? "" : " (\(Self.abbreviate(value)))"
+            throw TaskFailure("input '\(name)' must be \(expected), not \(value.kindDescription)\(shown)")
         }
         return converted
     }
 
-    /// Fails naming the first input the task did not read.
+    /// Fails naming the inputs the task did not read, and on protection lists that are not lists.
     public func rejectUnknown() throws(TaskFailure) {
+        try checkProtectionLists()
         let unknown = values.keys.filter { !known.contains($0) }
         guard let first = unknown.first else { return }
         let names = known.subtracting(["protect_inputs", "protect_outputs"]).sorted().joined(separator: ", ")

@@ -18,7 +18,7 @@ struct FlowspoolCommandTests {
     func submitAndInspect() throws {
         let submitted = try flowspool("submit", "REST", "url=\(http)/echo", spool: test)
         #expect(submitted.exitCode == 0, "\(submitted.standardError)")
-        let id = submitted.standardOutput.trimmingCharacters(in: "\n")
+        let id = submitted.standardOutput.trimming("\n")
         #expect(ExecutionID.isValid(id))
         let waited = try flowspool("wait", id, "--timeout", "30", spool: test)
         #expect(waited.exitCode == 0)
@@ -66,11 +66,14 @@ struct FlowspoolCommandTests {
         #expect(bad.standardError.contains("input 'novalue' is not of the form key=value"))
     }
 
-    @Test("a job that is not admitted: run and wait say why")
+    @Test("a job that is not admitted: run and wait say why, and its id is not given out again")
     func rejected() throws {
-        let result = try flowspool("run", "NOSUCHTYPE", spool: test)
+        let result = try flowspool("run", "--id", "doomed", "NOSUCHTYPE", spool: test)
         #expect(result.exitCode == 1)
         #expect(result.standardError.contains("was not admitted: unknown task type 'NOSUCHTYPE'"))
+        let again = try flowspool("submit", "--id", "doomed", "REST", "url=\(http)/echo", spool: test)
+        #expect(again.exitCode == 1)
+        #expect(again.standardError.contains("the id 'doomed' is taken"))
     }
 
     @Test("show masks protected inputs and outputs")
@@ -78,12 +81,16 @@ struct FlowspoolCommandTests {
         let id = try flowspool(
             "submit", "REST", "url=\(http)/echo", #"headers={"Authorization": "Bearer s3cret"}"#,
             #"protect_inputs=["headers"]"#, #"protect_outputs=["json"]"#, spool: test
-        ).standardOutput.trimmingCharacters(in: "\n")
+        ).standardOutput.trimming("\n")
         _ = try test.ended(id)
         for command in [["show", id], ["show", "--json", id], ["list", "--json"], ["list"]] {
             let output = try runProgram(TestEnvironment.program("flowspool"), command + ["--spool", test.root]).standardOutput
             #expect(!output.contains("s3cret"), "flowspool \(command.joined(separator: " ")) shows the secret")
         }
+        let withPassword = try test.run("REST", ["url": .string("http://alice:hunter2@127.0.0.1:\(TestEnvironment.closedPort())/")])
+        let shownURL = try flowspool("show", withPassword.id, spool: test).standardOutput
+        #expect(!shownURL.contains("hunter2"))
+        #expect(shownURL.contains("http://****@127.0.0.1:"))
         let shown = try JSON(parsing: try flowspool("show", "--json", id, spool: test).standardOutput)
         #expect(shown["inputs"]?["headers"] == "****")
         #expect(shown["outputs"]?["json"] == "****")
@@ -142,8 +149,3 @@ struct FlowspoolCommandTests {
     }
 }
 
-extension String {
-    func trimmingCharacters(in set: String) -> String {
-        String(drop { set.contains($0) }.reversed().drop { set.contains($0) }.reversed())
-    }
-}

@@ -39,6 +39,7 @@ struct JSONTests {
         ("{} x", "after the JSON value"),
         ("\"\\x\"", "invalid escape"),
         ("tru", "expected a JSON value"),
+        ("1e400", "number out of range"),
     ])
     func errors(text: String, reason: String) {
         #expect {

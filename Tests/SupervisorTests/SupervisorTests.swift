@@ -87,6 +87,41 @@ struct SupervisorTests {
         #expect(try test.run("REST", ["url": .string(http + "/echo")]).status == .success)
     }
 
+    @Test("two job files that name the same id: one is admitted, the other goes to failed/, none is lost")
+    func sameIDTwice() throws {
+        try test.drop("twin", ["task": "REST", "inputs": ["url": .string(http + "/echo")]])
+        try test.drop("twin.json", ["task": "REST", "inputs": ["url": .string(http + "/echo")]])
+        try test.startSupervisor()
+        // Waited for by its directory: failed/twin.json.why exists too, for the other file.
+        try waitUntil("twin ends", timeout: 30) { test.execution("twin").status()?.isFinal == true }
+        #expect(test.execution("twin").status() == .success)
+        let failed = try FileSystem.listDirectory(test.spool.failed).sorted()
+        #expect(failed.count == 2)
+        let reason = try #require(failed.first { $0.hasSuffix(".why") }.flatMap { try FileSystem.readText(test.spool.failed + "/" + $0) })
+        #expect(reason.contains("an execution with id 'twin' exists already") || reason.contains("another job with id 'twin' is being admitted"))
+    }
+
+    @Test("runners are found on a relative --runner-path too")
+    func relativeRunnerPath() throws {
+        let bin = TestEnvironment.binDirectory
+        let parent = String(bin[..<bin.lastIndex(of: "/")!])
+        let relative = String(bin[bin.index(after: bin.lastIndex(of: "/")!)...])
+        try test.startSupervisor(runnerPath: relative, workingDirectory: parent)
+        #expect(try test.run("REST", ["url": .string(http + "/echo")]).status == .success)
+    }
+
+    @Test("a runner that exits leaving a process that holds the lock: that process is killed and the execution ends fault once")
+    func leftoverProcess() throws {
+        let runners = try TemporaryDirectory()
+        try FileSystem.writeFile(runners.path + "/flowspool-task-LEAVER", Array("#!/bin/sh\nsleep 60 &\nexit 0\n".utf8), mode: 0o755)
+        try test.startSupervisor(runnerPath: runners.path)
+        let ended = try test.run("LEAVER", [:])
+        #expect(ended.status == .fault)
+        #expect(ended.message.contains("the runner exited with status 0 without ending the execution"))
+        try waitUntil("the leftover process is gone", timeout: 10) { !test.execution(ended.id).isLockHeld() }
+        #expect(test.execution(ended.id).history().filter { $0.status.isFinal }.count == 1)
+    }
+
     @Test("a runner that exits without ending its execution leaves it fault")
     func runnerWithoutEnding() throws {
         let runners = try TemporaryDirectory()

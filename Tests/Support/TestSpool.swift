@@ -28,12 +28,14 @@ public final class TestSpool: @unchecked Sendable {
     }
 
     /// Starts flowspoold on this spool and returns once it watches incoming/.
-    public func startSupervisor(_ arguments: [String] = [], runnerPath: String = TestEnvironment.binDirectory) throws {
+    public func startSupervisor(
+        _ arguments: [String] = [], runnerPath: String = TestEnvironment.binDirectory, workingDirectory: String? = nil
+    ) throws {
         let log = try FileDescriptor.open(supervisorLog, O_WRONLY | O_CREAT | O_APPEND)
         defer { log.close() }
         let null = try FileDescriptor.open("/dev/null", O_RDONLY)
         defer { null.close() }
-        var options = Spawn.Options(environment: Environment.current())
+        var options = Spawn.Options(directory: workingDirectory, environment: Environment.current())
         options.newProcessGroup = false
         options.descriptors = [0: null, 1: log, 2: log]
         supervisorPID = try Spawn.run(

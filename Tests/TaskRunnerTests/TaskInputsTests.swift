@@ -21,6 +21,29 @@ struct TaskInputsTests {
         }
     }
 
+    @Test("the value of a protected input of the wrong type is not repeated in the message")
+    func protectedValueNotShown() {
+        var inputs = TaskInputs(taskType: "SSH", values: ["password": 123456, "token": 42, "protect_inputs": ["token"]])
+        for name in ["password", "token"] {
+            #expect {
+                try inputs.string(name)
+            } throws: { error in
+                "\(error)" == "input '\(name)' must be a string, not an integer"
+            }
+        }
+    }
+
+    @Test("protect_inputs and protect_outputs must be lists of names")
+    func protectionLists() throws {
+        var inputs = TaskInputs(taskType: "REST", values: ["protect_outputs": "json"])
+        #expect {
+            try inputs.rejectUnknown()
+        } throws: { error in
+            "\(error)" == "input 'protect_outputs' must be a list of names, not a string"
+        }
+        _ = try inputs.string("unused")
+    }
+
     @Test("a required input that is missing is named")
     func required() {
         var inputs = TaskInputs(taskType: "REST", values: [:])
