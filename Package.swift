@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "flowspoold", targets: ["flowspoold"]),
         .executable(name: "flowspool", targets: ["flowspool"]),
         .executable(name: "flowspool-task-REST", targets: ["flowspool-task-REST"]),
+        .executable(name: "flowspool-task-FLOW", targets: ["flowspool-task-FLOW"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,6 +28,7 @@ let package = Package(
         .target(name: "TaskRunner", dependencies: ["Spool", "POSIX", "JSON"]),
         .target(name: "Curl", dependencies: ["CCurl"]),
         .target(name: "RESTTask", dependencies: ["TaskRunner", "Spool", "Curl", "JSON"]),
+        .target(name: "FlowTask", dependencies: ["TaskRunner", "Spool", "POSIX", "JSON"]),
         .target(
             name: "Supervisor",
             dependencies: ["Spool", "POSIX", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -41,6 +43,7 @@ let package = Package(
         .executableTarget(name: "flowspoold", dependencies: ["Supervisor"]),
         .executableTarget(name: "flowspool", dependencies: ["FlowspoolCommand"]),
         .executableTarget(name: "flowspool-task-REST", dependencies: ["RESTTask"]),
+        .executableTarget(name: "flowspool-task-FLOW", dependencies: ["FlowTask"]),
 
         // Tests mirror the modules.
         .target(name: "FlowspoolTestSupport", dependencies: ["Spool", "POSIX", "JSON"], path: "Tests/Support"),

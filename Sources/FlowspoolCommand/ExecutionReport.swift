@@ -47,6 +47,7 @@ struct ExecutionReport {
         object["message"] = execution.message().map { .string($0.trimming("\n")) } ?? .null
         object["inputs"] = .object(maskedInputs)
         object["outputs"] = maskedOutputs.map(JSON.object) ?? .null
+        object["children"] = .array(execution.children().map(JSON.string))
         return .object(object)
     }
 }

@@ -52,6 +52,15 @@ struct Show: ParsableCommand {
             if let outputs = report.maskedOutputs {
                 printLine("outputs:   " + JSON.object(outputs).prettyText.indentingContinuation)
             }
+            let children = report.execution.children()
+            if !children.isEmpty {
+                printLine("children:")
+                for child in children {
+                    let status = report.execution.spool.execution(child).status()?.rawValue ?? "?"
+                    let task = (try? report.execution.spool.execution(child).job().task) ?? "?"
+                    printLine("  \(child)  \(task)  \(status)")
+                }
+            }
         }
     }
 }
@@ -62,6 +71,7 @@ struct List: ParsableCommand {
     @OptionGroup var spoolOption: SpoolOption
     @Option(help: "Only executions with this status.") var status: String?
     @Option(help: "Only executions of this task type.") var task: String?
+    @Option(help: "Only the children of this execution (the executions a flow started).") var parent: String?
     @Flag(help: "Print a JSON list.") var json = false
 
     func validate() throws {
@@ -73,7 +83,8 @@ struct List: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let spool = try spoolOption.open()
-            let ids = (try? FileSystem.listDirectory(spool.executions)) ?? []
+            let ids = try parent.map { try checkedID($0, in: spool).children() }
+                ?? (try? FileSystem.listDirectory(spool.executions)) ?? []
             let reports = ids.filter { ExecutionID.isValid($0) }
                 .map { ExecutionReport(spool.execution($0)) }
                 .filter { status == nil || $0.status?.rawValue == status }

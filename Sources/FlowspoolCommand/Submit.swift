@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import JSON
 import POSIX
@@ -37,31 +40,30 @@ struct JobArguments: ParsableArguments {
         guard TaskType.isValid(task) else {
             throw CommandFailure("'\(task)' is not a task type name (letters, digits, '_' and '-')", exitCode: 2)
         }
+        if task == "FLOW", case .string(let script)? = values["script"] { values["script"] = .string(absoluteIfFile(script)) }
         return Job(task: task, inputs: values, parent: Environment.value(RunnerContract.executionVariable), name: name, timeout: timeout)
     }
 
+    /// A FLOW script named by a relative path is found from here, not from the execution directory
+    /// the runner starts in.
+    func absoluteIfFile(_ script: String) -> String {
+        guard !script.hasPrefix("/"), !script.contains("\n"), FileSystem.exists(script) else { return script }
+        return FileSystem.currentDirectory() + "/" + script
+    }
+
     func readInputsFile(_ path: String) throws -> JSONObject {
-        let bytes: [UInt8]
-        do {
-            bytes = path == "-" ? try FileDescriptor.standardInput.readAll(limit: Job.maximumSize) : try FileSystem.readFile(path)
-        } catch {
-            throw CommandFailure("cannot read inputs from \(path == "-" ? "standard input" : path): \(error)", exitCode: 2)
-        }
-        let document: JSON
-        do {
-            document = try JSON(parsing: bytes)
-        } catch {
-            throw CommandFailure("inputs in \(path == "-" ? "standard input" : path) are not JSON: \(error)", exitCode: 2)
-        }
+        let document = try readJSON(path)
         guard let object = document.objectValue else {
             throw CommandFailure("inputs must be a JSON dictionary, not \(document.kindDescription)", exitCode: 2)
         }
         return object
     }
 
-    func submit(to spool: Spool) throws -> String {
+    func submit(to spool: Spool, unique: String? = nil) throws -> String {
         do {
-            let id = try spool.submit(try job(), id: id)
+            var job = try job()
+            job.unique = unique
+            let id = try spool.submit(job, id: id)
             if !spool.hasSupervisor {
                 printError("warning: no flowspoold supervises \(spool.root); the job waits in incoming/ until one starts")
             }
@@ -93,16 +95,46 @@ struct Run: ParsableCommand {
     @OptionGroup var spoolOption: SpoolOption
     @OptionGroup var job: JobArguments
 
-    @Flag(help: "Print nothing on success.")
+    @Flag(help: "Print no outputs: nothing on success, only the status and message on stderr otherwise.")
     var quiet = false
+
+    @Option(help: "Skip this run (exit 0) while another execution submitted with the same KEY is still going.")
+    var unique: String?
 
     func run() throws {
         try reportingFailures {
             let spool = try spoolOption.open()
-            let id = try job.submit(to: spool)
+            let id: String
+            if let unique {
+                guard let submitted = try submitUnlessGoing(unique, to: spool) else { return }
+                id = submitted
+            } else {
+                id = try job.submit(to: spool)
+            }
             let state = try awaitEnd(of: id, in: spool, timeout: nil)
             try report(state, of: spool.execution(id), quiet: quiet)
         }
+    }
+}
+
+extension Run {
+    /// Submits the job unless an execution with the same unique key has not ended yet; returns nil
+    /// (and says so on stderr) when it skips. A lock on incoming/ keeps two such runs from both
+    /// deciding that they are alone.
+    func submitUnlessGoing(_ key: String, to spool: Spool) throws -> String? {
+        let lock: FileDescriptor
+        do {
+            lock = try FileDescriptor.open(spool.incoming, O_RDONLY | O_DIRECTORY)
+            _ = try lock.lockExclusively(wait: true)
+        } catch {
+            throw CommandFailure("cannot lock \(spool.incoming): \(error)")
+        }
+        defer { lock.close() }
+        if let going = spool.unfinishedJob(withUniqueKey: key) {
+            printError("skipped: \(going) with unique key '\(key)' has not ended yet")
+            return nil
+        }
+        return try job.submit(to: spool, unique: key)
     }
 }
 

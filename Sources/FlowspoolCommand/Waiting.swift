@@ -42,7 +42,12 @@ struct Log: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let execution = try checkedID(id, in: try spoolOption.open())
+            let spool = try spoolOption.open()
+            if follow, ExecutionID.isValid(id), spool.knows(id) {
+                // A job just submitted may still wait to be admitted: follow it from there.
+                _ = try? JobWatcher(spool: spool).waitForExecution(id)
+            }
+            let execution = try checkedID(id, in: spool)
             do {
                 try copyLog(of: execution)
             } catch {

@@ -18,6 +18,16 @@ public enum Clock {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
+    /// Sleeps for `seconds`, the whole time even when signals interrupt. For delays asked for, never
+    /// for waiting on an event.
+    public static func sleep(_ seconds: Double) {
+        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - seconds.rounded(.down)) * 1e9))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) == -1 && errno == EINTR {
+            request = remaining
+        }
+    }
+
     /// UTC time in ISO 8601 with milliseconds: 2026-11-28T23:30:00.123Z.
     public static func iso8601(_ seconds: Double) -> String {
         var whole = time_t(seconds.rounded(.down))

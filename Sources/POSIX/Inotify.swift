@@ -21,6 +21,10 @@ public final class Inotify {
         }
     }
 
+    public func unwatch(_ watch: Int32) {
+        _ = inotify_rm_watch(descriptor.rawValue, watch)
+    }
+
     /// Discards the queued events: to the caller, any event (an overflow too) means "look again".
     public func drain() {
         _ = try? descriptor.readAvailable()

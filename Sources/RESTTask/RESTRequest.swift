@@ -72,13 +72,16 @@ struct RESTRequest {
     /// `data`: a string is sent as it is; a dictionary or list as JSON, with a JSON content type
     /// unless the headers name one.
     static func body(_ data: JSON?, headers: inout [(String, String)]) throws(TaskFailure) -> [UInt8]? {
+        let namesContentType = headers.contains { $0.0.lowercased() == "content-type" }
         switch data {
         case nil: return nil
-        case .string(let text)?: return Array(text.utf8)
+        case .string(let text)?:
+            // Sent as it is, with no content type unless the headers name one (libcurl would say
+            // application/x-www-form-urlencoded; an empty header value removes it).
+            if !namesContentType { headers.append(("Content-Type", "")) }
+            return Array(text.utf8)
         case let value?:
-            if !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
-                headers.append(("Content-Type", "application/json"))
-            }
+            if !namesContentType { headers.append(("Content-Type", "application/json")) }
             return Array(value.compactText.utf8)
         }
     }

@@ -16,7 +16,8 @@ public enum RESTTask {
         CurlEasy.initializeLibrary()
     }
 
-    public static func run(_ inputs: inout TaskInputs, log: RunnerLog) throws(TaskFailure) -> JSONObject {
+    public static func run(_ inputs: inout TaskInputs, context: TaskContext) throws(TaskFailure) -> TaskResult {
+        let log = context.log
         let request = try RESTRequest(&inputs)
         if request.passUserToken {
             log.line("pass_user_token: flowspool has no platform users or tokens; no token is sent")
@@ -39,7 +40,7 @@ public enum RESTTask {
                 "unexpected status code \(response.statusCode) from \(request.method) \(shownURL) (expected \(expected))\(body)",
                 outputs: outputs)
         }
-        return outputs
+        return TaskResult(outputs: outputs)
     }
 
     static func perform(_ request: RESTRequest) throws(CurlError) -> CurlEasy.Response {
@@ -68,7 +69,7 @@ public enum RESTTask {
         } else if request.method == "POST" {
             try easy.setBody([])
         }
-        try easy.setHeaders(request.headers.map { "\($0.0): \($0.1)" })
+        try easy.setHeaders(request.headers.map { $0.1.isEmpty ? "\($0.0):" : "\($0.0): \($0.1)" })
         if !request.cookies.isEmpty {
             try easy.set(CURLOPT_COOKIE, request.cookies.map { "\($0.0)=\($0.1)" }.joined(separator: "; "))
         }

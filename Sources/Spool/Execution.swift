@@ -21,6 +21,14 @@ public struct Execution: Sendable {
         case log
         case lock
         case history
+        /// The ids of the executions submitted with this one as parent, one a line.
+        case children
+    }
+
+    /// The executions submitted with this one as their parent, in the order they were admitted.
+    public func children() -> [String] {
+        guard let text = (try? FileSystem.readText(path(.children))) ?? nil else { return [] }
+        return text.split(separator: "\n").map(String.init).filter { ExecutionID.isValid($0) }
     }
 
     public var exists: Bool { FileSystem.exists(directory) }
@@ -65,6 +73,15 @@ public struct Execution: Sendable {
     public func setStatus(_ status: ExecutionStatus, detail: String = "") throws(SystemError) {
         try spool.commit(status.rawValue + "\n", to: path(.status), mode: 0o644)
         try recordHistory(status, detail: detail)
+    }
+
+    /// Marks a running flow as waiting on its children, or as running again, and tells the
+    /// supervisor, which does not count waiting executions against --max-running. Not fsynced: after
+    /// a crash, waiting and running are repaired alike.
+    public func markWaiting(_ waiting: Bool) throws(SystemError) {
+        let status: ExecutionStatus = waiting ? .waiting : .running
+        try spool.commit(status.rawValue + "\n", to: path(.status), mode: 0o644, durable: false)
+        _ = try? spool.sendControl("\(status.rawValue) \(id)")
     }
 
     /// Ends the execution: outputs and message first, the status last, so that whoever sees the final

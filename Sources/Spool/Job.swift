@@ -9,18 +9,24 @@ public struct Job: Equatable, Sendable {
     public var name: String?
     /// The overall task timeout in seconds, overriding the supervisor's default.
     public var timeout: Double?
+    /// A key that `flowspool run --unique` keeps to one execution going at a time.
+    public var unique: String?
 
-    public init(task: String, inputs: JSONObject = [:], parent: String? = nil, name: String? = nil, timeout: Double? = nil) {
+    public init(
+        task: String, inputs: JSONObject = [:], parent: String? = nil, name: String? = nil, timeout: Double? = nil,
+        unique: String? = nil
+    ) {
         self.task = task
         self.inputs = inputs
         self.parent = parent
         self.name = name
         self.timeout = timeout
+        self.unique = unique
     }
 
     /// Job files larger than this are refused unread.
     public static let maximumSize = 8 << 20
-    static let keys = ["task", "inputs", "parent", "name", "timeout"]
+    static let keys = ["task", "inputs", "parent", "name", "timeout", "unique"]
 
     /// Parses a job file, naming what is wrong with it. An execution's inputs.json is a job with the
     /// time it was `submitted` added: read it with `record: true`.
@@ -55,6 +61,7 @@ public struct Job: Equatable, Sendable {
         parent = try Self.optionalString(object, "parent")
         if let parent, !ExecutionID.isValid(parent) { throw JobError("'parent' is not an execution id: '\(parent)'") }
         name = try Self.optionalString(object, "name")
+        unique = try Self.optionalString(object, "unique")
         switch object["timeout"] {
         case nil, .null?: timeout = nil
         case let value?:
@@ -79,6 +86,7 @@ public struct Job: Equatable, Sendable {
         if let parent { object["parent"] = .string(parent) }
         if let name { object["name"] = .string(name) }
         if let timeout { object["timeout"] = .double(timeout) }
+        if let unique { object["unique"] = .string(unique) }
         if let submitted { object["submitted"] = .string(Clock.iso8601(submitted)) }
         return .object(object)
     }

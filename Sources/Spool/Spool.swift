@@ -77,33 +77,35 @@ public struct Spool: Sendable {
 
     /// Writes files the way DESIGN rule 1 asks: each whole under tmp/ and fsynced, then renamed into
     /// place in the order given, then each directory fsynced once. Readers see old content or new,
-    /// never half, and a reader who sees the last file finds the earlier ones.
-    public func commit(_ files: [FileContent]) throws(SystemError) {
+    /// never half, and a reader who sees the last file finds the earlier ones. With `durable: false`
+    /// nothing is fsynced, for states that need not survive a crash.
+    public func commit(_ files: [FileContent], durable: Bool = true) throws(SystemError) {
         var temporaries: [String] = []
         defer { temporaries.forEach { try? FileSystem.removeIfPresent($0) } }
         for file in files {
-            temporaries.append(try writeTemporary(file))
+            temporaries.append(try writeTemporary(file, sync: durable))
         }
         for (file, temporary) in zip(files, temporaries) {
             try FileSystem.rename(temporary, file.path)
         }
+        guard durable else { return }
         var synced: Set<String> = []
         for directory in files.map({ parent(of: $0.path) }) where synced.insert(directory).inserted {
             try FileSystem.syncDirectory(directory)
         }
     }
 
-    public func commit(_ text: String, to path: String, mode: mode_t = 0o600) throws(SystemError) {
-        try commit([FileContent(path, text, mode: mode)])
+    public func commit(_ text: String, to path: String, mode: mode_t = 0o600, durable: Bool = true) throws(SystemError) {
+        try commit([FileContent(path, text, mode: mode)], durable: durable)
     }
 
     /// Writes a file under a fresh name in tmp/ and returns that name. A name left by a crashed
     /// process that had the same pid is skipped.
-    func writeTemporary(_ file: FileContent) throws(SystemError) -> String {
+    func writeTemporary(_ file: FileContent, sync: Bool = true) throws(SystemError) -> String {
         while true {
             let temporary = temporaryPath(for: file.path)
             do {
-                try FileSystem.writeFile(temporary, file.bytes, mode: file.mode, exclusive: true)
+                try FileSystem.writeFile(temporary, file.bytes, mode: file.mode, exclusive: true, sync: sync)
                 return temporary
             } catch where error.errno == EEXIST {
                 continue

@@ -21,6 +21,8 @@ struct Admission {
     struct Claim {
         let id: String
         let directory: String
+        /// The execution that submitted the job, once the job has been read.
+        var parent: String?
     }
 
     /// What a pass over incoming/ did: the executions it admitted, and how many of the names it was
@@ -51,7 +53,9 @@ struct Admission {
             return build(claim, stem: nil).flatMap { publish([$0]).first }
         }
         if FileSystem.exists(claimDirectory + "/" + Execution.File.status.rawValue) {
-            return publish([claim]).first
+            let inputs = try? FileSystem.readFile(claimDirectory + "/" + Execution.File.inputs.rawValue)
+            let parent = inputs.flatMap { try? Job(parsing: $0, record: true) }?.parent
+            return publish([Claim(id: id, directory: claimDirectory, parent: parent)]).first
         }
         try? FileSystem.removeTree(claimDirectory)  // a claim that never got its job
         return nil
@@ -111,7 +115,9 @@ struct Admission {
             for (file, text, mode) in files {
                 try FileSystem.writeFile(claim.directory + "/" + file.rawValue, Array(text.utf8), mode: mode, sync: false)
             }
-            return claim
+            var built = claim
+            built.parent = job.parent
+            return built
         } catch {
             log.line("cannot admit \(claim.id) now (the next rescan retries): \(error)")
             return nil
@@ -134,6 +140,7 @@ struct Admission {
                 try FileSystem.removeIfPresent(claim.directory + "/job.json")
                 try FileSystem.renameNoReplace(claim.directory, spool.execution(claim.id).directory)
                 admitted.append(claim.id)
+                if let parent = claim.parent { recordChild(claim.id, of: parent) }
             } catch where error.errno == EEXIST || error.errno == ENOTEMPTY {
                 let inputs = claim.directory + "/" + Execution.File.inputs.rawValue
                 if moveToFailed(inputs, name: claim.id + ".json", reason: "an execution with id '\(claim.id)' exists already") {
@@ -149,6 +156,13 @@ struct Admission {
             log.line("cannot sync \(spool.executions): \(error)")
         }
         return admitted
+    }
+
+    /// Notes a child in its parent's `children` file, one id a line, so `flowspool show` and
+    /// `list --parent` find a flow's children without reading every execution.
+    private func recordChild(_ id: String, of parent: String) {
+        guard spool.execution(parent).exists else { return }
+        try? FileSystem.append(spool.execution(parent).path(.children), id + "\n", mode: 0o644)
     }
 
     func readJob(_ path: String, stem: String?) throws(JobError) -> Job {

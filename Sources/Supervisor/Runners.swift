@@ -21,6 +21,9 @@ struct Runner {
     var watched = false
     /// How the runner process ended, once reaped.
     var exitStatus: ExitStatus?
+    /// How many waits on other executions the runner is in (a flow waiting on its children): while
+    /// it waits it holds no runner slot, so that the executions it waits for can run.
+    var waits = 0
 
     enum Ending {
         case cancelled
@@ -39,9 +42,14 @@ struct StandbyRunner {
 }
 
 extension Supervisor {
+    /// Runners that hold a slot: all but those waiting on other executions.
+    var busyRunners: Int { runners.values.filter { $0.waits == 0 }.count }
+
     /// Starts runners for queued executions while slots are free.
     func startQueued() {
-        while runners.count < options.maxRunning, queueHead < queue.count {
+        var busy = busyRunners
+        while busy < options.maxRunning, queueHead < queue.count {
+            busy += 1
             let id = queue[queueHead]
             queueHead += 1
             start(id)

@@ -53,6 +53,7 @@ public final class Supervisor {
         } catch {
             throw SupervisorError("cannot watch \(spool.root): \(error)")
         }
+        findPythonForFlows()
         repairAtStartup()
         nextRescan = Clock.monotonic() + options.rescanInterval
         log.line("supervising \(spool.root) (at most \(options.maxRunning) running, runners from \(options.runnerPath.joined(separator: ":")))")
@@ -65,6 +66,12 @@ public final class Supervisor {
         }
         releaseStandbys()
         log.line("stopped" + (runners.isEmpty ? "" : "; \(runners.count) runner(s) keep running and the next flowspoold adopts them"))
+    }
+
+    /// Finds the Python interpreter for flows once, for all runners (PythonInterpreter).
+    func findPythonForFlows() {
+        guard Environment.value(PythonInterpreter.variable) == nil, let python = PythonInterpreter.find() else { return }
+        Environment.set(PythonInterpreter.variable, python)
     }
 
     /// One supervisor per spool: an exclusive, non-blocking flock on spool/lock (DESIGN rule 4).
@@ -170,6 +177,8 @@ public final class Supervisor {
             let words = line.split(separator: " ").map(String.init)
             switch (words.first, words.count) {
             case ("cancel", 2): cancel(words[1])
+            case ("waiting", 2): runners[words[1]]?.waits += 1
+            case ("running", 2): runners[words[1]].map { runners[words[1]]?.waits = max(0, $0.waits - 1) }
             case ("rescan", 1): nextRescan = 0
             case ("stop", 1): stopping = true
             case (nil, _): break

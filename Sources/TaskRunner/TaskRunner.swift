@@ -15,7 +15,7 @@ public enum TaskRunner {
     /// execution on standard input; see `Standby`.
     public static func main(
         taskType: String, prepare: () -> Void = {},
-        _ task: (inout TaskInputs, RunnerLog) throws(TaskFailure) -> JSONObject
+        _ task: (inout TaskInputs, TaskContext) throws(TaskFailure) -> TaskResult
     ) -> Never {
         if Environment.value(RunnerContract.standbyVariable) == "1" {
             prepare()
@@ -36,9 +36,8 @@ public enum TaskRunner {
         let message: String?
         let outputs: JSONObject?
         do {
-            outputs = try task(&inputs, log)
-            status = .success
-            message = nil
+            let result = try task(&inputs, TaskContext(execution: execution, log: log))
+            (status, message, outputs) = (.success, result.message, result.outputs)
         } catch {
             log.line("error: \(error.message)")
             (status, message, outputs) = (.error, error.message, error.outputs)
@@ -66,6 +65,23 @@ public enum TaskRunner {
 
 extension String {
     fileprivate var withLeadingSlash: String { hasPrefix("/") ? self : "/" + self }
+}
+
+/// What a task that succeeded leaves: its outputs, and a message if it has one to say.
+public struct TaskResult: Sendable {
+    public let outputs: JSONObject
+    public let message: String?
+
+    public init(outputs: JSONObject, message: String? = nil) {
+        self.outputs = outputs
+        self.message = message
+    }
+}
+
+/// What a task may need besides its inputs: its own execution, and the log.
+public struct TaskContext: Sendable {
+    public let execution: Execution
+    public let log: RunnerLog
 }
 
 /// The runner's log: its standard error, which the supervisor points at the execution's `log` file.

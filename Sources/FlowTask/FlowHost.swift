@@ -1,0 +1,230 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import JSON
+import POSIX
+import Spool
+import TaskRunner
+
+/// Serves a Python flow script: it runs the stub (`PythonStub`) with the script, and answers its
+/// requests, one JSON line each way, until the script exits. The host does all the work: child
+/// executions are jobs in the spool with this execution as parent, and waits are inotify waits
+/// during which this execution is `waiting` and holds no runner slot.
+final class FlowHost {
+    let context: TaskContext
+    let inputs: JSONObject
+    var outputs = JSONObject()
+    /// How the script said the flow ends: c.end(), an exception, or a return from the handler.
+    var ending: (status: ExecutionStatus, message: String?)?
+    private var watcher: JobWatcher?
+
+    var execution: Execution { context.execution }
+    var spool: Spool { execution.spool }
+
+    init(context: TaskContext, inputs: JSONObject) {
+        self.context = context
+        self.inputs = inputs
+    }
+
+    func runPython(_ python: String, script: String) throws(TaskFailure) -> TaskResult {
+        let pid: pid_t
+        let requests: Pipe, replies: Pipe
+        do {
+            (requests, replies) = (try Pipe(), try Pipe())
+            let null = try FileDescriptor.open("/dev/null", O_RDONLY)
+            defer { null.close() }
+            var options = Spawn.Options(environment: Environment.current())
+            options.newProcessGroup = false
+            options.descriptors = [0: null, 1: .standardOutput, 2: .standardError, 3: requests.writeEnd, 4: replies.readEnd]
+            pid = try Spawn.run(python, arguments: ["-c", PythonStub.source, script], options: options)
+        } catch {
+            throw TaskFailure("cannot start the Python interpreter \(python): \(error)")
+        }
+        requests.writeEnd.close()
+        replies.readEnd.close()
+        defer {
+            requests.readEnd.close()
+            replies.writeEnd.close()
+        }
+        if let garbage = serve(LineReader(requests.readEnd, limit: 16 << 20), replies: replies.writeEnd) {
+            kill(pid, SIGKILL)
+            _ = try? Spawn.wait(for: pid)
+            throw TaskFailure("the flow script sent something that is not a flowspool request, so it was stopped: \(garbage)", outputs: outputs)
+        }
+        let exitStatus = try? Spawn.wait(for: pid)
+        return try result(exitStatus: exitStatus)
+    }
+
+    /// Answers requests until the script closes its end. Returns a description of the first line
+    /// that is not a request, if one came.
+    func serve(_ reader: LineReader, replies: FileDescriptor) -> String? {
+        while let line = try? reader.nextLine() {
+            guard let request = try? JSON(parsing: line), let op = request["op"]?.stringValue else {
+                let text = String(decoding: line.prefix(200), as: UTF8.self)
+                return "'\(text)'"
+            }
+            let reply: JSON
+            do {
+                reply = ["result": try handle(op, request)]
+            } catch {
+                reply = ["error": .string(error.message)]
+            }
+            do {
+                try replies.write(reply.compactText + "\n")
+            } catch {
+                return nil  // the script is gone; its exit status tells the rest
+            }
+        }
+        return nil
+    }
+
+    func result(exitStatus: ExitStatus?) throws(TaskFailure) -> TaskResult {
+        guard let ending else {
+            let how = exitStatus.map { "\($0)" } ?? "ended"
+            throw TaskFailure("the flow script \(how) without ending the flow; see its log", outputs: outputs)
+        }
+        guard ending.status == .success else {
+            throw TaskFailure(ending.message ?? "the flow ended error", outputs: outputs)
+        }
+        return TaskResult(outputs: outputs, message: ending.message)
+    }
+
+    func handle(_ op: String, _ request: JSON) throws(RequestError) -> JSON {
+        switch op {
+        case "submit": return .string(try submit(request))
+        case "wait": return try wait(request)
+        case "status": return .string(Self.statusWord(spool.jobState(try childID(request)), of: spool.execution(try childID(request))))
+        case "message": return try message(childID(request)).map(JSON.string) ?? .null
+        case "outputs": return .object(spool.execution(try childID(request)).outputs() ?? [:])
+        case "log":
+            context.log.line(request["text"]?.stringValue ?? "")
+            return .null
+        case "set_outputs":
+            guard let values = request["outputs"]?.objectValue else { throw RequestError("setOutputs takes a dictionary") }
+            for (key, value) in values { outputs[key] = value }
+            return .null
+        case "inputs": return .object(inputs)
+        case "setting": return try setting(request)
+        case "sleep":
+            try sleep(request["seconds"]?.doubleValue ?? 0)
+            return .null
+        case "end": return try end(request)
+        case "fail":
+            ending = (.error, request["message"]?.stringValue ?? "the flow script failed")
+            return .null
+        case "return":
+            ending = (.success, nil)
+            return .null
+        default: throw RequestError("unknown request '\(op)'")
+        }
+    }
+
+    func submit(_ request: JSON) throws(RequestError) -> String {
+        guard let task = request["task"]?.stringValue else { throw RequestError("c.task needs a task type") }
+        let childInputs = request["inputs"]?.objectValue ?? [:]
+        do {
+            let job = Job(task: task, inputs: childInputs, parent: execution.id)
+            guard TaskType.isValid(task) else { throw SubmissionError("'\(task)' is not a task type name") }
+            return try spool.submit(job)
+        } catch {
+            throw RequestError("cannot start a \(task) task: \(error)")
+        }
+    }
+
+    func childID(_ request: JSON) throws(RequestError) -> String {
+        guard let id = request["id"]?.stringValue, ExecutionID.isValid(id) else { throw RequestError("not an execution id") }
+        return id
+    }
+
+    /// Waits for children while this execution is `waiting`, holding no runner slot.
+    func wait(_ request: JSON) throws(RequestError) -> JSON {
+        let ids = request["ids"]?.arrayValue?.compactMap(\.stringValue).filter { ExecutionID.isValid($0) } ?? []
+        let condition: JobWatcher.Condition = request["until"]?.stringValue == "any" ? .any : .all
+        let timeout = request["timeout"]?.doubleValue
+        do {
+            if watcher == nil { watcher = try JobWatcher(spool: spool) }
+            try? execution.markWaiting(true)
+            defer { try? execution.markWaiting(false) }
+            let states = try watcher!.wait(for: ids, until: condition, timeout: timeout)
+            return .object(JSONObject(ids.map { ($0, .string(Self.statusWord(states[$0] ?? .pending, of: spool.execution($0)))) }))
+        } catch {
+            throw RequestError("cannot wait for child executions: \(error)")
+        }
+    }
+
+    /// What the script sees as a child's status: its status word; "pending" while its job waits to
+    /// be admitted; "error" for a job that was not admitted.
+    static func statusWord(_ state: JobState, of execution: Execution) -> String {
+        switch state {
+        case .ended(let status): status.rawValue
+        case .rejected: ExecutionStatus.error.rawValue
+        case .pending: execution.status()?.rawValue ?? "pending"
+        }
+    }
+
+    func message(_ id: String) -> String? {
+        if case .rejected(let why) = spool.jobState(id) { return "not admitted: " + why }
+        return spool.execution(id).message()?.trimming("\n")
+    }
+
+    func setting(_ request: JSON) throws(RequestError) -> JSON {
+        guard let name = request["name"]?.stringValue else { throw RequestError("c.setting needs a name") }
+        let settings = Settings(spool: spool)
+        do {
+            if let object = request.objectValue, object.keys.contains("value") {
+                try settings.set(name, to: request["value"] ?? .null)
+                return .null
+            }
+            if let value = try settings.value(name) { return value }
+        } catch {
+            throw RequestError(error.description)
+        }
+        throw RequestError("there is no setting '\(name)' (flowspool settings set NAME VALUE makes one)")
+    }
+
+    func sleep(_ seconds: Double) throws(RequestError) {
+        guard seconds >= 0, seconds.isFinite else { throw RequestError("c.sleep needs a number of seconds") }
+        try? execution.markWaiting(true)
+        defer { try? execution.markWaiting(false) }
+        Clock.sleep(seconds)
+    }
+
+    func end(_ request: JSON) throws(RequestError) -> JSON {
+        let word = request["status"]?.stringValue ?? ""
+        guard let status = ExecutionStatus(rawValue: word), status == .success || status == .error else {
+            throw RequestError("c.end takes 'success' or 'error', not '\(word)'")
+        }
+        ending = (status, request["message"]?.stringValue)
+        return .null
+    }
+}
+
+/// A request the host refuses; the script raises FlowError with the message.
+struct RequestError: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}
+
+/// A shell flow: any executable, run as it is in the execution directory. Inside it, `flowspool run`
+/// records its jobs as children of this execution (FLOWSPOOL_EXECUTION is set). Exit status 0 is
+/// success; anything else is error.
+enum ShellFlow {
+    static func run(_ path: String, context: TaskContext) throws(TaskFailure) -> TaskResult {
+        let exitStatus: ExitStatus
+        do {
+            let null = try FileDescriptor.open("/dev/null", O_RDONLY)
+            var options = Spawn.Options(directory: context.execution.directory, environment: Environment.current())
+            options.newProcessGroup = false
+            options.descriptors = [0: null, 1: .standardOutput, 2: .standardError]
+            let pid = try Spawn.run(path, arguments: [], options: options)
+            null.close()
+            exitStatus = try Spawn.wait(for: pid)
+        } catch {
+            throw TaskFailure("cannot run the flow script \(path): \(error)")
+        }
+        guard exitStatus == .exited(0) else {
+            throw TaskFailure("the flow script \(path) \(exitStatus); see its log")
+        }
+        return TaskResult(outputs: [:])
+    }
+}

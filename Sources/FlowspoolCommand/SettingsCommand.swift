@@ -1,0 +1,113 @@
+import ArgumentParser
+import JSON
+import POSIX
+import Spool
+
+/// `flowspool settings`: the settings flows read with `c.setting(name)`.
+struct SettingsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "settings",
+        abstract: "Set, get, list and remove the settings flows read with c.setting(name).",
+        subcommands: [Set.self, Get.self, List.self, Remove.self])
+
+    struct Set: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set a setting to VALUE (JSON if it parses as JSON, else a string), or to the JSON in --file.")
+
+        @OptionGroup var spoolOption: SpoolOption
+        @Argument(help: "The setting's name, e.g. 'aws creds'.") var name: String
+        @Argument(help: "The value.") var value: String?
+        @Option(help: "Read the value from a JSON file, or from standard input with '-'.") var file: String?
+
+        func validate() throws {
+            if (value == nil) == (file == nil) { throw ValidationError("give either a VALUE or --file") }
+        }
+
+        func run() throws {
+            try reportingFailures {
+                let settings = Settings(spool: try spoolOption.open())
+                let json: JSON
+                if let value {
+                    json = (try? JSON(parsing: value)) ?? .string(value)
+                } else {
+                    json = try readJSON(file!)
+                }
+                do {
+                    try settings.set(name, to: json)
+                } catch let error as SettingsError {
+                    throw CommandFailure(error.description)
+                }
+            }
+        }
+    }
+
+    struct Get: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a setting's value as JSON.")
+
+        @OptionGroup var spoolOption: SpoolOption
+        @Argument(help: "The setting's name.") var name: String
+
+        func run() throws {
+            try reportingFailures {
+                let settings = Settings(spool: try spoolOption.open())
+                do {
+                    guard let value = try settings.value(name) else { throw CommandFailure("there is no setting '\(name)'") }
+                    printLine(value.prettyText)
+                } catch let error as SettingsError {
+                    throw CommandFailure(error.description)
+                }
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the settings' names, one a line.")
+
+        @OptionGroup var spoolOption: SpoolOption
+
+        func run() throws {
+            try reportingFailures {
+                do {
+                    try Settings(spool: try spoolOption.open()).names().forEach(printLine)
+                } catch let error as SettingsError {
+                    throw CommandFailure(error.description)
+                }
+            }
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove a setting.")
+
+        @OptionGroup var spoolOption: SpoolOption
+        @Argument(help: "The setting's name.") var name: String
+
+        func run() throws {
+            try reportingFailures {
+                do {
+                    guard try Settings(spool: try spoolOption.open()).remove(name) else {
+                        throw CommandFailure("there is no setting '\(name)'")
+                    }
+                } catch let error as SettingsError {
+                    throw CommandFailure(error.description)
+                }
+            }
+        }
+    }
+}
+
+/// A JSON document from a file, or from standard input for "-".
+func readJSON(_ path: String) throws -> JSON {
+    let source = path == "-" ? "standard input" : path
+    let bytes: [UInt8]
+    do {
+        bytes = path == "-" ? try FileDescriptor.standardInput.readAll(limit: Job.maximumSize) : try FileSystem.readFile(path)
+    } catch {
+        throw CommandFailure("cannot read \(source): \(error)", exitCode: 2)
+    }
+    do {
+        return try JSON(parsing: bytes)
+    } catch {
+        throw CommandFailure("\(source) is not JSON: \(error)", exitCode: 2)
+    }
+}

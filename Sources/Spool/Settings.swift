@@ -1,0 +1,84 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import JSON
+import POSIX
+
+/// Settings that flows read with `c.setting(name)`: spool/settings/NAME.json, mode 0600, each a
+/// JSON value (usually a dictionary, like AWS credentials, or a string).
+public struct Settings: Sendable {
+    public let spool: Spool
+
+    public init(spool: Spool) { self.spool = spool }
+
+    /// A setting name is 1 to 128 characters, without '/', NUL or a newline, not starting with '.'.
+    /// Spaces are fine: the platform's flows ask for `c.setting('aws creds')`.
+    public static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 128 && !name.hasPrefix(".")
+            && !name.contains { $0 == "/" || $0 == "\0" || $0.isNewline }
+    }
+
+    func path(_ name: String) throws(SettingsError) -> String {
+        guard Self.isValidName(name) else {
+            throw SettingsError("'\(name)' is not a setting name (1 to 128 characters, no '/' or newline, not starting with '.')")
+        }
+        return spool.settings + "/" + name + ".json"
+    }
+
+    /// The value of a setting; nil when there is none.
+    public func value(_ name: String) throws(SettingsError) -> JSON? {
+        let path = try path(name)
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readFile(path)
+        } catch where error.errno == ENOENT {
+            return nil
+        } catch {
+            throw SettingsError("cannot read setting '\(name)': \(error)")
+        }
+        do {
+            return try JSON(parsing: bytes)
+        } catch {
+            throw SettingsError("setting '\(name)' in \(path) is not JSON: \(error)")
+        }
+    }
+
+    public func set(_ name: String, to value: JSON) throws(SettingsError) {
+        let path = try path(name)
+        do {
+            try spool.commit(value.prettyText + "\n", to: path, mode: 0o600)
+        } catch {
+            throw SettingsError("cannot write setting '\(name)': \(error)")
+        }
+    }
+
+    /// Removes a setting; false when there was none.
+    @discardableResult
+    public func remove(_ name: String) throws(SettingsError) -> Bool {
+        let path = try path(name)
+        do {
+            guard FileSystem.exists(path) else { return false }
+            try FileSystem.unlink(path)
+            try FileSystem.syncDirectory(spool.settings)
+            return true
+        } catch {
+            throw SettingsError("cannot remove setting '\(name)': \(error)")
+        }
+    }
+
+    public func names() throws(SettingsError) -> [String] {
+        do {
+            return try FileSystem.listDirectory(spool.settings)
+                .filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }
+                .map { String($0.dropLast(5)) }
+                .sorted()
+        } catch {
+            throw SettingsError("cannot list settings: \(error)")
+        }
+    }
+}
+
+public struct SettingsError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,4 @@
+import FlowTask
+import TaskRunner
+
+TaskRunner.main(taskType: FlowTask.taskType, FlowTask.run)
