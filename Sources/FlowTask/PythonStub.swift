@@ -11,6 +11,9 @@ _replies = os.fdopen(4, "r")
 _script = sys.argv[1]
 
 
+_FINAL = ("success", "error", "fault", "cancelled")
+
+
 class FlowError(Exception):
     """A request the flowspool host refused, or a child execution that ended as it should not."""
 
@@ -136,7 +139,7 @@ class Context:
     def waitFor(self, *executions, timeout=None):
         executions = [e.runAsync() for e in _flatten(executions)]
         states = _call("wait", ids=[e.id for e in executions], until="any", timeout=timeout)
-        return next((e for e in executions if states[e.id] != "pending"), None)
+        return next((e for e in executions if states[e.id] in _FINAL), None)
 
     def waitForAll(self, *executions, timeout=None):
         executions = [e.runAsync() for e in _flatten(executions)]

@@ -91,6 +91,10 @@ struct Cancel: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let spool = try spoolOption.open()
+            if ExecutionID.isValid(id), spool.knows(id), spool.hasSupervisor {
+                // A job just submitted may still wait to be admitted: cancel it once it is.
+                _ = try? JobWatcher(spool: spool).waitForExecution(id)
+            }
             let execution = try checkedID(id, in: spool)
             if let status = execution.status(), status.isFinal {
                 throw CommandFailure("\(id) has ended already: \(status.rawValue)")

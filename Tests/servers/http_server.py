@@ -11,6 +11,7 @@ Listens on 127.0.0.1 on two free ports (plain and TLS) and writes "http PORT" an
   /slow?seconds=S  waits S seconds, then answers 200
   /set-cookie?name=value  sets the cookie name=value
   /redirect        302 to /echo
+  /jokes/random    the JSON of the spec's REST example: {"value": {"joke": ...}}
 """
 import argparse
 import http.cookies
@@ -69,6 +70,9 @@ class Handler(BaseHTTPRequestHandler):
         elif url.path == "/set-cookie":
             headers = [("Set-Cookie", f"{name}={value}; Path=/") for name, value in query.items()]
             self.send(200, b"{}", "application/json", headers)
+        elif url.path == "/jokes/random":
+            joke = {"type": "success", "value": {"id": 1, "joke": "Chuck Norris counts to infinity. Twice."}}
+            self.send(200, json.dumps(joke).encode(), "application/json")
         elif url.path == "/redirect":
             self.send(302, b"", "text/plain", [("Location", "/echo")])
         else:
