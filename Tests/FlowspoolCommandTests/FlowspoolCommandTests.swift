@@ -140,6 +140,24 @@ struct FlowspoolCommandTests {
         #expect(waited.standardError.contains("no execution nope"))
     }
 
+    @Test("settings: set (JSON or string, or from a file), get, list, rm; stored 0600 under settings/")
+    func settings() throws {
+        #expect(try flowspool("settings", "set", "aws creds", #"{"aws_access_key_id": "AKIA"}"#, spool: test).exitCode == 0)
+        #expect(try flowspool("settings", "set", "motd", "hello there", spool: test).exitCode == 0)
+        #expect(try flowspool("settings", "set", "limits", "--file", "-", spool: test, input: #"{"max": 3}"#).exitCode == 0)
+        #expect(try JSON(parsing: try flowspool("settings", "get", "aws creds", spool: test).standardOutput) == ["aws_access_key_id": "AKIA"])
+        #expect(try flowspool("settings", "get", "motd", spool: test).standardOutput == "\"hello there\"\n")
+        #expect(try flowspool("settings", "list", spool: test).standardOutput == "aws creds\nlimits\nmotd\n")
+        #expect((try FileSystem.status(test.spool.settings + "/aws creds.json")?.mode ?? 0) & 0o777 == 0o600)
+        #expect(try flowspool("settings", "rm", "motd", spool: test).exitCode == 0)
+        let gone = try flowspool("settings", "get", "motd", spool: test)
+        #expect(gone.exitCode == 1)
+        #expect(gone.standardError.contains("there is no setting 'motd'"))
+        let bad = try flowspool("settings", "set", "../escape", "x", spool: test)
+        #expect(bad.exitCode == 1)
+        #expect(bad.standardError.contains("is not a setting name"))
+    }
+
     @Test("a directory that is not a spool is named as such")
     func notASpool() throws {
         let empty = try TemporaryDirectory()
