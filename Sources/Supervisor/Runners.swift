@@ -222,7 +222,8 @@ extension Supervisor {
     }
 
     /// `flowspool cancel ID`: a queued execution ends at once; a running one's runner gets SIGTERM,
-    /// then SIGKILL after the grace period, and ends `cancelled` when it is gone.
+    /// then SIGKILL after the grace period, and ends `cancelled` when it is gone. The children a flow
+    /// started are cancelled with it.
     func cancel(_ id: String) {
         guard ExecutionID.isValid(id) else {
             log.line("cancel: '\(id)' is not an execution id")
@@ -232,6 +233,9 @@ extension Supervisor {
             runners[id]?.stop(.cancelled, grace: options.killGrace)
         } else if spool.execution(id).status() == .queued {
             end(spool.execution(id), .cancelled, message: "cancelled before it started (flowspool cancel)")
+        }
+        for child in spool.execution(id).children() where spool.execution(child).status()?.isFinal == false {
+            cancel(child)
         }
     }
 

@@ -258,6 +258,18 @@ struct FlowTaskTests {
         #expect(failing.standardError.contains("exited with status 4"))
     }
 
+    @Test("cancelling a flow cancels the children it is waiting on")
+    func cancelFlow() throws {
+        let path = try script("waits.py", "def handler(c):\n    c.task('REST', url='\(http)/slow?seconds=30').run()\n")
+        let flow = try test.spool.submit(Job(task: "FLOW", inputs: ["script": .string(path)]))
+        try waitUntil("the child runs", timeout: 20) {
+            test.execution(flow).children().first.map { test.execution($0).status() == .running } ?? false
+        }
+        #expect(try flowspool("cancel", flow, spool: test).standardOutput == "cancelled\n")
+        let child = try #require(test.execution(flow).children().first)
+        #expect(try test.ended(child).status == .cancelled)
+    }
+
     @Test("c.flow starts a child flow with inputs the child reads with c.getInputs()")
     func childFlow() throws {
         _ = try script("child.py", """
