@@ -10,6 +10,8 @@ let package = Package(
         .executable(name: "flowspool", targets: ["flowspool"]),
         .executable(name: "flowspool-task-REST", targets: ["flowspool-task-REST"]),
         .executable(name: "flowspool-task-FLOW", targets: ["flowspool-task-FLOW"]),
+        .executable(name: "flowspool-task-INPUT", targets: ["flowspool-task-INPUT"]),
+        .executable(name: "respond", targets: ["respond"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,6 +31,8 @@ let package = Package(
         .target(name: "Curl", dependencies: ["CCurl"]),
         .target(name: "RESTTask", dependencies: ["TaskRunner", "Spool", "Curl", "JSON"]),
         .target(name: "FlowTask", dependencies: ["TaskRunner", "Spool", "POSIX", "JSON"]),
+        .target(name: "InputTask", dependencies: ["TaskRunner", "Spool", "POSIX", "JSON"]),
+        .target(name: "RespondCommand", dependencies: ["Spool", "POSIX"]),
         .target(
             name: "Supervisor",
             dependencies: ["Spool", "POSIX", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -44,6 +48,8 @@ let package = Package(
         .executableTarget(name: "flowspool", dependencies: ["FlowspoolCommand"]),
         .executableTarget(name: "flowspool-task-REST", dependencies: ["RESTTask"]),
         .executableTarget(name: "flowspool-task-FLOW", dependencies: ["FlowTask"]),
+        .executableTarget(name: "flowspool-task-INPUT", dependencies: ["InputTask"]),
+        .executableTarget(name: "respond", dependencies: ["RespondCommand"]),
 
         // Tests mirror the modules.
         .target(name: "FlowspoolTestSupport", dependencies: ["Spool", "POSIX", "JSON"], path: "Tests/Support"),

@@ -10,7 +10,7 @@ public struct FlowspoolCommand: ParsableCommand {
         discussion: "Every command works on the spool given by --spool, else $FLOWSPOOL_SPOOL, else ./spool. See flowspool(1).",
         subcommands: [
             Submit.self, Run.self, Status.self, Show.self, Wait.self, List.self, Log.self, Cancel.self,
-            SettingsCommand.self,
+            Inputs.self, SettingsCommand.self,
         ])
 
     public init() {}

@@ -59,6 +59,16 @@ public enum FileSystem {
     }
 
 
+    /// link(2): the second name for a file; fails with EEXIST when `to` exists, which makes it the
+    /// "first one wins" of DESIGN rule 2.
+    public static func link(_ from: String, _ to: String) throws(SystemError) {
+        try check("link", path: to) { Glibc.link(from, to) }
+    }
+
+    public static func changeMode(_ path: String, _ mode: mode_t) throws(SystemError) {
+        try check("chmod", path: path) { chmod(path, mode) }
+    }
+
     public static func unlink(_ path: String) throws(SystemError) {
         try check("unlink", path: path) { Glibc.unlink(path) }
     }

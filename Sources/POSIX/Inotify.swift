@@ -29,4 +29,20 @@ public final class Inotify {
     public func drain() {
         _ = try? descriptor.readAvailable()
     }
+
+    /// The watches that had events since the last call; nil when the queue overflowed, so that any
+    /// watch may have had one.
+    public func watchesWithEvents() -> Set<Int32>? {
+        guard let bytes = try? descriptor.readAvailable() else { return [] }
+        var watches: Set<Int32> = []
+        var offset = 0
+        let headerSize = MemoryLayout<inotify_event>.size
+        while offset + headerSize <= bytes.count {
+            let event = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: inotify_event.self) }
+            if event.mask & UInt32(IN_Q_OVERFLOW) != 0 { return nil }
+            watches.insert(event.wd)
+            offset += headerSize + Int(event.len)
+        }
+        return watches
+    }
 }

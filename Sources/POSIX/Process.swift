@@ -129,3 +129,13 @@ public enum Environment {
         } + values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
     }
 }
+
+/// Who runs this process.
+public enum User {
+    /// The login name of the real user, or "uid N" when it has none.
+    public static func name() -> String {
+        let uid = getuid()
+        guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return "uid \(uid)" }
+        return String(cString: name)
+    }
+}

@@ -23,6 +23,12 @@ public struct Execution: Sendable {
         case history
         /// The ids of the executions submitted with this one as parent, one a line.
         case children
+        /// What wakes a parked execution (WakeCondition).
+        case wake
+        /// INPUT: the question, readable by the spool's group.
+        case request = "request.json"
+        /// INPUT: the answer, written once by respond(1).
+        case response
     }
 
     /// The executions submitted with this one as their parent, in the order they were admitted.

@@ -24,6 +24,8 @@ extension Supervisor {
             switch status {
             case .queued?:
                 queued.append((id, execution.history().first?.time ?? 0))
+            case .waiting? where !execution.isLockHeld() && execution.wakeCondition() != nil:
+                park(execution, until: execution.wakeCondition()!)
             case .running?, .waiting?, nil:
                 let outcome = end(execution, .fault, message: status == nil
                     ? "the execution had no readable status when flowspoold started"

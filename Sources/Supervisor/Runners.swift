@@ -175,9 +175,15 @@ extension Supervisor {
     /// it as soon as it holds its lock.
     func runnerGone(_ runner: Runner) {
         let execution = spool.execution(runner.id)
-        if let status = (try? execution.readStatus()) ?? nil, status.isFinal {
+        let status = (try? execution.readStatus()) ?? nil
+        if let status, status.isFinal {
             runners.removeValue(forKey: runner.id)
             log.line("\(runner.id) \(status.rawValue)")
+            return
+        }
+        if status == .waiting, runner.ending == nil, let condition = execution.wakeCondition() {
+            runners.removeValue(forKey: runner.id)
+            park(execution, until: condition)
             return
         }
         if let group = runner.processGroup { Signal.sendToGroup(group, SIGKILL) }
@@ -186,12 +192,12 @@ extension Supervisor {
         case .timedOut?: "task timeout: the runner was stopped after \(Clock.describeDuration(runner.timeout)) (the job's timeout, else flowspoold --task-timeout)"
         case nil: "\(runner.exitStatus.map { "the runner \($0)" } ?? "the runner ended") without ending the execution; see its log. Not re-run: tasks have side effects"
         }
-        let status: ExecutionStatus = switch runner.ending {
+        let ending: ExecutionStatus = switch runner.ending {
         case .cancelled?: .cancelled
         case .timedOut?: .error
         case nil: .fault
         }
-        switch end(execution, status, message: message) {
+        switch end(execution, ending, message: message) {
         case .ended, .endedAlready:
             runners.removeValue(forKey: runner.id)
         case .lockHeld, .failed:
@@ -231,6 +237,12 @@ extension Supervisor {
         }
         if runners[id] != nil {
             runners[id]?.stop(.cancelled, grace: options.killGrace)
+        } else if let entry = parked.removeValue(forKey: id) {
+            if let watch = entry.watch {
+                parkedByWatch.removeValue(forKey: watch)
+                parkingWatcher.unwatch(watch)
+            }
+            end(spool.execution(id), .cancelled, message: "cancelled while it waited (flowspool cancel)")
         } else if spool.execution(id).status() == .queued {
             end(spool.execution(id), .cancelled, message: "cancelled before it started (flowspool cancel)")
         }
@@ -239,12 +251,14 @@ extension Supervisor {
         }
     }
 
-    /// Stops runners past their task timeout, and kills those that outlived their grace period.
+    /// Stops runners past their task timeout, kills those that outlived their grace period, and
+    /// wakes parked executions whose deadline has come.
     func enforceDeadlines() {
         let now = Clock.monotonic()
         for id in Array(runners.keys) {
             runners[id]?.enforce(at: now, grace: options.killGrace)
         }
+        if nextParkedDeadline <= now { wakeParked(at: Clock.now()) }
     }
 }
 

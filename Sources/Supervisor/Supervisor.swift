@@ -25,6 +25,9 @@ public final class Supervisor {
     var reapable: [pid_t: String] = [:]
     /// Runners started ahead of need, by task type.
     var standbys: [String: StandbyRunner] = [:]
+    /// Executions parked by their runner, waiting for a file or a deadline, by id.
+    var parked: [String: ParkedExecution] = [:]
+    var parkedByWatch: [Int32: String] = [:]
 
     var incomingNeedsScan = true
     var nextRescan = 0.0
@@ -32,6 +35,7 @@ public final class Supervisor {
 
     // Event sources, set up in run().
     var inotify: Inotify!
+    var parkingWatcher: Inotify!
     var signals: SignalDescriptor!
     var trigger: FileDescriptor!
     var control: FileDescriptor!
@@ -97,6 +101,7 @@ public final class Supervisor {
         Signal.ignore(SIGPIPE)
         inotify = try Inotify()
         try inotify.watch(spool.incoming, for: Int32(IN_MOVED_TO | IN_CLOSE_WRITE))
+        parkingWatcher = try Inotify()
         // Opened for reading and writing, so that they never report end of file when writers leave.
         trigger = try FileDescriptor.open(spool.trigger, O_RDWR | O_NONBLOCK)
         control = try FileDescriptor.open(spool.control, O_RDWR | O_NONBLOCK)
@@ -105,8 +110,8 @@ public final class Supervisor {
 
     /// Sleeps in poll until something happens or the next deadline comes.
     func waitForEvents() {
-        let wake = runners.values.reduce(nextRescan) { min($0, $1.nextDeadline) }
-        let sources = [signals.descriptor, inotify.descriptor, trigger!, control!, lockReleases.readEnd]
+        let wake = runners.values.reduce(min(nextRescan, nextParkedDeadline)) { min($0, $1.nextDeadline) }
+        let sources = [signals.descriptor, inotify.descriptor, trigger!, control!, lockReleases.readEnd, parkingWatcher.descriptor]
         let ready: Set<FileDescriptor>
         do {
             ready = try Poll.readable(sources, timeout: incomingNeedsScan ? 0 : max(0, wake - Clock.monotonic()))
@@ -126,6 +131,7 @@ public final class Supervisor {
         }
         if ready.contains(control) { handleControl() }
         if ready.contains(lockReleases.readEnd) { handleLockReleases() }
+        if ready.contains(parkingWatcher.descriptor) { handleParkingEvents() }
     }
 
     func handleSignals() {
@@ -147,6 +153,7 @@ public final class Supervisor {
         removeStaleTemporaries()
         repairClaims()
         checkWatchedLocks()
+        wakeParked(at: Clock.now())
     }
 
     func scanIncoming() {

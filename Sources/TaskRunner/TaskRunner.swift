@@ -37,6 +37,7 @@ public enum TaskRunner {
         let outputs: JSONObject?
         do {
             let result = try task(&inputs, TaskContext(execution: execution, log: log))
+            if let parking = result.parking { park(execution, parking, taskType: taskType) }
             (status, message, outputs) = (.success, result.message, result.outputs)
         } catch {
             log.line("error: \(error.message)")
@@ -49,6 +50,16 @@ public enum TaskRunner {
             exit(1)
         }
         exit(0)
+    }
+
+    static func park(_ execution: Execution, _ parking: TaskResult.Parking, taskType: String) -> Never {
+        do {
+            try execution.park(until: parking.condition, groupWritable: parking.groupWritable)
+            exit(0)
+        } catch {
+            RunnerLog().line("flowspool-task-\(taskType): cannot park execution \(execution.id): \(error)")
+            exit(1)
+        }
     }
 
     static func locateExecution() throws(ExecutionError) -> Execution {
@@ -67,14 +78,33 @@ extension String {
     fileprivate var withLeadingSlash: String { hasPrefix("/") ? self : "/" + self }
 }
 
-/// What a task that succeeded leaves: its outputs, and a message if it has one to say.
+/// What a task that succeeded leaves: its outputs, and a message if it has one to say. Or, for a
+/// task that must wait for something outside, the condition to park its execution on.
 public struct TaskResult: Sendable {
     public let outputs: JSONObject
     public let message: String?
+    let parking: Parking?
+
+    struct Parking: Sendable {
+        let condition: WakeCondition
+        let groupWritable: Bool
+    }
 
     public init(outputs: JSONObject, message: String? = nil) {
         self.outputs = outputs
         self.message = message
+        parking = nil
+    }
+
+    /// Parks the execution until `condition` holds; the runner is then started again.
+    public static func park(until condition: WakeCondition, groupWritable: Bool) -> TaskResult {
+        TaskResult(parking: Parking(condition: condition, groupWritable: groupWritable))
+    }
+
+    private init(parking: Parking) {
+        outputs = [:]
+        message = nil
+        self.parking = parking
     }
 }
 

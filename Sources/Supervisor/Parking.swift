@@ -1,0 +1,65 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import POSIX
+import Spool
+
+/// Parked executions (WakeCondition): no process runs for them. The supervisor watches each one's
+/// directory with inotify and keeps its deadline, and queues it again when it is time, so that its
+/// runner is started once more.
+struct ParkedExecution {
+    let condition: WakeCondition
+    let watch: Int32?
+}
+
+extension Supervisor {
+    /// Takes over an execution whose runner parked it.
+    func park(_ execution: Execution, until condition: WakeCondition) {
+        let watch = try? parkingWatcher.watch(execution.directory, for: Int32(IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE))
+        parked[execution.id] = ParkedExecution(condition: condition, watch: watch)
+        if let watch { parkedByWatch[watch] = execution.id }
+        if condition.isMet(in: execution) { wake(execution.id) }
+    }
+
+    /// Queues a parked execution again; its runner decides what the wake-up means.
+    func wake(_ id: String) {
+        guard let entry = parked.removeValue(forKey: id) else { return }
+        if let watch = entry.watch {
+            parkedByWatch.removeValue(forKey: watch)
+            parkingWatcher.unwatch(watch)
+        }
+        do {
+            try spool.execution(id).setStatus(.queued, detail: "woken")
+            enqueue(id)
+        } catch {
+            log.line("cannot wake \(id) (the rescan retries): \(error)")
+            parked[id] = ParkedExecution(condition: entry.condition, watch: nil)
+        }
+    }
+
+    /// After inotify events in parked directories: wakes those whose condition holds.
+    func handleParkingEvents() {
+        guard let watches = parkingWatcher.watchesWithEvents() else {
+            wakeParked(at: Clock.now())  // the queue overflowed: look at all of them
+            return
+        }
+        for watch in watches {
+            if let id = parkedByWatch[watch], let entry = parked[id], entry.condition.isMet(in: spool.execution(id)) {
+                wake(id)
+            }
+        }
+    }
+
+    /// Wakes every parked execution whose file has come or whose deadline has passed.
+    func wakeParked(at time: Double) {
+        for (id, entry) in parked where entry.condition.isMet(in: spool.execution(id), at: time) {
+            wake(id)
+        }
+    }
+
+    /// Seconds until the next parked deadline, as a monotonic time for poll.
+    var nextParkedDeadline: Double {
+        let soonest = parked.values.compactMap(\.condition.deadline).min()
+        return soonest.map { Clock.monotonic() + max(0, $0 - Clock.now()) } ?? .infinity
+    }
+}

@@ -1,0 +1,4 @@
+import InputTask
+import TaskRunner
+
+TaskRunner.main(taskType: InputTask.taskType, InputTask.run)

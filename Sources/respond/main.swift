@@ -1,0 +1,3 @@
+import RespondCommand
+
+RespondCommand.main()
