@@ -59,6 +59,7 @@ let package = Package(
         .testTarget(name: "CurlTests", dependencies: ["Curl", "CCurl", "FlowspoolTestSupport"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "FlowspoolTestSupport"]),
         .testTarget(name: "RESTTaskTests", dependencies: ["FlowspoolTestSupport", "JSON"]),
+        .testTarget(name: "InputTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "FlowTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "SupervisorTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON"]),
         .testTarget(name: "FlowspoolCommandTests", dependencies: ["FlowspoolTestSupport", "JSON"]),

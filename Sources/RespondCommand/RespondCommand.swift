@@ -33,7 +33,12 @@ public enum RespondCommand {
         let (id, given) = (positional[0], positional[1])
         guard ExecutionID.isValid(id) else { fail(RespondError.notAnID(id).description, code: 1) }
         let spool = Spool.locate(spoolOption)
-        guard spool.exists else { fail("\(spool.root) is not a flowspool spool (give --spool or $FLOWSPOOL_SPOOL)", code: 1) }
+        guard spool.exists else {
+            if FileSystem.exists(spool.root) && access(spool.root, X_OK) != 0 {
+                fail(RespondError.notPermitted(id, "no access to \(spool.root) (answering takes membership of the spool's group; see respond(1))").description, code: 1)
+            }
+            fail("\(spool.root) is not a flowspool spool (give --spool or $FLOWSPOOL_SPOOL)", code: 1)
+        }
         let value = given == "-" ? readStandardInput() : given
         do {
             try spool.execution(id).answer(value)

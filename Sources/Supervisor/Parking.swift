@@ -57,7 +57,15 @@ extension Supervisor {
         }
     }
 
-    /// Seconds until the next parked deadline, as a monotonic time for poll.
+    /// Wakes the parked executions whose deadline has passed.
+    func wakeParkedPastDeadline() {
+        let now = Clock.now()
+        for (id, entry) in parked where (entry.condition.deadline ?? .infinity) <= now {
+            wake(id)
+        }
+    }
+
+    /// The next parked deadline, as a monotonic time for poll.
     var nextParkedDeadline: Double {
         let soonest = parked.values.compactMap(\.condition.deadline).min()
         return soonest.map { Clock.monotonic() + max(0, $0 - Clock.now()) } ?? .infinity

@@ -258,7 +258,7 @@ extension Supervisor {
         for id in Array(runners.keys) {
             runners[id]?.enforce(at: now, grace: options.killGrace)
         }
-        if nextParkedDeadline <= now { wakeParked(at: Clock.now()) }
+        wakeParkedPastDeadline()
     }
 }
 

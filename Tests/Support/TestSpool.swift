@@ -10,7 +10,7 @@ public final class TestSpool: @unchecked Sendable {
     public let directory: TemporaryDirectory
     public let spool: Spool
     public var root: String { spool.root }
-    private(set) var supervisorPID: pid_t?
+    public private(set) var supervisorPID: pid_t?
     public let supervisorLog: String
 
     public init() throws {

@@ -1,0 +1,255 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FlowspoolTestSupport
+import JSON
+import POSIX
+import Spool
+import Testing
+
+/// INPUT requests end to end: asked through flowspoold, answered with the respond program.
+@Suite("INPUT task and respond")
+struct InputTaskTests {
+    let test: TestSpool
+
+    init() throws {
+        test = try TestSpool()
+        try test.startSupervisor()
+    }
+
+    func respond(_ arguments: String..., input: String = "") throws -> CommandResult {
+        try runProgram(TestEnvironment.program("respond"), ["--spool", test.root] + arguments, input: input)
+    }
+
+    /// Waits until the request is listed as pending, then returns it.
+    func pending(_ id: String) throws -> InputRequest {
+        try waitUntil("\(id) waits for an answer", timeout: 20) { test.spool.pendingInputs().contains { $0.id == id } }
+        return try #require(test.spool.pendingInputs().first { $0.id == id })
+    }
+
+    /// The flow's single INPUT child, once it waits.
+    func inputChild(of flow: String) throws -> String {
+        try waitUntil("the flow asks", timeout: 20) { test.execution(flow).children().count == 1 }
+        return test.execution(flow).children()[0]
+    }
+
+    @Test("a request waits, parked, until respond answers it; the answer and reference are the outputs")
+    func answer() throws {
+        let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "enter a number", "reference": "ticket-7"]))
+        let request = try pending(id)
+        #expect(request.request == "enter a number")
+        #expect(request.reference == "ticket-7")
+        #expect(test.execution(id).status() == .waiting)
+        #expect(!test.execution(id).isLockHeld(), "no process waits for the answer")
+        let answered = try respond(id, "42")
+        #expect(answered.exitCode == 0, "\(answered.standardError)")
+        let ended = try test.ended(id)
+        #expect(ended.status == .success)
+        #expect(ended.outputs == ["response": "42", "reference": "ticket-7"])
+        #expect(try FileSystem.readText(test.execution(id).path(.log))?.contains("answered by root") == true)
+    }
+
+    @Test("the spec's first INPUT example runs unchanged, answered with respond")
+    func specExampleOne() throws {
+        let scripts = try TemporaryDirectory()
+        let path = scripts.path + "/number.py"
+        try FileSystem.writeFile(path, Array("""
+            def handler(c):
+                response = c.task('INPUT', request='enter a number').run().getOutputs()['response']
+                try:
+                    number = int(response)
+                except:
+                    c.end('error', 'you did not enter a number')
+                c.log(f'your number was {number}')
+                c.end('success', message='all done')
+            """.utf8))
+        for (answer, status, message) in [("7", ExecutionStatus.success, "all done"), ("seven", .error, "you did not enter a number")] {
+            let flow = try test.spool.submit(Job(task: "FLOW", inputs: ["script": .string(path)]))
+            let child = try inputChild(of: flow)
+            _ = try pending(child)
+            #expect(try respond(child, answer).exitCode == 0)
+            let ended = try test.ended(flow)
+            #expect(ended.status == status)
+            #expect(ended.message == message + "\n")
+        }
+    }
+
+    @Test("the spec's second INPUT example runs unchanged, answered from standard input")
+    func specExampleTwo() throws {
+        let scripts = try TemporaryDirectory()
+        let path = scripts.path + "/float.py"
+        try FileSystem.writeFile(path, Array("""
+            def handler(c):
+                # create a task to request input from a user and run it
+                task = c.task('INPUT', request='please enter a number').run()
+                # access the response
+                response = task.getOutputs()['response']
+                try:
+                    # try to convert the string response to a float
+                    number = float(response)
+                except ValueError:
+                    # if the conversion failed, the response was not a number
+                    return c.end('error', f'you did not enter a number, but "{response}"')
+                # if the conversion succeeded, end with success
+                return c.end('success', message=f'thank you! your number was "{number}"')
+            """.utf8))
+        let flow = try test.spool.submit(Job(task: "FLOW", inputs: ["script": .string(path)]))
+        let child = try inputChild(of: flow)
+        #expect(try pending(child).request == "please enter a number")
+        #expect(try respond(child, "-", input: "2.5\n").exitCode == 0)
+        let ended = try test.ended(flow)
+        #expect(ended.status == .success)
+        #expect(ended.message == "thank you! your number was \"2.5\"\n")
+    }
+
+    @Test("two respond processes racing for one request: exactly one wins, the other says already answered")
+    func race() throws {
+        let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "who wins?"]))
+        _ = try pending(id)
+        let scratch = try TemporaryDirectory()
+        var pids: [pid_t] = []
+        for contender in ["first", "second"] {
+            let err = try FileDescriptor.open(scratch.path + "/" + contender, O_WRONLY | O_CREAT)
+            var options = Spawn.Options(environment: Environment.current())
+            options.newProcessGroup = false
+            options.descriptors = [2: err]
+            pids.append(try Spawn.run(TestEnvironment.program("respond"), arguments: ["--spool", test.root, id, contender], options: options))
+            err.close()
+        }
+        let statuses = try pids.map { try Spawn.wait(for: $0) }
+        #expect(statuses.filter { $0 == .exited(0) }.count == 1)
+        #expect(statuses.filter { $0 == .exited(1) }.count == 1)
+        let loser = statuses[0] == .exited(0) ? "second" : "first"
+        #expect(try FileSystem.readText(scratch.path + "/" + loser) == "respond: \(id) was already answered\n")
+        let winner = loser == "first" ? "second" : "first"
+        #expect(try test.ended(id).outputs["response"] == .string(winner))
+    }
+
+    @Test("a timeout of 0.01 minutes ends the request with exactly 'input request expired'")
+    func expiry() throws {
+        let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "too late", "timeout": 0.01]))
+        let ended = try test.ended(id)
+        #expect(ended.status == .error)
+        #expect(ended.message == "input request expired\n")
+        #expect(!test.spool.pendingInputs().contains { $0.id == id })
+        let late = try respond(id, "now")
+        #expect(late.exitCode == 1)
+        #expect(late.standardError == "respond: the input request \(id) expired\n")
+    }
+
+    @Test("respond refuses what it cannot answer, with exit 1 and the reason, and usage errors with 2")
+    func refusals() throws {
+        #expect(try respond("../../etc/passwd", "x").standardError == "respond: '../../etc/passwd' is not an execution id\n")
+        #expect(try respond("nosuch", "x").standardError == "respond: no execution nosuch\n")
+        let rest = try test.run("REST", ["url": .string(TestEnvironment.httpURL + "/echo")])
+        let notInput = try respond(rest.id, "x")
+        #expect(notInput.exitCode == 1)
+        #expect(notInput.standardError.contains("has ended already") || notInput.standardError.contains("is not an INPUT request"))
+        let answered = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "once"]))
+        _ = try pending(answered)
+        #expect(try respond(answered, "yes").exitCode == 0)
+        _ = try test.ended(answered)
+        #expect(try respond(answered, "again").standardError == "respond: \(answered) was already answered\n")
+        let usage = try respond("only-one-argument")
+        #expect(usage.exitCode == 2)
+        #expect(usage.standardError.hasPrefix("respond: usage: respond"))
+    }
+
+    @Test("protect_outputs=['response'] keeps the answer out of show, list and the log")
+    func protectedAnswer() throws {
+        let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "password?", "protect_outputs": ["response"]]))
+        _ = try pending(id)
+        #expect(try respond(id, "hunter2").exitCode == 0)
+        _ = try test.ended(id)
+        for command in [["show", id], ["show", "--json", id], ["list", "--json"], ["log", id]] {
+            let output = try runProgram(TestEnvironment.program("flowspool"), command + ["--spool", test.root]).standardOutput
+            #expect(!output.contains("hunter2"), "flowspool \(command.joined(separator: " ")) shows the answer")
+        }
+    }
+
+    @Test("200 pending requests: all listed, all answered, none lost; flowspoold's memory and CPU stay flat meanwhile")
+    func manyPending() throws {
+        let ids = try (0..<200).map { n in try test.spool.submit(Job(task: "INPUT", inputs: ["request": .string("question \(n)")])) }
+        try waitUntil("all 200 wait", timeout: 120) { test.spool.pendingInputs().count == 200 }
+        let listed = try JSON(parsing: try flowspool("inputs", "--json", spool: test).standardOutput).arrayValue ?? []
+        #expect(Set(listed.compactMap { $0["id"]?.stringValue }) == Set(ids))
+        let pid = try #require(test.supervisorPID)
+        let before = try ProcessUsage(pid)
+        Clock.sleep(2)
+        let after = try ProcessUsage(pid)
+        #expect(after.cpuTicks - before.cpuTicks <= 2, "flowspoold used \(after.cpuTicks - before.cpuTicks) ticks of CPU while requests waited")
+        #expect(after.residentKiB <= before.residentKiB + 256, "flowspoold grew from \(before.residentKiB) KiB to \(after.residentKiB) KiB")
+        for (n, id) in ids.enumerated() {
+            #expect(try respond(id, "answer \(n)").exitCode == 0)
+        }
+        for (n, id) in ids.enumerated() {
+            #expect(try test.ended(id).outputs["response"] == .string("answer \(n)"))
+        }
+    }
+
+    @Test("a pending request survives kill -9 of the supervisor and a restart, and is then answered")
+    func survivesCrash() throws {
+        let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "still there?"]))
+        _ = try pending(id)
+        try test.stopSupervisor(signal: SIGKILL)
+        try test.startSupervisor()
+        #expect(try respond(id, "yes").exitCode == 0)
+        #expect(try test.ended(id).outputs["response"] == "yes")
+    }
+
+    @Test("flowspool inputs -f prints requests as they come")
+    func follow() throws {
+        let scratch = try TemporaryDirectory()
+        let output = try FileDescriptor.open(scratch.path + "/out", O_WRONLY | O_CREAT)
+        var options = Spawn.Options(environment: Environment.current())
+        options.newProcessGroup = false
+        options.descriptors = [1: output]
+        let follower = try Spawn.run(TestEnvironment.program("flowspool"), arguments: ["inputs", "-f", "--spool", test.root], options: options)
+        output.close()
+        defer {
+            kill(follower, SIGTERM)
+            _ = try? Spawn.wait(for: follower)
+        }
+        let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "new one", "reference": "ref-9"]))
+        try waitUntil("the follower prints it", timeout: 20) {
+            ((try? FileSystem.readText(scratch.path + "/out")) ?? nil)?.contains(id) == true
+        }
+        let line = try #require(try FileSystem.readText(scratch.path + "/out"))
+        #expect(line.contains("ref-9") && line.contains("new one"))
+    }
+
+    @Test("only the spool's group may answer: a user outside it is refused, one inside it is not")
+    func responders() throws {
+        // The spool set up as flowspool-spool(5) says: the group owns it, and new directories inherit it.
+        let users: gid_t = 100
+        chmod(test.directory.path, 0o755)
+        for path in [test.root, test.spool.tmp, test.spool.executions] {
+            chown(path, 0, users)
+            chmod(path, 0o2770)
+        }
+        let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "for the group"]))
+        _ = try pending(id)
+        let respondPath = TestEnvironment.program("respond")
+        let outsider = try runProgram("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", respondPath, "--spool", test.root, id, "x"])
+        #expect(outsider.exitCode == 1)
+        #expect(outsider.standardError.contains("you may not answer \(id)"), "\(outsider.standardError)")
+        let member = try runProgram("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--groups=\(users)", respondPath, "--spool", test.root, id, "from the group"])
+        #expect(member.exitCode == 0, "\(member.standardError)")
+        #expect(try test.ended(id).outputs["response"] == "from the group")
+    }
+}
+
+/// A process's CPU time and resident memory, from /proc.
+struct ProcessUsage {
+    let cpuTicks: Int
+    let residentKiB: Int
+
+    init(_ pid: pid_t) throws {
+        let stat = try FileSystem.readText("/proc/\(pid)/stat") ?? ""
+        let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
+        cpuTicks = (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
+        let status = try FileSystem.readText("/proc/\(pid)/status") ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        residentKiB = Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+}
