@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "flowspool-task-REST", targets: ["flowspool-task-REST"]),
         .executable(name: "flowspool-task-FLOW", targets: ["flowspool-task-FLOW"]),
         .executable(name: "flowspool-task-INPUT", targets: ["flowspool-task-INPUT"]),
+        .executable(name: "flowspool-task-SSH", targets: ["flowspool-task-SSH"]),
         .executable(name: "respond", targets: ["respond"]),
     ],
     dependencies: [
@@ -23,6 +24,10 @@ let package = Package(
             name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
 
+        .systemLibrary(
+            name: "CLibSSH2", path: "Sources/CLibSSH2", pkgConfig: "libssh2",
+            providers: [.apt(["libssh2-1-dev"])]),
+
         // Library modules.
         .target(name: "POSIX", dependencies: ["CSystem"]),
         .target(name: "JSON"),
@@ -31,6 +36,8 @@ let package = Package(
         .target(name: "Curl", dependencies: ["CCurl"]),
         .target(name: "RESTTask", dependencies: ["TaskRunner", "Spool", "Curl", "JSON"]),
         .target(name: "FlowTask", dependencies: ["TaskRunner", "Spool", "POSIX", "JSON"]),
+        .target(name: "SSH", dependencies: ["CLibSSH2", "POSIX"]),
+        .target(name: "SSHTask", dependencies: ["TaskRunner", "Spool", "SSH", "POSIX", "JSON"]),
         .target(name: "InputTask", dependencies: ["TaskRunner", "Spool", "POSIX", "JSON"]),
         .target(name: "RespondCommand", dependencies: ["Spool", "POSIX"]),
         .target(
@@ -49,6 +56,7 @@ let package = Package(
         .executableTarget(name: "flowspool-task-REST", dependencies: ["RESTTask"]),
         .executableTarget(name: "flowspool-task-FLOW", dependencies: ["FlowTask"]),
         .executableTarget(name: "flowspool-task-INPUT", dependencies: ["InputTask"]),
+        .executableTarget(name: "flowspool-task-SSH", dependencies: ["SSHTask"]),
         .executableTarget(name: "respond", dependencies: ["RespondCommand"]),
 
         // Tests mirror the modules.
@@ -59,6 +67,7 @@ let package = Package(
         .testTarget(name: "CurlTests", dependencies: ["Curl", "CCurl", "FlowspoolTestSupport"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "FlowspoolTestSupport"]),
         .testTarget(name: "RESTTaskTests", dependencies: ["FlowspoolTestSupport", "JSON"]),
+        .testTarget(name: "SSHTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "InputTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "FlowTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "SupervisorTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON"]),

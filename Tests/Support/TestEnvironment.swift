@@ -43,6 +43,16 @@ public enum TestEnvironment {
     /// The path of a PEM CA that did not sign it.
     public static var wrongCACertificate: String { required("FLOWSPOOL_TEST_WRONG_CA") }
 
+    /// The loopback sshd: its port, its test user and that user's password.
+    public static var sshPort: Int { Int(required("FLOWSPOOL_TEST_SSH_PORT")) ?? 0 }
+    public static var sshUser: String { required("FLOWSPOOL_TEST_SSH_USER") }
+    public static var sshPassword: String { required("FLOWSPOOL_TEST_SSH_PASSWORD") }
+
+    /// A file of the sshd's directory: host_ed25519.pub, id_rsa, id_rsa_pem, id_ed25519_pass, ...
+    public static func sshFile(_ name: String) -> String {
+        ((try? FileSystem.readText(required("FLOWSPOOL_TEST_SSH_DIR") + "/" + name)) ?? nil) ?? ""
+    }
+
     /// A port on 127.0.0.1 where nothing listens.
     public static func closedPort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

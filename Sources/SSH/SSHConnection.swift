@@ -1,0 +1,216 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLibSSH2
+import POSIX
+
+/// A failed SSH step: the call's name and what libssh2 (or the system) said.
+public struct SSHError: Error, CustomStringConvertible {
+    public let call: String
+    public let detail: String
+    public let isTimeout: Bool
+
+    public init(_ call: String, _ detail: String, isTimeout: Bool = false) {
+        self.call = call
+        self.detail = detail
+        self.isTimeout = isTimeout
+    }
+
+    public var description: String { "\(call): \(detail)" }
+}
+
+/// One SSH connection: a TCP socket and a libssh2 session over it. The unsafe pointers stay here.
+public final class SSHConnection {
+    let socket: FileDescriptor
+    let session: OpaquePointer
+
+    private static let libraryInit: Int32 = libssh2_init(0)
+
+    /// Connects and does the SSH handshake, both within `timeout` seconds. `hostKeyAlgorithms`
+    /// (e.g. "ssh-ed25519,rsa-sha2-512") asks the server for the key kinds the caller can check.
+    public init(host: String, port: Int, timeout: Double, hostKeyAlgorithms: String?) throws(SSHError) {
+        guard Self.libraryInit == 0 else { throw SSHError("libssh2_init", "failed") }
+        let deadline = Clock.monotonic() + timeout
+        socket = try Self.connectTCP(host: host, port: port, deadline: deadline)
+        guard let session = flowspool_ssh_session_init() else {
+            socket.close()
+            throw SSHError("libssh2_session_init", "out of memory")
+        }
+        self.session = session
+        if let hostKeyAlgorithms {
+            _ = libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, hostKeyAlgorithms)
+        }
+        libssh2_session_set_blocking(session, 1)
+        libssh2_session_set_timeout(session, Self.milliseconds(until: deadline))
+        let result = libssh2_session_handshake(session, socket.rawValue)
+        if result != 0 {
+            let error = self.error("libssh2_session_handshake", result)
+            close()
+            throw error
+        }
+    }
+
+    deinit { close() }
+
+    private var closed = false
+
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        libssh2_session_set_blocking(session, 1)
+        libssh2_session_set_timeout(session, 1000)
+        _ = flowspool_ssh_disconnect(session, "flowspool done")
+        libssh2_session_free(session)
+        socket.close()
+    }
+
+    static func milliseconds(until deadline: Double) -> Int {
+        max(1, Int(((deadline - Clock.monotonic()) * 1000).rounded(.up)))
+    }
+
+    func error(_ call: String, _ code: Int32) -> SSHError {
+        var message: UnsafeMutablePointer<CChar>?
+        _ = flowspool_ssh_last_error(session, &message)
+        let detail = message.map { String(cString: $0) } ?? "error \(code)"
+        return SSHError(call, detail.isEmpty ? "error \(code)" : detail, isTimeout: code == LIBSSH2_ERROR_TIMEOUT)
+    }
+
+    /// The key the server proved it holds: the SSH wire blob, whose first field names its kind.
+    public var hostKey: [UInt8]? {
+        var length = 0
+        var type: Int32 = 0
+        guard let key = libssh2_session_hostkey(session, &length, &type) else { return nil }
+        return Array(UnsafeRawBufferPointer(start: key, count: length))
+    }
+
+    public func authenticate(user: String, password: String) throws(SSHError) {
+        let result = flowspool_ssh_password(session, user, password)
+        if result != 0 { throw error("password authentication", result) }
+    }
+
+    /// Authenticates with a private key held in memory (OpenSSH or PEM format).
+    public func authenticate(user: String, privateKey: String, passphrase: String?) throws(SSHError) {
+        let key = Array(privateKey.utf8)
+        let result = key.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                libssh2_userauth_publickey_frommemory(
+                    session, user, user.utf8.count, nil, 0, chars.baseAddress, chars.count, passphrase)
+            }
+        }
+        if result != 0 { throw error("public key authentication", result) }
+    }
+
+    /// Which of a command's streams some output came from.
+    public enum Stream: Sendable {
+        case standardOutput, standardError
+    }
+
+    /// How a command run with `run` ended.
+    public enum Ending: Equatable, Sendable {
+        case exited(Int32)
+        case timedOut
+    }
+
+    /// Runs `command` through the remote user's shell and hands its output over as it comes, both
+    /// streams in the order read. After `timeout` seconds the channel is closed and `.timedOut`
+    /// returned.
+    public func run(_ command: String, timeout: Double, output: (Stream, [UInt8]) -> Void) throws(SSHError) -> Ending {
+        let deadline = Clock.monotonic() + timeout
+        libssh2_session_set_timeout(session, Self.milliseconds(until: deadline))
+        guard let channel = flowspool_ssh_open_session(session) else {
+            throw error("libssh2_channel_open_session", libssh2_session_last_errno(session))
+        }
+        defer { libssh2_channel_free(channel) }
+        let bytes = Array(command.utf8)
+        let started = bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { flowspool_ssh_exec(channel, $0.baseAddress, UInt32($0.count)) }
+        }
+        if started != 0 { throw error("libssh2_channel_exec", started) }
+        libssh2_session_set_blocking(session, 0)
+        defer { libssh2_session_set_blocking(session, 1) }
+        var buffer = [CChar](repeating: 0, count: 32768)
+        while true {
+            var progressed = false
+            for (stream, number) in [(Stream.standardOutput, Int32(0)), (.standardError, Int32(SSH_EXTENDED_DATA_STDERR))] {
+                while true {
+                    let count = buffer.withUnsafeMutableBufferPointer { flowspool_ssh_read(channel, number, $0.baseAddress, $0.count) }
+                    if count > 0 {
+                        output(stream, buffer.prefix(count).map { UInt8(bitPattern: $0) })
+                        progressed = true
+                    } else if count == 0 || count == Int(LIBSSH2_ERROR_EAGAIN) {
+                        break
+                    } else {
+                        throw error("libssh2_channel_read", Int32(count))
+                    }
+                }
+            }
+            if libssh2_channel_eof(channel) != 0 { break }
+            if progressed { continue }
+            let remaining = deadline - Clock.monotonic()
+            if remaining <= 0 {
+                libssh2_session_set_blocking(session, 1)
+                libssh2_session_set_timeout(session, 1000)
+                _ = libssh2_channel_close(channel)
+                return .timedOut
+            }
+            try waitForSocket(timeout: remaining)
+        }
+        libssh2_session_set_blocking(session, 1)
+        libssh2_session_set_timeout(session, Self.milliseconds(until: max(deadline, Clock.monotonic() + 1)))
+        _ = libssh2_channel_close(channel)
+        _ = libssh2_channel_wait_closed(channel)
+        return .exited(libssh2_channel_get_exit_status(channel))
+    }
+
+    /// Waits until the socket is ready in the directions libssh2 is blocked on.
+    func waitForSocket(timeout: Double) throws(SSHError) {
+        let directions = libssh2_session_block_directions(session)
+        var events: Int16 = 0
+        if directions & LIBSSH2_SESSION_BLOCK_INBOUND != 0 { events |= Int16(POLLIN) }
+        if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 { events |= Int16(POLLOUT) }
+        if events == 0 { events = Int16(POLLIN) }
+        var descriptor = pollfd(fd: socket.rawValue, events: events, revents: 0)
+        let result = poll(&descriptor, 1, Int32(min(timeout * 1000, 60_000).rounded(.up)))
+        if result < 0 && errno != EINTR { throw SSHError("poll", String(cString: strerror(errno))) }
+    }
+
+    /// A TCP connection to the first address of `host` that answers before the deadline.
+    static func connectTCP(host: String, port: Int, deadline: Double) throws(SSHError) -> FileDescriptor {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_family = AF_UNSPEC
+        var list: UnsafeMutablePointer<addrinfo>?
+        let resolved = getaddrinfo(host, String(port), &hints, &list)
+        guard resolved == 0, let first = list else {
+            throw SSHError("getaddrinfo", "cannot resolve \(host): \(String(cString: gai_strerror(resolved)))")
+        }
+        defer { freeaddrinfo(list) }
+        var lastError = SSHError("connect", "no address for \(host)")
+        var entry: UnsafeMutablePointer<addrinfo>? = first
+        while let address = entry {
+            entry = address.pointee.ai_next
+            let fd = Glibc.socket(address.pointee.ai_family, address.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), address.pointee.ai_protocol)
+            guard fd >= 0 else { continue }
+            if Glibc.connect(fd, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0 || errno == EINPROGRESS {
+                var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                let remaining = Int32(max(0, (deadline - Clock.monotonic()) * 1000).rounded(.up))
+                let ready = poll(&descriptor, 1, remaining)
+                var socketError: Int32 = 0
+                var length = socklen_t(MemoryLayout<Int32>.size)
+                getsockopt(fd, SOL_SOCKET, SO_ERROR, &socketError, &length)
+                if ready == 1 && socketError == 0 {
+                    let flags = fcntl(fd, F_GETFL)
+                    _ = fcntl(fd, F_SETFL, flags & ~O_NONBLOCK)
+                    return FileDescriptor(rawValue: fd)
+                }
+                lastError = ready == 0
+                    ? SSHError("connect", "no answer from \(host) port \(port)", isTimeout: true)
+                    : SSHError("connect", "\(host) port \(port): \(String(cString: strerror(socketError)))")
+            } else {
+                lastError = SSHError("connect", "\(host) port \(port): \(String(cString: strerror(errno)))")
+            }
+            Glibc.close(fd)
+        }
+        throw lastError
+    }
+}

@@ -1,0 +1,187 @@
+import JSON
+import POSIX
+import SSH
+import Spool
+import TaskRunner
+
+/// The SSH task: runs a script on a remote host through its user's shell, with libssh2. The host
+/// key is always checked against the `hostkey` input before anything else is sent.
+public enum SSHTask {
+    public static let taskType = "SSH"
+
+    public static func run(_ inputs: inout TaskInputs, context: TaskContext) throws(TaskFailure) -> TaskResult {
+        let request = try SSHRequest(&inputs)
+        let target = "\(request.username)@\(request.hostname):\(request.port)"
+        let connection = try connect(request)
+        defer { connection.close() }
+        try authenticate(connection, request, target: target)
+        context.log.line("connected to \(target)")
+        let variables = OutputVariables(script: request.script)
+        var collected: [UInt8] = []
+        let ending: SSHConnection.Ending
+        do {
+            ending = try connection.run(variables.wrapping(request.script), timeout: request.scriptTimeout) { _, bytes in
+                collected += bytes
+            }
+        } catch {
+            throw TaskFailure("the script on \(target) failed: \(error.detail)", outputs: outputs(collected, request, variables, retcode: nil))
+        }
+        switch ending {
+        case .timedOut:
+            throw TaskFailure(
+                "script timeout after \(describe(request.scriptTimeout)) s", outputs: outputs(collected, request, variables, retcode: nil))
+        case .exited(let code):
+            let result = outputs(collected, request, variables, retcode: Int(code))
+            context.log.line("the script on \(target) exited with \(code)")
+            if let expected = request.expectedRetcodes, !expected.contains(Int(code)) {
+                let list = expected.map(String.init).joined(separator: ", ")
+                throw TaskFailure("the script on \(target) returned \(code) (expected \(list))", outputs: result)
+            }
+            return TaskResult(outputs: result)
+        }
+    }
+
+    static func describe(_ seconds: Double) -> String {
+        seconds.rounded() == seconds ? String(Int(seconds)) : String(seconds)
+    }
+
+    /// Connects to a server that proves it holds one of the pinned keys, or fails before any
+    /// authentication, showing the keys it offered in the form to paste into `hostkey`. A server
+    /// with keys of several kinds is asked for each pinned kind in turn.
+    static func connect(_ request: SSHRequest) throws(TaskFailure) -> SSHConnection {
+        let place = "\(request.hostname):\(request.port)"
+        let kinds: [String?] = request.hostKeys.kinds.isEmpty ? [nil] : request.hostKeys.kinds
+        var offered: [String] = []
+        for kind in kinds {
+            let connection: SSHConnection
+            do {
+                connection = try SSHConnection(
+                    host: request.hostname, port: request.port, timeout: request.connectTimeout, hostKeyAlgorithms: kind)
+            } catch {
+                if error.isTimeout {
+                    throw TaskFailure("connect timeout after \(describe(request.connectTimeout)) s connecting to \(place) (\(error.detail))")
+                }
+                if error.call == "libssh2_session_handshake" && kind != nil { continue }  // no key of that kind
+                throw TaskFailure("cannot connect to \(place): \(error.detail)")
+            }
+            guard let key = connection.hostKey else { continue }
+            if kind != nil && request.hostKeys.accepts(key) { return connection }
+            offered.append(HostKeys.pasteForm(of: key))
+            connection.close()
+        }
+        if request.hostKeys.keys.isEmpty {
+            throw TaskFailure("input 'hostkey' is required: \(place) offered this key; if it is the right one, give it as the hostkey input:\n\(offered.joined(separator: "\n"))")
+        }
+        if offered.isEmpty {
+            throw TaskFailure("host key mismatch for \(place): it has no key of the kinds in the hostkey input (\(request.hostKeys.kinds.joined(separator: ", "))); nothing was sent")
+        }
+        throw TaskFailure("host key mismatch for \(place): it offered\n\(offered.joined(separator: "\n"))\nwhich is none of the keys in the hostkey input; nothing was sent")
+    }
+
+    static func authenticate(_ connection: SSHConnection, _ request: SSHRequest, target: String) throws(TaskFailure) {
+        var failures: [String] = []
+        if let key = request.key {
+            do {
+                try connection.authenticate(user: request.username, privateKey: key, passphrase: request.passphrase)
+                return
+            } catch {
+                failures.append("key: \(error.detail)")
+            }
+        }
+        if let password = request.password {
+            do {
+                try connection.authenticate(user: request.username, password: password)
+                return
+            } catch {
+                failures.append("password: \(error.detail)")
+            }
+        }
+        if failures.isEmpty {
+            throw TaskFailure("give a password or a key input to log in to \(target)")
+        }
+        // libssh2 1.10 signs with RSA keys only as ssh-rsa (SHA-1), which OpenSSH 8.8 and later refuse.
+        let rsaHint = request.key.map { $0.contains("RSA") || $0.contains("OPENSSH") } == true && request.password == nil
+            ? "; an RSA key needs a server that accepts ssh-rsa signatures (PubkeyAcceptedAlgorithms +ssh-rsa), else use an ed25519 or ECDSA key"
+            : ""
+        throw TaskFailure("authentication failed for \(target) (\(failures.joined(separator: "; ")))\(rsaHint)")
+    }
+
+    static func outputs(_ bytes: [UInt8], _ request: SSHRequest, _ variables: OutputVariables, retcode: Int?) -> JSONObject {
+        let (values, raw) = variables.extract(from: String(decoding: bytes, as: UTF8.self))
+        func clean(_ text: String) -> String {
+            var text = text
+            if request.removeCarriageReturns { text = Report.removingCarriageReturns(text) }
+            if request.removeANSIEscapes { text = Report.removingANSIEscapes(text) }
+            return text
+        }
+        var result: JSONObject = ["retcode": retcode.map(JSON.int) ?? .null, "report": .string(clean(raw))]
+        if !variables.names.isEmpty {
+            result["var"] = .object(JSONObject(variables.names.map { ($0, values[$0].map { .string(clean($0)) } ?? .null) }))
+        }
+        return result
+    }
+}
+
+/// The SSH task's inputs, with the platform's later underscore spellings accepted too.
+struct SSHRequest {
+    let hostname: String
+    let hostKeys: HostKeys
+    let port: Int
+    let username: String
+    let password: String?
+    let key: String?
+    let passphrase: String?
+    let script: String
+    let connectTimeout: Double
+    let scriptTimeout: Double
+    let removeCarriageReturns: Bool
+    let removeANSIEscapes: Bool
+    let expectedRetcodes: [Int]?
+
+    init(_ inputs: inout TaskInputs) throws(TaskFailure) {
+        hostname = try inputs.requiredString("hostname")
+        hostKeys = HostKeys(parsing: try inputs.string("hostkey") ?? "")
+        if try inputs.string("hostkey").map({ !$0.isEmpty && HostKeys(parsing: $0).keys.isEmpty }) == true {
+            throw TaskFailure("input 'hostkey' holds no key: give lines like 'ssh-ed25519 AAAA...' (what ssh-keyscan prints)")
+        }
+        let portNumber = try inputs.number("port") ?? 22
+        guard portNumber.rounded() == portNumber, (1...65535).contains(portNumber) else {
+            throw TaskFailure("input 'port' must be a port number (1 to 65535), not \(portNumber)")
+        }
+        port = Int(portNumber)
+        username = try inputs.requiredString("username")
+        password = try inputs.string("password")
+        key = try inputs.string("key")
+        passphrase = try inputs.string("passphrase")
+        script = try inputs.requiredString("script")
+        connectTimeout = try Self.seconds(&inputs, "connect-timeout", "connect_timeout", default: 10)
+        scriptTimeout = try Self.seconds(&inputs, "script-timeout", "script_timeout", default: 60)
+        removeCarriageReturns = try Self.flag(&inputs, "remove-cr", "remove_cr")
+        removeANSIEscapes = try Self.flag(&inputs, "remove-ansi-escapes", "remove_ansi_escapes")
+        expectedRetcodes = try inputs.list("expected_retcode").map { (list) throws(TaskFailure) -> [Int] in
+            try list.map { (element) throws(TaskFailure) -> Int in
+                guard let code = element.intValue else {
+                    throw TaskFailure("input 'expected_retcode' must be a list of return codes, not \(element.compactText)")
+                }
+                return code
+            }
+        }
+        try inputs.rejectUnknown()
+    }
+
+    static func seconds(_ inputs: inout TaskInputs, _ name: String, _ alias: String, default value: Double) throws(TaskFailure) -> Double {
+        let given = try inputs.number(name)
+        let spelledLater = try inputs.number(alias)
+        let seconds = given ?? spelledLater ?? value
+        guard seconds > 0, seconds <= 2_000_000 else {
+            throw TaskFailure("input '\(name)' must be a positive number of seconds, not \(seconds)")
+        }
+        return seconds
+    }
+
+    static func flag(_ inputs: inout TaskInputs, _ name: String, _ alias: String) throws(TaskFailure) -> Bool {
+        let given = try inputs.bool(name)
+        let spelledLater = try inputs.bool(alias)
+        return given ?? spelledLater ?? true
+    }
+}

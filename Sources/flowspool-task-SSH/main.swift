@@ -1,0 +1,4 @@
+import SSHTask
+import TaskRunner
+
+TaskRunner.main(taskType: SSHTask.taskType, SSHTask.run)

@@ -1,0 +1,230 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FlowspoolTestSupport
+import JSON
+import POSIX
+import Spool
+import Testing
+
+/// The SSH task against OpenSSH's sshd on loopback, which bin/test starts.
+@Suite("SSH task")
+struct SSHTaskTests {
+    let test: TestSpool
+
+    init() throws {
+        test = try TestSpool()
+        try test.startSupervisor()
+    }
+
+    /// The server's key of one kind, as `ssh-ed25519 AAAA...`.
+    static func hostKey(_ kind: String = "ed25519") -> String {
+        TestEnvironment.sshFile("host_\(kind).pub").split(separator: " ").prefix(2).joined(separator: " ")
+    }
+
+    func ssh(_ extra: JSONObject, key: String? = "id_ed25519", script: String = "id -un") throws -> Ended {
+        var inputs: JSONObject = [
+            "hostname": "127.0.0.1", "port": .int(TestEnvironment.sshPort), "username": .string(TestEnvironment.sshUser),
+            "hostkey": .string(Self.hostKey()), "script": .string(script),
+        ]
+        if let key { inputs["key"] = .string(TestEnvironment.sshFile(key)) }
+        for (name, value) in extra { inputs[name] = value }
+        return try test.run("SSH", inputs)
+    }
+
+    @Test("key login with OpenSSH-format ed25519 and RSA keys, a PEM RSA key, and a key with a passphrase", arguments: [
+        ("id_ed25519", nil), ("id_rsa", nil), ("id_rsa_pem", nil), ("id_ed25519_pass", "open sesame"),
+    ] as [(String, String?)])
+    func keyLogin(key: String, passphrase: String?) throws {
+        let ended = try ssh(passphrase.map { ["passphrase": .string($0)] } ?? [:], key: key)
+        #expect(ended.status == .success, "\(ended.message)")
+        #expect(ended["retcode"] == 0)
+        #expect(ended["report"] == .string(TestEnvironment.sshUser + "\n"))
+    }
+
+    @Test("password login; a wrong password ends error before the script runs")
+    func passwordLogin() throws {
+        let good = try ssh(["password": .string(TestEnvironment.sshPassword)], key: nil)
+        #expect(good.status == .success, "\(good.message)")
+        #expect(good["report"] == .string(TestEnvironment.sshUser + "\n"))
+        let bad = try ssh(["password": "not the password"], key: nil, script: "touch /tmp/should-not-exist")
+        #expect(bad.status == .error)
+        #expect(bad.message.contains("authentication failed for \(TestEnvironment.sshUser)@127.0.0.1"))
+    }
+
+    @Test("a wrong host key ends error before authentication, showing the key to paste")
+    func wrongHostKey() throws {
+        let other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+        let ended = try ssh(["hostkey": .string(other)])
+        #expect(ended.status == .error)
+        #expect(ended.message.contains("host key mismatch for 127.0.0.1:\(TestEnvironment.sshPort)"))
+        #expect(ended.message.contains(Self.hostKey("ed25519")))
+        #expect(ended.message.contains("nothing was sent"))
+        let missing = try ssh(["hostkey": nil])
+        #expect(missing.message.contains("input 'hostkey' is required"))
+        #expect(["ed25519", "rsa", "ecdsa"].contains { missing.message.contains(Self.hostKey($0)) }, "\(missing.message)")
+    }
+
+    @Test("the host key is taken in every form people paste", arguments: [
+        "bare", "comment", "keyscan", "known_hosts", "rsa", "ecdsa", "several",
+    ])
+    func hostKeyForms(form: String) throws {
+        let port = TestEnvironment.sshPort
+        let pasted: String = switch form {
+        case "bare": Self.hostKey()
+        case "comment": Self.hostKey() + " root@buildhost"
+        case "keyscan": try runProgram("/usr/bin/ssh-keyscan", ["-p", String(port), "127.0.0.1"]).standardOutput
+        case "known_hosts": "[127.0.0.1]:\(port) " + Self.hostKey("rsa")
+        case "rsa": Self.hostKey("rsa")
+        case "ecdsa": Self.hostKey("ecdsa")
+        default: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n" + Self.hostKey("ecdsa")
+        }
+        let ended = try ssh(["hostkey": .string(pasted)])
+        #expect(ended.status == .success, "\(form): \(ended.message)")
+    }
+
+    @Test("both streams go to the report; a non-zero retcode is not an error unless expected_retcode says so")
+    func streamsAndRetcode() throws {
+        let script = "echo to-stdout; echo to-stderr >&2; exit 3"
+        let ended = try ssh([:], script: script)
+        #expect(ended.status == .success)
+        #expect(ended["retcode"] == 3)
+        let report = ended["report"]?.stringValue ?? ""
+        #expect(report.contains("to-stdout\n") && report.contains("to-stderr\n"))
+        let strict = try ssh(["expected_retcode": [0]], script: script)
+        #expect(strict.status == .error)
+        #expect(strict.message.contains("returned 3 (expected 0)"))
+        #expect(strict["retcode"] == 3)
+    }
+
+    @Test("ANSI colours are stripped by default and kept on request; only escape sequences go")
+    func ansi() throws {
+        let script = #"printf '\033[1;31mred\033[0m and \033]0;title\007plain [brackets]\n'"#
+        #expect(try ssh([:], script: script)["report"] == "red and plain [brackets]\n")
+        let kept = try ssh(["remove-ansi-escapes": false], script: script)["report"]?.stringValue ?? ""
+        #expect(kept.contains("\u{1B}[1;31mred"))
+    }
+
+    @Test("CRLF becomes LF by default and stays on request")
+    func carriageReturns() throws {
+        let script = #"printf 'one\r\ntwo\r\n'"#
+        #expect(try ssh([:], script: script)["report"] == "one\ntwo\n")
+        #expect(try ssh(["remove_cr": false], script: script)["report"] == "one\r\ntwo\r\n")
+    }
+
+    @Test("a script that runs past script-timeout ends error, with the report so far")
+    func scriptTimeout() throws {
+        let ended = try ssh(["script-timeout": 1], script: "echo started; sleep 30; echo never")
+        #expect(ended.status == .error)
+        #expect(ended.message == "script timeout after 1 s\n")
+        #expect(ended["report"] == "started\n")
+    }
+
+    @Test("a port where nothing listens ends error saying so")
+    func refused() throws {
+        let ended = try ssh(["port": .int(TestEnvironment.closedPort())])
+        #expect(ended.status == .error)
+        #expect(ended.message.contains("Connection refused"))
+    }
+
+    @Test("a port that accepts and never speaks ends error after connect-timeout")
+    func silentServer() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        listen(fd, 8)
+        let ended = try ssh(["port": .int(Int(UInt16(bigEndian: address.sin_port))), "connect_timeout": 1])
+        #expect(ended.status == .error)
+        #expect(ended.message.contains("connect timeout after 1 s"))
+    }
+
+    @Test("#OUTPUT_VAR(NAME) returns the variable in var, leaving report and retcode alone")
+    func outputVariables() throws {
+        let script = """
+            #OUTPUT_VAR(GREETING)
+            #OUTPUT_VAR(LINES)
+            GREETING="hello world"
+            LINES="$(printf 'a\\nb')"
+            echo visible
+            exit 5
+            """
+        let ended = try ssh([:], script: script)
+        #expect(ended["var"] == ["GREETING": "hello world", "LINES": "a\nb"])
+        #expect(ended["report"] == "visible\n")
+        #expect(ended["retcode"] == 5)
+    }
+
+    @Test("passwords and keys never reach the log, the message, show or list")
+    func secrets() throws {
+        let key = TestEnvironment.sshFile("id_ed25519")
+        let ended = try ssh(["password": .string(TestEnvironment.sshPassword)], key: "id_ed25519")
+        let secretLine = String(key.split(separator: "\n")[1])
+        let log = try FileSystem.readText(test.execution(ended.id).path(.log)) ?? ""
+        for text in [log, ended.message, try flowspool("show", ended.id, spool: test).standardOutput,
+                     try flowspool("list", "--json", spool: test).standardOutput] {
+            #expect(!text.contains(TestEnvironment.sshPassword))
+            #expect(!text.contains(secretLine))
+        }
+    }
+
+    @Test("the spec's SSH example runs unchanged as a flow, pointed at the test server")
+    func specExample() throws {
+        let scripts = try TemporaryDirectory()
+        let path = scripts.path + "/info.py"
+        let hostname = "127.0.0.1', port=\(TestEnvironment.sshPort), hostkey='" + Self.hostKey("rsa")
+        let key = TestEnvironment.sshFile("id_rsa_pem").split(separator: "\n").joined(separator: "\\n")
+        try FileSystem.writeFile(path, Array("""
+            import re
+
+
+            def handler(c):
+                # Authenticate using private key
+                info_task = c.task(
+                    'SSH',
+                    # public accessible name or IP
+                    hostname='\(hostname)',
+                    username='\(TestEnvironment.sshUser)',
+                    key='\(key)',
+                    script='''
+                           echo "hostname" "'$(hostname)'"
+                           echo "username" "'$(id -un)'"
+                           echo "cpu" "'$(uname -p)'"
+                           '''
+                ).run()
+
+                report = info_task.getOutputs()['report']
+                hostname = re.search("hostname '([^']*)'", report).group(1)
+                username = re.search("username '([^']*)'", report).group(1)
+                cpu = re.search("cpu '([^']*)'", report).group(1)
+
+                c.logln(f'info_task was running on {hostname} using {cpu} as {username}')
+
+                # Authenticate using password
+                uptime_task = c.task(
+                    'SSH',
+                    hostname='\(hostname)',
+                    username='\(TestEnvironment.sshUser)',
+                    password='\(TestEnvironment.sshPassword)',
+                    script='''
+                           echo "up since" "'$(uptime -s)'"
+                           '''
+                ).run()
+
+                report = uptime_task.getOutputs()['report']
+                up_since = re.search("up since '([^']*)'", report).group(1)
+
+                c.logln(f'{hostname} is up since {up_since}')
+            """.utf8))
+        let flow = try test.spool.submit(Job(task: "FLOW", inputs: ["script": .string(path)]))
+        let ended = try test.ended(flow, within: 60)
+        #expect(ended.status == .success, "\(ended.message)")
+        let log = try FileSystem.readText(test.execution(flow).path(.log)) ?? ""
+        #expect(log.contains("as \(TestEnvironment.sshUser)"))
+        #expect(log.contains("is up since 20"))
+    }
+}
