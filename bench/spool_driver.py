@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Drops REST jobs into a spool and times them from drop to end, waiting with inotify.
+"""Drops jobs into a spool and times them from drop to end, waiting with inotify.
 
-  spool_driver.py chain SPOOL URL N   N jobs, each dropped when the previous one ended
-  spool_driver.py burst SPOOL URL N   N jobs dropped at once
+  spool_driver.py chain SPOOL JOB N   N copies of JOB (a JSON job file), each dropped when the previous one ended
+  spool_driver.py burst SPOOL JOB N   N copies of JOB dropped at once
 """
 import ctypes
 import json
@@ -58,8 +58,7 @@ def status(spool, execution_id):
         return None
 
 
-def drop(spool, execution_id, url):
-    job = json.dumps({"task": "REST", "inputs": {"url": url}})
+def drop(spool, execution_id, job):
     temporary = os.path.join(spool, "tmp", "bench." + execution_id)
     with open(temporary, "w") as file:
         file.write(job)
@@ -96,32 +95,37 @@ def check_success(spool, ids):
         sys.exit(f"{len(failures)} of {len(ids)} executions did not end success, e.g. {failures[0]}")
 
 
-def chain(spool, url, count):
+def chain(spool, job, count, label):
     watcher = Watcher(spool)
-    ids = [f"chain{n:05d}" for n in range(count)]
+    ids = [f"{label}{n:05d}" for n in range(count)]
     start = time.perf_counter()
     for execution_id in ids:
-        temporary = drop(spool, execution_id, url)
+        temporary = drop(spool, execution_id, job)
         os.rename(temporary, os.path.join(spool, "incoming", execution_id + ".json"))
         wait_all(spool, watcher, {execution_id})
     elapsed = time.perf_counter() - start
     check_success(spool, ids)
-    print(f"chain: {count} REST executions one after another: {elapsed * 1000 / count:.2f} ms per execution (drop to end)")
+    task = json.loads(job)["task"]
+    print(f"{label}: {count} {task} executions one after another: {elapsed * 1000 / count:.2f} ms per execution (drop to end)")
 
 
-def burst(spool, url, count):
+def burst(spool, job, count, label):
     watcher = Watcher(spool)
-    ids = [f"burst{n:05d}" for n in range(count)]
-    temporaries = [drop(spool, execution_id, url) for execution_id in ids]
+    ids = [f"{label}{n:05d}" for n in range(count)]
+    temporaries = [drop(spool, execution_id, job) for execution_id in ids]
     start = time.perf_counter()
     for execution_id, temporary in zip(ids, temporaries):
         os.rename(temporary, os.path.join(spool, "incoming", execution_id + ".json"))
     wait_all(spool, watcher, set(ids))
     elapsed = time.perf_counter() - start
     check_success(spool, ids)
-    print(f"burst: {count} REST job files dropped at once: {count / elapsed:.0f} executions per second ({elapsed:.2f} s in all)")
+    task = json.loads(job)["task"]
+    print(f"{label}: {count} {task} job files dropped at once: {count / elapsed:.0f} executions per second ({elapsed:.2f} s in all)")
 
 
 if __name__ == "__main__":
-    mode, spool, url, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    {"chain": chain, "burst": burst}[mode](spool, url, count)
+    mode, spool, job_file, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    label = sys.argv[5] if len(sys.argv) > 5 else mode
+    with open(job_file) as file:
+        job = file.read()
+    {"chain": chain, "burst": burst}[mode](spool, job, count, label)

@@ -26,6 +26,11 @@ public final class SSHConnection {
 
     private static let libraryInit: Int32 = libssh2_init(0)
 
+    /// Initializes libssh2 (and its crypto library) ahead of the first connection.
+    public static func initializeLibrary() {
+        _ = libraryInit
+    }
+
     /// Connects and does the SSH handshake, both within `timeout` seconds. `hostKeyAlgorithms`
     /// (e.g. "ssh-ed25519,rsa-sha2-512") asks the server for the key kinds the caller can check.
     public init(host: String, port: Int, timeout: Double, hostKeyAlgorithms: String?) throws(SSHError) {

@@ -9,6 +9,11 @@ import TaskRunner
 public enum SSHTask {
     public static let taskType = "SSH"
 
+    /// Work a standby runner does before its execution arrives.
+    public static func prepare() {
+        SSHConnection.initializeLibrary()
+    }
+
     public static func run(_ inputs: inout TaskInputs, context: TaskContext) throws(TaskFailure) -> TaskResult {
         let request = try SSHRequest(&inputs)
         let target = "\(request.username)@\(request.hostname):\(request.port)"

@@ -24,7 +24,7 @@ public struct SupervisorCommand: ParsableCommand {
     @Option(name: .long, help: "Seconds between rescans of incoming/ that back up inotify (default: 30).")
     var rescanInterval: Double = 30
 
-    @Option(help: "Comma-separated task types whose runner is started ahead of need; only runners built on flowspool's TaskRunner take part (default: REST; '' for none).")
+    @Option(help: "Comma-separated task types whose runner is started ahead of need; only runners built on flowspool's TaskRunner take part (default: REST,SSH; '' for none).")
     var standby: String?
 
     public init() {}

@@ -21,7 +21,7 @@ public struct SupervisorOptions: Sendable {
     public var standbyTypes: Set<String> = SupervisorOptions.defaultStandbyTypes
 
     /// The built-in runners, which all speak the standby protocol.
-    public static let defaultStandbyTypes: Set<String> = ["REST"]
+    public static let defaultStandbyTypes: Set<String> = ["REST", "SSH"]
 
     public init(spool: Spool, maxRunning: Int, taskTimeout: Double, runnerPath: [String]) {
         self.spool = spool

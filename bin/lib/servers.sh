@@ -1,0 +1,100 @@
+# The real servers the tests and the benchmarks talk to, all on 127.0.0.1: an HTTP and HTTPS server,
+# and OpenSSH's sshd. Sourced by bin/test and bench/run, which call stop_servers on exit.
+
+work=$(mktemp -d /tmp/flowspool-servers-XXXXXX)
+server_pids=()
+stop_servers() {
+    local pid
+    for pid in "${server_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${server_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+
+# wait_for_file PATH PID WHAT: waits until a server has written PATH, failing if it died first.
+wait_for_file() {
+    local tries=0
+    until [ -s "$1" ]; do
+        kill -0 "$2" 2>/dev/null || { flowspool_say "$3 did not start"; exit 1; }
+        tries=$((tries + 1)); [ $tries -gt 300 ] && { flowspool_say "$3 did not start within 30 s"; exit 1; }
+        sleep 0.1
+    done
+}
+
+# A CA and a certificate for 127.0.0.1 signed by it, and a second CA that signed nothing.
+make_certificates() {
+    local dir=$work/tls
+    mkdir -p "$dir"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=flowspool-test-ca \
+        -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=flowspool-wrong-ca \
+        -keyout "$dir/wrong-ca.key" -out "$dir/wrong-ca.pem" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
+        -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' > "$dir/server.ext"
+    openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
+        -days 2 -extfile "$dir/server.ext" -out "$dir/server.pem" 2>/dev/null
+    export FLOWSPOOL_TEST_CA=$dir/ca.pem FLOWSPOOL_TEST_WRONG_CA=$dir/wrong-ca.pem
+}
+
+start_http_server() {
+    python3 Tests/servers/http_server.py --port-file "$work/http.ports" \
+        --cert "$work/tls/server.pem" --key "$work/tls/server.key" &
+    server_pids+=($!)
+    wait_for_file "$work/http.ports" $! "the HTTP server"
+    export FLOWSPOOL_TEST_HTTP_URL="http://127.0.0.1:$(awk '$1=="http"{print $2}' "$work/http.ports")"
+    export FLOWSPOOL_TEST_HTTPS_URL="https://127.0.0.1:$(awk '$1=="https"{print $2}' "$work/http.ports")"
+}
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# OpenSSH's sshd on 127.0.0.1 with host keys of three kinds, a test user with a password, and client
+# keys in the formats people have (OpenSSH ed25519 and RSA, PEM RSA, an ed25519 key with a passphrase).
+start_sshd() {
+    local dir=$work/ssh port user=flowspooltest
+    mkdir -p "$dir" /run/sshd
+    id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/sh "$user"
+    local password
+    password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(12))')
+    echo "$user:$password" | chpasswd
+    for kind in ed25519 rsa ecdsa; do ssh-keygen -q -t "$kind" -N '' -f "$dir/host_$kind"; done
+    ssh-keygen -q -t ed25519 -N '' -f "$dir/id_ed25519"
+    ssh-keygen -q -t rsa -b 3072 -N '' -f "$dir/id_rsa"
+    ssh-keygen -q -t rsa -b 3072 -m PEM -N '' -f "$dir/id_rsa_pem"
+    ssh-keygen -q -t ed25519 -N 'open sesame' -f "$dir/id_ed25519_pass"
+    cat "$dir"/id_*.pub > "$dir/authorized_keys"
+    chmod 755 "$work" "$dir"; chmod 644 "$dir/authorized_keys"
+    port=$(free_port)
+    cat > "$dir/sshd_config" <<SSHD
+Port $port
+ListenAddress 127.0.0.1
+HostKey $dir/host_ed25519
+HostKey $dir/host_rsa
+HostKey $dir/host_ecdsa
+PidFile $dir/sshd.pid
+UsePAM no
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+AuthorizedKeysFile $dir/authorized_keys
+StrictModes no
+AllowUsers $user
+LogLevel ERROR
+# libssh2 1.10 (Debian 12) signs with RSA only as ssh-rsa (SHA-1), which OpenSSH 8.8 and later
+# refuse unless allowed: allowed here, so the spec's RSA example and RSA keys can be tested.
+HostKeyAlgorithms +ssh-rsa
+PubkeyAcceptedAlgorithms +ssh-rsa
+SSHD
+    /usr/sbin/sshd -D -e -f "$dir/sshd_config" 2>"$dir/sshd.log" &
+    server_pids+=($!)
+    local tries=0
+    until ssh-keyscan -p "$port" 127.0.0.1 >/dev/null 2>&1; do
+        kill -0 "${server_pids[-1]}" 2>/dev/null || { flowspool_say "sshd did not start: $(cat "$dir/sshd.log")"; exit 1; }
+        tries=$((tries + 1)); [ $tries -gt 100 ] && { flowspool_say "sshd did not answer within 10 s"; exit 1; }
+        sleep 0.1
+    done
+    export FLOWSPOOL_TEST_SSH_PORT=$port FLOWSPOOL_TEST_SSH_USER=$user FLOWSPOOL_TEST_SSH_PASSWORD=$password
+    export FLOWSPOOL_TEST_SSH_DIR=$dir
+}
+
