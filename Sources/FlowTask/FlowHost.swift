@@ -55,13 +55,20 @@ final class FlowHost {
         return try result(exitStatus: exitStatus)
     }
 
-    /// Answers requests until the script closes its end. Returns a description of the first line
-    /// that is not a request, if one came.
+    /// Answers requests until the script closes its end or ends the flow. Returns what was wrong
+    /// when something other than a request came; the line itself is not repeated, as it may hold
+    /// outputs or settings that are secret.
     func serve(_ reader: LineReader, replies: FileDescriptor) -> String? {
-        while let line = try? reader.nextLine() {
+        while ending == nil {
+            let line: [UInt8]
+            do {
+                guard let next = try reader.nextLine() else { return nil }
+                line = next
+            } catch {
+                return "a line that cannot be read (\(error))"
+            }
             guard let request = try? JSON(parsing: line), let op = request["op"]?.stringValue else {
-                let text = String(decoding: line.prefix(200), as: UTF8.self)
-                return "'\(text)'"
+                return "a line of \(line.count) bytes that is not JSON with an 'op'"
             }
             let reply: JSON
             do {
@@ -93,7 +100,9 @@ final class FlowHost {
         switch op {
         case "submit": return .string(try submit(request))
         case "wait": return try wait(request)
-        case "status": return .string(Self.statusWord(spool.jobState(try childID(request)), of: spool.execution(try childID(request))))
+        case "status":
+            let id = try childID(request)
+            return .string(Self.statusWord(spool.jobState(id), of: spool.execution(id)))
         case "message": return try message(childID(request)).map(JSON.string) ?? .null
         case "outputs": return .object(spool.execution(try childID(request)).outputs() ?? [:])
         case "log":
@@ -110,10 +119,10 @@ final class FlowHost {
             return .null
         case "end": return try end(request)
         case "fail":
-            ending = (.error, request["message"]?.stringValue ?? "the flow script failed")
+            ending = ending ?? (.error, request["message"]?.stringValue ?? "the flow script failed")
             return .null
         case "return":
-            ending = (.success, nil)
+            ending = ending ?? (.success, nil)
             return .null
         default: throw RequestError("unknown request '\(op)'")
         }
@@ -194,7 +203,7 @@ final class FlowHost {
         guard let status = ExecutionStatus(rawValue: word), status == .success || status == .error else {
             throw RequestError("c.end takes 'success' or 'error', not '\(word)'")
         }
-        ending = (status, request["message"]?.stringValue)
+        ending = ending ?? (status, request["message"]?.stringValue)
         return .null
     }
 }

@@ -6,9 +6,12 @@ enum PythonStub {
     static let source = #"""
 import inspect, json, os, sys, time, traceback
 
-_requests = os.fdopen(3, "w", buffering=1)
-_replies = os.fdopen(4, "r")
+os.set_inheritable(3, False)
+os.set_inheritable(4, False)
+_requests = os.fdopen(3, "w", buffering=1, encoding="utf-8")
+_replies = os.fdopen(4, "r", encoding="utf-8")
 _script = sys.argv[1]
+sys.path.insert(0, os.path.dirname(os.path.abspath(_script)))
 
 
 _FINAL = ("success", "error", "fault", "cancelled")
@@ -18,13 +21,9 @@ class FlowError(Exception):
     """A request the flowspool host refused, or a child execution that ended as it should not."""
 
 
-class _End(BaseException):
-    """Raised by c.end() to leave the handler at once."""
-
-
 def _call(op, **arguments):
     arguments["op"] = op
-    _requests.write(json.dumps(arguments) + "\n")
+    _requests.write(json.dumps(arguments, allow_nan=False) + "\n")
     line = _replies.readline()
     if not line:
         os._exit(70)
@@ -75,10 +74,12 @@ class Execution:
         self._context.end("error", message=message)
 
     def getStatus(self):
-        return _call("status", id=self.runAsync().id)
+        if self.id is None:
+            return "not started"
+        return _call("status", id=self.id)
 
     def getOutputs(self):
-        return _call("outputs", id=self.runAsync().id)
+        return _call("outputs", id=self.wait().id)
 
     def getInputs(self):
         return dict(self._inputs)
@@ -120,7 +121,9 @@ class Context:
 
     def end(self, status, message=None):
         _call("end", status=status, message=message)
-        raise _End()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
     def setOutput(self, key, value):
         _call("set_outputs", outputs={key: value})
@@ -138,6 +141,8 @@ class Context:
 
     def waitFor(self, *executions, timeout=None):
         executions = [e.runAsync() for e in _flatten(executions)]
+        if not executions:
+            return None
         states = _call("wait", ids=[e.id for e in executions], until="any", timeout=timeout)
         return next((e for e in executions if states[e.id] in _FINAL), None)
 
@@ -197,7 +202,7 @@ def _failure(error):
 def _main():
     namespace = {"__name__": "__flow__", "__file__": _script, "FlowError": FlowError}
     try:
-        with open(_script) as file:
+        with open(_script, encoding="utf-8") as file:
             code = compile(file.read(), _script, "exec")
         exec(code, namespace)
         handler = namespace.get("handler")
@@ -208,8 +213,6 @@ def _main():
         else:
             handler(Context())
         _call("return")
-    except _End:
-        pass
     except SyntaxError as error:
         _call("fail", message=f"SyntaxError: {error.msg} (line {error.lineno} of {_script})")
     except Exception as error:

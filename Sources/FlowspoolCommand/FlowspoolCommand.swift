@@ -71,7 +71,13 @@ extension ParsableCommand {
 }
 
 /// Waits for a job to end, as `Spool.waitForEnd` does, reporting a failure to wait as a CommandFailure.
+/// Inside a shell flow (FLOWSPOOL_EXECUTION set), the flow is `waiting` meanwhile and holds no
+/// runner slot, so that what it waits for can run.
 func awaitEnd(of id: String, in spool: Spool, timeout: Double?) throws -> JobState {
+    let flowID = Environment.value(RunnerContract.executionVariable)
+    let flow = flowID.flatMap { ExecutionID.isValid($0) && $0 != id ? spool.execution($0) : nil }
+    try? flow?.markWaiting(true)
+    defer { try? flow?.markWaiting(false) }
     do {
         return try spool.waitForEnd(of: id, timeout: timeout)
     } catch {

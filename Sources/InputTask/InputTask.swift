@@ -17,19 +17,40 @@ public enum InputTask {
         let timeoutMinutes = try inputs.number("timeout") ?? 0
         try inputs.rejectUnknown()
         let execution = context.execution
-        if let answer = InputAnswer.read(from: execution) {
-            context.log.line("answered by \(answer.by) at \(Clock.iso8601(answer.at))")
-            return TaskResult(outputs: ["response": .string(answer.value), "reference": .string(reference)])
-        }
-        let asked = if let earlier = InputRequest.read(from: execution) {
-            earlier
+        let asked: InputRequest
+        if let earlier = InputRequest.read(from: execution) {
+            // Woken: the directory is closed to the group again while the runner decides.
+            try? FileSystem.changeMode(execution.directory, 0o2700)
+            asked = earlier
         } else {
-            try ask(request, reference: reference, timeoutMinutes: timeoutMinutes, context: context)
+            asked = try ask(request, reference: reference, timeoutMinutes: timeoutMinutes, context: context)
         }
         if let deadline = asked.deadline, Clock.now() >= deadline {
-            throw TaskFailure("input request expired", outputs: ["reference": .string(reference)])
+            do {
+                _ = try InputResponse.closed("expired").claim(in: execution)  // else an answer came first
+            } catch {
+                throw TaskFailure("cannot close the expired request: \(error)")
+            }
         }
-        return .park(until: WakeCondition(files: [Execution.File.response.rawValue], deadline: asked.deadline), groupWritable: true)
+        switch try response(of: execution) {
+        case .answered(let value, let by, let at)?:
+            context.log.line("answered by \(by) at \(Clock.iso8601(at))")
+            return TaskResult(outputs: ["response": .string(value), "reference": .string(reference)])
+        case .closed("expired")?:
+            throw TaskFailure("input request expired", outputs: ["reference": .string(reference)])
+        case .closed(let reason)?:
+            throw TaskFailure("input request \(reason)", outputs: ["reference": .string(reference)])
+        case nil:
+            return .park(until: WakeCondition(files: [Execution.File.response.rawValue], deadline: asked.deadline), groupWritable: true)
+        }
+    }
+
+    static func response(of execution: Execution) throws(TaskFailure) -> InputResponse? {
+        do {
+            return try InputResponse.read(from: execution)
+        } catch {
+            throw TaskFailure("the response file cannot be read (it must be a regular file): \(error)")
+        }
     }
 
     /// Writes the question; timeouts of 0 or less mean none.

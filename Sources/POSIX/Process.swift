@@ -132,9 +132,8 @@ public enum Environment {
 
 /// Who runs this process.
 public enum User {
-    /// The login name of the real user, or "uid N" when it has none.
-    public static func name() -> String {
-        let uid = getuid()
+    /// The login name of a user (by default the real user of this process), or "uid N" when it has none.
+    public static func name(of uid: uid_t = getuid()) -> String {
         guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return "uid \(uid)" }
         return String(cString: name)
     }

@@ -31,11 +31,10 @@ public final class SSHConnection {
         _ = libraryInit
     }
 
-    /// Connects and does the SSH handshake, both within `timeout` seconds. `hostKeyAlgorithms`
-    /// (e.g. "ssh-ed25519,rsa-sha2-512") asks the server for the key kinds the caller can check.
-    public init(host: String, port: Int, timeout: Double, hostKeyAlgorithms: String?) throws(SSHError) {
+    /// Connects and does the SSH handshake, both before `deadline` (monotonic seconds).
+    /// `hostKeyAlgorithms` (e.g. "ssh-ed25519") asks the server for the key kinds the caller can check.
+    public init(host: String, port: Int, deadline: Double, hostKeyAlgorithms: String?) throws(SSHError) {
         guard Self.libraryInit == 0 else { throw SSHError("libssh2_init", "failed") }
-        let deadline = Clock.monotonic() + timeout
         socket = try Self.connectTCP(host: host, port: port, deadline: deadline)
         guard let session = flowspool_ssh_session_init() else {
             socket.close()
@@ -113,6 +112,8 @@ public final class SSHConnection {
     /// How a command run with `run` ended.
     public enum Ending: Equatable, Sendable {
         case exited(Int32)
+        /// Killed by a signal, named as the server named it ("KILL").
+        case signaled(String)
         case timedOut
     }
 
@@ -164,7 +165,19 @@ public final class SSHConnection {
         libssh2_session_set_timeout(session, Self.milliseconds(until: max(deadline, Clock.monotonic() + 1)))
         _ = libssh2_channel_close(channel)
         _ = libssh2_channel_wait_closed(channel)
+        var signal: UnsafeMutablePointer<CChar>?
+        var length = 0
+        if libssh2_channel_get_exit_signal(channel, &signal, &length, nil, nil, nil, nil) == 0, let signal, length > 0 {
+            let name = String(decoding: UnsafeRawBufferPointer(start: signal, count: length), as: UTF8.self)
+            free(signal)
+            return .signaled(name)
+        }
         return .exited(libssh2_channel_get_exit_status(channel))
+    }
+
+    /// Gives the next blocking calls (authentication) what is left until `deadline`.
+    public func setTimeout(until deadline: Double) {
+        libssh2_session_set_timeout(session, Self.milliseconds(until: deadline))
     }
 
     /// Waits until the socket is ready in the directions libssh2 is blocked on.

@@ -13,7 +13,9 @@ struct HostKeys {
         var keys: [(String, [UInt8])] = []
         for line in text.split(whereSeparator: \.isNewline) {
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-            guard words.first?.hasPrefix("#") == false,
+            // Comments, and known_hosts markers: a @revoked key must never be accepted, and a
+            // @cert-authority key signs host keys rather than being one.
+            guard let first = words.first, !first.hasPrefix("#"), !first.hasPrefix("@"),
                   let kindIndex = words.firstIndex(where: { Self.kinds.contains($0) }),
                   kindIndex + 1 < words.count, let blob = Base64.decode(words[kindIndex + 1]) else { continue }
             keys.append((words[kindIndex], blob))

@@ -17,16 +17,18 @@ public enum SSHTask {
     public static func run(_ inputs: inout TaskInputs, context: TaskContext) throws(TaskFailure) -> TaskResult {
         let request = try SSHRequest(&inputs)
         let target = "\(request.username)@\(request.hostname):\(request.port)"
-        let connection = try connect(request)
+        let connectDeadline = Clock.monotonic() + request.connectTimeout
+        let connection = try connect(request, deadline: connectDeadline)
         defer { connection.close() }
+        connection.setTimeout(until: connectDeadline)
         try authenticate(connection, request, target: target)
         context.log.line("connected to \(target)")
         let variables = OutputVariables(script: request.script)
-        var collected: [UInt8] = []
+        var collected = ReportBuffer()
         let ending: SSHConnection.Ending
         do {
             ending = try connection.run(variables.wrapping(request.script), timeout: request.scriptTimeout) { _, bytes in
-                collected += bytes
+                collected.append(bytes)
             }
         } catch {
             throw TaskFailure("the script on \(target) failed: \(error.detail)", outputs: outputs(collected, request, variables, retcode: nil))
@@ -35,6 +37,8 @@ public enum SSHTask {
         case .timedOut:
             throw TaskFailure(
                 "script timeout after \(describe(request.scriptTimeout)) s", outputs: outputs(collected, request, variables, retcode: nil))
+        case .signaled(let signal):
+            throw TaskFailure("the script on \(target) was killed by SIG\(signal)", outputs: outputs(collected, request, variables, retcode: nil))
         case .exited(let code):
             let result = outputs(collected, request, variables, retcode: Int(code))
             context.log.line("the script on \(target) exited with \(code)")
@@ -53,7 +57,7 @@ public enum SSHTask {
     /// Connects to a server that proves it holds one of the pinned keys, or fails before any
     /// authentication, showing the keys it offered in the form to paste into `hostkey`. A server
     /// with keys of several kinds is asked for each pinned kind in turn.
-    static func connect(_ request: SSHRequest) throws(TaskFailure) -> SSHConnection {
+    static func connect(_ request: SSHRequest, deadline: Double) throws(TaskFailure) -> SSHConnection {
         let place = "\(request.hostname):\(request.port)"
         let kinds: [String?] = request.hostKeys.kinds.isEmpty ? [nil] : request.hostKeys.kinds
         var offered: [String] = []
@@ -61,7 +65,7 @@ public enum SSHTask {
             let connection: SSHConnection
             do {
                 connection = try SSHConnection(
-                    host: request.hostname, port: request.port, timeout: request.connectTimeout, hostKeyAlgorithms: kind)
+                    host: request.hostname, port: request.port, deadline: deadline, hostKeyAlgorithms: kind)
             } catch {
                 if error.isTimeout {
                     throw TaskFailure("connect timeout after \(describe(request.connectTimeout)) s connecting to \(place) (\(error.detail))")
@@ -111,8 +115,9 @@ public enum SSHTask {
         throw TaskFailure("authentication failed for \(target) (\(failures.joined(separator: "; ")))\(rsaHint)")
     }
 
-    static func outputs(_ bytes: [UInt8], _ request: SSHRequest, _ variables: OutputVariables, retcode: Int?) -> JSONObject {
-        let (values, raw) = variables.extract(from: String(decoding: bytes, as: UTF8.self))
+    static func outputs(_ collected: ReportBuffer, _ request: SSHRequest, _ variables: OutputVariables, retcode: Int?) -> JSONObject {
+        let (values, extracted) = variables.extract(from: String(decoding: collected.bytes, as: UTF8.self))
+        let raw = collected.dropped > 0 ? "[the first \(collected.dropped) bytes of the report were dropped]\n" + extracted : extracted
         func clean(_ text: String) -> String {
             var text = text
             if request.removeCarriageReturns { text = Report.removingCarriageReturns(text) }
@@ -188,5 +193,22 @@ struct SSHRequest {
         let given = try inputs.bool(name)
         let spelledLater = try inputs.bool(alias)
         return given ?? spelledLater ?? true
+    }
+}
+
+/// A script's output as it comes, keeping at most the last `limit` bytes (64 MiB), so that a script
+/// printing without end cannot fill memory or the spool; the end, where #OUTPUT_VAR values come, stays.
+struct ReportBuffer {
+    private(set) var bytes: [UInt8] = []
+    private(set) var dropped = 0
+    let limit = 64 << 20
+
+    mutating func append(_ chunk: [UInt8]) {
+        bytes += chunk
+        if bytes.count > limit + limit / 4 {
+            let excess = bytes.count - limit
+            bytes.removeFirst(excess)
+            dropped += excess
+        }
     }
 }

@@ -43,27 +43,55 @@ public struct InputRequest: Sendable {
     }
 }
 
-/// An answer to an INPUT request, as `response` holds it: the value, who gave it and when.
-public struct InputAnswer: Sendable {
-    public let value: String
-    public let by: String
-    public let at: Double
-
-    public init(value: String, by: String, at: Double) {
-        self.value = value
-        self.by = by
-        self.at = at
-    }
+/// What an INPUT request's `response` file says: an answer, or that the request was closed without
+/// one. The file is made once, by link(2) (DESIGN rule 2): by respond(1) with an answer, by the INPUT
+/// runner when the timeout passes, by flowspoold when the execution is cancelled. Whoever comes
+/// second finds it there.
+public enum InputResponse: Equatable, Sendable {
+    /// An answer, with the login name of the file's owner, and when it was given.
+    case answered(value: String, by: String, at: Double)
+    /// Closed without an answer: "expired" or "cancelled".
+    case closed(String)
 
     var json: JSON {
-        ["response": .string(value), "by": .string(by), "at": .string(Clock.iso8601(at))]
+        switch self {
+        case .answered(let value, _, let at): ["response": .string(value), "at": .string(Clock.iso8601(at))]
+        case .closed(let reason): ["closed": .string(reason), "at": .string(Clock.iso8601(Clock.now()))]
+        }
     }
 
-    public static func read(from execution: Execution) -> InputAnswer? {
-        guard let bytes = try? FileSystem.readFile(execution.path(.response)), let json = try? JSON(parsing: bytes),
-              let value = json["response"]?.stringValue else { return nil }
-        return InputAnswer(
-            value: value, by: json["by"]?.stringValue ?? "?", at: json["at"]?.stringValue.flatMap(Clock.parseISO8601) ?? 0)
+    /// Makes `response` with this content unless it exists; false when it did.
+    public func claim(in execution: Execution) throws(SystemError) -> Bool {
+        try execution.createOnce(Execution.File.response.rawValue, json.prettyText + "\n", mode: 0o640)
+    }
+
+    /// The response of an execution; nil when there is none yet. Only a regular file counts (a link
+    /// to elsewhere is refused), and who answered is its owner, which its content cannot fake. A file
+    /// that is not JSON is taken as a plain answer, as `echo yes > response` makes it.
+    public static func read(from execution: Execution) throws(SystemError) -> InputResponse? {
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(execution.path(.response), O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
+        } catch where error.errno == ENOENT {
+            return nil
+        }
+        defer { fd.close() }
+        var info = stat()
+        guard fstat(fd.rawValue, &info) == 0 else { throw SystemError("fstat", path: execution.path(.response)) }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw SystemError("open", path: execution.path(.response), errno: EINVAL)
+        }
+        let bytes = try fd.readAll(limit: 16 << 20)
+        let owner = User.name(of: info.st_uid)
+        let time = Double(info.st_mtim.tv_sec)
+        guard let json = try? JSON(parsing: bytes), json.objectValue != nil else {
+            var text = String(decoding: bytes, as: UTF8.self)
+            if text.hasSuffix("\n") { text.removeLast() }
+            return .answered(value: text, by: owner, at: time)
+        }
+        if let reason = json["closed"]?.stringValue { return .closed(reason) }
+        let at = json["at"]?.stringValue.flatMap(Clock.parseISO8601) ?? time
+        return .answered(value: json["response"]?.stringValue ?? json["response"]?.compactText ?? "", by: owner, at: at)
     }
 }
 
@@ -95,9 +123,8 @@ public enum RespondError: Error, CustomStringConvertible, Equatable {
 }
 
 extension Execution {
-    /// Answers this INPUT request. First answer wins (DESIGN rule 2): the answer is written whole to a
-    /// fresh file in the execution directory and linked to `response`; a second link fails with EEXIST.
-    public func answer(_ value: String, by person: String = User.name(), at time: Double = Clock.now()) throws(RespondError) {
+    /// Answers this INPUT request; the first answer wins.
+    public func answer(_ value: String, at time: Double = Clock.now()) throws(RespondError) {
         guard FileSystem.exists(directory) else { throw .unknown(id) }
         let status = self.status()
         guard let request = InputRequest.read(from: self) else {
@@ -105,28 +132,20 @@ extension Execution {
             if FileSystem.exists(path(.wake)) || ((try? job().task) ?? "INPUT") == "INPUT" { throw .notWaiting(id, status) }
             throw .notAnInputRequest(id)
         }
-        if FileSystem.exists(path(.response)) { throw .alreadyAnswered(id) }
-        if let status, status.isFinal {
-            throw message()?.hasPrefix("input request expired") == true ? .expired(id) : .ended(id, status)
-        }
         if let deadline = request.deadline, time >= deadline { throw .expired(id) }
-        let temporary = directory + "/.response.\(getpid())"
-        let bytes = Array((InputAnswer(value: value, by: person, at: time).json.prettyText + "\n").utf8)
+        let taken: Bool
         do {
-            try FileSystem.writeFile(temporary, bytes, mode: 0o640, exclusive: true)
+            taken = try InputResponse.answered(value: value, by: "", at: time).claim(in: self)
         } catch where error.errno == EACCES || error.errno == EPERM {
             throw .notPermitted(id, "no write access to its directory (answering takes membership of the spool's group; see respond(1))")
         } catch {
             throw .failed(id, error.description)
         }
-        defer { try? FileSystem.removeIfPresent(temporary) }
-        do {
-            try FileSystem.link(temporary, path(.response))
-            try FileSystem.syncDirectory(directory)
-        } catch where error.errno == EEXIST {
-            throw .alreadyAnswered(id)
-        } catch {
-            throw .failed(id, error.description)
+        guard !taken else { return }
+        switch (try? InputResponse.read(from: self)) ?? nil {
+        case .closed("expired")?: throw .expired(id)
+        case .closed?: throw .ended(id, status ?? .cancelled)
+        default: throw .alreadyAnswered(id)
         }
     }
 }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import JSON
 import POSIX
 
@@ -35,15 +38,40 @@ public struct WakeCondition: Equatable, Sendable {
 
 extension Execution {
     /// Parks the execution: `wake` first, then the status `waiting`, both durable. With
-    /// `groupWritable`, the directory becomes writable by its group, so that people in the spool's
-    /// group can leave the file that wakes it (respond(1)).
+    /// `groupWritable`, people in the spool's group may add files to the directory until the runner
+    /// runs again, so that they can leave the file that wakes it (respond(1)); the sticky bit keeps
+    /// them from renaming or removing the files others own.
     public func park(until condition: WakeCondition, groupWritable: Bool) throws(SystemError) {
-        if groupWritable { try FileSystem.changeMode(directory, 0o2770) }
+        if groupWritable { try FileSystem.changeMode(directory, 0o3770) }
         try spool.commit([
             .init(path(.wake), condition.json.prettyText + "\n", mode: 0o644),
             .init(path(.status), ExecutionStatus.waiting.rawValue + "\n", mode: 0o644),
         ])
         try recordHistory(.waiting, detail: "parked")
+    }
+
+    /// Creates a file in the execution directory unless one of that name exists (false then): written
+    /// whole under a fresh name, then linked into place (DESIGN rule 2), so the first writer wins.
+    public func createOnce(_ name: String, _ text: String, mode: mode_t) throws(SystemError) -> Bool {
+        let temporary = directory + "/.\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+        try FileSystem.writeFile(temporary, Array(text.utf8), mode: mode, exclusive: true)
+        defer { try? FileSystem.removeIfPresent(temporary) }
+        do {
+            try FileSystem.link(temporary, directory + "/" + name)
+        } catch where error.errno == EEXIST {
+            return false
+        }
+        try FileSystem.syncDirectory(directory)
+        return true
+    }
+
+    /// Closes the files a parked execution waits for, each with `{"closed": reason}`, so that none can
+    /// arrive after it was cancelled.
+    public func closeWakeFiles(_ condition: WakeCondition, reason: String) {
+        let text = JSON.object(["closed": .string(reason), "at": .string(Clock.iso8601(Clock.now()))]).prettyText + "\n"
+        for file in condition.files {
+            _ = try? createOnce(file, text, mode: 0o640)
+        }
     }
 
     /// The condition a parked execution waits for; nil when it is not parked.

@@ -16,14 +16,23 @@ public enum Protection {
         names(in: inputs["protect_outputs"])
     }
 
-    /// Inputs with the protected ones masked, and user and password taken out of URLs.
+    /// Inputs with the protected ones masked, at any depth (a flow's `inputs` may hold a password),
+    /// and user and password taken out of URLs.
     public static func maskedInputs(_ inputs: JSONObject) -> JSONObject {
-        let protected = protectedInputs(inputs)
-        return JSONObject(inputs.map { entry in
-            if protected.contains(entry.key) { return (entry.key, mask) }
-            if case .string(let text) = entry.value { return (entry.key, .string(redactingUserInfo(text))) }
-            return (entry.key, entry.value)
-        })
+        masking(inputs, protected: protectedInputs(inputs))
+    }
+
+    static func masking(_ object: JSONObject, protected: Set<String>) -> JSONObject {
+        JSONObject(object.map { ($0.key, protected.contains($0.key) ? mask : masking($0.value, protected: protected)) })
+    }
+
+    static func masking(_ value: JSON, protected: Set<String>) -> JSON {
+        switch value {
+        case .object(let object): .object(masking(object, protected: protected))
+        case .array(let elements): .array(elements.map { masking($0, protected: protected) })
+        case .string(let text): .string(redactingUserInfo(text))
+        default: value
+        }
     }
 
     /// Outputs with those named in the inputs' `protect_outputs` masked.

@@ -21,13 +21,19 @@ extension Supervisor {
         if condition.isMet(in: execution) { wake(execution.id) }
     }
 
-    /// Queues a parked execution again; its runner decides what the wake-up means.
-    func wake(_ id: String) {
-        guard let entry = parked.removeValue(forKey: id) else { return }
+    /// Stops watching a parked execution and returns what it was waiting for.
+    func unpark(_ id: String) -> ParkedExecution? {
+        guard let entry = parked.removeValue(forKey: id) else { return nil }
         if let watch = entry.watch {
             parkedByWatch.removeValue(forKey: watch)
             parkingWatcher.unwatch(watch)
         }
+        return entry
+    }
+
+    /// Queues a parked execution again; its runner decides what the wake-up means.
+    func wake(_ id: String) {
+        guard let entry = unpark(id) else { return }
         do {
             try spool.execution(id).setStatus(.queued, detail: "woken")
             enqueue(id)

@@ -69,7 +69,8 @@ extension Supervisor {
         }
         let timeout = (try? execution.job())?.timeout ?? options.taskTimeout
         let elapsed = started.map { Clock.now() - $0.time } ?? 0
-        let runner = Runner(id: execution.id, processGroup: pid, deadline: Clock.monotonic() + timeout - elapsed, timeout: timeout)
+        var runner = Runner(id: execution.id, processGroup: pid, deadline: Clock.monotonic() + timeout - elapsed, timeout: timeout)
+        if execution.status() == .waiting { runner.beginWait() }
         watchLock(of: runner)
         log.line("adopted \(execution.id), still running" + (pid.map { " as pid \($0)" } ?? ""))
     }

@@ -9,8 +9,8 @@ struct Runner {
     let id: String
     /// The runner's process group (its pid); nil for an adopted runner whose pid is unknown.
     let processGroup: pid_t?
-    /// When the overall task timeout runs out (monotonic seconds).
-    let deadline: Double
+    /// When the overall task timeout runs out (monotonic seconds); moved on by the time spent waiting.
+    var deadline: Double
     let timeout: Double
     /// Set once the supervisor has decided to stop the runner.
     var ending: Ending?
@@ -22,15 +22,31 @@ struct Runner {
     /// How the runner process ended, once reaped.
     var exitStatus: ExitStatus?
     /// How many waits on other executions the runner is in (a flow waiting on its children): while
-    /// it waits it holds no runner slot, so that the executions it waits for can run.
+    /// it waits it holds no runner slot, so that the executions it waits for can run, and its task
+    /// timeout does not run.
     var waits = 0
+    var waitingSince: Double?
 
     enum Ending {
         case cancelled
         case timedOut
     }
 
-    var nextDeadline: Double { killAt ?? (ending == nil ? deadline : .infinity) }
+    var nextDeadline: Double { killAt ?? (ending == nil && waits == 0 ? deadline : .infinity) }
+
+    mutating func beginWait(at now: Double = Clock.monotonic()) {
+        if waits == 0 { waitingSince = now }
+        waits += 1
+    }
+
+    mutating func endWait(at now: Double = Clock.monotonic()) {
+        guard waits > 0 else { return }
+        waits -= 1
+        if waits == 0, let since = waitingSince {
+            deadline += now - since
+            waitingSince = nil
+        }
+    }
 }
 
 /// A runner started ahead of need for a task type, waiting on its socket for an execution
@@ -68,6 +84,10 @@ extension Supervisor {
             job = try execution.job()
         } catch {
             end(execution, .error, message: error.description)
+            return
+        }
+        if let parent = job.parent, spool.execution(parent).status() == .cancelled {
+            end(execution, .cancelled, message: "its parent \(parent) was cancelled")
             return
         }
         guard let runnerPath = admission.runner(for: job.task) else {
@@ -237,11 +257,8 @@ extension Supervisor {
         }
         if runners[id] != nil {
             runners[id]?.stop(.cancelled, grace: options.killGrace)
-        } else if let entry = parked.removeValue(forKey: id) {
-            if let watch = entry.watch {
-                parkedByWatch.removeValue(forKey: watch)
-                parkingWatcher.unwatch(watch)
-            }
+        } else if let entry = unpark(id) {
+            spool.execution(id).closeWakeFiles(entry.condition, reason: "cancelled")
             end(spool.execution(id), .cancelled, message: "cancelled while it waited (flowspool cancel)")
         } else if spool.execution(id).status() == .queued {
             end(spool.execution(id), .cancelled, message: "cancelled before it started (flowspool cancel)")
@@ -274,7 +291,7 @@ extension Runner {
         if let killAt, now >= killAt {
             if let processGroup { Signal.sendToGroup(processGroup, SIGKILL) }
             self.killAt = nil
-        } else if ending == nil, now >= deadline {
+        } else if ending == nil, waits == 0, now >= deadline {
             stop(.timedOut, grace: grace)
         }
     }

@@ -154,6 +154,18 @@ public final class Supervisor {
         repairClaims()
         checkWatchedLocks()
         wakeParked(at: Clock.now())
+        refreshWaits()
+    }
+
+    /// Takes the waits from the status files, the truth, in case a control message was lost.
+    func refreshWaits() {
+        for id in Array(runners.keys) {
+            switch spool.execution(id).status() {
+            case .waiting?: if runners[id]?.waits == 0 { runners[id]?.beginWait() }
+            case .running?: while (runners[id]?.waits ?? 0) > 0 { runners[id]?.endWait() }
+            default: break
+            }
+        }
     }
 
     func scanIncoming() {
@@ -184,8 +196,8 @@ public final class Supervisor {
             let words = line.split(separator: " ").map(String.init)
             switch (words.first, words.count) {
             case ("cancel", 2): cancel(words[1])
-            case ("waiting", 2): runners[words[1]]?.waits += 1
-            case ("running", 2): runners[words[1]].map { runners[words[1]]?.waits = max(0, $0.waits - 1) }
+            case ("waiting", 2): runners[words[1]]?.beginWait()
+            case ("running", 2): runners[words[1]]?.endWait()
             case ("rescan", 1): nextRescan = 0
             case ("stop", 1): stopping = true
             case (nil, _): break

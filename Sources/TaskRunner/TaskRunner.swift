@@ -17,6 +17,9 @@ public enum TaskRunner {
         taskType: String, prepare: () -> Void = {},
         _ task: (inout TaskInputs, TaskContext) throws(TaskFailure) -> TaskResult
     ) -> Never {
+        // A peer that went away is an error to report, not a reason to die (programs a runner starts
+        // get the default back).
+        Signal.ignore(SIGPIPE)
         if Environment.value(RunnerContract.standbyVariable) == "1" {
             prepare()
             Standby.awaitExecution(taskType: taskType)

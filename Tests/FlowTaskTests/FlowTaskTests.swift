@@ -180,6 +180,68 @@ struct FlowTaskTests {
         #expect(test.supervisorIsRunning)
     }
 
+    @Test("c.end is final: a bare except around it does not undo it")
+    func endIsFinal() throws {
+        let path = try script("bare.py", """
+            def handler(c):
+                try:
+                    c.end('error', 'stop here')
+                except:
+                    pass
+                c.setOutput('after', True)
+            """)
+        let result = try runFlow(path)
+        #expect(result.exitCode == 1)
+        #expect(result.standardError.contains("ended error: stop here"))
+        #expect(test.execution(try flowID(result)).outputs()?["after"] == nil)
+    }
+
+    @Test("getOutputs on a task not yet run runs it; waitFor with nothing returns None")
+    func lazyOutputs() throws {
+        let path = try script("lazy.py", """
+            def handler(c):
+                task = c.task('REST', url='\(http)/echo')
+                c.setOutput('before', task.getStatus())
+                c.setOutput('method', task.getOutputs()['json']['method'])
+                c.setOutput('none', c.waitFor() is None)
+            """)
+        let result = try runFlow(path)
+        #expect(result.exitCode == 0, "\(result.standardError)")
+        let outputs = try JSON(parsing: result.standardOutput)
+        #expect(outputs["before"] == "not started")
+        #expect(outputs["method"] == "GET")
+        #expect(outputs["none"] == true)
+    }
+
+    @Test("a flow's task timeout does not run while it waits on a child")
+    func timeoutPausedWhileWaiting() throws {
+        let path = try script("patient.py", "def handler(c):\n    c.task('REST', url='\(http)/slow?seconds=2').run()\n")
+        let flow = try test.spool.submit(Job(task: "FLOW", inputs: ["script": .string(path)], timeout: 1))
+        let ended = try test.ended(flow)
+        #expect(ended.status == .success, "\(ended.message)")
+    }
+
+    @Test("secrets inside a flow's inputs are masked too")
+    func nestedSecrets() throws {
+        let path = try script("secret.py", "def handler(c):\n    c.setOutput('ok', c.getInputs()['password'] == 'hunter2')\n")
+        let result = try runFlow(path, #"inputs={"password": "hunter2"}"#)
+        #expect(try JSON(parsing: result.standardOutput)["ok"] == true)
+        let shown = try flowspool("show", try flowID(result), spool: test).standardOutput
+        #expect(!shown.contains("hunter2"))
+    }
+
+    @Test("a shell flow waiting with flowspool run holds no slot: with --max-running 1 its child still runs")
+    func shellFlowWaits() throws {
+        let limited = try TestSpool()
+        try limited.startSupervisor(["--max-running", "1"])
+        let path = try script("waiting.sh", """
+            #!/bin/sh
+            exec \(TestEnvironment.program("flowspool")) run --quiet REST url=\(http)/echo
+            """, executable: true)
+        let flow = try limited.spool.submit(Job(task: "FLOW", inputs: ["script": .string(path)]))
+        #expect(try limited.ended(flow, within: 30).status == .success)
+    }
+
     @Test("a script that does not exist is named")
     func missingScript() throws {
         let result = try runFlow("/nonexistent/flow.py")

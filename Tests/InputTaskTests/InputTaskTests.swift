@@ -155,6 +155,36 @@ struct InputTaskTests {
         #expect(usage.standardError.hasPrefix("respond: usage: respond"))
     }
 
+    @Test("an answer written by hand (echo yes > response) counts; who answered is the file's owner")
+    func handWrittenAnswer() throws {
+        let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "by hand?"]))
+        _ = try pending(id)
+        try FileSystem.writeFile(test.execution(id).path(.response), Array("yes\n".utf8), mode: 0o640)
+        #expect(try test.ended(id).outputs["response"] == "yes")
+        #expect(try FileSystem.readText(test.execution(id).path(.log))?.contains("answered by root") == true)
+    }
+
+    @Test("a response that is a link to elsewhere is refused, not followed")
+    func linkedResponse() throws {
+        let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "symlink?"]))
+        _ = try pending(id)
+        symlink("/etc/hostname", test.execution(id).path(.response))
+        let ended = try test.ended(id)
+        #expect(ended.status == .error)
+        #expect(ended.message.contains("the response file cannot be read"))
+        #expect(ended.outputs["response"] == nil)
+    }
+
+    @Test("a cancelled request cannot be answered afterwards")
+    func cancelledRequest() throws {
+        let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "never mind"]))
+        _ = try pending(id)
+        #expect(try flowspool("cancel", id, spool: test).standardOutput == "cancelled\n")
+        let late = try respond(id, "too late")
+        #expect(late.exitCode == 1)
+        #expect(late.standardError == "respond: \(id) has ended already (cancelled)\n")
+    }
+
     @Test("protect_outputs=['response'] keeps the answer out of show, list and the log")
     func protectedAnswer() throws {
         let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "password?", "protect_outputs": ["response"]]))

@@ -112,6 +112,22 @@ struct SSHTaskTests {
         #expect(try ssh(["remove_cr": false], script: script)["report"] == "one\r\ntwo\r\n")
     }
 
+    @Test("a script killed by a signal ends error, with no retcode")
+    func killedScript() throws {
+        let ended = try ssh([:], script: "echo before; kill -9 $$")
+        #expect(ended.status == .error)
+        #expect(ended.message.contains("was killed by SIGKILL"))
+        #expect(ended["retcode"] == .null)
+        #expect(ended["report"] == "before\n")
+    }
+
+    @Test("a key marked @revoked in a pasted known_hosts file is not accepted")
+    func revokedKey() throws {
+        let ended = try ssh(["hostkey": .string("@revoked * " + Self.hostKey())])
+        #expect(ended.status == .error)
+        #expect(ended.message.contains("input 'hostkey' holds no key") || ended.message.contains("mismatch"))
+    }
+
     @Test("a script that runs past script-timeout ends error, with the report so far")
     func scriptTimeout() throws {
         let ended = try ssh(["script-timeout": 1], script: "echo started; sleep 30; echo never")
