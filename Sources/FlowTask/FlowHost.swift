@@ -134,7 +134,7 @@ final class FlowHost {
         do {
             let job = Job(task: task, inputs: childInputs, parent: execution.id)
             guard TaskType.isValid(task) else { throw SubmissionError("'\(task)' is not a task type name") }
-            return try spool.submit(job)
+            return try spool.submit(job, durable: false)
         } catch {
             throw RequestError("cannot start a \(task) task: \(error)")
         }

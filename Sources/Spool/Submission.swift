@@ -7,7 +7,11 @@ import POSIX
 extension Spool {
     /// Drops a job into incoming/ the way every writer must: whole under tmp/, then renamed without
     /// replacing anything, then a poke at the trigger FIFO. Returns the execution id it will have.
-    public func submit(_ job: Job, id requestedID: String? = nil) throws(SubmissionError) -> String {
+    ///
+    /// With `durable: false` the job file is not fsynced: for a flow's children, whose only witness
+    /// is the flow process. Admission makes them durable before they run; a machine crash before
+    /// that takes them down together with the flow, which then ends `fault`.
+    public func submit(_ job: Job, id requestedID: String? = nil, durable: Bool = true) throws(SubmissionError) -> String {
         if let requestedID, !ExecutionID.isValid(requestedID) {
             throw SubmissionError("'\(requestedID)' is not a valid execution id (1 to 64 letters, digits, '_', '-', '.')")
         }
@@ -22,7 +26,7 @@ extension Spool {
             }
             let placed: Bool
             do {
-                placed = try place(bytes, at: incoming + "/" + id + ".json")
+                placed = try place(bytes, at: incoming + "/" + id + ".json", durable: durable)
             } catch {
                 throw SubmissionError("cannot submit the job to \(root): \(error)")
             }
@@ -37,15 +41,15 @@ extension Spool {
     }
 
     /// Writes `bytes` under tmp/ and renames the file to `target` unless that exists; false if it does.
-    private func place(_ bytes: [UInt8], at target: String) throws(SystemError) -> Bool {
-        let temporary = try writeTemporary(FileContent(target, bytes))
+    private func place(_ bytes: [UInt8], at target: String, durable: Bool) throws(SystemError) -> Bool {
+        let temporary = try writeTemporary(FileContent(target, bytes), sync: durable)
         defer { try? FileSystem.removeIfPresent(temporary) }
         do {
             try FileSystem.renameNoReplace(temporary, target)
         } catch where error.errno == EEXIST {
             return false
         }
-        try FileSystem.syncDirectory(incoming)
+        if durable { try FileSystem.syncDirectory(incoming) }
         return true
     }
 }
