@@ -152,9 +152,13 @@ final class FlowHost {
         let timeout = request["timeout"]?.doubleValue
         do {
             if watcher == nil { watcher = try JobWatcher(spool: spool) }
-            try? execution.markWaiting(true)
-            defer { try? execution.markWaiting(false) }
-            let states = try watcher!.wait(for: ids, until: condition, timeout: timeout)
+            // Marked waiting only when there is something to wait for.
+            var states = try watcher!.wait(for: ids, until: condition, timeout: 0)
+            if !condition.holds(in: states), timeout != 0 {
+                try? execution.markWaiting(true)
+                defer { try? execution.markWaiting(false) }
+                states = try watcher!.wait(for: ids, until: condition, timeout: timeout)
+            }
             return .object(JSONObject(ids.map { ($0, .string(Self.statusWord(states[$0] ?? .pending, of: spool.execution($0)))) }))
         } catch {
             throw RequestError("cannot wait for child executions: \(error)")

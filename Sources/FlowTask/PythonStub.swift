@@ -47,6 +47,7 @@ class Execution:
         self._type = task_type
         self._inputs = inputs
         self.id = None
+        self._ended = False
 
     def runAsync(self):
         if self.id is None:
@@ -55,7 +56,9 @@ class Execution:
 
     def wait(self, timeout=None):
         self.runAsync()
-        _call("wait", ids=[self.id], until="all", timeout=timeout)
+        if not self._ended:
+            states = _call("wait", ids=[self.id], until="all", timeout=timeout)
+            self._ended = states[self.id] in _FINAL
         return self
 
     def run(self, expected=("success",), unexpected="error"):

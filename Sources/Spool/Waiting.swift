@@ -85,6 +85,12 @@ public final class JobWatcher {
         case any
         /// Until all of them have.
         case all
+
+        /// Whether the condition holds for these states.
+        public func holds(in states: [String: JobState]) -> Bool {
+            let ended = states.values.filter { $0 != .pending }.count
+            return self == .any ? ended > 0 : ended == states.count
+        }
     }
 
     public init(spool: Spool) throws(SystemError) {
@@ -104,9 +110,8 @@ public final class JobWatcher {
                 try watchIfNeeded(id)
                 states[id] = spool.jobState(id)
             }
-            let ended = states.values.filter { $0 != .pending }.count
             for (id, state) in states where state != .pending { unwatch(id) }
-            if condition == .any ? ended > 0 : ended == ids.count { return states }
+            if condition.holds(in: states) { return states }
             let remaining = deadline.map { $0 - Clock.monotonic() }
             if let remaining, remaining <= 0 { return states }
             _ = try Poll.readable([inotify.descriptor], timeout: remaining)
