@@ -95,7 +95,11 @@ struct FlowTaskTests {
         let outputs = try JSON(parsing: result.standardOutput)
         #expect(outputs["statuses"] == ["success"])
         #expect(outputs["count"] == 20)
-        #expect(test.execution(try flowID(result)).children().count == 20)
+        let flow = try flowID(result)
+        #expect(test.execution(flow).children().count == 20)
+        let shown = try flowspool("show", flow, spool: test).standardOutput
+        #expect(shown.contains("children:"))
+        #expect(shown.split(separator: "\n").filter { $0.hasSuffix("REST  success") }.count == 20)
     }
 
     @Test("waitFor returns the child that ends first")
