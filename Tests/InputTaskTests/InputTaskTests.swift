@@ -12,9 +12,19 @@ import Testing
 struct InputTaskTests {
     let test: TestSpool
 
+    let scripts: TemporaryDirectory
+
     init() throws {
         test = try TestSpool()
+        scripts = try TemporaryDirectory()
         try test.startSupervisor()
+    }
+
+    /// Writes a flow script and submits a FLOW execution of it.
+    func submitFlow(_ name: String, _ source: String) throws -> String {
+        let path = scripts.path + "/" + name
+        try FileSystem.writeFile(path, Array(source.utf8))
+        return try test.spool.submit(Job(task: "FLOW", inputs: ["script": .string(path)]))
     }
 
     func respond(_ arguments: String..., input: String = "") throws -> CommandResult {
@@ -51,9 +61,7 @@ struct InputTaskTests {
 
     @Test("the spec's first INPUT example runs unchanged, answered with respond")
     func specExampleOne() throws {
-        let scripts = try TemporaryDirectory()
-        let path = scripts.path + "/number.py"
-        try FileSystem.writeFile(path, Array("""
+        let source = """
             def handler(c):
                 response = c.task('INPUT', request='enter a number').run().getOutputs()['response']
                 try:
@@ -62,9 +70,9 @@ struct InputTaskTests {
                     c.end('error', 'you did not enter a number')
                 c.log(f'your number was {number}')
                 c.end('success', message='all done')
-            """.utf8))
+            """
         for (answer, status, message) in [("7", ExecutionStatus.success, "all done"), ("seven", .error, "you did not enter a number")] {
-            let flow = try test.spool.submit(Job(task: "FLOW", inputs: ["script": .string(path)]))
+            let flow = try submitFlow("number.py", source)
             let child = try inputChild(of: flow)
             _ = try pending(child)
             #expect(try respond(child, answer).exitCode == 0)
@@ -76,9 +84,7 @@ struct InputTaskTests {
 
     @Test("the spec's second INPUT example runs unchanged, answered from standard input")
     func specExampleTwo() throws {
-        let scripts = try TemporaryDirectory()
-        let path = scripts.path + "/float.py"
-        try FileSystem.writeFile(path, Array("""
+        let flow = try submitFlow("float.py", """
             def handler(c):
                 # create a task to request input from a user and run it
                 task = c.task('INPUT', request='please enter a number').run()
@@ -92,8 +98,7 @@ struct InputTaskTests {
                     return c.end('error', f'you did not enter a number, but "{response}"')
                 # if the conversion succeeded, end with success
                 return c.end('success', message=f'thank you! your number was "{number}"')
-            """.utf8))
-        let flow = try test.spool.submit(Job(task: "FLOW", inputs: ["script": .string(path)]))
+            """)
         let child = try inputChild(of: flow)
         #expect(try pending(child).request == "please enter a number")
         #expect(try respond(child, "-", input: "2.5\n").exitCode == 0)
