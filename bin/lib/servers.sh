@@ -55,8 +55,14 @@ start_sshd() {
     local dir=$work/ssh port user=flowspooltest
     mkdir -p "$dir" /run/sshd
     id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/sh "$user"
-    local password
-    password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(12))')
+    # The password is random, made once and kept readable by root only, so that runs at the same
+    # time (a developer's and CI's) agree on it.
+    local password password_file=${XDG_STATE_HOME:-$HOME/.local/state}/flowspool/test-ssh-password
+    if [ ! -s "$password_file" ]; then
+        mkdir -p "$(dirname "$password_file")"
+        (umask 077; python3 -c 'import secrets; print(secrets.token_urlsafe(12))' > "$password_file")
+    fi
+    password=$(cat "$password_file")
     echo "$user:$password" | chpasswd
     for kind in ed25519 rsa ecdsa; do ssh-keygen -q -t "$kind" -N '' -f "$dir/host_$kind"; done
     ssh-keygen -q -t ed25519 -N '' -f "$dir/id_ed25519"
