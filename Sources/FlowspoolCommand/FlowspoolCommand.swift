@@ -14,6 +14,20 @@ public struct FlowspoolCommand: ParsableCommand {
         ])
 
     public init() {}
+
+    /// Runs the command line, taking `--spool DIR` before the command too (`flowspool --spool DIR
+    /// list`), as people write it; there it stands for all that follows, like $FLOWSPOOL_SPOOL.
+    public static func runCommandLine() {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "--spool", arguments.count >= 2 {
+            Environment.set(RunnerContract.spoolVariable, arguments[1])
+            arguments.removeFirst(2)
+        } else if let first = arguments.first, first.hasPrefix("--spool=") {
+            Environment.set(RunnerContract.spoolVariable, String(first.dropFirst("--spool=".count)))
+            arguments.removeFirst()
+        }
+        main(arguments)
+    }
 }
 
 /// The option every command takes.

@@ -1,3 +1,3 @@
 import FlowspoolCommand
 
-FlowspoolCommand.main()
+FlowspoolCommand.runCommandLine()

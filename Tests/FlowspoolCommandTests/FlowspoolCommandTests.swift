@@ -158,6 +158,15 @@ struct FlowspoolCommandTests {
         #expect(bad.standardError.contains("is not a setting name"))
     }
 
+    @Test("--spool may come before the command too")
+    func leadingSpoolOption() throws {
+        let id = try test.run("REST", ["url": .string(http + "/echo")]).id
+        for arguments in [["--spool", test.root, "status", id], ["--spool=\(test.root)", "status", id]] {
+            let result = try runProgram(TestEnvironment.program("flowspool"), arguments, environment: ["FLOWSPOOL_SPOOL": "/nonexistent"])
+            #expect(result.standardOutput == "success\n", "\(arguments): \(result.standardError)")
+        }
+    }
+
     @Test("a directory that is not a spool is named as such")
     func notASpool() throws {
         let empty = try TemporaryDirectory()
