@@ -20,6 +20,13 @@ struct SupervisorTests {
         Job(task: "REST", inputs: ["url": .string(http + "/slow?seconds=\(seconds)"), "timeout": 120])
     }
 
+    /// Submits a slow REST job and returns its id once its runner runs.
+    func runningSlowJob(seconds: Double) throws -> String {
+        let id = try test.spool.submit(slowJob(seconds: seconds))
+        try waitUntil("the runner runs", timeout: 10) { runnerPID(id) != nil }
+        return id
+    }
+
     func statuses(_ ids: [String]) -> [ExecutionStatus?] {
         ids.map { test.execution($0).status() }
     }
@@ -135,8 +142,7 @@ struct SupervisorTests {
     @Test("kill -9 of a runner ends its execution fault")
     func killedRunner() throws {
         try test.startSupervisor()
-        let id = try test.spool.submit(slowJob(seconds: 30))
-        try waitUntil("the runner runs", timeout: 10) { runnerPID(id) != nil }
+        let id = try runningSlowJob(seconds: 30)
         kill(try #require(runnerPID(id)), SIGKILL)
         let ended = try test.ended(id)
         #expect(ended.status == .fault)
@@ -189,8 +195,7 @@ struct SupervisorTests {
     @Test("flowspool cancel ends a running REST execution cancelled within a second")
     func cancelRunning() throws {
         try test.startSupervisor()
-        let id = try test.spool.submit(slowJob(seconds: 30))
-        try waitUntil("the runner runs", timeout: 10) { runnerPID(id) != nil }
+        let id = try runningSlowJob(seconds: 30)
         let start = Clock.monotonic()
         let result = try flowspool("cancel", id, spool: test)
         let elapsed = Clock.monotonic() - start
@@ -214,8 +219,7 @@ struct SupervisorTests {
     @Test("SIGTERM stops the supervisor; its running runner goes on and the next supervisor adopts it")
     func adoption() throws {
         try test.startSupervisor()
-        let id = try test.spool.submit(slowJob(seconds: 1.5))
-        try waitUntil("the runner runs", timeout: 10) { runnerPID(id) != nil }
+        let id = try runningSlowJob(seconds: 1.5)
         #expect(try test.stopSupervisor(signal: SIGTERM) == .exited(0))
         #expect(test.execution(id).status() == .running)
         #expect(test.execution(id).isLockHeld())
