@@ -35,9 +35,12 @@ struct SpoolOption: ParsableArguments {
     @Option(name: .long, help: "The spool directory (default: $FLOWSPOOL_SPOOL, else ./spool).")
     var spool: String?
 
-    /// The spool, checked to be one.
+    /// The spool, checked to be one that this user may enter.
     func open() throws -> Spool {
         let spool = Spool.locate(self.spool)
+        if FileSystem.exists(spool.root), !FileSystem.mayEnter(spool.root) {
+            throw CommandFailure.permissionDenied(spool.root, "only the user flowspoold runs as, root and the spool's responders' group may enter it")
+        }
         guard spool.exists else {
             throw CommandFailure("\(spool.root) is not a flowspool spool (it has no incoming/ and executions/); start flowspoold on it, or name another with --spool")
         }
@@ -53,6 +56,13 @@ struct CommandFailure: Error, CustomStringConvertible {
     init(_ description: String, exitCode: Int32 = 1) {
         self.description = description
         self.exitCode = exitCode
+    }
+
+    /// "permission denied: PATH (owned by flowspool, group responders, mode 710); WHY": a refusal
+    /// said as one, never shown as an empty result.
+    static func permissionDenied(_ path: String, _ why: String) -> CommandFailure {
+        let ownership = ((try? FileSystem.status(path)) ?? nil).map { " (\($0.ownership))" } ?? ""
+        return CommandFailure("permission denied: \(path)\(ownership); \(why)")
     }
 }
 
@@ -70,6 +80,7 @@ extension ParsableCommand {
     /// An execution id from the command line, checked before it becomes part of a path.
     func checkedID(_ id: String, in spool: Spool) throws -> Execution {
         guard ExecutionID.isValid(id) else { throw CommandFailure("'\(id)' is not an execution id") }
+        try requireOwnersAccess(to: spool)
         let execution = spool.execution(id)
         guard execution.exists else {
             if case .rejected(let why) = spool.jobState(id) {
@@ -81,6 +92,14 @@ extension ParsableCommand {
             throw CommandFailure("no execution \(id) in \(spool.root)")
         }
         return execution
+    }
+}
+
+/// Executions are the owner's alone (flowspool-spool(5), SECURITY): anyone else is told so, rather
+/// than shown nothing.
+func requireOwnersAccess(to spool: Spool) throws {
+    guard FileSystem.mayEnter(spool.executions) else {
+        throw CommandFailure.permissionDenied(spool.executions, "only root and the user flowspoold runs as may read executions; the responders' group may list and answer requests (flowspool inputs, respond)")
     }
 }
 

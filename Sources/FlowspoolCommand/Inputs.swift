@@ -6,7 +6,8 @@ import JSON
 import POSIX
 import Spool
 
-/// `flowspool inputs`: the INPUT requests waiting for an answer.
+/// `flowspool inputs`: the INPUT requests waiting for an answer, as flowspoold publishes them in
+/// requests/, which the spool's owner and its responders' group may read.
 struct Inputs: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the INPUT requests waiting for an answer (answer them with respond ID VALUE).")
@@ -19,7 +20,7 @@ struct Inputs: ParsableCommand {
         try reportingFailures {
             let spool = try spoolOption.open()
             guard follow else {
-                let pending = spool.pendingInputs()
+                let pending = try requests(in: spool)
                 if json {
                     printLine(JSON.array(pending.map(\.json)).prettyText)
                 } else {
@@ -35,30 +36,33 @@ struct Inputs: ParsableCommand {
         }
     }
 
+    func requests(in spool: Spool) throws -> [InputRequest] {
+        do {
+            return try spool.pendingInputs()
+        } catch where error.errno == EACCES || error.errno == EPERM {
+            throw CommandFailure.permissionDenied(spool.requests, "listing requests takes membership of the spool's responders' group (see respond(1))")
+        } catch {
+            throw CommandFailure("cannot list the requests in \(spool.requests): \(error)")
+        }
+    }
+
     func row(_ request: InputRequest) -> [String] {
         let now = Clock.now()
         return [
             request.id, Clock.describeDuration(now - request.asked),
             request.deadline.map { Clock.describeDuration(max(0, $0 - now)) } ?? "-",
-            request.reference, request.request.firstLine,
+            request.reference.escapingControlCharacters(), request.request.firstLine,
         ]
     }
 
     /// Prints each new request once, as one line (or one JSON document a line), woken by inotify on
-    /// executions/ and on the directories of INPUT executions that may start waiting.
-    func followRequests(in spool: Spool) throws(SystemError) {
+    /// requests/, where flowspoold publishes them.
+    func followRequests(in spool: Spool) throws {
         let inotify = try Inotify()
-        try inotify.watch(spool.executions, for: Int32(IN_MOVED_TO | IN_CREATE))
-        var watched: Set<String> = []
+        try inotify.watch(spool.requests, for: Int32(IN_MOVED_TO | IN_CREATE))
         var shown: Set<String> = []
         while true {
-            for id in ((try? FileSystem.listDirectory(spool.executions)) ?? []) where !watched.contains(id) && ExecutionID.isValid(id) {
-                let status = spool.execution(id).status()
-                guard status?.isFinal == false else { continue }
-                _ = try? inotify.watch(spool.execution(id).directory, for: Int32(IN_MOVED_TO | IN_CLOSE_WRITE))
-                watched.insert(id)
-            }
-            for request in spool.pendingInputs() where shown.insert(request.id).inserted {
+            for request in try requests(in: spool) where shown.insert(request.id).inserted {
                 printLine(json ? request.json.compactText : row(request).joined(separator: "  "))
             }
             _ = try Poll.readable([inotify.descriptor], timeout: nil)

@@ -38,13 +38,16 @@ struct Show: ParsableCommand {
                 ("task", report.job?.task ?? "?"),
                 ("status", report.status?.rawValue ?? "?"),
             ]
-            if let name = report.job?.name { lines.append(("name", name)) }
+            if let name = report.job?.name { lines.append(("name", name.escapingControlCharacters())) }
             if let parent = report.job?.parent { lines.append(("parent", parent)) }
             if let time = report.submitted { lines.append(("submitted", Clock.iso8601(time))) }
             if let time = report.started { lines.append(("started", Clock.iso8601(time))) }
             if let time = report.ended { lines.append(("ended", Clock.iso8601(time))) }
             if let duration = report.duration { lines.append(("duration", Clock.describeDuration(duration))) }
-            if let message = report.execution.message() { lines.append(("message", message.trimming("\n"))) }
+            if let message = report.execution.message() {
+                // Lines after the first are indented, so that no message can pass for a field of its own.
+                lines.append(("message", message.trimming("\n").escapingControlCharacters(keeping: "\n").indentingContinuation))
+            }
             for (label, value) in lines {
                 printLine((label + ":").padding(to: 11) + value)
             }
@@ -83,6 +86,7 @@ struct List: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let spool = try spoolOption.open()
+            try requireOwnersAccess(to: spool)
             let ids = try parent.map { try checkedID($0, in: spool).children() }
                 ?? (try? FileSystem.listDirectory(spool.executions)) ?? []
             let reports = ids.filter { ExecutionID.isValid($0) }
@@ -97,7 +101,7 @@ struct List: ParsableCommand {
             let rows = reports.map { report in
                 [report.execution.id, report.status?.rawValue ?? "?", report.job?.task ?? "?",
                  report.submitted.map(Clock.iso8601) ?? "-", report.duration.map(Clock.describeDuration) ?? "-",
-                 report.job?.name ?? report.execution.message()?.firstLine ?? ""]
+                 report.job?.name?.escapingControlCharacters() ?? report.execution.message()?.firstLine ?? ""]
             }
             printTable(header: ["ID", "STATUS", "TASK", "SUBMITTED", "DURATION", "NAME/MESSAGE"], rows: rows)
         }
@@ -123,8 +127,9 @@ extension String {
         split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n           ")
     }
 
+    /// The first line, cut to 80 characters, its control characters escaped: for one cell of a row.
     var firstLine: String {
         let line = split(separator: "\n").first.map(String.init) ?? ""
-        return line.count > 80 ? String(line.prefix(77)) + "..." : line
+        return (line.count > 80 ? String(line.prefix(77)) + "..." : line).escapingControlCharacters()
     }
 }

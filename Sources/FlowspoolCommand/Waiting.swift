@@ -56,27 +56,39 @@ struct Log: ParsableCommand {
         }
     }
 
-    /// Copies the log to standard output; with --follow, keeps copying as inotify reports writes,
-    /// until the status is final.
+    /// Copies the log to standard output a whole line at a time, its control characters escaped
+    /// but for newlines and tabs; with --follow, keeps copying as inotify reports writes, until the
+    /// status is final.
     func copyLog(of execution: Execution) throws(SystemError) {
         let inotify = try Inotify()
         if follow { try inotify.watch(execution.directory, for: Int32(IN_MODIFY | IN_MOVED_TO | IN_CLOSE_WRITE)) }
         var log: FileDescriptor?
         defer { log?.close() }
+        var partialLine: [UInt8] = []
         while true {
             let ended = execution.status()?.isFinal ?? true
-            if log == nil { log = try? FileDescriptor.open(execution.path(.log), O_RDONLY) }
+            if log == nil { log = try? execution.spool.open(execution.path(.log), O_RDONLY) }
             if let log {
                 while true {
                     let chunk = try log.read(upTo: 65536)
                     if chunk.isEmpty { break }
-                    try FileDescriptor.standardOutput.write(chunk)
+                    partialLine += chunk
+                    guard let lastNewline = partialLine.lastIndex(of: 0x0a) else { continue }
+                    try writeSafely(partialLine[...lastNewline])
+                    partialLine.removeSubrange(...lastNewline)
                 }
             }
-            if !follow || ended { return }
+            if !follow || ended {
+                if !partialLine.isEmpty { try writeSafely(partialLine[...] + [0x0a]) }
+                return
+            }
             _ = try Poll.readable([inotify.descriptor], timeout: nil)
             inotify.drain()
         }
+    }
+
+    func writeSafely(_ lines: ArraySlice<UInt8>) throws(SystemError) {
+        try FileDescriptor.standardOutput.write(String(decoding: lines, as: UTF8.self).escapingControlCharacters(keeping: "\n\t"))
     }
 }
 

@@ -19,8 +19,6 @@ public enum InputTask {
         let execution = context.execution
         let asked: InputRequest
         if let earlier = InputRequest.read(from: execution) {
-            // Woken: the directory is closed to the group again while the runner decides.
-            try? FileSystem.changeMode(execution.directory, 0o2700)
             asked = earlier
         } else {
             asked = try ask(request, reference: reference, timeoutMinutes: timeoutMinutes, context: context)
@@ -41,7 +39,7 @@ public enum InputTask {
         case .closed(let reason)?:
             throw TaskFailure("input request \(reason)", outputs: ["reference": .string(reference)])
         case nil:
-            return .park(until: WakeCondition(files: [Execution.File.response.rawValue], deadline: asked.deadline), groupWritable: true)
+            return .park(until: WakeCondition(files: [Execution.File.response.rawValue], deadline: asked.deadline))
         }
     }
 

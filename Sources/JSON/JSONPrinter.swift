@@ -64,7 +64,8 @@ extension JSON {
             case "\n": output += "\\n"
             case "\r": output += "\\r"
             case "\t": output += "\\t"
-            case _ where scalar.value < 0x20:
+            // C0 as JSON demands, and DEL and C1 too, so that no JSON text can steer a terminal.
+            case _ where scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value):
                 let hex = String(scalar.value, radix: 16)
                 output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: output.unicodeScalars.append(scalar)

@@ -76,6 +76,13 @@ public struct FileDescriptor: Hashable, Sendable {
         try write(Array(string.utf8))
     }
 
+    /// fstat(2): what the open file is, whoever has renamed or replaced its name since.
+    public func status() throws(SystemError) -> FileSystem.Status {
+        var info = stat()
+        try check("fstat") { fstat(rawValue, &info) }
+        return FileSystem.Status(info)
+    }
+
     public func sync() throws(SystemError) {
         try check("fsync") { fsync(rawValue) }
     }

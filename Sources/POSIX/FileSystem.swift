@@ -69,6 +69,11 @@ public enum FileSystem {
         try check("chmod", path: path) { chmod(path, mode) }
     }
 
+    /// lchown(2): gives a file (never the target of a link) to a group, keeping its owner.
+    public static func changeGroup(_ path: String, _ group: gid_t) throws(SystemError) {
+        try check("lchown", path: path) { lchown(path, uid_t.max, group) }
+    }
+
     public static func unlink(_ path: String) throws(SystemError) {
         try check("unlink", path: path) { Glibc.unlink(path) }
     }
@@ -87,7 +92,7 @@ public enum FileSystem {
         do { try makeDirectory(path, mode: mode) } catch where error.errno == EEXIST {}
     }
 
-    public static func makeFIFO(_ path: String, mode: mode_t = 0o620) throws(SystemError) {
+    public static func makeFIFO(_ path: String, mode: mode_t = 0o600) throws(SystemError) {
         do {
             try check("mkfifo", path: path) { mkfifo(path, mode) }
         } catch where error.errno == EEXIST {}
@@ -121,26 +126,64 @@ public enum FileSystem {
 
     /// The names in a directory, without "." and "..", in no particular order.
     public static func listDirectory(_ path: String) throws(SystemError) -> [String] {
+        try listDirectoryEntries(path).map(\.name)
+    }
+
+    /// One name in a directory and whether it is a directory itself (not a link to one).
+    public struct DirectoryEntry: Sendable {
+        public let name: String
+        public let isDirectory: Bool
+    }
+
+    /// The entries of a directory, without "." and "..", in no particular order. The kind comes with
+    /// the listing (d_type), so telling directories from the rest costs no extra call.
+    public static func listDirectoryEntries(_ path: String) throws(SystemError) -> [DirectoryEntry] {
         guard let dir = opendir(path) else { throw SystemError("opendir", path: path) }
         defer { closedir(dir) }
-        var names: [String] = []
+        var entries: [DirectoryEntry] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
             }
-            if name != "." && name != ".." { names.append(name) }
+            guard name != "." && name != ".." else { continue }
+            let type = entry.pointee.d_type
+            let isDirectory = type == UInt8(DT_UNKNOWN)
+                ? ((try? status(path + "/" + name, followLinks: false))??.isDirectory ?? false)
+                : type == UInt8(DT_DIR)
+            entries.append(DirectoryEntry(name: name, isDirectory: isDirectory))
         }
-        return names
+        return entries
     }
 
     public struct Status: Sendable {
         public let mode: mode_t
+        public let owner: uid_t
+        public let group: gid_t
         public let size: Int
+        /// How many names the file has (hard links).
+        public let linkCount: Int
         /// Seconds since the epoch, with fractions.
         public let modificationTime: Double
+        init(_ info: stat) {
+            mode = info.st_mode
+            owner = info.st_uid
+            group = info.st_gid
+            size = Int(info.st_size)
+            linkCount = Int(info.st_nlink)
+            modificationTime = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+        }
+
         public var isDirectory: Bool { mode & S_IFMT == S_IFDIR }
         public var isRegularFile: Bool { mode & S_IFMT == S_IFREG }
         public var isExecutable: Bool { mode & 0o111 != 0 }
+        public var isSymbolicLink: Bool { mode & S_IFMT == S_IFLNK }
+        public var isFIFO: Bool { mode & S_IFMT == S_IFIFO }
+        /// The permission bits with set-id and sticky: 0o2750 and the like.
+        public var permissions: mode_t { mode & 0o7777 }
+        /// "owned by alice, group responders, mode 2750", as an operator reads it.
+        public var ownership: String {
+            "owned by \(User.name(of: owner)), group \(Group.name(of: group)), mode \(String(permissions, radix: 8))"
+        }
     }
 
     /// stat(2), or nil when the path does not exist.
@@ -151,13 +194,16 @@ public enum FileSystem {
             if errno == ENOENT || errno == ENOTDIR { return nil }
             throw SystemError(followLinks ? "stat" : "lstat", path: path)
         }
-        return Status(
-            mode: info.st_mode, size: Int(info.st_size),
-            modificationTime: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
+        return Status(info)
     }
 
     public static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
+    }
+
+    /// Whether this user may pass through a directory (search permission), by access(2).
+    public static func mayEnter(_ directory: String) -> Bool {
+        access(directory, X_OK) == 0
     }
 
     public static func isExecutableFile(_ path: String) -> Bool {

@@ -137,4 +137,36 @@ public enum User {
         guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return "uid \(uid)" }
         return String(cString: name)
     }
+
+    /// Whether a user belongs to a group now, by the group database (its primary group, or a
+    /// supplementary one), not by what some process of theirs carries.
+    public static func isMember(_ uid: uid_t, of group: gid_t) -> Bool {
+        guard let entry = getpwuid(uid), let login = entry.pointee.pw_name else { return false }
+        let primary = entry.pointee.pw_gid
+        if primary == group { return true }
+        var count: Int32 = 64
+        while true {
+            var groups = [gid_t](repeating: 0, count: Int(count))
+            let previous = count
+            if getgrouplist(login, primary, &groups, &count) >= 0 {
+                return groups.prefix(Int(count)).contains(group)
+            }
+            if count <= previous { return false }
+        }
+    }
+}
+
+public enum Group {
+    /// The id of a group given by name or number; nil when there is no such group.
+    public static func id(named name: String) -> gid_t? {
+        if let entry = getgrnam(name) { return entry.pointee.gr_gid }
+        if let number = gid_t(name), getgrgid(number) != nil { return number }
+        return nil
+    }
+
+    /// A group's name, or "gid N" when it has none.
+    public static func name(of gid: gid_t) -> String {
+        guard let entry = getgrgid(gid), let name = entry.pointee.gr_name else { return "gid \(gid)" }
+        return String(cString: name)
+    }
 }

@@ -7,15 +7,27 @@ public struct SystemError: Error, CustomStringConvertible, Equatable {
     public let call: String
     public let path: String?
     public let errno: Int32
+    /// What went wrong, where strerror(3) would not say it well.
+    public let reason: String?
 
-    public init(_ call: String, path: String? = nil, errno: Int32 = Glibc.errno) {
+    public init(_ call: String, path: String? = nil, errno: Int32 = Glibc.errno, reason: String? = nil) {
         self.call = call
         self.path = path
         self.errno = errno
+        self.reason = reason
     }
 
+    /// Something other than a regular file (a FIFO, a directory, a device, a symbolic link) where a
+    /// regular file belongs: refused rather than opened, followed or read.
+    public var isWrongFileKind: Bool {
+        errno == Self.EFTYPE || errno == ELOOP || errno == EISDIR || errno == EXDEV
+    }
+
+    /// The errno for a file of the wrong kind; Linux has no EFTYPE of its own.
+    public static let EFTYPE: Int32 = EMEDIUMTYPE
+
     public var description: String {
-        let reason = String(cString: strerror(errno))
+        let reason = self.reason ?? String(cString: strerror(errno))
         if let path { return "\(call) \(path): \(reason)" }
         return "\(call): \(reason)"
     }

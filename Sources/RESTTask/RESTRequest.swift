@@ -28,9 +28,20 @@ struct RESTRequest {
         guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
             throw TaskFailure("input 'url' must start with http:// or https://, not '\(Protection.redactingUserInfo(url))'")
         }
+        try Self.refuseLineBreaks(url, input: "url")
         method = try Self.method(inputs.string("method") ?? "get")
         headers = try inputs.stringDictionary("headers") ?? []
+        for (name, value) in headers {
+            guard Self.isToken(name) else {
+                throw TaskFailure("input 'headers' has a header name that is not an HTTP token: '\(name.escapingControlCharacters())'; nothing was sent")
+            }
+            try Self.refuseLineBreaks(value, input: "headers", item: name)
+        }
         cookies = try inputs.stringDictionary("cookies") ?? []
+        for (name, value) in cookies {
+            try Self.refuseLineBreaks(name, input: "cookies", item: name)
+            try Self.refuseLineBreaks(value, input: "cookies", item: name)
+        }
         body = try Self.body(inputs.value("data"), headers: &headers)
         caCertificate = try inputs.string("cacert")
         trustedCertificates = try caCertificate.map(Self.trustedCertificates(adding:))
@@ -62,11 +73,25 @@ struct RESTRequest {
 
     /// Any HTTP method (a token of RFC 9110), in upper case as servers expect it.
     static func method(_ text: String) throws(TaskFailure) -> String {
-        let tokenCharacters = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-        guard !text.isEmpty, text.allSatisfy({ tokenCharacters.contains($0) }) else {
-            throw TaskFailure("input 'method' is not an HTTP method: '\(text)'")
+        guard isToken(text) else {
+            throw TaskFailure("input 'method' is not an HTTP method: '\(text.escapingControlCharacters())'; nothing was sent")
         }
         return text.uppercased()
+    }
+
+    /// A token of RFC 9110: what methods and header names are made of.
+    static func isToken(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { tokenBytes.contains($0) }
+    }
+
+    static let tokenBytes = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+
+    /// Refuses CR, LF and NUL, with which a value would end its header line and start another of
+    /// the sender's choosing (header injection).
+    static func refuseLineBreaks(_ value: String, input: String, item: String? = nil) throws(TaskFailure) {
+        guard value.utf8.contains(where: { $0 == 0x0d || $0 == 0x0a || $0 == 0 }) else { return }
+        let which = item.map { " ('\($0.escapingControlCharacters())')" } ?? ""
+        throw TaskFailure("input '\(input)'\(which) holds a CR, LF or NUL character, which would start another header line; refused, nothing was sent")
     }
 
     /// `data`: a string is sent as it is; a dictionary or list as JSON, with a JSON content type

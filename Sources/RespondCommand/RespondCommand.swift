@@ -4,20 +4,32 @@ import Glibc
 import POSIX
 import Spool
 
-/// `respond [--spool DIR] ID VALUE`: answers a pending INPUT request (respond(1)). Exits 0 when the
-/// answer was taken, 1 when it was not (with the reason), 2 on usage errors.
+/// `respond [--spool DIR] [--wait SECONDS] ID VALUE`: answers a pending INPUT request (respond(1)).
+///
+/// The answer goes into the spool's drop box, answers/, and flowspoold decides whether it is taken
+/// (DroppedAnswer); respond waits for that verdict and prints it. Exits 0 when the answer was
+/// taken, 1 when it was refused (with the reason), 2 on usage errors, 3 when no verdict came in
+/// time (the answer stays in the drop box and is judged when flowspoold reads it).
 public enum RespondCommand {
-    static let usage = "usage: respond [--spool DIR] ID VALUE   (VALUE '-' reads the answer from standard input)"
+    static let usage = "usage: respond [--spool DIR] [--wait SECONDS] ID VALUE   (VALUE '-' reads the answer from standard input)"
+    static let defaultWait = 10.0
 
     public static func main(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
         var spoolOption: String?
+        var wait = defaultWait
         var positional: [String] = []
         var rest = arguments[...]
         while let argument = rest.popFirst() {
-            switch argument {
+            let (option, attached) = split(argument)
+            switch option {
             case "--spool":
-                guard let value = rest.popFirst() else { fail(usage, code: 2) }
+                guard let value = attached ?? rest.popFirst() else { fail(usage, code: 2) }
                 spoolOption = value
+            case "--wait":
+                guard let value = (attached ?? rest.popFirst()).flatMap(Double.init), value >= 0, value <= 86400 else {
+                    fail("--wait takes a number of seconds from 0 to 86400\n\(usage)", code: 2)
+                }
+                wait = value
             case "-h", "--help":
                 print(usage)
                 exit(0)
@@ -33,33 +45,82 @@ public enum RespondCommand {
         let (id, given) = (positional[0], positional[1])
         guard ExecutionID.isValid(id) else { fail(RespondError.notAnID(id).description, code: 1) }
         let spool = Spool.locate(spoolOption)
-        guard spool.exists else {
-            if FileSystem.exists(spool.root) && access(spool.root, X_OK) != 0 {
-                fail(RespondError.notPermitted(id, "no access to \(spool.root) (answering takes membership of the spool's group; see respond(1))").description, code: 1)
-            }
+        checkAccess(to: spool, answering: id)
+        let value = given == "-" ? readStandardInput() : Array(given.utf8)
+        guard value.count <= DroppedAnswer.maximumSize else {
+            fail("the answer is \(value.count) bytes; answers are limited to \(DroppedAnswer.maximumSize >> 20) MiB", code: 1)
+        }
+        // Watched before the answer is dropped, so that a quick verdict is not missed.
+        let watcher = try? Inotify()
+        _ = try? watcher?.watch(spool.verdicts, for: Int32(IN_MOVED_TO | IN_CREATE))
+        let answer: DroppedAnswer
+        do {
+            answer = try spool.dropAnswer(value, for: id)
+        } catch {
+            fail(RespondError.failed(id, "cannot write into \(spool.answers): \(error)").description, code: 1)
+        }
+        switch awaitVerdict(on: answer, in: spool, watcher: watcher, seconds: wait) {
+        case .taken?:
+            exit(0)
+        case .refused(let reason)?:
+            fail(reason, code: 1)
+        case nil:
+            fail("no verdict on the answer to \(id) within \(Clock.describeDuration(wait)): no flowspoold seems to supervise \(spool.root). The answer waits in \(spool.answers) and is judged when flowspoold reads it; 'flowspool inputs' shows whether the request is still open", code: 3)
+        }
+    }
+
+    /// `--name=value` as `--name` and its value.
+    static func split(_ argument: String) -> (String, String?) {
+        guard argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") else { return (argument, nil) }
+        return (String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
+    }
+
+    /// Says plainly why someone cannot answer, before anything is written: no spool, or no way into
+    /// its drop box (outside the responders' group).
+    static func checkAccess(to spool: Spool, answering id: String) {
+        guard FileSystem.exists(spool.root) else {
             fail("\(spool.root) is not a flowspool spool (give --spool or $FLOWSPOOL_SPOOL)", code: 1)
         }
-        let value = given == "-" ? readStandardInput() : given
-        do {
-            try spool.execution(id).answer(value)
-        } catch {
-            fail(error.description, code: 1)
+        guard access(spool.answers, W_OK | X_OK) != 0 else { return }
+        switch errno {
+        case ENOENT:
+            fail("\(spool.root) has no drop box for answers (answers/): it is not a flowspool spool, or its flowspoold has not started since an upgrade", code: 1)
+        case EACCES, EPERM:
+            let blocked = access(spool.root, X_OK) != 0 ? spool.root : spool.answers
+            let owner = ((try? FileSystem.status(blocked)) ?? nil).map { " (\($0.ownership))" } ?? ""
+            fail(RespondError.notPermitted(id, "permission denied: \(blocked)\(owner); answering takes membership of the spool's responders' group (see respond(1))").description, code: 1)
+        default:
+            fail(RespondError.failed(id, "\(SystemError("access", path: spool.answers))").description, code: 1)
         }
-        exit(0)
+    }
+
+    /// Waits for flowspoold's verdict, woken by inotify on verdicts/; nil when none came in time.
+    static func awaitVerdict(on answer: DroppedAnswer, in spool: Spool, watcher: Inotify?, seconds: Double) -> AnswerVerdict? {
+        let deadline = Clock.monotonic() + seconds
+        while true {
+            if let verdict = (try? spool.verdict(on: answer)) ?? nil { return verdict }
+            let left = deadline - Clock.monotonic()
+            guard left > 0 else { return nil }
+            guard let watcher else {
+                Clock.sleep(min(left, 0.05))  // no inotify instance to be had: look again shortly
+                continue
+            }
+            _ = try? Poll.readable([watcher.descriptor], timeout: left)
+            watcher.drain()
+        }
     }
 
     /// The answer from standard input, without the newline that ends it.
-    static func readStandardInput() -> String {
-        guard let bytes = try? FileDescriptor.standardInput.readAll(limit: 16 << 20) else {
-            fail("cannot read the answer from standard input", code: 1)
+    static func readStandardInput() -> [UInt8] {
+        guard var bytes = try? FileDescriptor.standardInput.readAll(limit: DroppedAnswer.maximumSize + 1) else {
+            fail("cannot read the answer from standard input (at most \(DroppedAnswer.maximumSize >> 20) MiB)", code: 1)
         }
-        var text = String(decoding: bytes, as: UTF8.self)
-        if text.hasSuffix("\n") { text.removeLast() }
-        return text
+        if bytes.last == 0x0a { bytes.removeLast() }
+        return bytes
     }
 
     static func fail(_ message: String, code: Int32) -> Never {
-        try? FileDescriptor.standardError.write("respond: \(message)\n")
+        try? FileDescriptor.standardError.write("respond: \(message.escapingControlCharacters())\n")
         exit(code)
     }
 }

@@ -33,11 +33,12 @@ public struct Execution: Sendable {
 
     /// The executions submitted with this one as their parent, in the order they were admitted.
     public func children() -> [String] {
-        guard let text = (try? FileSystem.readText(path(.children))) ?? nil else { return [] }
+        guard let text = (try? spool.readText(path(.children))) ?? nil else { return [] }
         return text.split(separator: "\n").map(String.init).filter { ExecutionID.isValid($0) }
     }
 
-    public var exists: Bool { FileSystem.exists(directory) }
+    /// Whether the execution directory is there: a real directory, never a link to one.
+    public var exists: Bool { ((try? FileSystem.status(directory, followLinks: false)) ?? nil)?.isDirectory == true }
 
     /// The status word, or nil when the status file is missing, unreadable or not a status word.
     /// For display; decisions use `readStatus()`.
@@ -48,14 +49,14 @@ public struct Execution: Sendable {
     /// The status word; nil when the file is missing or holds no status word. Any other failure to
     /// read it throws, so that nobody acts on a status they could not see.
     public func readStatus() throws(SystemError) -> ExecutionStatus? {
-        try FileSystem.readText(path(.status)).flatMap(ExecutionStatus.init(fileContent:))
+        try spool.readText(path(.status)).flatMap(ExecutionStatus.init(fileContent:))
     }
 
     /// The job as admitted: task type, inputs, parent, name, timeout.
     public func job() throws(ExecutionError) -> Job {
         let bytes: [UInt8]
         do {
-            bytes = try FileSystem.readFile(path(.inputs))
+            bytes = try spool.readFile(path(.inputs))
         } catch {
             throw ExecutionError("cannot read inputs of execution \(id): \(error)")
         }
@@ -67,12 +68,12 @@ public struct Execution: Sendable {
     }
 
     public func outputs() -> JSONObject? {
-        guard let bytes = try? FileSystem.readFile(path(.outputs)) else { return nil }
+        guard let bytes = try? spool.readFile(path(.outputs)) else { return nil }
         return (try? JSON(parsing: bytes))?.objectValue
     }
 
     public func message() -> String? {
-        (try? FileSystem.readText(path(.message))) ?? nil
+        (try? spool.readText(path(.message))) ?? nil
     }
 
     /// Moves the execution to a status that is not final (running, waiting), and notes it in history.
@@ -109,7 +110,7 @@ public struct Execution: Sendable {
     /// Appends "TIME STATUS [detail]" to the history file: when each status began, for `show` and people.
     public func recordHistory(_ status: ExecutionStatus, detail: String = "", at time: Double = Clock.now()) throws(SystemError) {
         let line = "\(Clock.iso8601(time)) \(status.rawValue)" + (detail.isEmpty ? "" : " " + detail) + "\n"
-        try FileSystem.append(path(.history), line, mode: 0o644)
+        try spool.append(path(.history), line, mode: 0o644)
     }
 
     public struct HistoryEntry: Sendable {
@@ -119,7 +120,7 @@ public struct Execution: Sendable {
     }
 
     public func history() -> [HistoryEntry] {
-        guard let text = try? FileSystem.readText(path(.history)) else { return [] }
+        guard let text = try? spool.readText(path(.history)) else { return [] }
         return text.split(separator: "\n").compactMap { line in
             let parts = line.split(separator: " ", maxSplits: 2)
             guard parts.count >= 2, let time = Clock.parseISO8601(parts[0]),
@@ -131,7 +132,7 @@ public struct Execution: Sendable {
     /// Takes the execution's lock if no live process holds it (DESIGN rule 4): a held lock is a live
     /// runner. Returns the descriptor that holds it now (close it to release), or nil when it is held.
     public func tryLock() throws(SystemError) -> FileDescriptor? {
-        let fd = try FileDescriptor.open(path(.lock), O_RDWR | O_CREAT, mode: 0o600)
+        let fd = try spool.open(path(.lock), O_RDWR | O_CREAT, mode: 0o600)
         do {
             if try fd.lockExclusively(wait: false) { return fd }
         } catch {

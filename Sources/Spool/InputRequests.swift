@@ -4,8 +4,9 @@ import Glibc
 import JSON
 import POSIX
 
-/// An INPUT execution's question, as request.json holds it: readable by the spool's group, so
-/// that the people who answer can list it (flowspool inputs) without reading inputs.json.
+/// An INPUT execution's question, as request.json holds it. While the request is open, flowspoold
+/// publishes it as requests/ID.json, readable by the responders' group, so that the people who
+/// answer can list it (flowspool inputs) without reading anything else of the execution.
 public struct InputRequest: Sendable {
     public let id: String
     public let request: String
@@ -30,15 +31,20 @@ public struct InputRequest: Sendable {
     }
 
     public func write(to execution: Execution) throws(SystemError) {
-        try execution.spool.commit(json.prettyText + "\n", to: execution.path(.request), mode: 0o640)
+        try execution.spool.commit(json.prettyText + "\n", to: execution.path(.request), mode: 0o600)
     }
 
     public static func read(from execution: Execution) -> InputRequest? {
-        guard let bytes = try? FileSystem.readFile(execution.path(.request)), let json = try? JSON(parsing: bytes),
-              let request = json["request"]?.stringValue, let asked = json["asked"]?.stringValue.flatMap(Clock.parseISO8601)
-        else { return nil }
-        return InputRequest(
-            id: execution.id, request: request, reference: json["reference"]?.stringValue ?? "", asked: asked,
+        guard let bytes = try? execution.spool.readFile(execution.path(.request)) else { return nil }
+        return InputRequest(id: execution.id, bytes)
+    }
+
+    /// A request as request.json or requests/ID.json holds it; nil when it is not one.
+    init?(id: String, _ bytes: [UInt8]) {
+        guard let json = try? JSON(parsing: bytes), let request = json["request"]?.stringValue,
+              let asked = json["asked"]?.stringValue.flatMap(Clock.parseISO8601) else { return nil }
+        self.init(
+            id: id, request: request, reference: json["reference"]?.stringValue ?? "", asked: asked,
             deadline: json["deadline"]?.stringValue.flatMap(Clock.parseISO8601))
     }
 }
@@ -48,50 +54,48 @@ public struct InputRequest: Sendable {
 /// runner when the timeout passes, by flowspoold when the execution is cancelled. Whoever comes
 /// second finds it there.
 public enum InputResponse: Equatable, Sendable {
-    /// An answer, with the login name of the file's owner, and when it was given.
+    /// An answer, with the login name of whoever gave it, and when.
     case answered(value: String, by: String, at: Double)
     /// Closed without an answer: "expired" or "cancelled".
     case closed(String)
 
     var json: JSON {
         switch self {
-        case .answered(let value, _, let at): ["response": .string(value), "at": .string(Clock.iso8601(at))]
+        case .answered(let value, let by, let at): ["response": .string(value), "by": .string(by), "at": .string(Clock.iso8601(at))]
         case .closed(let reason): ["closed": .string(reason), "at": .string(Clock.iso8601(Clock.now()))]
         }
     }
 
     /// Makes `response` with this content unless it exists; false when it did.
     public func claim(in execution: Execution) throws(SystemError) -> Bool {
-        try execution.createOnce(Execution.File.response.rawValue, json.prettyText + "\n", mode: 0o640)
+        try execution.createOnce(Execution.File.response.rawValue, json.prettyText + "\n", mode: 0o600)
     }
 
     /// The response of an execution; nil when there is none yet. Only a regular file counts (a link
-    /// to elsewhere is refused), and who answered is its owner, which its content cannot fake. A file
-    /// that is not JSON is taken as a plain answer, as `echo yes > response` makes it.
+    /// or a FIFO is refused). Only the owner writes in an execution directory, so who answered is
+    /// what the file says (flowspoold records the responder there), else the file's owner: a file
+    /// that is not JSON is taken as a plain answer, as the owner's `echo yes > response` makes it.
     public static func read(from execution: Execution) throws(SystemError) -> InputResponse? {
         let fd: FileDescriptor
         do {
-            fd = try FileDescriptor.open(execution.path(.response), O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
+            fd = try execution.spool.open(execution.path(.response), O_RDONLY)
         } catch where error.errno == ENOENT {
             return nil
         }
         defer { fd.close() }
-        var info = stat()
-        guard fstat(fd.rawValue, &info) == 0 else { throw SystemError("fstat", path: execution.path(.response)) }
-        guard info.st_mode & S_IFMT == S_IFREG else {
-            throw SystemError("open", path: execution.path(.response), errno: EINVAL)
-        }
+        let info = try fd.status()
         let bytes = try fd.readAll(limit: 16 << 20)
-        let owner = User.name(of: info.st_uid)
-        let time = Double(info.st_mtim.tv_sec)
+        let owner = User.name(of: info.owner)
         guard let json = try? JSON(parsing: bytes), json.objectValue != nil else {
             var text = String(decoding: bytes, as: UTF8.self)
             if text.hasSuffix("\n") { text.removeLast() }
-            return .answered(value: text, by: owner, at: time)
+            return .answered(value: text, by: owner, at: info.modificationTime)
         }
         if let reason = json["closed"]?.stringValue { return .closed(reason) }
-        let at = json["at"]?.stringValue.flatMap(Clock.parseISO8601) ?? time
-        return .answered(value: json["response"]?.stringValue ?? json["response"]?.compactText ?? "", by: owner, at: at)
+        let at = json["at"]?.stringValue.flatMap(Clock.parseISO8601) ?? info.modificationTime
+        return .answered(
+            value: json["response"]?.stringValue ?? json["response"]?.compactText ?? "",
+            by: json["by"]?.stringValue ?? owner, at: at)
     }
 }
 
@@ -123,8 +127,9 @@ public enum RespondError: Error, CustomStringConvertible, Equatable {
 }
 
 extension Execution {
-    /// Answers this INPUT request; the first answer wins.
-    public func answer(_ value: String, at time: Double = Clock.now()) throws(RespondError) {
+    /// Answers this INPUT request for `responder`; the first answer wins. flowspoold calls it for
+    /// the answers it picks up from the drop box, once it has checked who gave them.
+    public func answer(_ value: String, by responder: String, at time: Double = Clock.now()) throws(RespondError) {
         guard FileSystem.exists(directory) else { throw .unknown(id) }
         let status = self.status()
         guard let request = InputRequest.read(from: self) else {
@@ -135,9 +140,7 @@ extension Execution {
         if let deadline = request.deadline, time >= deadline { throw .expired(id) }
         let taken: Bool
         do {
-            taken = try InputResponse.answered(value: value, by: "", at: time).claim(in: self)
-        } catch where error.errno == EACCES || error.errno == EPERM {
-            throw .notPermitted(id, "no write access to its directory (answering takes membership of the spool's group; see respond(1))")
+            taken = try InputResponse.answered(value: value, by: responder, at: time).claim(in: self)
         } catch {
             throw .failed(id, error.description)
         }
@@ -151,14 +154,29 @@ extension Execution {
 }
 
 extension Spool {
-    /// The INPUT requests waiting for an answer, oldest first.
-    public func pendingInputs() -> [InputRequest] {
-        let ids = ((try? FileSystem.listDirectory(executions)) ?? []).filter { ExecutionID.isValid($0) }
-        return ids.compactMap { id -> InputRequest? in
-            let execution = execution(id)
-            guard execution.status() == .waiting, !FileSystem.exists(execution.path(.response)),
-                  let request = InputRequest.read(from: execution) else { return nil }
-            if let deadline = request.deadline, Clock.now() >= deadline { return nil }
+    public func publishedRequestPath(_ id: String) -> String { requests + "/" + id + ".json" }
+
+    /// Publishes an open request for the responders' group (flowspoold's part).
+    public func publishRequest(_ request: InputRequest) throws(SystemError) {
+        try publish(request.json.prettyText + "\n", to: publishedRequestPath(request.id))
+    }
+
+    /// Takes a request out of requests/ once it is answered, expired or cancelled.
+    public func withdrawRequest(_ id: String) {
+        try? FileSystem.removeIfPresent(publishedRequestPath(id))
+    }
+
+    /// The INPUT requests waiting for an answer, oldest first, as flowspoold publishes them: what
+    /// the responders' group may see (never a flow's inputs, outputs or log). Throws when requests/
+    /// cannot be read, so that nobody takes a refusal for an empty list.
+    public func pendingInputs() throws(SystemError) -> [InputRequest] {
+        let now = Clock.now()
+        return try FileSystem.listDirectory(requests).compactMap { name -> InputRequest? in
+            guard name.hasSuffix(".json"), !name.hasPrefix(".") else { return nil }
+            let id = String(name.dropLast(5))
+            guard ExecutionID.isValid(id), let bytes = try? readFile(requests + "/" + name, limit: 1 << 20),
+                  let request = InputRequest(id: id, bytes) else { return nil }
+            if let deadline = request.deadline, now >= deadline { return nil }
             return request
         }.sorted { ($0.asked, $0.id) < ($1.asked, $1.id) }
     }

@@ -37,12 +37,8 @@ public struct WakeCondition: Equatable, Sendable {
 }
 
 extension Execution {
-    /// Parks the execution: `wake` first, then the status `waiting`, both durable. With
-    /// `groupWritable`, people in the spool's group may add files to the directory until the runner
-    /// runs again, so that they can leave the file that wakes it (respond(1)); the sticky bit keeps
-    /// them from renaming or removing the files others own.
-    public func park(until condition: WakeCondition, groupWritable: Bool) throws(SystemError) {
-        if groupWritable { try FileSystem.changeMode(directory, 0o3770) }
+    /// Parks the execution: `wake` first, then the status `waiting`, both durable.
+    public func park(until condition: WakeCondition) throws(SystemError) {
         try spool.commit([
             .init(path(.wake), condition.json.prettyText + "\n", mode: 0o644),
             .init(path(.status), ExecutionStatus.waiting.rawValue + "\n", mode: 0o644),
@@ -70,13 +66,13 @@ extension Execution {
     public func closeWakeFiles(_ condition: WakeCondition, reason: String) {
         let text = JSON.object(["closed": .string(reason), "at": .string(Clock.iso8601(Clock.now()))]).prettyText + "\n"
         for file in condition.files {
-            _ = try? createOnce(file, text, mode: 0o640)
+            _ = try? createOnce(file, text, mode: 0o600)
         }
     }
 
     /// The condition a parked execution waits for; nil when it is not parked.
     public func wakeCondition() -> WakeCondition? {
-        guard let bytes = try? FileSystem.readFile(path(.wake)), let json = try? JSON(parsing: bytes) else { return nil }
+        guard let bytes = try? spool.readFile(path(.wake)), let json = try? JSON(parsing: bytes) else { return nil }
         return WakeCondition(json)
     }
 }

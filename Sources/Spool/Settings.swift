@@ -30,7 +30,7 @@ public struct Settings: Sendable {
         let path = try path(name)
         let bytes: [UInt8]
         do {
-            bytes = try FileSystem.readFile(path)
+            bytes = try spool.readFile(path)
         } catch where error.errno == ENOENT {
             return nil
         } catch {

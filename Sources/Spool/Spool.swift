@@ -26,6 +26,12 @@ public struct Spool: Sendable {
     public var trigger: String { root + "/trigger" }
     public var control: String { root + "/control" }
     public var lock: String { root + "/lock" }
+    /// The drop box: the one place responders may write, and may not read (Answers.swift).
+    public var answers: String { root + "/answers" }
+    /// The open INPUT requests, published by flowspoold for responders to read.
+    public var requests: String { root + "/requests" }
+    /// flowspoold's verdicts on dropped answers, for respond(1) to read.
+    public var verdicts: String { root + "/verdicts" }
 
     public func execution(_ id: String) -> Execution {
         Execution(spool: self, id: id)
@@ -43,14 +49,15 @@ public struct Spool: Sendable {
         failed + "/" + name + ".why"
     }
 
-    /// Creates whatever part of the layout is missing. Idempotent.
+    /// Creates whatever part of the layout is missing, for the owner alone; `secure(responders:)`
+    /// then gives the responders' group its part. Idempotent.
     public func createLayout() throws(SystemError) {
-        try FileSystem.ensureDirectory(root, mode: 0o755)
-        for directory in [tmp, incoming, executions, failed, settings] {
+        try FileSystem.ensureDirectory(root, mode: 0o700)
+        for directory in [tmp, incoming, executions, failed, settings, answers, requests, verdicts] {
             try FileSystem.ensureDirectory(directory, mode: 0o700)
         }
-        try FileSystem.makeFIFO(trigger)
-        try FileSystem.makeFIFO(control)
+        try FileSystem.makeFIFO(trigger, mode: 0o600)
+        try FileSystem.makeFIFO(control, mode: 0o600)
     }
 
     /// Whether the layout exists, so that commands can say "not a spool" instead of failing deeper.

@@ -1,4 +1,31 @@
 extension StringProtocol {
+    /// The text with every control character (C0, DEL, C1) and bidirectional override written as
+    /// an escape (`\n`, `\x1b`, `\u{9b}`), so that a value that came from a job, a server or a script
+    /// cannot move the cursor, change colours or start a new row on a terminal. `kept` names the
+    /// characters that pass as they are: a log keeps its newlines and tabs.
+    public func escapingControlCharacters(keeping kept: String = "") -> String {
+        var escaped = ""
+        for scalar in unicodeScalars {
+            if kept.unicodeScalars.contains(scalar) {
+                escaped.unicodeScalars.append(scalar)
+                continue
+            }
+            switch scalar.value {
+            case 0x0a: escaped += "\\n"
+            case 0x0d: escaped += "\\r"
+            case 0x09: escaped += "\\t"
+            case 0..<0x20, 0x7f:
+                let hex = String(scalar.value, radix: 16)
+                escaped += "\\x" + (hex.count < 2 ? "0" : "") + hex
+            case 0x80..<0xa0, 0x202a...0x202e, 0x2066...0x2069:
+                escaped += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default:
+                escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return escaped
+    }
+
     /// The text without the given characters at either end: `" a b\n".trimming(" \n")` is `"a b"`.
     public func trimming(_ characters: String = " \t\r\n") -> String {
         String(drop { characters.contains($0) }.reversed().drop { characters.contains($0) }.reversed())

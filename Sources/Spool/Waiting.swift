@@ -28,7 +28,7 @@ extension Spool {
     /// being admitted, or an execution whose status is not final.
     public func unfinishedJob(withUniqueKey key: String) -> String? {
         func unique(_ path: String, record: Bool) -> String? {
-            (try? FileSystem.readFile(path, limit: Job.maximumSize)).flatMap { try? Job(parsing: $0, record: record) }?.unique
+            (try? readFile(path, limit: Job.maximumSize)).flatMap { try? Job(parsing: $0, record: record) }?.unique
         }
         for name in (try? FileSystem.listDirectory(incoming)) ?? [] where unique(incoming + "/" + name, record: false) == key {
             return String(name.dropLast(name.hasSuffix(".json") ? 5 : 0))
@@ -48,7 +48,7 @@ extension Spool {
         if let status = execution(id).status() {
             return status.isFinal ? .ended(status) : .pending
         }
-        if let why = try? FileSystem.readText(failureReason(ofJobNamed: id + ".json")) {
+        if let why = try? readText(failureReason(ofJobNamed: id + ".json")) {
             return .rejected(why.trimming("\n"))
         }
         return .pending

@@ -53,7 +53,7 @@ struct Admission {
             return build(claim, stem: nil).flatMap { publish([$0]).first }
         }
         if FileSystem.exists(claimDirectory + "/" + Execution.File.status.rawValue) {
-            let inputs = try? FileSystem.readFile(claimDirectory + "/" + Execution.File.inputs.rawValue)
+            let inputs = try? spool.readFile(claimDirectory + "/" + Execution.File.inputs.rawValue)
             let parent = inputs.flatMap { try? Job(parsing: $0, record: true) }?.parent
             return publish([Claim(id: id, directory: claimDirectory, parent: parent)]).first
         }
@@ -162,13 +162,13 @@ struct Admission {
     /// `list --parent` find a flow's children without reading every execution.
     private func recordChild(_ id: String, of parent: String) {
         guard spool.execution(parent).exists else { return }
-        try? FileSystem.append(spool.execution(parent).path(.children), id + "\n", mode: 0o644)
+        try? spool.append(spool.execution(parent).path(.children), id + "\n", mode: 0o644)
     }
 
     func readJob(_ path: String, stem: String?) throws(JobError) -> Job {
         let bytes: [UInt8]
         do {
-            bytes = try FileSystem.readFile(path, limit: Job.maximumSize)
+            bytes = try spool.readFile(path, limit: Job.maximumSize)
         } catch {
             throw JobError("cannot read the job file: \(error)")
         }

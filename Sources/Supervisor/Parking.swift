@@ -18,12 +18,20 @@ extension Supervisor {
         let watch = try? parkingWatcher.watch(execution.directory, for: Int32(IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE))
         parked[execution.id] = ParkedExecution(condition: condition, watch: watch)
         if let watch { parkedByWatch[watch] = execution.id }
+        if let request = InputRequest.read(from: execution) {
+            do {
+                try spool.publishRequest(request)
+            } catch {
+                log.once("publish", "cannot publish the open requests in \(spool.requests); responders cannot list them: \(error)")
+            }
+        }
         if condition.isMet(in: execution) { wake(execution.id) }
     }
 
     /// Stops watching a parked execution and returns what it was waiting for.
     func unpark(_ id: String) -> ParkedExecution? {
         guard let entry = parked.removeValue(forKey: id) else { return nil }
+        spool.withdrawRequest(id)
         if let watch = entry.watch {
             parkedByWatch.removeValue(forKey: watch)
             parkingWatcher.unwatch(watch)

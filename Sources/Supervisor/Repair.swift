@@ -10,13 +10,20 @@ extension Supervisor {
     func repairAtStartup() {
         repairClaims()
         removeStaleTemporaries()
-        guard let ids = try? FileSystem.listDirectory(spool.executions) else { return }
+        guard let entries = try? FileSystem.listDirectoryEntries(spool.executions) else { return }
         var queued: [(String, Double)] = []
-        for id in ids where ExecutionID.isValid(id) {
+        for entry in entries where ExecutionID.isValid(entry.name) {
+            let id = entry.name
+            guard entry.isDirectory else {
+                log.once("executions/\(id)", "executions/\(id) is not a directory; left alone (only flowspoold creates executions)")
+                continue
+            }
             let execution = spool.execution(id)
             let status: ExecutionStatus?
             do {
                 status = try execution.readStatus()
+            } catch where error.isWrongFileKind {
+                status = nil  // ended below, once the thing in its place is moved aside
             } catch {
                 log.line("cannot read the status of \(id); left as it is: \(error)")
                 continue
@@ -36,6 +43,7 @@ extension Supervisor {
             }
         }
         for (id, _) in queued.sorted(by: { ($0.1, $0.0) < ($1.1, $1.0) }) { enqueue(id) }
+        tidyPublished()
     }
 
     /// Finishes admissions that a crash interrupted: tmp/ID.admit directories.
@@ -85,9 +93,10 @@ extension Supervisor {
         let lockPath = spool.execution(runner.id).path(.lock)
         let notify = lockReleases.writeEnd
         let id = runner.id
+        let spool = self.spool
         do {
             try Threads.detach {
-                if let lock = try? FileDescriptor.open(lockPath, O_RDWR) {
+                if let lock = try? spool.open(lockPath, O_RDWR) {
                     _ = try? lock.lockExclusively(wait: true)
                     lock.close()
                 }

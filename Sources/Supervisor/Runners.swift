@@ -78,7 +78,14 @@ extension Supervisor {
 
     func start(_ id: String) {
         let execution = spool.execution(id)
-        guard execution.status() == .queued, runners[id] == nil else { return }  // cancelled while it waited
+        let status: ExecutionStatus?
+        do {
+            status = try execution.readStatus()
+        } catch {
+            end(execution, .error, message: "its status cannot be read: \(error)")
+            return
+        }
+        guard status == .queued, runners[id] == nil else { return }  // cancelled while it waited
         let job: Job
         do {
             job = try execution.job()
@@ -116,7 +123,7 @@ extension Supervisor {
             throw SystemError("flock", path: execution.path(.lock), errno: EWOULDBLOCK)
         }
         defer { lock.close() }
-        let logFile = try FileDescriptor.open(execution.path(.log), O_WRONLY | O_CREAT | O_APPEND, mode: 0o600)
+        let logFile = try spool.open(execution.path(.log), O_WRONLY | O_CREAT | O_APPEND, mode: 0o600)
         defer { logFile.close() }
         try spool.commit("running\n", to: execution.path(.status), mode: 0o644)
         if let standby = standbys.removeValue(forKey: task) {
@@ -231,20 +238,47 @@ extension Supervisor {
     }
 
     /// Ends an execution from the supervisor's side. Whoever ends an execution holds its lock, so
-    /// the supervisor never ends one that a live runner could still end.
+    /// the supervisor never ends one that a live runner could still end. A FIFO, link or directory
+    /// standing where one of the execution's files belongs is moved aside first, so that it can end.
     @discardableResult
     func end(_ execution: Execution, _ status: ExecutionStatus, message: String) -> EndOutcome {
         do {
-            guard let lock = try execution.tryLock() else { return .lockHeld }
-            defer { lock.close() }
-            if let current = try execution.readStatus(), current.isFinal { return .endedAlready }
-            try execution.end(status, message: message)
-            log.line("\(execution.id) \(status.rawValue): \(message)")
-            return .ended
+            return try endHoldingLock(execution, status, message: message)
+        } catch where error.isWrongFileKind && quarantineWrongFiles(of: execution) {
+            return end(execution, status, message: message)
         } catch {
             log.line("cannot end \(execution.id) as \(status.rawValue) now: \(error)")
             return .failed
         }
+    }
+
+    private func endHoldingLock(_ execution: Execution, _ status: ExecutionStatus, message: String) throws(SystemError) -> EndOutcome {
+        guard let lock = try execution.tryLock() else { return .lockHeld }
+        defer { lock.close() }
+        if let current = try execution.readStatus(), current.isFinal { return .endedAlready }
+        try execution.end(status, message: message)
+        log.line("\(execution.id) \(status.rawValue): \(message)")
+        return .ended
+    }
+
+    /// Moves whatever is not a regular file where an execution's file belongs (a FIFO, a symbolic
+    /// link, a directory, a device) into tmp/, where it is removed with the other leftovers. Returns
+    /// whether it moved anything.
+    func quarantineWrongFiles(of execution: Execution) -> Bool {
+        var moved = false
+        for file in Execution.File.allCases {
+            let path = execution.path(file)
+            guard let info = try? FileSystem.status(path, followLinks: false), !info.isRegularFile else { continue }
+            let aside = spool.tmp + "/\(execution.id).\(file.rawValue).\(FileSystem.describeKind(info.mode).split(separator: " ").last!)-\(UInt32.random(in: 0...UInt32.max))"
+            do {
+                try FileSystem.rename(path, aside)
+                moved = true
+                log.line("\(execution.id): \(file.rawValue) was \(FileSystem.describeKind(info.mode)), not a regular file; moved aside to \(aside)")
+            } catch {
+                log.once("quarantine \(path)", "\(execution.id): \(file.rawValue) is \(FileSystem.describeKind(info.mode)) and cannot be moved aside: \(error)")
+            }
+        }
+        return moved
     }
 
     /// `flowspool cancel ID`: a queued execution ends at once; a running one's runner gets SIGTERM,

@@ -30,6 +30,7 @@ public final class Supervisor {
     var parkedByWatch: [Int32: String] = [:]
 
     var incomingNeedsScan = true
+    var answersNeedScan = true
     var nextRescan = 0.0
     var stopping = false
 
@@ -64,6 +65,7 @@ public final class Supervisor {
         while !stopping {
             if Clock.monotonic() >= nextRescan { rescan() }
             if incomingNeedsScan { scanIncoming() }
+            if answersNeedScan { scanAnswers() }
             startQueued()
             waitForEvents()
             enforceDeadlines()
@@ -79,12 +81,18 @@ public final class Supervisor {
     }
 
     /// One supervisor per spool: an exclusive, non-blocking flock on spool/lock (DESIGN rule 4).
+    /// The spool's modes are set for the roles first, so that nothing is admitted from a spool that
+    /// others could write.
     func lockSpool() throws(SupervisorError) -> FileDescriptor {
         let fd: FileDescriptor
         let locked: Bool
         do {
-            try spool.createLayout()
-            fd = try FileDescriptor.open(spool.lock, O_RDWR | O_CREAT, mode: 0o600)
+            for change in try spool.secure(options.roles) { log.line("secured \(change)") }
+        } catch {
+            throw SupervisorError("cannot supervise \(spool.root): \(error)")
+        }
+        do {
+            fd = try spool.open(spool.lock, O_RDWR | O_CREAT, mode: 0o600)
             locked = try fd.lockExclusively(wait: false)
         } catch {
             throw SupervisorError("cannot set up the spool \(spool.root): \(error)")
@@ -101,6 +109,7 @@ public final class Supervisor {
         Signal.ignore(SIGPIPE)
         inotify = try Inotify()
         try inotify.watch(spool.incoming, for: Int32(IN_MOVED_TO | IN_CLOSE_WRITE))
+        try inotify.watch(spool.answers, for: Int32(IN_MOVED_TO | IN_CREATE))
         parkingWatcher = try Inotify()
         // Opened for reading and writing, so that they never report end of file when writers leave.
         trigger = try FileDescriptor.open(spool.trigger, O_RDWR | O_NONBLOCK)
@@ -121,9 +130,10 @@ public final class Supervisor {
         }
         if ready.contains(signals.descriptor) { handleSignals() }
         if ready.contains(inotify.descriptor) {
-            // Any event, an overflow too, means "look at incoming/ again".
+            // Any event, an overflow too, means "look at incoming/ and answers/ again".
             inotify.drain()
             incomingNeedsScan = true
+            answersNeedScan = true
         }
         if ready.contains(trigger) {
             _ = try? trigger.readAvailable()
@@ -150,7 +160,9 @@ public final class Supervisor {
     func rescan() {
         nextRescan = Clock.monotonic() + options.rescanInterval
         incomingNeedsScan = true
+        answersNeedScan = true
         removeStaleTemporaries()
+        tidyPublished()
         repairClaims()
         checkWatchedLocks()
         wakeParked(at: Clock.now())

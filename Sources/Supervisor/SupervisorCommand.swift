@@ -24,6 +24,9 @@ public struct SupervisorCommand: ParsableCommand {
     @Option(name: .long, help: "Seconds between rescans of incoming/ that back up inotify (default: 30).")
     var rescanInterval: Double = 30
 
+    @Option(help: "The group whose members may list and answer INPUT requests, and do nothing else (default: none; see respond(1)).")
+    var responders: String?
+
     @Option(help: "Comma-separated task types whose runner is started ahead of need; only runners built on flowspool's TaskRunner take part (default: REST,SSH; '' for none).")
     var standby: String?
 
@@ -44,6 +47,12 @@ public struct SupervisorCommand: ParsableCommand {
         options.rescanInterval = rescanInterval
         if let standby {
             options.standbyTypes = Set(standby.split(separator: ",").map(String.init))
+        }
+        if let responders {
+            guard let group = Group.id(named: responders) else {
+                throw ValidationError("--responders: there is no group '\(responders)' (create it with groupadd, or name another)")
+            }
+            options.roles.responders = group
         }
         do {
             try Supervisor(options: options).run()

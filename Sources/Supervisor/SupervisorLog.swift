@@ -1,9 +1,22 @@
 import POSIX
+import Spool
 
 /// flowspoold's own log: one stamped line per event on standard error.
-struct SupervisorLog {
+final class SupervisorLog {
+    /// When each recurring cause was last logged.
+    private var lastLogged: [String: Double] = [:]
+
     func line(_ text: String) {
-        try? FileDescriptor.standardError.write(Clock.iso8601(Clock.now()) + " flowspoold: " + text + "\n")
+        try? FileDescriptor.standardError.write(Clock.iso8601(Clock.now()) + " flowspoold: " + text.escapingControlCharacters() + "\n")
+    }
+
+    /// Logs a line for a cause that may recur (a hostile file met at every look, a directory that
+    /// cannot be read): once, and again only after `interval` seconds, never in a loop.
+    func once(_ cause: String, _ text: String, interval: Double = 3600) {
+        let now = Clock.monotonic()
+        if let last = lastLogged[cause], now - last < interval { return }
+        lastLogged[cause] = now
+        line(text)
     }
 }
 

@@ -19,6 +19,8 @@ public struct SupervisorOptions: Sendable {
     public var staleTemporaryAge: Double = 3600
     /// Task types whose runner is started ahead of need (it must speak TaskRunner's standby protocol).
     public var standbyTypes: Set<String> = SupervisorOptions.defaultStandbyTypes
+    /// Who besides the owner may do what: the responders' group (flowspool-spool(5), SECURITY).
+    public var roles = SpoolRoles(responders: nil)
 
     /// The built-in runners, which all speak the standby protocol.
     public static let defaultStandbyTypes: Set<String> = ["REST", "SSH"]

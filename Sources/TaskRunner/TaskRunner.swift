@@ -40,7 +40,7 @@ public enum TaskRunner {
         let outputs: JSONObject?
         do {
             let result = try task(&inputs, TaskContext(execution: execution, log: log))
-            if let parking = result.parking { park(execution, parking, taskType: taskType) }
+            if let condition = result.parking { park(execution, until: condition, taskType: taskType) }
             (status, message, outputs) = (.success, result.message, result.outputs)
         } catch {
             log.line("error: \(error.message)")
@@ -55,9 +55,9 @@ public enum TaskRunner {
         exit(0)
     }
 
-    static func park(_ execution: Execution, _ parking: TaskResult.Parking, taskType: String) -> Never {
+    static func park(_ execution: Execution, until condition: WakeCondition, taskType: String) -> Never {
         do {
-            try execution.park(until: parking.condition, groupWritable: parking.groupWritable)
+            try execution.park(until: condition)
             exit(0)
         } catch {
             RunnerLog().line("flowspool-task-\(taskType): cannot park execution \(execution.id): \(error)")
@@ -86,12 +86,8 @@ extension String {
 public struct TaskResult: Sendable {
     public let outputs: JSONObject
     public let message: String?
-    let parking: Parking?
-
-    struct Parking: Sendable {
-        let condition: WakeCondition
-        let groupWritable: Bool
-    }
+    /// What the execution is parked until, for a task that waits for something outside.
+    let parking: WakeCondition?
 
     public init(outputs: JSONObject, message: String? = nil) {
         self.outputs = outputs
@@ -100,11 +96,11 @@ public struct TaskResult: Sendable {
     }
 
     /// Parks the execution until `condition` holds; the runner is then started again.
-    public static func park(until condition: WakeCondition, groupWritable: Bool) -> TaskResult {
-        TaskResult(parking: Parking(condition: condition, groupWritable: groupWritable))
+    public static func park(until condition: WakeCondition) -> TaskResult {
+        TaskResult(parking: condition)
     }
 
-    private init(parking: Parking) {
+    private init(parking: WakeCondition) {
         outputs = [:]
         message = nil
         self.parking = parking

@@ -162,6 +162,34 @@ struct RESTTaskTests {
         (["url": "http://127.0.0.1/", "bogus": 1], "unknown input 'bogus' for the REST task"),
     ]
 
+    /// Values that would end a header line and start another: refused before any connection is
+    /// made (the port is closed, so a request would have ended "connection refused" instead).
+    static let injectionCases: [(JSONObject, String)] = [
+        (["headers": ["X-Note": "1\r\nX-Injected: yes"]], "input 'headers' ('X-Note') holds a CR, LF or NUL character"),
+        (["headers": ["X-Note": "1\nX-Injected: yes"]], "input 'headers' ('X-Note') holds a CR, LF or NUL character"),
+        (["headers": ["X-Injected: yes\r\nX-Note": "1"]], "input 'headers' has a header name that is not an HTTP token: 'X-Injected: yes\\r\\nX-Note'"),
+        (["cookies": ["session": "a\r\nX-Injected: yes"]], "input 'cookies' ('session') holds a CR, LF or NUL character"),
+        (["cookies": ["sess\u{0}ion": "a"]], "input 'cookies' ('sess\\x00ion') holds a CR, LF or NUL character"),
+        (["method": "GET /evil HTTP/1.1\r\nX-Injected: yes\r\n"], "input 'method' is not an HTTP method"),
+    ]
+
+    @Test("CR, LF or NUL in a header, a cookie or the method is refused, naming the input, before anything is sent", arguments: injectionCases)
+    func headerInjection(inputs: JSONObject, message: String) throws {
+        var all = inputs
+        all["url"] = .string("http://127.0.0.1:\(TestEnvironment.closedPort())/")
+        let ended = try test.run("REST", all)
+        #expect(ended.status == .error)
+        #expect(ended.message.contains(message), "\(ended.message)")
+        #expect(!ended.message.contains("could not connect"), "a connection was tried: \(ended.message)")
+    }
+
+    @Test("a URL holding a line break is refused before anything is sent")
+    func urlInjection() throws {
+        let ended = try test.run("REST", ["url": .string("http://127.0.0.1:\(TestEnvironment.closedPort())/a\r\nX-Injected: yes")])
+        #expect(ended.status == .error)
+        #expect(ended.message.contains("input 'url' holds a CR, LF or NUL character"), "\(ended.message)")
+    }
+
     @Test("inputs of the wrong type end error naming the input", arguments: badInputCases)
     func badInputs(inputs: JSONObject, message: String) throws {
         let ended = try test.run("REST", inputs)

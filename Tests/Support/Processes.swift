@@ -15,9 +15,12 @@ public struct CommandResult: Sendable {
     }
 }
 
-/// Runs a program to its end, with standard input from `input`, and collects its output.
+/// Runs a program to its end, with standard input from `input`, and collects its output. With a
+/// `timeout`, a program still running after that many seconds is killed and the call throws: for
+/// programs that must not hang whatever the spool holds.
 public func runProgram(
-    _ path: String, _ arguments: [String], environment: [String: String] = [:], input: String = ""
+    _ path: String, _ arguments: [String], environment: [String: String] = [:], input: String = "",
+    timeout: Double? = nil
 ) throws -> CommandResult {
     let scratch = try TemporaryDirectory()
     let inputPath = scratch.path + "/stdin", outputPath = scratch.path + "/stdout", errorPath = scratch.path + "/stderr"
@@ -30,11 +33,39 @@ public func runProgram(
     options.descriptors = [0: stdin, 1: stdout, 2: stderr]
     let pid = try Spawn.run(path, arguments: arguments, options: options)
     [stdin, stdout, stderr].forEach { $0.close() }
+    if let timeout { try waitForExit(of: pid, within: timeout, what: ([path] + arguments).joined(separator: " ")) }
     let status = try Spawn.wait(for: pid)
     return CommandResult(
         status: status,
         standardOutput: try FileSystem.readText(outputPath) ?? "",
         standardError: try FileSystem.readText(errorPath) ?? "")
+}
+
+/// Returns once `pid` has exited (leaving it to be reaped), or kills it and throws after `seconds`.
+public func waitForExit(of pid: pid_t, within seconds: Double, what: String) throws {
+    do {
+        try waitUntil("\(what) exits", timeout: seconds) {
+            var info = siginfo_t()
+            return waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT | WNOHANG) == 0 && info._sifields._sigchld.si_pid == pid
+        }
+    } catch {
+        kill(pid, SIGKILL)
+        _ = try? Spawn.wait(for: pid)
+        throw error
+    }
+}
+
+/// Runs a program as another user: `user` (a login name) with its own groups from the group
+/// database, through setpriv(1), as a hostile member of a spool's responders' group would.
+public func runProgram(as user: String, _ path: String, _ arguments: [String], input: String = "", timeout: Double? = 30) throws -> CommandResult {
+    guard let entry = getpwnam(user) else { throw SystemError("getpwnam", path: user, errno: ENOENT) }
+    let group = entry.pointee.pw_gid
+    return try runProgram("/usr/bin/setpriv", ["--reuid=\(user)", "--regid=\(group)", "--init-groups", "--", path] + arguments, input: input, timeout: timeout)
+}
+
+/// Runs a shell command line as another user (see `runProgram(as:)`).
+public func runShell(as user: String, _ command: String) throws -> CommandResult {
+    try runProgram(as: user, "/bin/sh", ["-c", command])
 }
 
 /// Runs the `flowspool` command on a spool.

@@ -48,6 +48,12 @@ public enum TestEnvironment {
     public static var sshUser: String { required("FLOWSPOOL_TEST_SSH_USER") }
     public static var sshPassword: String { required("FLOWSPOOL_TEST_SSH_PASSWORD") }
 
+    /// The responders' group bin/test creates, and the test user in it (flowspool-spool(5), SECURITY).
+    public static var respondersGroup: String { required("FLOWSPOOL_TEST_RESPONDERS") }
+    public static var responder: String { required("FLOWSPOOL_TEST_RESPONDER") }
+    /// A user in no group of the spool's.
+    public static let outsider = "nobody"
+
     /// A file of the sshd's directory: host_ed25519.pub, id_rsa, id_rsa_pem, id_ed25519_pass, ...
     public static func sshFile(_ name: String) -> String {
         ((try? FileSystem.readText(required("FLOWSPOOL_TEST_SSH_DIR") + "/" + name)) ?? nil) ?? ""

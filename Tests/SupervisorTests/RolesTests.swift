@@ -1,0 +1,224 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FlowspoolTestSupport
+import JSON
+import POSIX
+import Spool
+import Testing
+
+/// Who may do what (flowspool-spool(5), SECURITY): a spool set up with a responders' group, and
+/// each attack a hostile member of that group tried, run as that member.
+@Suite("roles: owner, responders, everyone else")
+struct RolesTests {
+    let test: TestSpool
+    let responder = TestEnvironment.responder
+    let outsider = TestEnvironment.outsider
+
+    init() throws {
+        test = try TestSpool()
+        // The spool lives in a private temporary directory: let others reach the spool itself, so
+        // that only the spool's own modes stand between them and it.
+        chmod(test.directory.path, 0o711)
+        try test.startSupervisor(["--responders", TestEnvironment.respondersGroup])
+    }
+
+    func mode(_ path: String) throws -> (permissions: mode_t, group: String) {
+        let info = try #require(try FileSystem.status(path, followLinks: false))
+        return (info.permissions, Group.name(of: info.group))
+    }
+
+    func respond(as user: String, _ arguments: String...) throws -> CommandResult {
+        try runProgram(as: user, TestEnvironment.program("respond"), ["--spool", test.root] + arguments)
+    }
+
+    func flowspool(as user: String, _ arguments: String...) throws -> CommandResult {
+        try runProgram(as: user, TestEnvironment.program("flowspool"), arguments + ["--spool", test.root])
+    }
+
+    /// An INPUT request, once flowspoold has published it.
+    func openRequest(_ question: String = "approve?") throws -> String {
+        let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": .string(question)]))
+        try waitUntil("\(id) is published", timeout: 20) { FileSystem.exists(test.spool.publishedRequestPath(id)) }
+        return id
+    }
+
+    /// flowspoold still admits and runs a job, and still stops promptly on SIGTERM.
+    func expectSupervisorStillServes() throws {
+        let next = try test.run("REST", ["url": .string(TestEnvironment.httpURL + "/echo")])
+        #expect(next.status == .success)
+        let pid = try #require(test.supervisorPID)
+        kill(pid, SIGTERM)
+        try waitForExit(of: pid, within: 5, what: "flowspoold after SIGTERM")
+        try test.stopSupervisor()
+    }
+
+    @Test("the spool's modes: owner-only trees, a drop box responders may write but not list, requests they may read")
+    func modes() throws {
+        let group = TestEnvironment.respondersGroup
+        #expect(try mode(test.root) == (0o710, group))
+        for directory in [test.spool.tmp, test.spool.incoming, test.spool.executions, test.spool.failed, test.spool.settings] {
+            #expect(try mode(directory).permissions == 0o700, "\(directory)")
+        }
+        #expect(try mode(test.spool.answers) == (0o1730, group))
+        #expect(try mode(test.spool.requests) == (0o2750, group))
+        #expect(try mode(test.spool.verdicts) == (0o2750, group))
+        #expect(try mode(test.spool.trigger).permissions == 0o600)
+        #expect(try mode(test.spool.control).permissions == 0o600)
+    }
+
+    @Test("a spool set up the old way, group-writable, is tightened when flowspoold starts")
+    func oldSetUpIsTightened() throws {
+        try test.stopSupervisor()
+        for directory in [test.root, test.spool.tmp, test.spool.executions] { chmod(directory, 0o2770) }
+        chmod(test.spool.trigger, 0o620)
+        try test.startSupervisor(["--responders", TestEnvironment.respondersGroup])
+        #expect(try mode(test.root).permissions == 0o710)
+        #expect(try mode(test.spool.tmp).permissions == 0o700)
+        #expect(try mode(test.spool.executions).permissions == 0o700)
+        #expect(try mode(test.spool.trigger).permissions == 0o600)
+        #expect(try FileSystem.readText(test.supervisorLog)?.contains("secured \(test.spool.executions): mode 2770 -> 700") == true)
+    }
+
+    @Test("a spool whose executions/ belongs to someone else is refused: flowspoold would run what they plant")
+    func foreignSpoolIsRefused() throws {
+        try test.stopSupervisor()
+        let user = try #require(getpwnam(responder)).pointee.pw_uid
+        chown(test.spool.executions, user, gid_t.max)
+        let result = try runProgram(
+            TestEnvironment.program("flowspoold"), ["--spool", test.root, "--runner-path", TestEnvironment.binDirectory], timeout: 10)
+        #expect(result.exitCode == 1)
+        #expect(result.standardError.contains("\(test.spool.executions) is owned by \(responder)"), "\(result.standardError)")
+        #expect(result.standardError.contains("not owned by root, the user flowspoold runs as"))
+    }
+
+    @Test("a responder can neither plant a claim, an execution or a job, nor rename, fill or read an execution")
+    func responderCannotTouchTheTrees() throws {
+        let flow = try test.spool.submit(Job(task: "FLOW", inputs: ["script": "def handler(c):\n    c.end('success')\n", "inputs": ["token": "s3cret"]]))
+        _ = try test.ended(flow)
+        let waiting = try openRequest()
+        let marker = test.directory.path + "/owned"
+        let evilJob = #"{"task": "FLOW", "inputs": {"script": "import os\ndef handler(c):\n    open('\#(marker)', 'w')\n"}}"#
+        let attacks = [
+            "planting a claim": "mkdir -p \(test.spool.tmp)/evil.admit && printf '%s' '\(evilJob)' > \(test.spool.tmp)/evil.admit/job.json",
+            "planting an execution": "mkdir \(test.spool.executions)/evil2 && echo queued > \(test.spool.executions)/evil2/status",
+            "dropping a job": "printf '%s' '\(evilJob)' > \(test.spool.incoming)/evil3.json",
+            "renaming an execution": "mv \(test.spool.executions)/\(flow) \(test.spool.executions)/stolen",
+            "a FIFO named children": "mkfifo \(test.execution(waiting).path(.children))",
+            "reading a flow's inputs": "cat \(test.execution(flow).path(.inputs))",
+            "listing the executions": "ls \(test.spool.executions)",
+            "writing a setting": "echo '{}' > \(test.spool.settings)/aws.json",
+            "poking the control FIFO": "echo 'cancel \(waiting)' > \(test.spool.control)",
+        ]
+        for (attack, command) in attacks {
+            let result = try runShell(as: responder, command)
+            #expect(result.exitCode != 0, "\(attack) succeeded")
+            #expect(result.standardError.contains("Permission denied"), "\(attack): \(result.standardError)")
+            #expect(!result.standardOutput.contains("s3cret"), "\(attack)")
+        }
+        try test.stopSupervisor()
+        try test.startSupervisor(["--responders", TestEnvironment.respondersGroup])  // a restart's repair and rescan run too
+        #expect(!FileSystem.exists(marker), "a planted flow ran")
+        #expect(test.execution(flow).exists && !test.execution("stolen").exists)
+        #expect(test.execution(waiting).status() == .waiting)
+        try expectSupervisorStillServes()
+    }
+
+    @Test("a responder lists the open requests (and nothing of the flow) and answers one; the answer records who")
+    func responderAnswers() throws {
+        let id = try openRequest("deploy 42?")
+        let listed = try flowspool(as: responder, "inputs", "--json")
+        #expect(listed.exitCode == 0, "\(listed.standardError)")
+        let requests = try JSON(parsing: listed.standardOutput).arrayValue ?? []
+        #expect(requests.map { $0["id"] } == [.string(id)])
+        #expect(requests.first?["request"] == "deploy 42?")
+        let answered = try respond(as: responder, id, "yes")
+        #expect(answered.exitCode == 0, "\(answered.standardError)")
+        let ended = try test.ended(id)
+        #expect(ended.outputs["response"] == "yes")
+        #expect(try FileSystem.readText(test.execution(id).path(.log))?.contains("answered by \(responder)") == true)
+        #expect(try JSON(parsing: flowspool(as: responder, "inputs", "--json").standardOutput) == .array([]))
+        #expect(try FileSystem.listDirectory(test.spool.answers).isEmpty, "the drop box is emptied")
+    }
+
+    @Test("a responder cannot answer what is not an open INPUT request, nor answer twice")
+    func responderRefusals() throws {
+        let rest = try test.run("REST", ["url": .string(TestEnvironment.httpURL + "/echo")])
+        let notInput = try respond(as: responder, rest.id, "x")
+        #expect(notInput.exitCode == 1)
+        #expect(notInput.standardError == "respond: \(rest.id) has ended already (success)\n")
+        let unknown = try respond(as: responder, "nosuch", "x")
+        #expect(unknown.standardError == "respond: no execution nosuch\n")
+        let id = try openRequest()
+        #expect(try respond(as: responder, id, "first").exitCode == 0)
+        let again = try respond(as: responder, id, "second")
+        #expect(again.exitCode == 1)
+        #expect(again.standardError == "respond: \(id) was already answered\n")
+        #expect(try test.ended(id).outputs["response"] == "first")
+    }
+
+    @Test("a responder who asks for executions (list, show, log) is told they are the owner's, not shown nothing")
+    func responderCannotInspect() throws {
+        let id = try openRequest()
+        for command in [["list"], ["show", id], ["log", id], ["status", id]] {
+            let result = try runProgram(as: responder, TestEnvironment.program("flowspool"), command + ["--spool", test.root])
+            #expect(result.exitCode == 1, "\(command)")
+            #expect(result.standardOutput.isEmpty, "\(command)")
+            #expect(result.standardError.hasPrefix("flowspool: permission denied: \(test.spool.executions) (owned by root, group root, mode 700)"), "\(command): \(result.standardError)")
+        }
+    }
+
+    @Test("someone outside the group can neither list nor answer, and is told so plainly")
+    func outsiderIsRefused() throws {
+        let id = try openRequest()
+        let listed = try flowspool(as: outsider, "inputs")
+        #expect(listed.exitCode == 1)
+        #expect(listed.standardOutput.isEmpty)
+        #expect(listed.standardError.contains("permission denied: \(test.root) (owned by root, group \(TestEnvironment.respondersGroup), mode 710)"), "\(listed.standardError)")
+        let answered = try respond(as: outsider, id, "x")
+        #expect(answered.exitCode == 1)
+        #expect(answered.standardError.contains("respond: you may not answer \(id): permission denied: \(test.root)"), "\(answered.standardError)")
+        #expect(test.execution(id).status() == .waiting)
+    }
+
+    @Test("an answer in the drop box from someone outside the group is refused by flowspoold itself")
+    func foreignAnswerIsRefused() throws {
+        let id = try openRequest()
+        let answer = DroppedAnswer(id: id, token: "0123456789abcdef")
+        let path = test.spool.answers + "/" + answer.fileName
+        try FileSystem.writeFile(test.spool.answers + "/.planted", Array("yes".utf8), mode: 0o644)
+        chown(test.spool.answers + "/.planted", try #require(getpwnam(outsider)).pointee.pw_uid, gid_t.max)
+        try FileSystem.rename(test.spool.answers + "/.planted", path)
+        try waitUntil("a verdict", timeout: 10) { ((try? test.spool.verdict(on: answer)) ?? nil) != nil }
+        #expect(try test.spool.verdict(on: answer) == .refused("you may not answer \(id): nobody is not root, not root (the spool's owner) and not in the responders' group \(TestEnvironment.respondersGroup)"))
+        #expect(test.execution(id).status() == .waiting)
+        #expect(!FileSystem.exists(path))
+    }
+
+    @Test("a FIFO, a link, a directory or a hard link in the drop box is refused and removed; flowspoold goes on")
+    func hostileAnswers() throws {
+        let id = try openRequest()
+        let tokens = ["000000000000000a", "000000000000000b", "000000000000000c", "000000000000000d"]
+        let paths = tokens.map { test.spool.answers + "/" + DroppedAnswer(id: id, token: $0).fileName }
+        mkfifo(paths[0], 0o644)
+        symlink("/etc/shadow", paths[1])
+        mkdir(paths[2], 0o755)
+        try FileSystem.writeFile(test.directory.path + "/secret", Array("root's own".utf8))
+        link(test.directory.path + "/secret", paths[3])
+        try waitUntil("verdicts on all four", timeout: 10) {
+            tokens.allSatisfy { ((try? test.spool.verdict(on: DroppedAnswer(id: id, token: $0))) ?? nil) != nil }
+        }
+        for token in tokens {
+            guard case .refused(let reason)? = try test.spool.verdict(on: DroppedAnswer(id: id, token: token)) else {
+                Issue.record("the answer \(token) was taken")
+                continue
+            }
+            #expect(reason.contains("refused") || reason.contains("hard links"), "\(reason)")
+        }
+        #expect(paths.allSatisfy { !FileSystem.exists($0) })
+        #expect(test.execution(id).status() == .waiting)
+        #expect(try respond(as: responder, id, "still open").exitCode == 0)
+        #expect(try test.ended(id).outputs["response"] == "still open")
+        try expectSupervisorStillServes()
+    }
+}
