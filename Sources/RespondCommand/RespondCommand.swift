@@ -12,7 +12,7 @@ import Spool
 /// time (the answer stays in the drop box and is judged when flowspoold reads it).
 public enum RespondCommand {
     static let usage = "usage: respond [--spool DIR] [--wait SECONDS] ID VALUE   (VALUE '-' reads the answer from standard input)"
-    static let defaultWait = 10.0
+    static let defaultWait = 30.0
 
     public static func main(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
         var spoolOption: String?
@@ -64,8 +64,15 @@ public enum RespondCommand {
             exit(0)
         case .refused(let reason)?:
             fail(reason, code: 1)
+        case nil where wait == 0:
+            fail("the answer to \(id) waits in \(spool.answers) for flowspoold to judge it (--wait 0)", code: 3)
         case nil:
-            fail("no verdict on the answer to \(id) within \(Clock.describeDuration(wait)): no flowspoold seems to supervise \(spool.root). The answer waits in \(spool.answers) and is judged when flowspoold reads it; 'flowspool inputs' shows whether the request is still open", code: 3)
+            let why = switch spool.supervisorPresence {
+            case .running: "flowspoold is busy"
+            case .absent: "no flowspoold supervises \(spool.root)"
+            case .unknown: "flowspoold is busy or not running"
+            }
+            fail("no verdict on the answer to \(id) within \(Clock.describeDuration(wait)) (\(why)). The answer waits in \(spool.answers) and is judged when flowspoold reads it; 'flowspool inputs' shows whether the request is still open", code: 3)
         }
     }
 

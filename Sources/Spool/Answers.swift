@@ -94,21 +94,27 @@ extension Spool {
         return AnswerVerdict(fileContent: text)
     }
 
-    /// flowspoold's side: writes the verdict where respond waits for it.
+    /// flowspoold's side: writes the verdict where respond waits for it. A verdict is never
+    /// replaced, so that an answer dropped under someone else's token (responders can list
+    /// verdicts/) cannot change what their respond reports: EEXIST then.
     public func writeVerdict(_ verdict: AnswerVerdict, on answer: DroppedAnswer) throws(SystemError) {
-        try publish(verdict.fileContent, to: verdictPath(for: answer))
+        try publish(verdict.fileContent, to: verdictPath(for: answer), replacing: false)
     }
 
     /// Writes a file that the responders' group reads: created in its own directory (whose
     /// set-group-ID bit gives it the group) under a dot name, then renamed into place. Not fsynced:
     /// what is published is made again from the executions after a crash.
-    public func publish(_ text: String, to path: String) throws(SystemError) {
+    public func publish(_ text: String, to path: String, replacing: Bool = true) throws(SystemError) {
         let slash = path.lastIndex(of: "/")!
         let temporary = String(path[..<slash]) + "/." + String(path[path.index(after: slash)...]) + "." + DroppedAnswer.newToken()
         do {
             try FileSystem.writeFile(temporary, Array(text.utf8), mode: 0o640, exclusive: true, sync: false)
             try FileSystem.changeMode(temporary, 0o640)  // whatever the umask
-            try FileSystem.rename(temporary, path)
+            if replacing {
+                try FileSystem.rename(temporary, path)
+            } else {
+                try FileSystem.renameNoReplace(temporary, path)
+            }
         } catch {
             try? FileSystem.removeIfPresent(temporary)
             throw error

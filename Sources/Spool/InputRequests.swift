@@ -66,9 +66,21 @@ public enum InputResponse: Equatable, Sendable {
         }
     }
 
-    /// Makes `response` with this content unless it exists; false when it did.
-    public func claim(in execution: Execution) throws(SystemError) -> Bool {
-        try execution.createOnce(Execution.File.response.rawValue, json.prettyText + "\n", mode: 0o600)
+    /// Makes `response` with this content unless it exists; false when it did. `token` names the
+    /// dropped answer it comes from, so that judging that answer again finds it was taken.
+    public func claim(in execution: Execution, token: String? = nil) throws(SystemError) -> Bool {
+        var json = self.json
+        if let token, case .object(var object) = json {
+            object["token"] = .string(token)
+            json = .object(object)
+        }
+        return try execution.createOnce(Execution.File.response.rawValue, json.prettyText + "\n", mode: 0o600)
+    }
+
+    /// The token of the dropped answer that made an execution's response, if one did.
+    static func token(in execution: Execution) -> String? {
+        guard let bytes = try? execution.spool.readFile(execution.path(.response), limit: 16 << 20) else { return nil }
+        return (try? JSON(parsing: bytes))?["token"]?.stringValue
     }
 
     /// The response of an execution; nil when there is none yet. Only a regular file counts (a link
@@ -128,9 +140,11 @@ public enum RespondError: Error, CustomStringConvertible, Equatable {
 
 extension Execution {
     /// Answers this INPUT request for `responder`; the first answer wins. flowspoold calls it for
-    /// the answers it picks up from the drop box, once it has checked who gave them.
-    public func answer(_ value: String, by responder: String, at time: Double = Clock.now()) throws(RespondError) {
-        guard FileSystem.exists(directory) else { throw .unknown(id) }
+    /// the answers it picks up from the drop box, once it has checked who gave them. Judging the
+    /// same dropped answer (`token`) again, after a crash or a full disk, finds it taken.
+    public func answer(_ value: String, by responder: String, token: String, at time: Double = Clock.now()) throws(RespondError) {
+        guard exists else { throw .unknown(id) }
+        if InputResponse.token(in: self) == token { return }
         let status = self.status()
         guard let request = InputRequest.read(from: self) else {
             if let status, status.isFinal { throw .ended(id, status) }
@@ -138,17 +152,24 @@ extension Execution {
             throw .notAnInputRequest(id)
         }
         if let deadline = request.deadline, time >= deadline { throw .expired(id) }
+        // Looked at first, so that a crowd of late answers costs no write each.
+        if let response = (try? InputResponse.read(from: self)) ?? nil { throw lateAnswer(response, status) }
         let taken: Bool
         do {
-            taken = try InputResponse.answered(value: value, by: responder, at: time).claim(in: self)
+            taken = try InputResponse.answered(value: value, by: responder, at: time).claim(in: self, token: token)
         } catch {
             throw .failed(id, error.description)
         }
         guard !taken else { return }
-        switch (try? InputResponse.read(from: self)) ?? nil {
-        case .closed("expired")?: throw .expired(id)
-        case .closed?: throw .ended(id, status ?? .cancelled)
-        default: throw .alreadyAnswered(id)
+        throw lateAnswer((try? InputResponse.read(from: self)) ?? nil, status)
+    }
+
+    /// Why an answer that came after the response was made is not taken.
+    private func lateAnswer(_ response: InputResponse?, _ status: ExecutionStatus?) -> RespondError {
+        switch response {
+        case .closed("expired")?: .expired(id)
+        case .closed?: .ended(id, status ?? .cancelled)
+        default: .alreadyAnswered(id)
         }
     }
 }

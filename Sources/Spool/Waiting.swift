@@ -63,10 +63,23 @@ extension Spool {
     /// Whether a flowspoold supervises this spool right now: it keeps the control FIFO open for
     /// reading, so opening it for writing succeeds (asking the lock instead could race a starting
     /// supervisor out of it).
-    public var hasSupervisor: Bool {
-        guard let fd = try? FileDescriptor.open(control, O_WRONLY | O_NONBLOCK) else { return false }
-        fd.close()
-        return true
+    public var hasSupervisor: Bool { supervisorPresence == .running }
+
+    public enum SupervisorPresence: Sendable {
+        case running, absent
+        /// Who may not open the control FIFO cannot tell (a responder).
+        case unknown
+    }
+
+    public var supervisorPresence: SupervisorPresence {
+        do {
+            try FileDescriptor.open(control, O_WRONLY | O_NONBLOCK).close()
+            return .running
+        } catch where error.errno == EACCES || error.errno == EPERM {
+            return .unknown
+        } catch {
+            return .absent
+        }
     }
 }
 

@@ -19,8 +19,11 @@ extension Supervisor {
             log.once("answers", "cannot read \(spool.answers): \(error)")
             return
         }
-        // The first answer wins: judged in the order they were written.
-        for (name, time) in entries.sorted(by: { ($0.time, $0.name) < ($1.time, $1.name) }) {
+        // The first answer wins: judged in the order they were written, a batch at a time so that
+        // a flood of answers does not hold up admissions and runners.
+        let ordered = entries.sorted(by: { ($0.time, $0.name) < ($1.time, $1.name) })
+        if ordered.count > Self.answerBatch { answersNeedScan = true }
+        for (name, time) in ordered.prefix(Self.answerBatch) {
             let path = spool.answers + "/" + name
             if name.hasPrefix(".") {
                 // One that respond is still writing, unless it is old enough to be a crash's leftover.
@@ -32,18 +35,27 @@ extension Supervisor {
                 try? FileSystem.removeTree(path)
                 continue
             }
-            let verdict = judge(answer, at: path)
-            try? FileSystem.removeTree(path)
+            guard !FileSystem.exists(spool.verdictPath(for: answer)) else {
+                log.line("answers/\(name): removed unjudged, its token has a verdict already (a token taken from verdicts/)")
+                try? FileSystem.removeTree(path)
+                continue
+            }
+            // An answer that cannot be judged or whose verdict cannot be written now (a full disk)
+            // stays in the drop box for the next look; judging it again is harmless.
+            guard let verdict = judge(answer, at: path) else { continue }
             do {
                 try spool.writeVerdict(verdict, on: answer)
             } catch {
-                log.once("verdicts", "cannot write verdicts into \(spool.verdicts): \(error)")
+                log.once("verdicts", "cannot write verdicts into \(spool.verdicts) (answers wait in the drop box): \(error)")
+                continue
             }
+            try? FileSystem.removeTree(path)
         }
     }
 
-    /// Decides on one dropped answer, and makes it the execution's response if it is taken.
-    func judge(_ answer: DroppedAnswer, at path: String) -> AnswerVerdict {
+    /// Decides on one dropped answer, and makes it the execution's response if it is taken; nil
+    /// when it cannot be decided now.
+    func judge(_ answer: DroppedAnswer, at path: String) -> AnswerVerdict? {
         let value: [UInt8]
         let responder: uid_t
         do {
@@ -68,7 +80,10 @@ extension Supervisor {
             return refuse(answer, RespondError.notPermitted(answer.id, "\(name) is not root, not \(User.name(of: geteuid())) (the spool's owner) and \(group)").description, by: name)
         }
         do {
-            try spool.execution(answer.id).answer(String(decoding: value, as: UTF8.self), by: name)
+            try spool.execution(answer.id).answer(String(decoding: value, as: UTF8.self), by: name, token: answer.token)
+        } catch .failed(_, let reason) {
+            log.once("answer \(answer.fileName)", "\(answer.id): cannot take the answer from \(name) now; it waits in the drop box: \(reason)")
+            return nil
         } catch {
             return refuse(answer, error.description, by: name)
         }
@@ -104,6 +119,9 @@ extension Supervisor {
             if parked[id] == nil { try? FileSystem.removeTree(spool.requests + "/" + name) }
         }
     }
+
+    /// How many answers one pass judges before runners get their turn.
+    static let answerBatch = 64
 
     /// How long a verdict stays for respond to read.
     static let verdictLifetime = 600.0

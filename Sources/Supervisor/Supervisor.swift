@@ -123,7 +123,7 @@ public final class Supervisor {
         let sources = [signals.descriptor, inotify.descriptor, trigger!, control!, lockReleases.readEnd, parkingWatcher.descriptor]
         let ready: Set<FileDescriptor>
         do {
-            ready = try Poll.readable(sources, timeout: incomingNeedsScan ? 0 : max(0, wake - Clock.monotonic()))
+            ready = try Poll.readable(sources, timeout: incomingNeedsScan || answersNeedScan ? 0 : max(0, wake - Clock.monotonic()))
         } catch {
             log.line("poll failed: \(error)")
             return

@@ -235,6 +235,47 @@ struct InputTaskTests {
         #expect(try test.ended(id).outputs["response"] == "yes")
     }
 
+    @Test("an answer given while no flowspoold runs waits in the drop box (exit 3) and is taken at the next start")
+    func answerWithoutSupervisor() throws {
+        let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "later?"]))
+        _ = try pending(id)
+        try test.stopSupervisor()
+        let queued = try respond("--wait", "0.5", id, "yes")
+        #expect(queued.exitCode == 3)
+        #expect(queued.standardError.contains("no verdict on the answer to \(id) within"), "\(queued.standardError)")
+        #expect(try FileSystem.listDirectory(test.spool.answers).count == 1)
+        try test.startSupervisor()
+        #expect(try test.ended(id).outputs["response"] == "yes")
+        #expect(try FileSystem.listDirectory(test.spool.answers).isEmpty)
+    }
+
+    @Test("a full disk: respond says so, an answer in the drop box waits, and both are taken once there is room")
+    func fullDisk() throws {
+        let small = try TestSpool(diskSize: 4 << 20)
+        try small.startSupervisor(["--rescan-interval", "1"])
+        let ids = try (0..<2).map { n in try small.spool.submit(Job(task: "INPUT", inputs: ["request": .string("disk \(n)?")])) }
+        try waitUntil("both wait", timeout: 20) { ids.allSatisfy { FileSystem.exists(small.spool.publishedRequestPath($0)) } }
+        // An answer already on its way into the drop box when the disk fills.
+        let early = DroppedAnswer(id: ids[1], token: "00000000000000ee")
+        try FileSystem.writeFile(small.spool.answers + "/.early", Array("early".utf8))
+        try small.fillDisk()
+        let refused = try runProgram(TestEnvironment.program("respond"), ["--spool", small.root, ids[0], "full"])
+        #expect(refused.exitCode == 1)
+        #expect(refused.standardError.contains("No space left on device"), "\(refused.standardError)")
+        try FileSystem.rename(small.spool.answers + "/.early", small.spool.answers + "/" + early.fileName)
+        try waitUntil("flowspoold tried the early answer", timeout: 10) {
+            ((try? FileSystem.readText(small.supervisorLog)) ?? nil)?.contains("waits in the drop box") == true
+        }
+        #expect(FileSystem.exists(small.spool.answers + "/" + early.fileName), "the answer was dropped")
+        #expect(small.execution(ids[1]).status() == .waiting)
+        try small.freeDisk()
+        #expect(try small.ended(ids[1]).outputs["response"] == "early")
+        #expect(try small.spool.verdict(on: early) == .taken)
+        #expect(try runProgram(TestEnvironment.program("respond"), ["--spool", small.root, ids[0], "room"]).exitCode == 0)
+        #expect(try small.ended(ids[0]).outputs["response"] == "room")
+        #expect(small.supervisorIsRunning)
+    }
+
     @Test("flowspool inputs -f prints requests as they come")
     func follow() throws {
         let scratch = try TemporaryDirectory()

@@ -13,10 +13,21 @@ public final class TestSpool: @unchecked Sendable {
     public private(set) var supervisorPID: pid_t?
     public let supervisorLog: String
 
-    public init() throws {
+    /// Whether the spool is a tmpfs of its own, unmounted when the value goes away.
+    let mounted: Bool
+
+    /// A spool in a fresh temporary directory; with `diskSize`, on a tmpfs of that many bytes, to
+    /// fill as a full disk would be (mounting takes root, as the suite runs in CI).
+    public init(diskSize: Int? = nil) throws {
         directory = try TemporaryDirectory()
         spool = Spool(root: directory.path + "/spool")
         supervisorLog = directory.path + "/flowspoold.log"
+        if let diskSize {
+            try FileSystem.makeDirectory(spool.root)
+            let result = try runProgram("/bin/mount", ["-t", "tmpfs", "-o", "size=\(diskSize)", "tmpfs", spool.root])
+            guard result.exitCode == 0 else { throw SystemError("mount", path: spool.root, errno: EPERM, reason: result.standardError) }
+        }
+        mounted = diskSize != nil
         try spool.createLayout()
     }
 
@@ -25,6 +36,20 @@ public final class TestSpool: @unchecked Sendable {
             kill(pid, SIGKILL)
             _ = try? Spawn.wait(for: pid)
         }
+        if mounted { _ = try? runProgram("/bin/umount", ["--lazy", spool.root]) }
+    }
+
+    /// Fills the spool's disk to the last byte with spool/filler; `freeDisk()` gives the room back.
+    public func fillDisk() throws {
+        let fd = try FileDescriptor.open(root + "/filler", O_WRONLY | O_CREAT | O_APPEND)
+        defer { fd.close() }
+        let block = [UInt8](repeating: 0, count: 4096)
+        while (try? fd.write(block)) != nil {}
+        while (try? fd.write([0])) != nil {}
+    }
+
+    public func freeDisk() throws {
+        try FileSystem.unlink(root + "/filler")
     }
 
     /// Starts flowspoold on this spool and returns once it watches incoming/.
