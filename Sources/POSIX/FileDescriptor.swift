@@ -72,6 +72,17 @@ public struct FileDescriptor: Hashable, Sendable {
         }
     }
 
+    /// Replaces the whole content of a regular file with `bytes`: ftruncate(2), then pwrite(2) at 0.
+    public func replaceContent(with bytes: [UInt8]) throws(SystemError) {
+        try check("ftruncate") { ftruncate(rawValue, 0) }
+        var offset = 0
+        while offset < bytes.count {
+            offset += try check("pwrite") {
+                bytes.withUnsafeBytes { pwrite(rawValue, $0.baseAddress! + offset, $0.count - offset, off_t(offset)) }
+            }
+        }
+    }
+
     public func write(_ string: String) throws(SystemError) {
         try write(Array(string.utf8))
     }

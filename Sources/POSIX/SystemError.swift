@@ -23,6 +23,11 @@ public struct SystemError: Error, CustomStringConvertible, Equatable {
         errno == Self.EFTYPE || errno == ELOOP || errno == EISDIR || errno == EXDEV
     }
 
+    /// A failure that time may mend: a full disk or quota, no descriptors, processes or memory left.
+    public var isShortOfResources: Bool {
+        [ENOSPC, EDQUOT, EMFILE, ENFILE, ENOMEM, EAGAIN].contains(errno)
+    }
+
     /// The errno for a file of the wrong kind; Linux has no EFTYPE of its own.
     public static let EFTYPE: Int32 = EMEDIUMTYPE
 

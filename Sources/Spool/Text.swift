@@ -27,7 +27,12 @@ extension StringProtocol {
     }
 
     /// The text without the given characters at either end: `" a b\n".trimming(" \n")` is `"a b"`.
+    /// Compared scalar by scalar: as Characters, "\r\n" is one, and a lone "\n" would not match it.
     public func trimming(_ characters: String = " \t\r\n") -> String {
-        String(drop { characters.contains($0) }.reversed().drop { characters.contains($0) }.reversed())
+        let trimmed = Set(characters.unicodeScalars)
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !trimmed.contains($0) }),
+              let last = scalars.lastIndex(where: { !trimmed.contains($0) }) else { return "" }
+        return String(String.UnicodeScalarView(scalars[first...last]))
     }
 }

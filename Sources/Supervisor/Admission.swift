@@ -25,11 +25,11 @@ struct Admission {
         var parent: String?
     }
 
-    /// What a pass over incoming/ did: the executions it admitted, and how many of the names it was
-    /// given left incoming/ (admitted, rejected, or taken by someone else).
+    /// What a pass over incoming/ did: the executions it admitted, and the names it was given that
+    /// are still in incoming/ (neither admitted nor set aside: a full disk, say).
     struct Outcome {
         var admitted: [String] = []
-        var handled = 0
+        var stuck: [String] = []
     }
 
     /// Admits the named files of incoming/.
@@ -39,7 +39,9 @@ struct Admission {
         for name in names {
             let claim = claimAndBuild(name)
             if let claim { claims.append(claim) }
-            if claim != nil || !FileSystem.exists(spool.incoming + "/" + name) { outcome.handled += 1 }
+            if claim == nil && ((try? FileSystem.status(spool.incoming + "/" + name, followLinks: false)) ?? nil) != nil {
+                outcome.stuck.append(name)
+            }
         }
         outcome.admitted = publish(claims)
         return outcome
@@ -64,6 +66,9 @@ struct Admission {
     private func claimAndBuild(_ name: String) -> Claim? {
         let source = spool.incoming + "/" + name
         guard let info = try? FileSystem.status(source, followLinks: false) else { return nil }
+        guard !name.hasPrefix(".") else {
+            return reject(name, "a name starting with '.' is hidden, not a job file (writers keep their temporaries in tmp/)")
+        }
         let stem = name.hasSuffix(".json") ? String(name.dropLast(5)) : name
         guard info.isRegularFile else {
             return reject(name, "it is not a regular file: job files are JSON files named NAME.json")
@@ -119,7 +124,7 @@ struct Admission {
             built.parent = job.parent
             return built
         } catch {
-            log.line("cannot admit \(claim.id) now (the next rescan retries): \(error)")
+            log.once("admit \(error.errno)", "cannot admit jobs now; they wait in tmp/ and the next rescan tries again: \(error)")
             return nil
         }
     }
@@ -131,7 +136,7 @@ struct Admission {
         do {
             try FileSystem.syncFileSystem(spool.tmp)
         } catch {
-            log.line("cannot admit jobs now (the next rescan retries): \(error)")
+            log.once("admit \(error.errno)", "cannot admit jobs now; they wait in tmp/ and the next rescan tries again: \(error)")
             return []
         }
         var admitted: [String] = []
@@ -147,13 +152,13 @@ struct Admission {
                     try? FileSystem.removeTree(claim.directory)
                 }
             } catch {
-                log.line("cannot admit \(claim.id) now (the next rescan retries): \(error)")
+                log.once("admit \(error.errno)", "cannot admit jobs now; they wait in tmp/ and the next rescan tries again: \(error)")
             }
         }
         do {
             try FileSystem.syncDirectory(spool.executions)
         } catch {
-            log.line("cannot sync \(spool.executions): \(error)")
+            log.once("sync \(error.errno)", "cannot sync \(spool.executions): \(error)")
         }
         return admitted
     }
@@ -201,24 +206,34 @@ struct Admission {
 
     /// Moves a job file to failed/NAME beside failed/NAME.why (NAME.2 and so on when NAME is taken):
     /// the .why first, then the job, so that a crash in between leaves the job where it was, to be
-    /// judged again. False when it could not, and the job is where it was.
+    /// judged again. A name that cannot stand there as it is (hidden, too long for NAME.why.N, with
+    /// control characters) is set aside under a short generated one, and the .why records the
+    /// original. False when it could not, and the job is where it was.
     @discardableResult
     func moveToFailed(_ path: String, name: String, reason: String) -> Bool {
-        var failedName = name
+        let keepsName = Self.canStandInFailed(name)
+        let base = keepsName ? name : "incoming-" + ExecutionID.generate() + ".json"
+        let why = keepsName ? reason : "\(reason) (the file was named '\(name.escapingControlCharacters())')"
+        var failedName = base
         var counter = 1
         while FileSystem.exists(spool.failed + "/" + failedName) || FileSystem.exists(spool.failureReason(ofJobNamed: failedName)) {
             counter += 1
-            failedName = name + "." + String(counter)
+            failedName = base + "." + String(counter)
         }
         do {
-            try spool.commit(reason + "\n", to: spool.failureReason(ofJobNamed: failedName), mode: 0o644)
+            try spool.commit(why + "\n", to: spool.failureReason(ofJobNamed: failedName), mode: 0o644)
             try FileSystem.rename(path, spool.failed + "/" + failedName)
             try FileSystem.syncDirectory(spool.failed)
-            log.line("failed/\(failedName): \(reason)")
+            log.line("failed/\(failedName): \(why)")
             return true
         } catch {
-            log.line("cannot move \(name) to failed/: \(error)")
+            log.once("failed/ \(error.errno)", "cannot set jobs aside in failed/; they wait where they are and are tried again with a growing delay: \(error)")
             return false
         }
+    }
+
+    /// Whether a job file's name can be kept in failed/ as it is.
+    static func canStandInFailed(_ name: String) -> Bool {
+        !name.hasPrefix(".") && name.utf8.count <= 200 && name.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7f }
     }
 }

@@ -41,6 +41,10 @@ extension Supervisor {
 
     /// Queues a parked execution again; its runner decides what the wake-up means.
     func wake(_ id: String) {
+        guard spool.execution(id).exists else {
+            if parked[id] != nil { forgetVanished(id) }
+            return
+        }
         guard let entry = unpark(id) else { return }
         do {
             try spool.execution(id).setStatus(.queued, detail: "woken")

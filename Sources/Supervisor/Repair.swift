@@ -33,6 +33,9 @@ extension Supervisor {
                 queued.append((id, execution.history().first?.time ?? 0))
             case .waiting? where !execution.isLockHeld() && execution.wakeCondition() != nil:
                 park(execution, until: execution.wakeCondition()!)
+            case let status? where (status == .running || status == .waiting) && execution.runnerPID() == nil && !execution.isLockHeld():
+                requeueUnbegun(execution)
+                queued.append((id, execution.history().first?.time ?? 0))
             case .running?, .waiting?, nil:
                 let outcome = end(execution, .fault, message: status == nil
                     ? "the execution had no readable status when flowspoold started"
@@ -44,6 +47,19 @@ extension Supervisor {
         }
         for (id, _) in queued.sorted(by: { ($0.1, $0.0) < ($1.1, $1.0) }) { enqueue(id) }
         tidyPublished()
+    }
+
+    /// An execution marked running whose lock file names no runner: the supervisor stopped between
+    /// marking it and a runner's first act, so nothing of it ran, and it is run now
+    /// (RunnerContract.declareBegun).
+    func requeueUnbegun(_ execution: Execution) {
+        guard let lock = try? execution.tryLock() else { return }
+        defer { lock.close() }
+        do {
+            try execution.setStatus(.queued, detail: "again: no runner had begun it when flowspoold stopped")
+        } catch {
+            log.line("cannot queue \(execution.id) again (the next start tries again): \(error)")
+        }
     }
 
     /// Finishes admissions that a crash interrupted: tmp/ID.admit directories.
@@ -72,7 +88,7 @@ extension Supervisor {
     func adopt(_ execution: Execution) {
         let history = execution.history()
         let started = history.last { $0.status == .running }
-        let pid = started.flatMap { entry in
+        let pid = execution.runnerPID() ?? started.flatMap { entry in
             entry.detail.split(separator: " ").first { $0.hasPrefix("pid=") }.flatMap { pid_t($0.dropFirst(4)) }
         }
         let timeout = (try? execution.job())?.timeout ?? options.taskTimeout

@@ -21,6 +21,8 @@ struct Runner {
     var watched = false
     /// How the runner process ended, once reaped.
     var exitStatus: ExitStatus?
+    /// When to try again to end the execution of a runner that is gone, after the disk refused.
+    var endRetry: Backoff?
     /// How many waits on other executions the runner is in (a flow waiting on its children): while
     /// it waits it holds no runner slot, so that the executions it waits for can run, and its task
     /// timeout does not run.
@@ -32,7 +34,10 @@ struct Runner {
         case timedOut
     }
 
-    var nextDeadline: Double { killAt ?? (ending == nil && waits == 0 ? deadline : .infinity) }
+    var nextDeadline: Double {
+        if let endRetry { return endRetry.nextTry }
+        return killAt ?? (ending == nil && waits == 0 ? deadline : .infinity)
+    }
 
     mutating func beginWait(at now: Double = Clock.monotonic()) {
         if waits == 0 { waitingSince = now }
@@ -61,14 +66,19 @@ extension Supervisor {
     /// Runners that hold a slot: all but those waiting on other executions.
     var busyRunners: Int { runners.values.filter { $0.waits == 0 }.count }
 
-    /// Starts runners for queued executions while slots are free.
+    /// Starts runners for queued executions while slots are free, unless starting is paused after
+    /// a failure that time may mend (a full disk, no descriptors or memory left).
     func startQueued() {
+        guard Clock.monotonic() >= startBackoff.nextTry else { return }
         var busy = busyRunners
         while busy < options.maxRunning, queueHead < queue.count {
             busy += 1
             let id = queue[queueHead]
             queueHead += 1
-            start(id)
+            guard start(id) else {
+                queueHead -= 1  // it stays first in line
+                break
+            }
         }
         if queueHead > 1024 && queueHead * 2 > queue.count {
             queue.removeFirst(queueHead)
@@ -76,42 +86,50 @@ extension Supervisor {
         }
     }
 
-    func start(_ id: String) {
+    /// Starts the runner of a queued execution, or ends the execution when it cannot run. False
+    /// when starting runners must pause: the execution stays queued.
+    func start(_ id: String) -> Bool {
         let execution = spool.execution(id)
         let status: ExecutionStatus?
         do {
             status = try execution.readStatus()
         } catch {
             end(execution, .error, message: "its status cannot be read: \(error)")
-            return
+            return true
         }
-        guard status == .queued, runners[id] == nil else { return }  // cancelled while it waited
+        guard status == .queued, runners[id] == nil else { return true }  // cancelled while it waited
         let job: Job
         do {
             job = try execution.job()
         } catch {
             end(execution, .error, message: error.description)
-            return
+            return true
         }
         if let parent = job.parent, spool.execution(parent).status() == .cancelled {
             end(execution, .cancelled, message: "its parent \(parent) was cancelled")
-            return
+            return true
         }
         guard let runnerPath = admission.runner(for: job.task) else {
             end(execution, .error, message: "no executable \(TaskType.runnerPrefix)\(job.task) on the runner path (\(options.runnerPath.joined(separator: ":")))")
-            return
+            return true
         }
         do {
             let pid = try launchRunner(runnerPath, task: job.task, for: execution)
             let timeout = job.timeout ?? options.taskTimeout
             runners[id] = Runner(id: id, processGroup: pid, deadline: Clock.monotonic() + timeout, timeout: timeout)
             reapable[pid] = id
+            startBackoff = Backoff()
+        } catch where error.isShortOfResources {
+            startBackoff.fail(at: Clock.monotonic())
+            log.once("start \(error.errno)", "cannot start runners now, queued executions wait (tried again with a growing delay): \(error)")
+            return false
         } catch {
             end(execution, .error, message: "cannot start \(runnerPath): \(error)")
         }
         if options.standbyTypes.contains(job.task) && standbys[job.task] == nil {
             startStandby(for: job.task, runnerPath)
         }
+        return true
     }
 
     /// Takes the execution's lock, marks it running and hands it to a runner: the standby runner of its
@@ -125,7 +143,20 @@ extension Supervisor {
         defer { lock.close() }
         let logFile = try spool.open(execution.path(.log), O_WRONLY | O_CREAT | O_APPEND, mode: 0o600)
         defer { logFile.close() }
+        // An empty lock file says that no runner has begun this run (RunnerContract.declareBegun).
+        try lock.replaceContent(with: [])
         try spool.commit("running\n", to: execution.path(.status), mode: 0o644)
+        do {
+            return try handOver(execution, to: runnerPath, task: task, lock: lock, log: logFile)
+        } catch {
+            try? spool.commit("queued\n", to: execution.path(.status), mode: 0o644)  // nothing began
+            throw error
+        }
+    }
+
+    /// Gives a locked execution marked running to the standby runner of its type, else to a new
+    /// runner process, and returns the runner's pid.
+    private func handOver(_ execution: Execution, to runnerPath: String, task: String, lock: FileDescriptor, log logFile: FileDescriptor) throws(SystemError) -> pid_t {
         if let standby = standbys.removeValue(forKey: task) {
             defer { standby.socket.close() }
             if standby.executable == runnerPath,
@@ -202,6 +233,10 @@ extension Supervisor {
     /// it as soon as it holds its lock.
     func runnerGone(_ runner: Runner) {
         let execution = spool.execution(runner.id)
+        guard execution.exists else {
+            forgetVanished(runner.id)
+            return
+        }
         let status = (try? execution.readStatus()) ?? nil
         if let status, status.isFinal {
             runners.removeValue(forKey: runner.id)
@@ -227,10 +262,24 @@ extension Supervisor {
         switch end(execution, ending, message: message) {
         case .ended, .endedAlready:
             runners.removeValue(forKey: runner.id)
-        case .lockHeld, .failed:
-            // A process that left the group still holds the lock, or the disk refused: wait for the lock.
+        case .lockHeld:
+            // A process that left the group still holds the lock: wait for the lock.
             watchLock(of: runner)
+        case .failed:
+            // The disk refused: try again later, with a growing delay.
+            var waiting = runner
+            waiting.endRetry = waiting.endRetry ?? Backoff()
+            waiting.endRetry?.fail(at: Clock.monotonic())
+            runners[runner.id] = waiting
         }
+    }
+
+    /// An execution directory removed by hand while the supervisor still had business with it:
+    /// said once, and forgotten, rather than retried for ever.
+    func forgetVanished(_ id: String) {
+        if let group = runners.removeValue(forKey: id)?.processGroup { Signal.sendToGroup(group, SIGKILL) }
+        _ = unpark(id)
+        log.line("executions/\(id) vanished (removed by hand?); its runner is stopped and the execution forgotten")
     }
 
     enum EndOutcome {
@@ -246,8 +295,11 @@ extension Supervisor {
             return try endHoldingLock(execution, status, message: message)
         } catch where error.isWrongFileKind && quarantineWrongFiles(of: execution) {
             return end(execution, status, message: message)
+        } catch where !execution.exists {
+            forgetVanished(execution.id)
+            return .endedAlready
         } catch {
-            log.line("cannot end \(execution.id) as \(status.rawValue) now: \(error)")
+            log.once("end \(error.errno)", "cannot end \(execution.id) as \(status.rawValue) now (and perhaps others; each is tried again with a growing delay): \(error)")
             return .failed
         }
     }
@@ -307,6 +359,10 @@ extension Supervisor {
     func enforceDeadlines() {
         let now = Clock.monotonic()
         for id in Array(runners.keys) {
+            if let runner = runners[id], let retry = runner.endRetry, retry.nextTry <= now {
+                runnerGone(runner)
+                continue
+            }
             runners[id]?.enforce(at: now, grace: options.killGrace)
         }
         wakeParkedPastDeadline()

@@ -30,6 +30,10 @@ public final class Supervisor {
     var parkedByWatch: [Int32: String] = [:]
 
     var incomingNeedsScan = true
+    /// Names in incoming/ that could neither be admitted nor set aside, and when to try each again.
+    var heldBack: [String: Backoff] = [:]
+    /// Paused starts: when runners may be started again after a failure time may mend.
+    var startBackoff = Backoff()
     var answersNeedScan = true
     var nextRescan = 0.0
     var stopping = false
@@ -64,7 +68,7 @@ public final class Supervisor {
         log.line("supervising \(spool.root) (at most \(options.maxRunning) running, runners from \(options.runnerPath.joined(separator: ":")))")
         while !stopping {
             if Clock.monotonic() >= nextRescan { rescan() }
-            if incomingNeedsScan { scanIncoming() }
+            if incomingNeedsScan || Clock.monotonic() >= nextHeldBackTry { scanIncoming() }
             if answersNeedScan { scanAnswers() }
             startQueued()
             waitForEvents()
@@ -119,7 +123,8 @@ public final class Supervisor {
 
     /// Sleeps in poll until something happens or the next deadline comes.
     func waitForEvents() {
-        let wake = runners.values.reduce(min(nextRescan, nextParkedDeadline)) { min($0, $1.nextDeadline) }
+        let nextStart = queueHead < queue.count ? startBackoff.nextTry : .infinity
+        let wake = runners.values.reduce(min(nextRescan, nextParkedDeadline, nextHeldBackTry, nextStart)) { min($0, $1.nextDeadline) }
         let sources = [signals.descriptor, inotify.descriptor, trigger!, control!, lockReleases.readEnd, parkingWatcher.descriptor]
         let ready: Set<FileDescriptor>
         do {
@@ -180,16 +185,35 @@ public final class Supervisor {
         }
     }
 
+    /// Admits a batch of what incoming/ holds. Whatever is there is accounted for: admitted, set
+    /// aside in failed/, or (when neither can be done now, as on a full disk) held back with a
+    /// growing delay, so that it neither spins nor keeps the names after it from their turn.
     func scanIncoming() {
         incomingNeedsScan = false
-        guard let names = try? FileSystem.listDirectory(spool.incoming) else { return }
-        let batch = Array(names.filter { !$0.hasPrefix(".") }.sorted().prefix(Self.admissionBatch))
+        let names: [String]
+        do {
+            names = try FileSystem.listDirectory(spool.incoming)
+        } catch {
+            log.once("incoming", "cannot read \(spool.incoming) (the rescan tries again): \(error)")
+            return
+        }
+        let now = Clock.monotonic()
+        if !heldBack.isEmpty {
+            let present = Set(names)
+            heldBack = heldBack.filter { present.contains($0.key) }
+        }
+        let batch = Array(names.filter { heldBack[$0].map { $0.nextTry <= now } ?? true }.sorted().prefix(Self.admissionBatch))
         let outcome = admission.admit(batch)
         outcome.admitted.forEach(enqueue)
-        // A large burst is admitted a batch at a time, with runners started in between. A batch in
-        // which nothing could be moved waits for the next event or rescan instead of spinning.
-        if batch.count == Self.admissionBatch && outcome.handled > 0 { incomingNeedsScan = true }
+        for name in outcome.stuck {
+            heldBack[name, default: Backoff()].fail(at: now)
+        }
+        // A large burst is admitted a batch at a time, with runners started in between.
+        if batch.count == Self.admissionBatch && outcome.stuck.count < batch.count { incomingNeedsScan = true }
     }
+
+    /// When the first name held back in incoming/ is to be tried again (monotonic seconds).
+    var nextHeldBackTry: Double { heldBack.values.map(\.nextTry).min() ?? .infinity }
 
     /// How many job files one pass admits before runners get their turn.
     static let admissionBatch = 128

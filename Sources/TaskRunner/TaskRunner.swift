@@ -24,6 +24,13 @@ public enum TaskRunner {
             prepare()
             Standby.awaitExecution(taskType: taskType)
         }
+        do {
+            try RunnerContract.declareBegun()
+        } catch {
+            // Nothing was done: after a restart the execution is run, not ended (flowspool-spool(5)).
+            RunnerLog().line("flowspool-task-\(taskType): cannot declare the run begun (the lock on descriptor 3): \(error)")
+            exit(2)
+        }
         let execution: Execution
         let job: Job
         do {

@@ -80,6 +80,7 @@ struct SupervisorTests {
         let script = """
             #!/bin/sh
             # flowspool-task-GREET: greets the input 'who'.
+            echo $$ >&3
             who=$(sed -n 's/^ *"who": *"\\([^"]*\\)".*/\\1/p' inputs.json)
             echo "greeting $who"
             printf '{"greeting": "hello, %s"}\\n' "$who" > "$FLOWSPOOL_SPOOL/tmp/greet.$$" && mv "$FLOWSPOOL_SPOOL/tmp/greet.$$" outputs.json
@@ -228,12 +229,13 @@ struct SupervisorTests {
         #expect(try FileSystem.readText(test.supervisorLog)?.contains("adopted \(id)") == true)
     }
 
-    @Test("startup repair: a running execution whose runner is gone becomes fault; an interrupted admission is finished")
+    @Test("startup repair: a running execution whose runner had begun and is gone becomes fault; an interrupted admission is finished")
     func startupRepair() throws {
         let orphan = test.execution("orphan")
         try FileSystem.makeDirectory(orphan.directory)
         try FileSystem.writeFile(orphan.path(.inputs), Array(#"{"task":"REST","inputs":{}}"#.utf8))
         try orphan.setStatus(.running, detail: "pid=999999")
+        try FileSystem.writeFile(orphan.path(.lock), Array("999999\n".utf8))  // as the runner declared it
         let claim = test.spool.tmp + "/claimed.admit"
         try FileSystem.makeDirectory(claim)
         try FileSystem.writeFile(claim + "/job.json", Array(#"{"task":"REST","inputs":{"url":"\#(http)/echo"}}"#.utf8))
