@@ -39,6 +39,11 @@ static inline int flowspool_openat_beneath(int dirfd, const char *path, int flag
     return (int)syscall(437 /* SYS_openat2 */, dirfd, path, &how, sizeof how);
 }
 
+/* pidfd_open(2) (Linux 5.3): a descriptor that poll(2) reports readable when the process ends. */
+static inline int flowspool_pidfd_open(int pid) {
+    return (int)syscall(434 /* SYS_pidfd_open */, pid, 0);
+}
+
 static inline int flowspool_open_path(const char *path) {
     return open(path, FLOWSPOOL_O_PATH | O_DIRECTORY | O_CLOEXEC);
 }

@@ -42,18 +42,24 @@ final class FlowHost {
         }
         requests.writeEnd.close()
         replies.readEnd.close()
-        defer {
-            requests.readEnd.close()
-            replies.writeEnd.close()
-        }
-        if let garbage = serve(LineReader(requests.readEnd, limit: 16 << 20), replies: replies.writeEnd) {
+        let problem = serve(LineReader(requests.readEnd, limit: Self.requestLimit), replies: replies.writeEnd)
+        // Whatever of the script still talks once the flow has ended (a thread of its own) finds
+        // the pipes closed and ends at once; what does not talk gets a moment, then SIGKILL.
+        requests.readEnd.close()
+        replies.writeEnd.close()
+        if let problem {
             kill(pid, SIGKILL)
             _ = try? Spawn.wait(for: pid)
-            throw TaskFailure("the flow script sent something that is not a flowspool request, so it was stopped: \(garbage)", outputs: outputs)
+            throw TaskFailure("the flow script was stopped: \(problem)", outputs: outputs)
         }
-        let exitStatus = try? Spawn.wait(for: pid)
+        let exitStatus = ending == nil ? try? Spawn.wait(for: pid) : try? Spawn.wait(for: pid, killingAfter: Self.exitGrace)
         return try result(exitStatus: exitStatus)
     }
+
+    /// The most one request may hold: the values given to c.setOutput, c.log or c.task in one call.
+    static let requestLimit = 16 << 20
+    /// How long a script has to exit after its flow ended.
+    static let exitGrace = 5.0
 
     /// Answers requests until the script closes its end or ends the flow. Returns what was wrong
     /// when something other than a request came; the line itself is not repeated, as it may hold
@@ -64,11 +70,19 @@ final class FlowHost {
             do {
                 guard let next = try reader.nextLine() else { return nil }
                 line = next
+            } catch where error.errno == EFBIG {
+                return "it sent a request over \(Self.requestLimit >> 20) MiB; the values given to c.setOutput, c.setOutputs, c.log or c.task in one call are limited to \(Self.requestLimit >> 20) MiB"
             } catch {
-                return "a line that cannot be read (\(error))"
+                return "its requests cannot be read (\(error))"
             }
-            guard let request = try? JSON(parsing: line), let op = request["op"]?.stringValue else {
-                return "a line of \(line.count) bytes that is not JSON with an 'op'"
+            let request: JSON
+            do {
+                request = try JSON(parsing: line)
+            } catch {
+                return "it sent a line of \(line.count) bytes that is not a flowspool request (\(error)); the line is not shown, as it may hold secrets"
+            }
+            guard let op = request["op"]?.stringValue else {
+                return "it sent a line of \(line.count) bytes that is not a flowspool request (JSON with an 'op')"
             }
             let reply: JSON
             do {
@@ -115,7 +129,7 @@ final class FlowHost {
         case "inputs": return .object(inputs)
         case "setting": return try setting(request)
         case "sleep":
-            try sleep(request["seconds"]?.doubleValue ?? 0)
+            try sleep(request["seconds"] ?? .null)
             return .null
         case "end": return try end(request)
         case "fail":
@@ -132,7 +146,7 @@ final class FlowHost {
         guard let task = request["task"]?.stringValue else { throw RequestError("c.task needs a task type") }
         let childInputs = request["inputs"]?.objectValue ?? [:]
         do {
-            let job = Job(task: task, inputs: childInputs, parent: execution.id)
+            let job = Job(task: task, inputs: childInputs, parent: execution.id, detached: request["detached"]?.boolValue ?? false)
             guard TaskType.isValid(task) else { throw SubmissionError("'\(task)' is not a task type name") }
             return try spool.submit(job, durable: false)
         } catch {
@@ -149,7 +163,15 @@ final class FlowHost {
     func wait(_ request: JSON) throws(RequestError) -> JSON {
         let ids = request["ids"]?.arrayValue?.compactMap(\.stringValue).filter { ExecutionID.isValid($0) } ?? []
         let condition: JobWatcher.Condition = request["until"]?.stringValue == "any" ? .any : .all
-        let timeout = request["timeout"]?.doubleValue
+        let timeout: Double?
+        switch request["timeout"] {
+        case nil, .null?: timeout = nil
+        case let value?:
+            guard let seconds = value.doubleValue.flatMap(Seconds.init) else {
+                throw RequestError("the timeout of a wait must be \(Seconds.range(in: "seconds")), not \(value.compactText)")
+            }
+            timeout = seconds.value
+        }
         do {
             if watcher == nil { watcher = try JobWatcher(spool: spool) }
             // Marked waiting only when there is something to wait for.
@@ -195,8 +217,10 @@ final class FlowHost {
         throw RequestError("there is no setting '\(name)' (flowspool settings set NAME VALUE makes one)")
     }
 
-    func sleep(_ seconds: Double) throws(RequestError) {
-        guard seconds >= 0, seconds.isFinite else { throw RequestError("c.sleep needs a number of seconds") }
+    func sleep(_ value: JSON) throws(RequestError) {
+        guard let seconds = value.doubleValue, Seconds(seconds) != nil else {
+            throw RequestError("c.sleep takes \(Seconds.range(in: "seconds")), not \(value.compactText)")
+        }
         try? execution.markWaiting(true)
         defer { try? execution.markWaiting(false) }
         Clock.sleep(seconds)

@@ -4,7 +4,7 @@
 /// `python3 -c STUB SCRIPT`.
 enum PythonStub {
     static let source = #"""
-import inspect, json, os, sys, time, traceback
+import inspect, json, os, sys, threading, time, traceback
 
 os.set_inheritable(3, False)
 os.set_inheritable(4, False)
@@ -21,10 +21,20 @@ class FlowError(Exception):
     """A request the flowspool host refused, or a child execution that ended as it should not."""
 
 
+_lock = threading.Lock()
+
+
 def _call(op, **arguments):
+    """One request and its reply, one thread at a time. When the host has closed the pipes (the
+    flow has ended), whatever still talks is ended at once."""
     arguments["op"] = op
-    _requests.write(json.dumps(arguments, allow_nan=False) + "\n")
-    line = _replies.readline()
+    text = json.dumps(arguments, allow_nan=False) + "\n"
+    with _lock:
+        try:
+            _requests.write(text)
+            line = _replies.readline()
+        except (OSError, ValueError):
+            os._exit(70)
     if not line:
         os._exit(70)
     reply = json.loads(line)
@@ -49,9 +59,10 @@ class Execution:
         self.id = None
         self._ended = False
 
-    def runAsync(self):
+    def runAsync(self, detach=False):
+        """Starts the child. A detached child goes on when the flow ends; others are cancelled."""
         if self.id is None:
-            self.id = _call("submit", task=self._type, inputs=self._inputs)
+            self.id = _call("submit", task=self._type, inputs=self._inputs, detached=bool(detach))
         return self
 
     def wait(self, timeout=None):
@@ -220,6 +231,10 @@ def _main():
         _call("fail", message=f"SyntaxError: {error.msg} (line {error.lineno} of {_script})")
     except Exception as error:
         _call("fail", message=_failure(error))
+    # The flow has ended: threads the script left running end with it, as after c.end.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 _main()

@@ -26,6 +26,9 @@ struct JobArguments: ParsableArguments {
     @Option(help: "The overall task timeout in seconds (default: flowspoold's --task-timeout).")
     var timeout: Double?
 
+    @Flag(help: "Inside a flow: let this job go on when the flow ends (its other children are cancelled).")
+    var detach = false
+
     func job() throws -> Job {
         var values = try inputsFile.map(readInputsFile) ?? JSONObject()
         for argument in inputs {
@@ -41,7 +44,9 @@ struct JobArguments: ParsableArguments {
             throw CommandFailure("'\(task)' is not a task type name (letters, digits, '_' and '-')", exitCode: 2)
         }
         if task == "FLOW", case .string(let script)? = values["script"] { values["script"] = .string(absoluteIfFile(script)) }
-        return Job(task: task, inputs: values, parent: Environment.value(RunnerContract.executionVariable), name: name, timeout: timeout)
+        return Job(
+            task: task, inputs: values, parent: Environment.value(RunnerContract.executionVariable), name: name, timeout: timeout,
+            detached: detach)
     }
 
     /// A FLOW script named by a relative path is found from here, not from the execution directory

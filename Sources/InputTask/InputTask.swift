@@ -14,7 +14,10 @@ public enum InputTask {
     public static func run(_ inputs: inout TaskInputs, context: TaskContext) throws(TaskFailure) -> TaskResult {
         let request = try inputs.requiredString("request")
         let reference = try inputs.string("reference") ?? ""
-        let timeoutMinutes = try inputs.number("timeout") ?? 0
+        // The contract's "0 or less: no timeout", else a duration in minutes.
+        let given = try inputs.number("timeout") ?? 0
+        var timeout = TaskInputs(taskType: taskType, values: ["timeout": .double(max(given, 0))])
+        let timeoutMinutes = (try timeout.duration("timeout", unit: "minutes", perUnit: 60)?.value ?? 0) / 60
         try inputs.rejectUnknown()
         let execution = context.execution
         let asked: InputRequest

@@ -207,20 +207,23 @@ private struct Parser {
         return value
     }
 
+    /// A lone surrogate, which RFC 8259 lets a text hold and Python's json writes for text it
+    /// could not decode, becomes U+FFFD, as in any UTF-8 decoder.
     mutating func parseUnicodeEscape() throws(JSONParseError) -> Unicode.Scalar {
         let first = try parseHex4()
         if (0xD800...0xDBFF).contains(first) {
-            guard position + 2 <= bytes.count, bytes[position] == UInt8(ascii: "\\"),
-                  bytes[position + 1] == UInt8(ascii: "u") else {
-                throw error("lone surrogate in \\u escape")
+            let afterFirst = position
+            if position + 2 <= bytes.count, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u") {
+                position += 2
+                let second = try parseHex4()
+                if (0xDC00...0xDFFF).contains(second) {
+                    return Unicode.Scalar(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))!
+                }
+                position = afterFirst
             }
-            position += 2
-            let second = try parseHex4()
-            guard (0xDC00...0xDFFF).contains(second) else { throw error("invalid surrogate pair in \\u escape") }
-            return Unicode.Scalar(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))!
+            return "\u{FFFD}"
         }
-        guard let scalar = Unicode.Scalar(first) else { throw error("lone surrogate in \\u escape") }
-        return scalar
+        return Unicode.Scalar(first) ?? "\u{FFFD}"
     }
 
     mutating func parseNumber() throws(JSONParseError) -> JSON {

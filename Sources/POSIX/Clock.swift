@@ -21,6 +21,7 @@ public enum Clock {
     /// Sleeps for `seconds`, the whole time even when signals interrupt. For delays asked for, never
     /// for waiting on an event.
     public static func sleep(_ seconds: Double) {
+        let seconds = Seconds.clamping(seconds).value
         var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - seconds.rounded(.down)) * 1e9))
         var remaining = timespec()
         while nanosleep(&request, &remaining) == -1 && errno == EINTR {
@@ -29,7 +30,10 @@ public enum Clock {
     }
 
     /// UTC time in ISO 8601 with milliseconds: 2026-11-28T23:30:00.123Z.
+    /// Total: a time before the epoch or past year 9999 (or not a number) is written as the nearest
+    /// of those two.
     public static func iso8601(_ seconds: Double) -> String {
+        let seconds = seconds.isNaN ? 0 : min(max(seconds, 0), lastWritableTime)
         var whole = time_t(seconds.rounded(.down))
         let millis = Int((seconds - Double(whole)) * 1000)
         var parts = tm()
@@ -42,6 +46,9 @@ public enum Clock {
             + "T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))"
             + ".\(pad(Int32(millis), 3))Z"
     }
+
+    /// 9999-12-31T23:59:59.999Z, the last time four digits of year can say.
+    static let lastWritableTime = 253_402_300_799.999
 
     /// Parses what `iso8601` writes; nil for anything else.
     public static func parseISO8601(_ text: some StringProtocol) -> Double? {
@@ -70,6 +77,7 @@ public enum Clock {
 
     /// A duration for people: 850ms, 12.3s, 4m05s, 2h07m, 3d04h.
     public static func describeDuration(_ seconds: Double) -> String {
+        let seconds = Seconds.clamping(seconds).value
         if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
         if seconds < 60 { return "\((seconds * 10).rounded() / 10)s" }
         let whole = Int(seconds)
@@ -77,5 +85,33 @@ public enum Clock {
         if whole < 3600 { return "\(whole / 60)m\(two(whole % 60))s" }
         if whole < 86400 { return "\(whole / 3600)h\(two(whole % 3600 / 60))m" }
         return "\(whole / 86400)d\(two(whole % 86400 / 3600))h"
+    }
+}
+
+/// A length of time, checked where it enters flowspool (a task input, a job's timeout, `c.sleep`,
+/// `c.wait`): finite, not negative, at most a hundred years, so that every deadline made from it
+/// is a date that can be written and every sleep one that can be slept.
+public struct Seconds: Comparable, Sendable {
+    public let value: Double
+
+    /// A hundred years.
+    public static let longest = 3_155_760_000.0
+
+    /// nil for a value that is not such a length of time.
+    public init?(_ value: Double) {
+        guard value.isFinite, value >= 0, value <= Self.longest else { return nil }
+        self.value = value
+    }
+
+    /// The nearest length of time to any number, for code that must not fail: not a number is 0.
+    public static func clamping(_ value: Double) -> Seconds {
+        Seconds(value.isNaN ? 0 : min(max(value, 0), longest))!
+    }
+
+    public static func < (a: Seconds, b: Seconds) -> Bool { a.value < b.value }
+
+    /// What an operator is told a duration must be, in seconds or (with `perUnit` 60) minutes.
+    public static func range(in unit: String, perUnit: Double = 1) -> String {
+        "a number of \(unit) from 0 to \(Int(longest / perUnit)) (a hundred years)"
     }
 }

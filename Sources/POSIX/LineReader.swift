@@ -6,6 +6,8 @@ import Glibc
 public final class LineReader {
     let descriptor: FileDescriptor
     var buffer: [UInt8] = []
+    /// How much of the buffer is known to hold no newline, so that a long line is scanned once.
+    var scanned = 0
     let limit: Int
 
     /// Lines longer than `limit` bytes fail, so a peer sending garbage cannot fill memory.
@@ -18,15 +20,17 @@ public final class LineReader {
     /// returned first).
     public func nextLine() throws(SystemError) -> [UInt8]? {
         while true {
-            if let newline = buffer.firstIndex(of: 0x0a) {
+            if let newline = buffer[scanned...].firstIndex(of: 0x0a) {
                 let line = Array(buffer[..<newline])
                 buffer.removeSubrange(...newline)
+                scanned = 0
                 return line
             }
+            scanned = buffer.count
             if buffer.count > limit { throw SystemError("read", errno: EFBIG) }
             let chunk = try descriptor.read(upTo: 65536)
             if chunk.isEmpty {
-                defer { buffer = [] }
+                defer { (buffer, scanned) = ([], 0) }
                 return buffer.isEmpty ? nil : buffer
             }
             buffer += chunk

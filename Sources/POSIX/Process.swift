@@ -97,6 +97,19 @@ public enum Spawn {
         }
     }
 
+    /// Waits for a child at most `seconds` (woken by a pidfd when it ends), then kills it with
+    /// SIGKILL and reaps it.
+    public static func wait(for pid: pid_t, killingAfter seconds: Double) throws(SystemError) -> ExitStatus {
+        if let pidfd = try? check("pidfd_open", { flowspool_pidfd_open(pid) }) {
+            let descriptor = FileDescriptor(rawValue: pidfd)
+            defer { descriptor.close() }
+            if (try? Poll.readable([descriptor], timeout: seconds))?.isEmpty ?? true { kill(pid, SIGKILL) }
+        } else {
+            kill(pid, SIGKILL)  // no pidfd to wait on: no grace either
+        }
+        return try wait(for: pid)
+    }
+
     /// Waits for one particular child.
     public static func wait(for pid: pid_t) throws(SystemError) -> ExitStatus {
         var status: Int32 = 0

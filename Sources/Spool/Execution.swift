@@ -67,8 +67,15 @@ public struct Execution: Sendable {
         }
     }
 
+    /// The most outputs.json may hold: what is written is always read back whole.
+    public static let outputsLimit = 64 << 20
+
+    static func describeSize(_ bytes: Int) -> String {
+        bytes >= 1 << 20 ? "\((Double(bytes) / 1048576 * 10).rounded() / 10) MiB" : "\(bytes) bytes"
+    }
+
     public func outputs() -> JSONObject? {
-        guard let bytes = try? spool.readFile(path(.outputs)) else { return nil }
+        guard let bytes = try? spool.readFile(path(.outputs), limit: Self.outputsLimit) else { return nil }
         return (try? JSON(parsing: bytes))?.objectValue
     }
 
@@ -93,11 +100,20 @@ public struct Execution: Sendable {
 
     /// Ends the execution: outputs and message first, the status last, so that whoever sees the final
     /// status also finds the rest.
+    /// Outputs over `outputsLimit` are not written: the execution ends `error` saying so, for
+    /// outputs that could not be read back would be lost in silence.
     public func end(_ status: ExecutionStatus, message: String?, outputs: JSONObject? = nil) throws(SystemError) {
         precondition(status.isFinal, "end(\(status)) needs a final status")
+        var (status, message) = (status, message)
         var files: [Spool.FileContent] = []
         if let outputs {
-            files.append(.init(path(.outputs), JSON.object(outputs).prettyText + "\n"))
+            let text = JSON.object(outputs).prettyText + "\n"
+            if text.utf8.count > Self.outputsLimit {
+                (status, message) = (.error, "the outputs are \(Self.describeSize(text.utf8.count)); outputs are limited to \(Self.outputsLimit >> 20) MiB" + (message.map { " (the task said: \($0))" } ?? ""))
+                files.append(.init(path(.outputs), "{}\n"))
+            } else {
+                files.append(.init(path(.outputs), text))
+            }
         }
         if let message {
             files.append(.init(path(.message), message.hasSuffix("\n") ? message : message + "\n"))

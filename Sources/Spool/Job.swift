@@ -11,10 +11,12 @@ public struct Job: Equatable, Sendable {
     public var timeout: Double?
     /// A key that `flowspool run --unique` keeps to one execution going at a time.
     public var unique: String?
+    /// A child that goes on when its flow ends; other children are cancelled with it.
+    public var detached: Bool
 
     public init(
         task: String, inputs: JSONObject = [:], parent: String? = nil, name: String? = nil, timeout: Double? = nil,
-        unique: String? = nil
+        unique: String? = nil, detached: Bool = false
     ) {
         self.task = task
         self.inputs = inputs
@@ -22,11 +24,12 @@ public struct Job: Equatable, Sendable {
         self.name = name
         self.timeout = timeout
         self.unique = unique
+        self.detached = detached
     }
 
     /// Job files larger than this are refused unread.
     public static let maximumSize = 8 << 20
-    static let keys = ["task", "inputs", "parent", "name", "timeout", "unique"]
+    static let keys = ["task", "inputs", "parent", "name", "timeout", "unique", "detached"]
 
     /// Parses a job file, naming what is wrong with it. An execution's inputs.json is a job with the
     /// time it was `submitted` added: read it with `record: true`.
@@ -62,11 +65,16 @@ public struct Job: Equatable, Sendable {
         if let parent, !ExecutionID.isValid(parent) { throw JobError("'parent' is not an execution id: '\(parent)'") }
         name = try Self.optionalString(object, "name")
         unique = try Self.optionalString(object, "unique")
+        switch object["detached"] {
+        case nil, .null?: detached = false
+        case .bool(let value)?: detached = value
+        case let other?: throw JobError("'detached' must be true or false, not \(other.kindDescription)")
+        }
         switch object["timeout"] {
         case nil, .null?: timeout = nil
         case let value?:
-            guard let seconds = value.doubleValue, seconds > 0 else {
-                throw JobError("'timeout' must be a positive number of seconds, not \(value.compactText)")
+            guard let seconds = value.doubleValue, seconds > 0, Seconds(seconds) != nil else {
+                throw JobError("'timeout' must be a positive number of seconds up to \(Int(Seconds.longest)) (a hundred years), not \(value.compactText)")
             }
             timeout = seconds
         }
@@ -87,6 +95,7 @@ public struct Job: Equatable, Sendable {
         if let name { object["name"] = .string(name) }
         if let timeout { object["timeout"] = .double(timeout) }
         if let unique { object["unique"] = .string(unique) }
+        if detached { object["detached"] = true }
         if let submitted { object["submitted"] = .string(Clock.iso8601(submitted)) }
         return .object(object)
     }

@@ -105,8 +105,8 @@ extension Supervisor {
             end(execution, .error, message: error.description)
             return true
         }
-        if let parent = job.parent, spool.execution(parent).status() == .cancelled {
-            end(execution, .cancelled, message: "its parent \(parent) was cancelled")
+        if let parent = job.parent, !job.detached, let ended = spool.execution(parent).status(), ended.isFinal {
+            end(execution, .cancelled, message: ended == .cancelled ? "its parent \(parent) was cancelled" : "its flow \(parent) had ended (\(ended.rawValue)) before it started")
             return true
         }
         guard let runnerPath = admission.runner(for: job.task) else {
@@ -241,6 +241,7 @@ extension Supervisor {
         if let status, status.isFinal {
             runners.removeValue(forKey: runner.id)
             log.line("\(runner.id) \(status.rawValue)")
+            cancelChildren(of: execution)
             return
         }
         if status == .waiting, runner.ending == nil, let condition = execution.wakeCondition() {
@@ -262,6 +263,7 @@ extension Supervisor {
         switch end(execution, ending, message: message) {
         case .ended, .endedAlready:
             runners.removeValue(forKey: runner.id)
+            cancelChildren(of: execution)
         case .lockHeld:
             // A process that left the group still holds the lock: wait for the lock.
             watchLock(of: runner)
@@ -350,6 +352,16 @@ extension Supervisor {
             end(spool.execution(id), .cancelled, message: "cancelled before it started (flowspool cancel)")
         }
         for child in spool.execution(id).children() where spool.execution(child).status()?.isFinal == false {
+            cancel(child)
+        }
+    }
+
+    /// Children do not outlive their flow: when it has ended, however it ended, those that have not
+    /// are cancelled, but for the ones started detached.
+    func cancelChildren(of flow: Execution) {
+        for child in flow.children() where spool.execution(child).status()?.isFinal == false {
+            guard (try? spool.execution(child).job())?.detached != true else { continue }
+            log.line("\(child): its flow \(flow.id) has ended; cancelled")
             cancel(child)
         }
     }

@@ -1,4 +1,5 @@
 import JSON
+import POSIX
 import Spool
 
 /// A task's inputs, read one by one with their types checked. Every input a task reads is marked
@@ -58,6 +59,16 @@ public struct TaskInputs {
 
     public mutating func number(_ name: String) throws(TaskFailure) -> Double? {
         try typed(name, "a number") { $0.doubleValue }
+    }
+
+    /// A length of time given in `unit`s (seconds, or minutes with `perUnit` 60), checked as
+    /// `Seconds` are: a number out of range is an input error, never a deadline that cannot be kept.
+    public mutating func duration(_ name: String, unit: String = "seconds", perUnit: Double = 1) throws(TaskFailure) -> Seconds? {
+        guard let number = try number(name) else { return nil }
+        guard let seconds = Seconds(number * perUnit) else {
+            throw TaskFailure("input '\(name)' must be \(Seconds.range(in: unit, perUnit: perUnit)), not \(JSON.double(number).compactText)")
+        }
+        return seconds
     }
 
     public mutating func list(_ name: String) throws(TaskFailure) -> [JSON]? {

@@ -171,7 +171,7 @@ struct FlowTaskTests {
     @Test("a flow script's faults end the flow error with a clear message, and other flows go on", arguments: [
         ("syntax.py", "def handler(c)\n    pass\n", "SyntaxError: expected ':' (line 1 of"),
         ("raises.py", "def handler(c):\n    x = 1\n    raise ValueError('bad value')\n", "ValueError: bad value (line 3 of"),
-        ("garbage.py", "import os\nos.write(3, b'this is not json\\n')\nimport time\ntime.sleep(5)\n", "sent something that is not a flowspool request"),
+        ("garbage.py", "import os\nos.write(3, b'this is not json\\n')\nimport time\ntime.sleep(5)\n", "the flow script was stopped: it sent a line of 16 bytes that is not a flowspool request"),
         ("silent.py", "import os\nos._exit(3)\n", "the flow script exited with status 3 without ending the flow"),
         ("nohandler.py", "x = 1\n", "defines no handler(c) function"),
     ])
