@@ -3,6 +3,9 @@
 
   spool_driver.py chain SPOOL JOB N   N copies of JOB (a JSON job file), each dropped when the previous one ended
   spool_driver.py burst SPOOL JOB N   N copies of JOB dropped at once
+  spool_driver.py wake SPOOL JOB N    N copies of JOB one after another, each with a waiter registered in
+                                      waiters/: how long after the end (the kernel's inotify event)
+                                      flowspoold wakes the waiter through its FIFO
 """
 import ctypes
 import json
@@ -123,9 +126,53 @@ def burst(spool, job, count, label):
     print(f"{label}: {count} {task} job files dropped at once: {count / elapsed:.0f} executions per second ({elapsed:.2f} s in all)")
 
 
+def wake(spool, job, count, label):
+    latencies = []
+    waiters = os.path.join(spool, "waiters")
+    for n in range(count):
+        execution_id = f"{label}{n:05d}"
+        token = f"bench.{os.getpid()}.{n}"
+        fifo_path = os.path.join(waiters, token)
+        os.mkfifo(fifo_path, 0o600)
+        fifo = os.open(fifo_path, os.O_RDWR | os.O_NONBLOCK)
+        with open(os.path.join(waiters, "." + token), "w") as file:
+            file.write(execution_id + "\n")
+        os.rename(os.path.join(waiters, "." + token), fifo_path + ".ids")
+        watcher = Watcher(spool)
+        temporary = drop(spool, execution_id, job)
+        os.rename(temporary, os.path.join(spool, "incoming", execution_id + ".json"))
+        ended_at = woken_at = None
+        while ended_at is None or woken_at is None:
+            ready, _, _ = select.select([watcher.fd, fifo], [], [], 60)
+            now = time.perf_counter()
+            if not ready:
+                sys.exit(f"{execution_id} did not end, or its waiter was not woken, within 60 s")
+            if watcher.fd in ready:
+                for directory, name in watcher.events():
+                    if directory == watcher.executions and name == execution_id:
+                        watcher.add(os.path.join(directory, name))
+                    elif name == "status" and status(spool, execution_id) in FINAL and ended_at is None:
+                        ended_at = now
+            if fifo in ready:
+                os.read(fifo, 4096)
+                if status(spool, execution_id) in FINAL and woken_at is None:
+                    woken_at = now
+        latencies.append(max(0.0, woken_at - ended_at))
+        os.close(fifo)
+        os.close(watcher.fd)
+        for path in (fifo_path, fifo_path + ".ids"):
+            os.unlink(path)
+    check_success(spool, [f"{label}{n:05d}" for n in range(count)])
+    latencies.sort()
+    median, worst = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99) - 1]
+    task = json.loads(job)["task"]
+    print(f"{label}: {count} {task} executions, each with a waiter: woken {median * 1000:.3f} ms after the end (median), "
+          f"{worst * 1000:.3f} ms (99th percentile), through its FIFO")
+
+
 if __name__ == "__main__":
     mode, spool, job_file, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     label = sys.argv[5] if len(sys.argv) > 5 else mode
     with open(job_file) as file:
         job = file.read()
-    {"chain": chain, "burst": burst}[mode](spool, job, count, label)
+    {"chain": chain, "burst": burst, "wake": wake}[mode](spool, job, count, label)

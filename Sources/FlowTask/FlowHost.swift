@@ -16,7 +16,7 @@ final class FlowHost {
     var outputs = JSONObject()
     /// How the script said the flow ends: c.end(), an exception, or a return from the handler.
     var ending: (status: ExecutionStatus, message: String?)?
-    private var watcher: JobWatcher?
+    private var madeWatcher: JobWatcher?
 
     var execution: Execution { context.execution }
     var spool: Spool { execution.spool }
@@ -173,13 +173,13 @@ final class FlowHost {
             timeout = seconds.value
         }
         do {
-            if watcher == nil { watcher = try JobWatcher(spool: spool) }
-            // Marked waiting only when there is something to wait for.
-            var states = try watcher!.wait(for: ids, until: condition, timeout: 0)
+            let watcher = try self.watcher()
+            // Shown waiting only when there is something to wait for.
+            var states = try watcher.wait(for: ids, until: condition, timeout: 0)
             if !condition.holds(in: states), timeout != 0 {
-                try? execution.markWaiting(true)
-                defer { try? execution.markWaiting(false) }
-                states = try watcher!.wait(for: ids, until: condition, timeout: timeout)
+                try? execution.showWaiting(true)
+                defer { try? execution.showWaiting(false) }
+                states = try watcher.wait(for: ids, until: condition, timeout: timeout)
             }
             return .object(JSONObject(ids.map { ($0, .string(Self.statusWord(states[$0] ?? .pending, of: spool.execution($0)))) }))
         } catch {
@@ -221,9 +221,22 @@ final class FlowHost {
         guard let seconds = value.doubleValue, Seconds(seconds) != nil else {
             throw RequestError("c.sleep takes \(Seconds.range(in: "seconds")), not \(value.compactText)")
         }
-        try? execution.markWaiting(true)
-        defer { try? execution.markWaiting(false) }
-        Clock.sleep(seconds)
+        try? execution.showWaiting(true)
+        defer { try? execution.showWaiting(false) }
+        do {
+            try watcher().pause(seconds)
+        } catch {
+            throw RequestError("cannot sleep: \(error)")
+        }
+    }
+
+    /// The flow's one watcher, made at its first wait: flowspoold wakes it, and counts the flow as
+    /// holding no runner slot while it waits.
+    func watcher() throws(SystemError) -> JobWatcher {
+        if let madeWatcher { return madeWatcher }
+        let made = try JobWatcher(spool: spool, waiter: execution.id)
+        madeWatcher = made
+        return made
     }
 
     func end(_ request: JSON) throws(RequestError) -> JSON {

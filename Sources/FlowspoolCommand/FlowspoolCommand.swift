@@ -104,15 +104,13 @@ func requireOwnersAccess(to spool: Spool) throws {
 }
 
 /// Waits for a job to end, as `Spool.waitForEnd` does, reporting a failure to wait as a CommandFailure.
-/// Inside a shell flow (FLOWSPOOL_EXECUTION set), the flow is `waiting` meanwhile and holds no
-/// runner slot, so that what it waits for can run.
+/// Inside a shell flow (FLOWSPOOL_EXECUTION set), the flow holds no runner slot meanwhile, so that
+/// what it waits for can run: its registration as a waiter says so to flowspoold. Its status is
+/// not touched, as only its runner, which holds its lock, writes that.
 func awaitEnd(of id: String, in spool: Spool, timeout: Double?) throws -> JobState {
-    let flowID = Environment.value(RunnerContract.executionVariable)
-    let flow = flowID.flatMap { ExecutionID.isValid($0) && $0 != id ? spool.execution($0) : nil }
-    try? flow?.markWaiting(true)
-    defer { try? flow?.markWaiting(false) }
+    let flowID = Environment.value(RunnerContract.executionVariable).flatMap { $0 != id ? $0 : nil }
     do {
-        return try spool.waitForEnd(of: id, timeout: timeout)
+        return try JobWatcher(spool: spool, waiter: flowID).wait(for: [id], until: .all, timeout: timeout)[id] ?? .pending
     } catch {
         throw CommandFailure("cannot wait for \(id): \(error)")
     }

@@ -12,7 +12,7 @@ import CSystem
 /// refused by fstat(2) before a byte is read.
 public enum Beneath {
     public static func open(
-        _ path: String, in root: String, _ flags: Int32, mode: mode_t = 0o600
+        _ path: String, in root: String, _ flags: Int32, mode: mode_t = 0o600, fifo: Bool = false
     ) throws(SystemError) -> FileDescriptor {
         guard path.hasPrefix(root + "/"), path.utf8.count > root.utf8.count + 1 else {
             throw SystemError("openat2", path: path, errno: EXDEV, reason: "not inside \(root)")
@@ -31,6 +31,7 @@ public enum Beneath {
         }
         let descriptor = FileDescriptor(rawValue: fd)
         let wantsDirectory = flags & O_DIRECTORY != 0
+        let wanted = wantsDirectory ? "a directory" : fifo ? "a FIFO" : "a regular file"
         let info: FileSystem.Status
         do {
             info = try descriptor.status()
@@ -38,11 +39,11 @@ public enum Beneath {
             descriptor.close()
             throw SystemError("fstat", path: path, errno: error.errno)
         }
-        guard wantsDirectory ? info.isDirectory : info.isRegularFile else {
+        guard wantsDirectory ? info.isDirectory : fifo ? info.isFIFO : info.isRegularFile else {
             descriptor.close()
             throw SystemError(
                 "open", path: path, errno: SystemError.EFTYPE,
-                reason: "\(FileSystem.describeKind(info.mode)) where \(wantsDirectory ? "a directory" : "a regular file") belongs (refused)")
+                reason: "\(FileSystem.describeKind(info.mode)) where \(wanted) belongs (refused)")
         }
         return descriptor
     }

@@ -14,6 +14,11 @@ public final class Inotify {
 
     deinit { descriptor.close() }
 
+    /// A kernel limit of inotify, /proc/sys/fs/inotify/NAME, for messages that say which to raise.
+    public static func limit(_ name: String) -> String? {
+        ((try? FileSystem.readText("/proc/sys/fs/inotify/" + name)) ?? nil)?.split(separator: "\n").first.map(String.init)
+    }
+
     @discardableResult
     public func watch(_ path: String, for mask: Int32) throws(SystemError) -> Int32 {
         try check("inotify_add_watch", path: path) {
@@ -30,19 +35,28 @@ public final class Inotify {
         _ = try? descriptor.readAvailable()
     }
 
-    /// The watches that had events since the last call; nil when the queue overflowed, so that any
-    /// watch may have had one.
-    public func watchesWithEvents() -> Set<Int32>? {
+    /// One event: the watch, what happened, and the name in the watched directory it concerns.
+    public struct Event: Sendable {
+        public let watch: Int32
+        public let mask: UInt32
+        public let name: String
+    }
+
+    /// The events since the last call; nil when the queue overflowed, so that anything may have
+    /// happened. The name after an event is read at its header's end (DESIGN.md).
+    public func events() -> [Event]? {
         guard let bytes = try? descriptor.readAvailable() else { return [] }
-        var watches: Set<Int32> = []
+        var events: [Event] = []
         var offset = 0
         let headerSize = MemoryLayout<inotify_event>.size
         while offset + headerSize <= bytes.count {
             let event = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: inotify_event.self) }
             if event.mask & UInt32(IN_Q_OVERFLOW) != 0 { return nil }
-            watches.insert(event.wd)
+            let nameBytes = bytes[(offset + headerSize)..<min(bytes.count, offset + headerSize + Int(event.len))]
+            let name = String(decoding: nameBytes.prefix { $0 != 0 }, as: UTF8.self)
+            events.append(Event(watch: event.wd, mask: event.mask, name: name))
             offset += headerSize + Int(event.len)
         }
-        return watches
+        return events
     }
 }

@@ -83,19 +83,29 @@ public struct Execution: Sendable {
         (try? spool.readText(path(.message))) ?? nil
     }
 
-    /// Moves the execution to a status that is not final (running, waiting), and notes it in history.
+    /// Moves the execution to a status that is not final (queued, running, waiting), and notes it
+    /// in history. Only the holder of the execution's lock writes its status and history.
     public func setStatus(_ status: ExecutionStatus, detail: String = "") throws(SystemError) {
+        try refuseIfEnded()
         try spool.commit(status.rawValue + "\n", to: path(.status), mode: 0o644)
         try recordHistory(status, detail: detail)
     }
 
-    /// Marks a running flow as waiting on its children, or as running again, and tells the
-    /// supervisor, which does not count waiting executions against --max-running. Not fsynced: after
-    /// a crash, waiting and running are repaired alike.
-    public func markWaiting(_ waiting: Bool) throws(SystemError) {
+    /// Shows a running flow as waiting on its children, or as running again: for people, as the
+    /// supervisor learns of waits from the waiters' registrations (WaitRegistration). Not fsynced:
+    /// after a crash, waiting and running are repaired alike. The runner, which holds the lock, calls it.
+    public func showWaiting(_ waiting: Bool) throws(SystemError) {
+        try refuseIfEnded()
         let status: ExecutionStatus = waiting ? .waiting : .running
         try spool.commit(status.rawValue + "\n", to: path(.status), mode: 0o644, durable: false)
-        _ = try? spool.sendControl("\(status.rawValue) \(id)")
+    }
+
+    /// A final status is never replaced (DESIGN rule 11): every writer of a status asks here first,
+    /// holding the lock, so that nobody else can end the execution meanwhile.
+    func refuseIfEnded() throws(SystemError) {
+        if let current = try readStatus(), current.isFinal {
+            throw SystemError("commit", path: path(.status), errno: EEXIST, reason: "the execution has ended already (\(current.rawValue)); a final status is never replaced")
+        }
     }
 
     /// Ends the execution: outputs and message first, the status last, so that whoever sees the final
@@ -104,6 +114,7 @@ public struct Execution: Sendable {
     /// outputs that could not be read back would be lost in silence.
     public func end(_ status: ExecutionStatus, message: String?, outputs: JSONObject? = nil) throws(SystemError) {
         precondition(status.isFinal, "end(\(status)) needs a final status")
+        try refuseIfEnded()
         var (status, message) = (status, message)
         var files: [Spool.FileContent] = []
         if let outputs {

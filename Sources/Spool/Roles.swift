@@ -30,7 +30,7 @@ public struct SpoolRoles: Sendable {
     func parts(of spool: Spool) -> [Part] {
         let open = responders != nil
         var parts = [Part(path: spool.root, isFIFO: false, mode: open ? 0o710 : 0o700, forResponders: open)]
-        for directory in [spool.tmp, spool.incoming, spool.executions, spool.failed, spool.settings] {
+        for directory in [spool.tmp, spool.incoming, spool.executions, spool.failed, spool.settings, spool.waiters] {
             parts.append(Part(path: directory, isFIFO: false, mode: 0o700, forResponders: false))
         }
         parts.append(Part(path: spool.answers, isFIFO: false, mode: open ? 0o1730 : 0o700, forResponders: open))

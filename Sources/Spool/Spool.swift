@@ -32,6 +32,8 @@ public struct Spool: Sendable {
     public var requests: String { root + "/requests" }
     /// flowspoold's verdicts on dropped answers, for respond(1) to read.
     public var verdicts: String { root + "/verdicts" }
+    /// Who waits for which executions: a FIFO each, written by flowspoold (WaitRegistration).
+    public var waiters: String { root + "/waiters" }
 
     public func execution(_ id: String) -> Execution {
         Execution(spool: self, id: id)
@@ -53,7 +55,7 @@ public struct Spool: Sendable {
     /// then gives the responders' group its part. Idempotent.
     public func createLayout() throws(SystemError) {
         try FileSystem.ensureDirectory(root, mode: 0o700)
-        for directory in [tmp, incoming, executions, failed, settings, answers, requests, verdicts] {
+        for directory in [tmp, incoming, executions, failed, settings, answers, requests, verdicts, waiters] {
             try FileSystem.ensureDirectory(directory, mode: 0o700)
         }
         try FileSystem.makeFIFO(trigger, mode: 0o600)

@@ -9,8 +9,8 @@ import POSIX
 /// `status` is refused with an error that says so (`SystemError.isWrongFileKind`), not waited on or
 /// followed.
 extension Spool {
-    public func open(_ path: String, _ flags: Int32, mode: mode_t = 0o600) throws(SystemError) -> FileDescriptor {
-        try Beneath.open(path, in: root, flags, mode: mode)
+    public func open(_ path: String, _ flags: Int32, mode: mode_t = 0o600, fifo: Bool = false) throws(SystemError) -> FileDescriptor {
+        try Beneath.open(path, in: root, flags, mode: mode, fifo: fifo)
     }
 
     public func readFile(_ path: String, limit: Int = 64 << 20) throws(SystemError) -> [UInt8] {

@@ -15,7 +15,13 @@ struct ParkedExecution {
 extension Supervisor {
     /// Takes over an execution whose runner parked it.
     func park(_ execution: Execution, until condition: WakeCondition) {
-        let watch = try? parkingWatcher.watch(execution.directory, for: Int32(IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE))
+        let watch: Int32?
+        do {
+            watch = try inotify.watch(execution.directory, for: Int32(IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE))
+        } catch {
+            watch = nil  // the rescan looks at it instead
+            log.once("watch \(error.errno)", "cannot watch parked executions, which the rescan every \(Int(options.rescanInterval)) s looks at instead" + (error.errno == ENOSPC ? ": raise the kernel's limit fs.inotify.max_user_watches (now \(Inotify.limit("max_user_watches") ?? "unknown"))" : ": \(error)"))
+        }
         parked[execution.id] = ParkedExecution(condition: condition, watch: watch)
         if let watch { parkedByWatch[watch] = execution.id }
         if let request = InputRequest.read(from: execution) {
@@ -34,7 +40,7 @@ extension Supervisor {
         spool.withdrawRequest(id)
         if let watch = entry.watch {
             parkedByWatch.removeValue(forKey: watch)
-            parkingWatcher.unwatch(watch)
+            inotify.unwatch(watch)
         }
         return entry
     }
@@ -56,15 +62,9 @@ extension Supervisor {
     }
 
     /// After inotify events in parked directories: wakes those whose condition holds.
-    func handleParkingEvents() {
-        guard let watches = parkingWatcher.watchesWithEvents() else {
-            wakeParked(at: Clock.now())  // the queue overflowed: look at all of them
-            return
-        }
-        for watch in watches {
-            if let id = parkedByWatch[watch], let entry = parked[id], entry.condition.isMet(in: spool.execution(id)) {
-                wake(id)
-            }
+    func wakeParked(_ ids: Set<String>) {
+        for id in ids {
+            if let entry = parked[id], entry.condition.isMet(in: spool.execution(id)) { wake(id) }
         }
     }
 

@@ -67,7 +67,10 @@ extension Supervisor {
         guard let names = try? FileSystem.listDirectory(spool.tmp) else { return }
         for name in names where name.hasSuffix(Spool.claimSuffix) {
             let id = String(name.dropLast(Spool.claimSuffix.count))
-            admission.complete(claimDirectory: spool.tmp + "/" + name, id: id).map(enqueue)
+            if let admitted = admission.complete(claimDirectory: spool.tmp + "/" + name, id: id) {
+                enqueue(admitted)
+                notifyWaiters(of: admitted)
+            }
         }
     }
 
@@ -93,8 +96,7 @@ extension Supervisor {
         }
         let timeout = (try? execution.job())?.timeout ?? options.taskTimeout
         let elapsed = started.map { Clock.now() - $0.time } ?? 0
-        var runner = Runner(id: execution.id, processGroup: pid, deadline: Clock.monotonic() + timeout - elapsed, timeout: timeout)
-        if execution.status() == .waiting { runner.beginWait() }
+        let runner = Runner(id: execution.id, processGroup: pid, deadline: Clock.monotonic() + timeout - elapsed, timeout: timeout)
         watchLock(of: runner)
         log.line("adopted \(execution.id), still running" + (pid.map { " as pid \($0)" } ?? ""))
     }

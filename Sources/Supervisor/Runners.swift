@@ -241,6 +241,7 @@ extension Supervisor {
         if let status, status.isFinal {
             runners.removeValue(forKey: runner.id)
             log.line("\(runner.id) \(status.rawValue)")
+            notifyWaiters(of: runner.id)
             cancelChildren(of: execution)
             return
         }
@@ -312,6 +313,7 @@ extension Supervisor {
         if let current = try execution.readStatus(), current.isFinal { return .endedAlready }
         try execution.end(status, message: message)
         log.line("\(execution.id) \(status.rawValue): \(message)")
+        notifyWaiters(of: execution.id)
         return .ended
     }
 

@@ -30,6 +30,12 @@ public final class Supervisor {
     var parkedByWatch: [Int32: String] = [:]
 
     var incomingNeedsScan = true
+    /// Who waits for what (WaitRegistration), by token; the tokens waiting for each id; and the
+    /// flows counted as waiting because of a registration, by token.
+    var waiterRegistrations: [String: WaitRegistration] = [:]
+    var waitersByID: [String: Set<String>] = [:]
+    var countedWaits: [String: String] = [:]
+    var waitersWatch: Int32 = -1
     /// Names in incoming/ that could neither be admitted nor set aside, and when to try each again.
     var heldBack: [String: Backoff] = [:]
     /// Paused starts: when runners may be started again after a failure time may mend.
@@ -40,7 +46,6 @@ public final class Supervisor {
 
     // Event sources, set up in run().
     var inotify: Inotify!
-    var parkingWatcher: Inotify!
     var signals: SignalDescriptor!
     var trigger: FileDescriptor!
     var control: FileDescriptor!
@@ -64,6 +69,7 @@ public final class Supervisor {
         }
         findPythonForFlows()
         repairAtStartup()
+        scanWaiters()
         nextRescan = Clock.monotonic() + options.rescanInterval
         log.line("supervising \(spool.root) (at most \(options.maxRunning) running, runners from \(options.runnerPath.joined(separator: ":")))")
         while !stopping {
@@ -108,13 +114,19 @@ public final class Supervisor {
         return fd
     }
 
+    /// One inotify instance for everything the supervisor watches: incoming/, answers/, waiters/
+    /// and each parked execution's directory.
     func setUpEventSources() throws(SystemError) {
         signals = try SignalDescriptor([SIGCHLD, SIGTERM, SIGINT, SIGHUP])
         Signal.ignore(SIGPIPE)
-        inotify = try Inotify()
+        do {
+            inotify = try Inotify()
+        } catch where error.errno == EMFILE {
+            throw SystemError(error.call, errno: error.errno, reason: "no inotify instance is left for this user: raise the kernel's limit fs.inotify.max_user_instances (now \(Inotify.limit("max_user_instances") ?? "unknown")), e.g. sysctl -w fs.inotify.max_user_instances=1024")
+        }
         try inotify.watch(spool.incoming, for: Int32(IN_MOVED_TO | IN_CLOSE_WRITE))
         try inotify.watch(spool.answers, for: Int32(IN_MOVED_TO | IN_CREATE))
-        parkingWatcher = try Inotify()
+        waitersWatch = try inotify.watch(spool.waiters, for: Int32(IN_MOVED_TO | IN_DELETE))
         // Opened for reading and writing, so that they never report end of file when writers leave.
         trigger = try FileDescriptor.open(spool.trigger, O_RDWR | O_NONBLOCK)
         control = try FileDescriptor.open(spool.control, O_RDWR | O_NONBLOCK)
@@ -125,7 +137,7 @@ public final class Supervisor {
     func waitForEvents() {
         let nextStart = queueHead < queue.count ? startBackoff.nextTry : .infinity
         let wake = runners.values.reduce(min(nextRescan, nextParkedDeadline, nextHeldBackTry, nextStart)) { min($0, $1.nextDeadline) }
-        let sources = [signals.descriptor, inotify.descriptor, trigger!, control!, lockReleases.readEnd, parkingWatcher.descriptor]
+        let sources = [signals.descriptor, inotify.descriptor, trigger!, control!, lockReleases.readEnd]
         let ready: Set<FileDescriptor>
         do {
             ready = try Poll.readable(sources, timeout: incomingNeedsScan || answersNeedScan ? 0 : max(0, wake - Clock.monotonic()))
@@ -135,10 +147,26 @@ public final class Supervisor {
         }
         if ready.contains(signals.descriptor) { handleSignals() }
         if ready.contains(inotify.descriptor) {
-            // Any event, an overflow too, means "look at incoming/ and answers/ again".
-            inotify.drain()
-            incomingNeedsScan = true
-            answersNeedScan = true
+            if let events = inotify.events() {
+                var parkedWithEvents: Set<String> = []
+                for event in events {
+                    if event.watch == waitersWatch {
+                        waiterFileChanged(event.name)
+                    } else if let id = parkedByWatch[event.watch] {
+                        parkedWithEvents.insert(id)
+                    } else {
+                        incomingNeedsScan = true
+                        answersNeedScan = true
+                    }
+                }
+                wakeParked(parkedWithEvents)
+            } else {
+                // The queue overflowed: look at everything again.
+                incomingNeedsScan = true
+                answersNeedScan = true
+                scanWaiters()
+                wakeParked(at: Clock.now())
+            }
         }
         if ready.contains(trigger) {
             _ = try? trigger.readAvailable()
@@ -146,7 +174,6 @@ public final class Supervisor {
         }
         if ready.contains(control) { handleControl() }
         if ready.contains(lockReleases.readEnd) { handleLockReleases() }
-        if ready.contains(parkingWatcher.descriptor) { handleParkingEvents() }
     }
 
     func handleSignals() {
@@ -171,18 +198,7 @@ public final class Supervisor {
         repairClaims()
         checkWatchedLocks()
         wakeParked(at: Clock.now())
-        refreshWaits()
-    }
-
-    /// Takes the waits from the status files, the truth, in case a control message was lost.
-    func refreshWaits() {
-        for id in Array(runners.keys) {
-            switch spool.execution(id).status() {
-            case .waiting?: if runners[id]?.waits == 0 { runners[id]?.beginWait() }
-            case .running?: while (runners[id]?.waits ?? 0) > 0 { runners[id]?.endWait() }
-            default: break
-            }
-        }
+        scanWaiters()
     }
 
     /// Admits a batch of what incoming/ holds. Whatever is there is accounted for: admitted, set
@@ -205,6 +221,9 @@ public final class Supervisor {
         let batch = Array(names.filter { heldBack[$0].map { $0.nextTry <= now } ?? true }.sorted().prefix(Self.admissionBatch))
         let outcome = admission.admit(batch)
         outcome.admitted.forEach(enqueue)
+        // Admitted or set aside: those waiting for these jobs look again.
+        for name in batch { notifyWaiters(of: name.hasSuffix(".json") ? String(name.dropLast(5)) : name) }
+        outcome.admitted.forEach(notifyWaiters)
         for name in outcome.stuck {
             heldBack[name, default: Backoff()].fail(at: now)
         }
@@ -232,8 +251,6 @@ public final class Supervisor {
             let words = line.split(separator: " ").map(String.init)
             switch (words.first, words.count) {
             case ("cancel", 2): cancel(words[1])
-            case ("waiting", 2): runners[words[1]]?.beginWait()
-            case ("running", 2): runners[words[1]]?.endWait()
             case ("rescan", 1): nextRescan = 0
             case ("stop", 1): stopping = true
             case (nil, _): break

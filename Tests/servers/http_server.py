@@ -11,6 +11,7 @@ Listens on 127.0.0.1 on two free ports (plain and TLS) and writes "http PORT" an
   /slow?seconds=S  waits S seconds, then answers 200
   /set-cookie?name=value  sets the cookie name=value
   /redirect        302 to /echo
+  /count/KEY       counts the requests made for KEY; /counts returns them all as JSON
   /jokes/random    the JSON of the spec's REST example: {"value": {"joke": ...}}
 """
 import argparse
@@ -22,6 +23,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+
+# Requests counted per key by /count/KEY: how a storm tells a task run twice.
+COUNTS = {}
+COUNTS_LOCK = threading.Lock()
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -73,6 +78,15 @@ class Handler(BaseHTTPRequestHandler):
         elif url.path == "/jokes/random":
             joke = {"type": "success", "value": {"id": 1, "joke": "Chuck Norris counts to infinity. Twice."}}
             self.send(200, json.dumps(joke).encode(), "application/json")
+        elif url.path.startswith("/count/"):
+            key = url.path[len("/count/"):]
+            with COUNTS_LOCK:
+                COUNTS[key] = COUNTS.get(key, 0) + 1
+            self.send(200, b"counted", "text/plain; charset=utf-8")
+        elif url.path == "/counts":
+            with COUNTS_LOCK:
+                document = json.dumps(COUNTS)
+            self.send(200, document.encode(), "application/json")
         elif url.path == "/redirect":
             self.send(302, b"", "text/plain", [("Location", "/echo")])
         else:

@@ -1,0 +1,90 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import POSIX
+import Spool
+
+/// Waking the processes that wait for executions (WaitRegistration): flowspoold holds the one
+/// inotify instance, learns from waiters/ who waits for what, and writes a byte into a waiter's
+/// FIFO when one of its jobs is admitted, ends or is rejected. A flow named as the waiter holds no
+/// runner slot while its registration stands, and its task timeout does not run.
+extension Supervisor {
+    /// Reads every registration anew and drops those whose waiter is gone: at start, after an
+    /// inotify overflow, and at each rescan.
+    func scanWaiters() {
+        guard let names = try? FileSystem.listDirectory(spool.waiters) else { return }
+        let suffix = WaitRegistration.idsSuffix
+        let tokens = Set(names.filter { $0.hasSuffix(suffix) && !$0.hasPrefix(".") }.map { String($0.dropLast(suffix.count)) })
+        for token in waiterRegistrations.keys where !tokens.contains(token) { forgetWaiter(token) }
+        for name in names where !name.hasSuffix(suffix) && !name.hasPrefix(".") && !isListening(name) {
+            removeWaiter(name)
+        }
+        for token in tokens where FileSystem.exists(spool.waiters + "/" + token) { loadWaiter(token) }
+    }
+
+    /// After an inotify event in waiters/: a registration written, or removed.
+    func waiterFileChanged(_ name: String) {
+        let suffix = WaitRegistration.idsSuffix
+        guard name.hasSuffix(suffix), !name.hasPrefix(".") else { return }
+        loadWaiter(String(name.dropLast(suffix.count)))
+    }
+
+    func loadWaiter(_ token: String) {
+        forgetWaiter(token)
+        guard let text = (try? spool.readText(spool.waiters + "/" + token + WaitRegistration.idsSuffix)) ?? nil else { return }
+        let registration = WaitRegistration(text: text)
+        waiterRegistrations[token] = registration
+        for id in registration.ids { waitersByID[id, default: []].insert(token) }
+        if let flow = registration.waiter, runners[flow] != nil {
+            runners[flow]?.beginWait()
+            countedWaits[token] = flow
+        }
+        // What happened before the registration was read is told at once.
+        if registration.ids.contains(where: { spool.jobState($0) != .pending || spool.execution($0).exists }) {
+            wakeWaiter(token)
+        }
+    }
+
+    func forgetWaiter(_ token: String) {
+        guard let registration = waiterRegistrations.removeValue(forKey: token) else { return }
+        for id in registration.ids {
+            waitersByID[id]?.remove(token)
+            if waitersByID[id]?.isEmpty == true { waitersByID.removeValue(forKey: id) }
+        }
+        if let flow = countedWaits.removeValue(forKey: token) { runners[flow]?.endWait() }
+    }
+
+    /// Wakes everyone waiting for `id`.
+    func notifyWaiters(of id: String) {
+        for token in waitersByID[id] ?? [] { wakeWaiter(token) }
+    }
+
+    func wakeWaiter(_ token: String) {
+        do {
+            let fifo = try spool.open(spool.waiters + "/" + token, O_WRONLY, fifo: true)
+            defer { fifo.close() }
+            _ = try? fifo.write([0x0a])  // a full FIFO has a wake-up pending already
+        } catch where error.errno == ENXIO || error.errno == ENOENT {
+            removeWaiter(token)  // its waiter is gone
+        } catch {
+            log.once("waiter \(error.errno)", "cannot wake a waiter through \(spool.waiters)/\(token) (it looks again by itself): \(error)")
+        }
+    }
+
+    /// Whether a waiter still reads its FIFO.
+    func isListening(_ token: String) -> Bool {
+        do {
+            try spool.open(spool.waiters + "/" + token, O_WRONLY, fifo: true).close()
+            return true
+        } catch {
+            return error.errno != ENXIO && error.errno != ENOENT && !error.isWrongFileKind
+        }
+    }
+
+    /// Removes what a waiter that is gone left behind.
+    func removeWaiter(_ token: String) {
+        forgetWaiter(token)
+        try? FileSystem.removeTree(spool.waiters + "/" + token)
+        try? FileSystem.removeIfPresent(spool.waiters + "/" + token + WaitRegistration.idsSuffix)
+    }
+}

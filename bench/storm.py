@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""A crash storm: mixed jobs while flowspoold and its runners are killed with SIGKILL.
+
+  storm.py --bin DIR --url HTTP_BASE [--jobs N] [--supervisor-kills K] [--runner-kills M]
+
+N jobs (REST calls counted by the test server's /count/KEY, INPUT requests answered by a respond
+loop, FLOW scripts with two REST children each) are dropped into a fresh spool while flowspoold is
+killed K times at random moments (and started again) and M random runners are killed. Then it
+waits for every execution to end and prints what went wrong: jobs lost, tasks run twice,
+executions stuck, files half-written, processes left behind. Exits 1 on any of them.
+"""
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+FINAL = {"success", "error", "fault", "cancelled"}
+STATUSES = FINAL | {"queued", "running", "waiting"}
+
+
+def parse_arguments():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bin", required=True, help="the directory of the flowspool programs")
+    parser.add_argument("--url", required=True, help="the test HTTP server, with /count/KEY")
+    parser.add_argument("--jobs", type=int, default=2000)
+    parser.add_argument("--supervisor-kills", type=int, default=25)
+    parser.add_argument("--runner-kills", type=int, default=100)
+    parser.add_argument("--settle", type=float, default=180, help="seconds to wait for every execution to end")
+    return parser.parse_args()
+
+
+class Storm:
+    def __init__(self, options):
+        self.options = options
+        self.work = tempfile.mkdtemp(prefix="flowspool-storm-")
+        self.spool = os.path.join(self.work, "spool")
+        self.supervisor = None
+        self.log = open(os.path.join(self.work, "flowspoold.log"), "ab")
+        self.stop = threading.Event()
+        self.runner_kills = 0
+
+    def program(self, name):
+        return os.path.join(self.options.bin, name)
+
+    def start_supervisor(self):
+        self.supervisor = subprocess.Popen(
+            [self.program("flowspoold"), "--spool", self.spool, "--runner-path", self.options.bin, "--rescan-interval", "2"],
+            stdout=self.log, stderr=self.log)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.close(os.open(os.path.join(self.spool, "control"), os.O_WRONLY | os.O_NONBLOCK))
+                return
+            except OSError:
+                time.sleep(0.01)
+        raise SystemExit("storm: flowspoold did not start")
+
+    def kill_supervisor(self):
+        self.supervisor.send_signal(signal.SIGKILL)
+        self.supervisor.wait()
+
+    def drop(self, name, job):
+        temporary = os.path.join(self.spool, "tmp", "storm." + name)
+        with open(temporary, "w") as file:
+            json.dump(job, file)
+        os.rename(temporary, os.path.join(self.spool, "incoming", name + ".json"))
+
+    def submit_all(self):
+        flow = os.path.join(self.work, "flow.py")
+        with open(flow, "w") as file:
+            file.write(
+                "def handler(c):\n"
+                "    me = c.getInputs()['me']\n"
+                "    for n in range(2):\n"
+                f"        c.task('REST', url='{self.options.url}/count/' + me + '-' + str(n)).run()\n"
+                "    c.end('success', message='children done')\n")
+        ids = []
+        for n in range(self.options.jobs):
+            name = f"s{n:05d}"
+            kind = n % 3
+            if kind == 0:
+                job = {"task": "REST", "inputs": {"url": f"{self.options.url}/count/{name}"}}
+            elif kind == 1:
+                job = {"task": "INPUT", "inputs": {"request": f"storm {name}"}}
+            else:
+                job = {"task": "FLOW", "inputs": {"script": flow, "inputs": {"me": name}}}
+            self.drop(name, job)
+            ids.append(name)
+        return ids
+
+    def respond_loop(self):
+        """Answers each published request once, as a person would, whatever the supervisor's state."""
+        answered = set()
+        requests = os.path.join(self.spool, "requests")
+        while not self.stop.is_set():
+            for name in os.listdir(requests) if os.path.isdir(requests) else []:
+                request = name[:-5]
+                if name.endswith(".json") and not name.startswith(".") and request not in answered:
+                    answered.add(request)
+                    subprocess.run([self.program("respond"), "--spool", self.spool, "--wait", "0", request, "yes"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.05)
+
+    def runners(self):
+        """The pids of this spool's runner processes, found by their environment."""
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as file:
+                    variables = file.read().split(b"\0")
+                with open(f"/proc/{entry}/comm") as file:
+                    command = file.read()
+            except OSError:
+                continue
+            if f"FLOWSPOOL_SPOOL={self.spool}".encode() in variables and command.startswith("flowspool-task"):
+                pids.append(int(entry))
+        return pids
+
+    def storm(self):
+        kills = self.options.supervisor_kills
+        per_kill = max(1, self.options.runner_kills // max(1, kills))
+        for _ in range(kills):
+            time.sleep(random.uniform(0.05, 0.6))
+            live = self.runners()
+            for pid in random.sample(live, k=min(per_kill, len(live))):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    self.runner_kills += 1
+                except ProcessLookupError:
+                    pass
+            self.kill_supervisor()
+            time.sleep(random.uniform(0, 0.1))
+            self.start_supervisor()
+
+    def state(self, execution_id):
+        directory = os.path.join(self.spool, "executions", execution_id)
+        try:
+            with open(os.path.join(directory, "status")) as file:
+                return file.read()
+        except OSError:
+            return None
+
+    def settle(self, ids):
+        deadline = time.monotonic() + self.options.settle
+        while time.monotonic() < deadline:
+            pending = [i for i in ids if self.state(i) is None or self.state(i).strip() not in FINAL]
+            pending = [i for i in pending if not os.path.exists(os.path.join(self.spool, "failed", i + ".json"))]
+            if not pending:
+                return
+            time.sleep(0.2)
+
+    def half_written(self, execution_id):
+        directory = os.path.join(self.spool, "executions", execution_id)
+        problems = []
+        status = self.state(execution_id)
+        if status is None or not status.endswith("\n") or status.strip() not in STATUSES:
+            problems.append("status")
+        for name in ("inputs.json", "outputs.json"):
+            path = os.path.join(directory, name)
+            if os.path.exists(path):
+                try:
+                    with open(path) as file:
+                        json.load(file)
+                except ValueError:
+                    problems.append(name)
+        try:
+            with open(os.path.join(directory, "history")) as file:
+                for line in file:
+                    if not line.endswith("\n") or line.split(" ")[1].strip() not in STATUSES:
+                        problems.append("history")
+                        break
+        except (OSError, IndexError):
+            problems.append("history")
+        return problems
+
+    def run(self):
+        self.start_supervisor()
+        started = time.monotonic()
+        ids = self.submit_all()
+        answering = threading.Thread(target=self.respond_loop, daemon=True)
+        answering.start()
+        self.storm()
+        self.settle(ids)
+        seconds = time.monotonic() - started
+        self.stop.set()
+        answering.join()
+        self.supervisor.send_signal(signal.SIGTERM)
+        self.supervisor.wait()
+
+        executions = set(os.listdir(os.path.join(self.spool, "executions")))
+        failed = {name[:-5] for name in os.listdir(os.path.join(self.spool, "failed")) if name.endswith(".json")}
+        lost = [i for i in ids if i not in executions and i not in failed]
+        stuck = sorted(e for e in executions if (self.state(e) or "").strip() not in FINAL)
+        half = {e: p for e in executions if (p := self.half_written(e))}
+        with urllib.request.urlopen(self.options.url + "/counts") as response:
+            counts = json.load(response)
+        twice = sorted(key for key, count in counts.items() if count > 1)
+        time.sleep(3)  # runners that are still ending their execution, and standby runners, go
+        orphans = self.runners()
+        outcomes = {}
+        for e in executions:
+            word = (self.state(e) or "?").strip()
+            outcomes[word] = outcomes.get(word, 0) + 1
+        rest, inputs, flows = (len(range(k, self.options.jobs, 3)) for k in range(3))
+        print(f"storm: {self.options.jobs} jobs ({rest} REST, {inputs} INPUT, {flows} FLOW with 2 children each), "
+              f"{self.options.supervisor_kills} supervisor kills, {self.runner_kills} runner kills, {seconds:.1f} s")
+        print("storm: outcomes: " + ", ".join(f"{word} {count}" for word, count in sorted(outcomes.items())))
+        print(f"storm: lost {len(lost)}, run twice {len(twice)}, stuck {len(stuck)}, "
+              f"half-written {len(half)}, orphaned processes {len(orphans)}")
+        for what, items in (("lost", lost), ("run twice", twice), ("stuck", stuck), ("half-written", list(half.items())),
+                            ("orphaned", orphans)):
+            if items:
+                print(f"storm: {what}: {items[:10]}", file=sys.stderr)
+        if lost or twice or stuck or half or orphans:
+            print(f"storm: the spool and flowspoold's log are kept in {self.work}", file=sys.stderr)
+            return 1
+        subprocess.run(["rm", "-rf", self.work])
+        return 0
+
+
+if __name__ == "__main__":
+    storm = Storm(parse_arguments())
+    try:
+        sys.exit(storm.run())
+    finally:
+        if storm.supervisor and storm.supervisor.poll() is None:
+            storm.supervisor.kill()
