@@ -16,10 +16,16 @@ extension Supervisor {
         let suffix = WaitRegistration.idsSuffix
         let tokens = Set(names.filter { $0.hasSuffix(suffix) && !$0.hasPrefix(".") }.map { String($0.dropLast(suffix.count)) })
         for token in waiterRegistrations.keys where !tokens.contains(token) { forgetWaiter(token) }
-        for name in names where !name.hasSuffix(suffix) && !name.hasPrefix(".") && !isListening(name) {
-            removeWaiter(name)
-        }
-        for token in tokens where FileSystem.exists(spool.waiters + "/" + token) { loadWaiter(token) }
+        let fifos = Set(names.filter { !$0.hasSuffix(suffix) && !$0.hasPrefix(".") })
+        // Left by a waiter that is gone; a young one may be a waiter between mkfifo and open.
+        for name in fifos.union(tokens) where isOld(name) && !isListening(name) { removeWaiter(name) }
+        for token in tokens where fifos.contains(token) { loadWaiter(token) }
+    }
+
+    func isOld(_ token: String) -> Bool {
+        let paths = [token, token + WaitRegistration.idsSuffix].map { spool.waiters + "/" + $0 }
+        let newest = paths.compactMap { ((try? FileSystem.status($0, followLinks: false)) ?? nil)?.modificationTime }.max() ?? 0
+        return newest < Clock.now() - 60
     }
 
     /// After an inotify event in waiters/: a registration written, or removed.
