@@ -241,7 +241,7 @@ extension Supervisor {
         if let status, status.isFinal {
             runners.removeValue(forKey: runner.id)
             log.line("\(runner.id) \(status.rawValue)")
-            notifyWaiters(of: runner.id)
+            if waitersToldOfEnd.remove(runner.id) == nil { notifyWaiters(of: runner.id) }
             cancelChildren(of: execution)
             return
         }
@@ -282,6 +282,7 @@ extension Supervisor {
     func forgetVanished(_ id: String) {
         if let group = runners.removeValue(forKey: id)?.processGroup { Signal.sendToGroup(group, SIGKILL) }
         _ = unpark(id)
+        waitersToldOfEnd.remove(id)
         log.line("executions/\(id) vanished (removed by hand?); its runner is stopped and the execution forgotten")
     }
 

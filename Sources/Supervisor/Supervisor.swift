@@ -36,6 +36,8 @@ public final class Supervisor {
     var waitersByID: [String: Set<String>] = [:]
     var countedWaits: [String: String] = [:]
     var waitersWatch: Int32 = -1
+    /// Executions whose runner said they ended, and whose waiters were woken before the runner exited.
+    var waitersToldOfEnd: Set<String> = []
     /// Names in incoming/ that could neither be admitted nor set aside, and when to try each again.
     var heldBack: [String: Backoff] = [:]
     /// Paused starts: when runners may be started again after a failure time may mend.
@@ -251,10 +253,11 @@ public final class Supervisor {
             let words = line.split(separator: " ").map(String.init)
             switch (words.first, words.count) {
             case ("cancel", 2): cancel(words[1])
+            case ("ended", 2): endedEarly(words[1])
             case ("rescan", 1): nextRescan = 0
             case ("stop", 1): stopping = true
             case (nil, _): break
-            default: log.line("unknown control command '\(line)' (known: cancel ID, rescan, stop)")
+            default: log.line("unknown control command '\(line)' (known: cancel ID, ended ID, rescan, stop)")
             }
         }
     }

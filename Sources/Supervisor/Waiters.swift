@@ -60,6 +60,14 @@ extension Supervisor {
         if let flow = countedWaits.removeValue(forKey: token) { runners[flow]?.endWait() }
     }
 
+    /// A runner's word that it has ended its execution (control `ended ID`): its waiters are woken
+    /// at once, once the status file, the truth, says so.
+    func endedEarly(_ id: String) {
+        guard ExecutionID.isValid(id), runners[id] != nil, spool.execution(id).status()?.isFinal == true else { return }
+        waitersToldOfEnd.insert(id)
+        notifyWaiters(of: id)
+    }
+
     /// Wakes everyone waiting for `id`.
     func notifyWaiters(of id: String) {
         for token in waitersByID[id] ?? [] { wakeWaiter(token) }

@@ -59,6 +59,8 @@ public enum TaskRunner {
             log.line("flowspool-task-\(taskType): cannot end execution \(execution.id): \(error)")
             exit(1)
         }
+        // So that flowspoold wakes those waiting for it now, not once this process is gone.
+        _ = try? execution.spool.sendControl("ended \(execution.id)")
         exit(0)
     }
 

@@ -73,12 +73,14 @@ public func flowspool(_ arguments: String..., spool: TestSpool, input: String = 
     try runProgram(TestEnvironment.program("flowspool"), arguments, environment: ["FLOWSPOOL_SPOOL": spool.root].merging(environment) { $1 }, input: input)
 }
 
-/// A directory under /tmp that is removed with everything in it when the value goes away.
+/// A directory that is removed with everything in it when the value goes away: under
+/// $FLOWSPOOL_TEST_TMP, where bin/test stops whatever the tests left running there, else /tmp.
 public final class TemporaryDirectory: @unchecked Sendable {
     public let path: String
 
     public init() throws {
-        var template = Array("/tmp/flowspool-test-XXXXXX".utf8CString)
+        let base = Environment.value("FLOWSPOOL_TEST_TMP") ?? "/tmp"
+        var template = Array("\(base)/flowspool-test-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw SystemError("mkdtemp") }
         path = String(cString: made)
     }

@@ -7,6 +7,10 @@ stop_servers() {
     local pid
     for pid in "${server_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${server_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    # Supervisors a test left running on its spool under $work (the tests' temporary directories).
+    pkill -KILL -f -- "--spool $work/" 2>/dev/null || true
+    # And the small file systems of the full-disk tests.
+    awk -v work="$work/" 'index($2, work) == 1 { print $2 }' /proc/mounts | xargs -r -n1 umount --lazy 2>/dev/null || true
     rm -rf "$work"
 }
 
