@@ -53,11 +53,7 @@ public enum Spawn {
                 flowspool_spawn_addchdir(&actions, directory)
             }
         }
-        for (target, source) in options.descriptors.sorted(by: { $0.key < $1.key }) {
-            try checkReturnedError("posix_spawn_file_actions_adddup2") {
-                posix_spawn_file_actions_adddup2(&actions, source.rawValue, target)
-            }
-        }
+        try addDescriptors(options.descriptors, to: &actions)
 
         var flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
         if options.newProcessGroup {
@@ -84,6 +80,27 @@ public enum Spawn {
             posix_spawn(&pid, path, &actions, &attributes, argv, envp)
         }
         return pid
+    }
+
+    /// The child's descriptors, in two steps: every source is first copied to a number above all
+    /// sources and targets, then from there to its target, so that no source is overwritten by an
+    /// earlier target that has its number (a swap of 7 and 8 comes out right).
+    static func addDescriptors(_ descriptors: [Int32: FileDescriptor], to actions: inout posix_spawn_file_actions_t) throws(SystemError) {
+        let pairs = descriptors.sorted { $0.key < $1.key }
+        let spare = (pairs.flatMap { [$0.key, $0.value.rawValue] }.max() ?? 2) + 1
+        for (index, (_, source)) in pairs.enumerated() {
+            try checkReturnedError("posix_spawn_file_actions_adddup2") {
+                posix_spawn_file_actions_adddup2(&actions, source.rawValue, spare + Int32(index))
+            }
+        }
+        for (index, (target, _)) in pairs.enumerated() {
+            try checkReturnedError("posix_spawn_file_actions_adddup2") {
+                posix_spawn_file_actions_adddup2(&actions, spare + Int32(index), target)
+            }
+            try checkReturnedError("posix_spawn_file_actions_addclose") {
+                posix_spawn_file_actions_addclose(&actions, spare + Int32(index))
+            }
+        }
     }
 
     /// Reaps one ended child without blocking; nil when none has ended.

@@ -3,7 +3,22 @@ import Glibc
 #endif
 import POSIX
 
-/// The names a supervisor and its runners agree on (flowspool-spool(5), "The runner contract").
+/// What a supervisor and its runners agree on (flowspool-spool(5), "The runner contract"), so that
+/// a runner in any language can keep it:
+///
+/// 1. The supervisor takes the execution's lock, empties the lock file and marks the execution
+///    `running`. It starts the runner in the execution directory, in a process group of its own,
+///    with the lock on descriptor 3, standard input from /dev/null, standard output and error
+///    appended to `log`, and `FLOWSPOOL_SPOOL`, `FLOWSPOOL_EXECUTION` and `FLOWSPOOL_LOCK_FD=3` set.
+/// 2. Standby (`FLOWSPOOL_STANDBY=1`): the runner is started earlier, in the spool directory, with
+///    standard input a Unix socket. The hand-over is one message on it: the execution id's bytes,
+///    with two descriptors attached (SCM_RIGHTS), the held lock first and the log second. The runner
+///    moves them to 3 and to 1 and 2, changes into the execution directory, sets
+///    `FLOWSPOOL_EXECUTION`, and goes on as in 1. A socket closed instead means: exit, doing nothing.
+/// 3. The runner's first act is `declareBegun`: its pid over the lock file's content, fsynced.
+/// 4. It reads `inputs.json`, does the task, and ends the execution: outputs, message, then the
+///    final status, each written under tmp/ and renamed into place. It may then write `ended ID`
+///    to the control FIFO, so that waiters are woken before it exits.
 public enum RunnerContract {
     /// The spool's absolute path.
     public static let spoolVariable = "FLOWSPOOL_SPOOL"

@@ -82,4 +82,23 @@ struct POSIXTests {
         #expect(try Spawn.wait(for: pid) == .exited(7))
         #expect(try FileSystem.readText(directory.path + "/out") == "hi \(directory.path)\n")
     }
+
+    @Test("descriptors given to a spawned program may swap numbers: each target gets its own source")
+    func spawnSwap() throws {
+        let directory = try TemporaryDirectory()
+        let first = try FileDescriptor.open(directory.path + "/first", O_WRONLY | O_CREAT)
+        let second = try FileDescriptor.open(directory.path + "/second", O_WRONLY | O_CREAT)
+        defer { [first, second].forEach { $0.close() } }
+        // first goes to second's number and second to first's: applied in target order, the
+        // earlier target would overwrite the later one's source.
+        var options = Spawn.Options(environment: Environment.current())
+        options.newProcessGroup = false
+        options.descriptors = [first.rawValue: second, second.rawValue: first]
+        let pid = try Spawn.run(
+            "/usr/bin/env", arguments: ["python3", "-c", "import os, sys; os.write(int(sys.argv[1]), b'to second'); os.write(int(sys.argv[2]), b'to first')",
+                                        String(first.rawValue), String(second.rawValue)], options: options)
+        #expect(try Spawn.wait(for: pid) == .exited(0))
+        #expect(try FileSystem.readText(directory.path + "/second") == "to second")
+        #expect(try FileSystem.readText(directory.path + "/first") == "to first")
+    }
 }
