@@ -27,11 +27,9 @@ public enum FlowTask {
     }
 }
 
-/// The Python for flows: $FLOWSPOOL_PYTHON, which flowspoold finds once for its runners, else python3
-/// found on PATH now.
+/// The Python for flows: found before the execution came on a standby runner, else now.
 func locatePython() throws(TaskFailure) -> String {
-    if let python = Environment.value(PythonInterpreter.variable), !python.isEmpty { return python }
-    guard let python = PythonInterpreter.find() else {
+    guard let python = PythonInterpreter.found ?? PythonInterpreter.find() else {
         throw TaskFailure("no python3 on PATH for the Python flow (or give the interpreter input)")
     }
     return python

@@ -69,7 +69,6 @@ public final class Supervisor {
         } catch {
             throw SupervisorError("cannot watch \(spool.root): \(error)")
         }
-        findPythonForFlows()
         repairAtStartup()
         scanWaiters()
         nextRescan = Clock.monotonic() + options.rescanInterval
@@ -86,11 +85,6 @@ public final class Supervisor {
         log.line("stopped" + (runners.isEmpty ? "" : "; \(runners.count) runner(s) keep running and the next flowspoold adopts them"))
     }
 
-    /// Finds the Python interpreter for flows once, for all runners (PythonInterpreter).
-    func findPythonForFlows() {
-        guard Environment.value(PythonInterpreter.variable) == nil, let python = PythonInterpreter.find() else { return }
-        Environment.set(PythonInterpreter.variable, python)
-    }
 
     /// One supervisor per spool: an exclusive, non-blocking flock on spool/lock (DESIGN rule 4).
     /// The spool's modes are set for the roles first, so that nothing is admitted from a spool that

@@ -27,7 +27,7 @@ public struct SupervisorCommand: ParsableCommand {
     @Option(help: "The group whose members may list and answer INPUT requests, and do nothing else (default: none; see respond(1)).")
     var responders: String?
 
-    @Option(help: "Comma-separated task types whose runner is started ahead of need; only runners built on flowspool's TaskRunner take part (default: REST,SSH; '' for none).")
+    @Option(help: "Comma-separated task types whose runner is started ahead of need; only runners built on flowspool's TaskRunner take part (default: REST,SSH,FLOW; '' for none).")
     var standby: String?
 
     public init() {}

@@ -23,7 +23,7 @@ public struct SupervisorOptions: Sendable {
     public var roles = SpoolRoles(responders: nil)
 
     /// The built-in runners, which all speak the standby protocol.
-    public static let defaultStandbyTypes: Set<String> = ["REST", "SSH"]
+    public static let defaultStandbyTypes: Set<String> = ["REST", "SSH", "FLOW"]
 
     public init(spool: Spool, maxRunning: Int, taskTimeout: Double, runnerPath: [String]) {
         self.spool = spool

@@ -1,4 +1,4 @@
 import FlowTask
 import TaskRunner
 
-TaskRunner.main(taskType: FlowTask.taskType, FlowTask.run)
+TaskRunner.main(taskType: FlowTask.taskType, prepare: PythonInterpreter.prepare, FlowTask.run)

@@ -1,15 +1,18 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import POSIX
 
 /// Finds the real python3 for Python flows. A version manager's shim in front of python3 costs about
-/// 100 ms a start against 10 ms for the real binary, so a shim is asked once for the interpreter
-/// behind it, and flowspoold passes the answer to its runners as $FLOWSPOOL_PYTHON.
+/// 100 ms a start against 10 ms for the real binary, so a shim is asked for the interpreter behind
+/// it: by a FLOW runner on standby before its execution comes, else by the runner that needs it.
+/// $FLOWSPOOL_PYTHON, when set, is used as it is.
 public enum PythonInterpreter {
     public static let variable = "FLOWSPOOL_PYTHON"
 
     /// The real python3 binary behind PATH, or nil when there is none.
     public static func find() -> String? {
+        if let python = Environment.value(variable), !python.isEmpty { return python }
         let path = Environment.value("PATH") ?? "/usr/bin:/bin"
         guard let candidate = path.split(separator: ":").map({ $0 + "/python3" }).first(where: FileSystem.isExecutableFile)
         else { return nil }
@@ -21,6 +24,14 @@ public enum PythonInterpreter {
         guard let fd = try? FileDescriptor.open(path, O_RDONLY) else { return false }
         defer { fd.close() }
         return (try? fd.read(upTo: 4)) == [0x7f, 0x45, 0x4c, 0x46]
+    }
+
+    /// Found ahead of need (`prepare`), for the execution a standby runner is handed.
+    nonisolated(unsafe) static var found: String?
+
+    /// Work a standby FLOW runner does before its execution arrives.
+    public static func prepare() {
+        found = find()
     }
 
     static func askForExecutable(_ python: String) throws -> String? {
