@@ -31,11 +31,9 @@ final class FlowHost {
         let requests: Pipe, replies: Pipe
         do {
             (requests, replies) = (try Pipe(), try Pipe())
-            let null = try FileDescriptor.open("/dev/null", O_RDONLY)
-            defer { null.close() }
             var options = Spawn.Options(environment: Environment.current())
             options.newProcessGroup = false
-            options.descriptors = [0: null, 1: .standardOutput, 2: .standardError, 3: requests.writeEnd, 4: replies.readEnd]
+            options.descriptors = [1: .standardOutput, 2: .standardError, 3: requests.writeEnd, 4: replies.readEnd]
             pid = try Spawn.run(python, arguments: ["-c", PythonStub.source, script], options: options)
         } catch {
             throw TaskFailure("cannot start the Python interpreter \(python): \(error)")
@@ -262,12 +260,10 @@ enum ShellFlow {
     static func run(_ path: String, context: TaskContext) throws(TaskFailure) -> TaskResult {
         let exitStatus: ExitStatus
         do {
-            let null = try FileDescriptor.open("/dev/null", O_RDONLY)
             var options = Spawn.Options(directory: context.execution.directory, environment: Environment.current())
             options.newProcessGroup = false
-            options.descriptors = [0: null, 1: .standardOutput, 2: .standardError]
+            options.descriptors = [1: .standardOutput, 2: .standardError]
             let pid = try Spawn.run(path, arguments: [], options: options)
-            null.close()
             exitStatus = try Spawn.wait(for: pid)
         } catch {
             throw TaskFailure("cannot run the flow script \(path): \(error)")

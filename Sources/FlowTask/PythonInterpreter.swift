@@ -36,13 +36,12 @@ public enum PythonInterpreter {
 
     static func askForExecutable(_ python: String) throws -> String? {
         let output = try Pipe()
-        let null = try FileDescriptor.open("/dev/null", O_RDONLY)
         var options = Spawn.Options(environment: Environment.current())
         options.newProcessGroup = false
-        options.descriptors = [0: null, 1: output.writeEnd, 2: null]
+        options.descriptors = [1: output.writeEnd]
+        options.fromNull = [0, 2]
         let pid = try Spawn.run(python, arguments: ["-c", "import sys; print(sys.executable)"], options: options)
         output.writeEnd.close()
-        null.close()
         defer { output.readEnd.close() }
         var answer = String(decoding: try output.readEnd.readAll(limit: 4096), as: UTF8.self)
         while answer.last?.isNewline == true { answer.removeLast() }

@@ -31,6 +31,8 @@ public enum Spawn {
         public var directory: String?
         /// Child descriptor number -> descriptor in this process.
         public var descriptors: [Int32: FileDescriptor] = [:]
+        /// Child descriptors opened on /dev/null (standard input, mostly).
+        public var fromNull: Set<Int32> = [0]
         public var newProcessGroup = true
         public var environment: [String]
 
@@ -54,6 +56,11 @@ public enum Spawn {
             }
         }
         try addDescriptors(options.descriptors, to: &actions)
+        for target in options.fromNull.subtracting(options.descriptors.keys).sorted() {
+            try checkReturnedError("posix_spawn_file_actions_addopen", path: "/dev/null") {
+                posix_spawn_file_actions_addopen(&actions, target, "/dev/null", O_RDWR, 0)
+            }
+        }
 
         var flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
         if options.newProcessGroup {

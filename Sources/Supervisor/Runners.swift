@@ -166,8 +166,6 @@ extension Supervisor {
             }
             Signal.sendToGroup(standby.pid, SIGKILL)
         }
-        let null = try FileDescriptor.open("/dev/null", O_RDONLY)
-        defer { null.close() }
         var spawnOptions = Spawn.Options(
             directory: execution.directory,
             environment: Environment.with([
@@ -175,7 +173,7 @@ extension Supervisor {
                 RunnerContract.executionVariable: execution.id,
                 RunnerContract.lockDescriptorVariable: "3",
             ]))
-        spawnOptions.descriptors = [0: null, 1: logFile, 2: logFile, RunnerContract.lockDescriptor: lock]
+        spawnOptions.descriptors = [1: logFile, 2: logFile, RunnerContract.lockDescriptor: lock]
         let pid = try Spawn.run(runnerPath, arguments: [], options: spawnOptions)
         try? execution.recordHistory(.running, detail: "pid=\(pid)")
         return pid
@@ -193,15 +191,14 @@ extension Supervisor {
         }
         defer { sockets.second.close() }
         do {
-            let null = try FileDescriptor.open("/dev/null", O_RDONLY)
-            defer { null.close() }
             var spawnOptions = Spawn.Options(
                 directory: spool.root,
                 environment: Environment.with([
                     RunnerContract.spoolVariable: spool.root, RunnerContract.lockDescriptorVariable: "3",
                     RunnerContract.standbyVariable: "1",
                 ]))
-            spawnOptions.descriptors = [0: sockets.second, 1: null, 2: .standardError]
+            spawnOptions.descriptors = [0: sockets.second, 2: .standardError]
+            spawnOptions.fromNull = [1]
             let pid = try Spawn.run(runnerPath, arguments: [], options: spawnOptions)
             standbys[task] = StandbyRunner(pid: pid, socket: sockets.first, executable: runnerPath)
         } catch {
