@@ -65,8 +65,7 @@ struct Inputs: ParsableCommand {
             for request in try requests(in: spool) where shown.insert(request.id).inserted {
                 printLine(json ? request.json.compactText : row(request).joined(separator: "  "))
             }
-            _ = try Poll.readable([inotify.descriptor], timeout: nil)
-            inotify.drain()
+            try inotify.awaitEvents(timeout: nil)
         }
     }
 }

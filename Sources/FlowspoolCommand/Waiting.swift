@@ -82,8 +82,7 @@ struct Log: ParsableCommand {
                 if !partialLine.isEmpty { try writeSafely(partialLine[...] + [0x0a]) }
                 return
             }
-            _ = try Poll.readable([inotify.descriptor], timeout: nil)
-            inotify.drain()
+            try inotify.awaitEvents(timeout: nil)
         }
     }
 

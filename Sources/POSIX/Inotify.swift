@@ -35,6 +35,13 @@ public final class Inotify {
         _ = try? descriptor.readAvailable()
     }
 
+    /// Sleeps until an event comes or `timeout` seconds pass (nil: no limit), then discards the
+    /// events: the caller looks again at what it watches.
+    public func awaitEvents(timeout: Double?) throws(SystemError) {
+        _ = try Poll.readable([descriptor], timeout: timeout)
+        drain()
+    }
+
     /// One event: the watch, what happened, and the name in the watched directory it concerns.
     public struct Event: Sendable {
         public let watch: Int32

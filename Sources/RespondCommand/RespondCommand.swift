@@ -112,8 +112,7 @@ public enum RespondCommand {
                 Clock.sleep(min(left, 0.05))  // no inotify instance to be had: look again shortly
                 continue
             }
-            _ = try? Poll.readable([watcher.descriptor], timeout: left)
-            watcher.drain()
+            try? watcher.awaitEvents(timeout: left)
         }
     }
 

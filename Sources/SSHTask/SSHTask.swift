@@ -150,8 +150,9 @@ struct SSHRequest {
 
     init(_ inputs: inout TaskInputs) throws(TaskFailure) {
         hostname = try inputs.requiredString("hostname")
-        hostKeys = HostKeys(parsing: try inputs.string("hostkey") ?? "")
-        if try inputs.string("hostkey").map({ !$0.isEmpty && HostKeys(parsing: $0).keys.isEmpty }) == true {
+        let pasted = try inputs.string("hostkey") ?? ""
+        hostKeys = HostKeys(parsing: pasted)
+        if !pasted.isEmpty && hostKeys.keys.isEmpty {
             throw TaskFailure("input 'hostkey' holds no key: give lines like 'ssh-ed25519 AAAA...' (what ssh-keyscan prints)")
         }
         let portNumber = try inputs.number("port") ?? 22

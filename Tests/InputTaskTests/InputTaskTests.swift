@@ -205,18 +205,12 @@ struct InputTaskTests {
         }
     }
 
-    @Test("200 pending requests: all listed, all answered, none lost; flowspoold's memory and CPU stay flat meanwhile")
+    @Test("200 pending requests: all listed, all answered, none lost (what they cost flowspoold is in bench/run)")
     func manyPending() throws {
         let ids = try (0..<200).map { n in try test.spool.submit(Job(task: "INPUT", inputs: ["request": .string("question \(n)")])) }
         try waitUntil("all 200 wait", timeout: 120) { openRequests.count == 200 }
         let listed = try JSON(parsing: try flowspool("inputs", "--json", spool: test).standardOutput).arrayValue ?? []
         #expect(Set(listed.compactMap { $0["id"]?.stringValue }) == Set(ids))
-        let pid = try #require(test.supervisorPID)
-        let before = try ProcessUsage(pid)
-        Clock.sleep(2)
-        let after = try ProcessUsage(pid)
-        #expect(after.cpuTicks - before.cpuTicks <= 2, "flowspoold used \(after.cpuTicks - before.cpuTicks) ticks of CPU while requests waited")
-        #expect(after.residentKiB <= before.residentKiB + 256, "flowspoold grew from \(before.residentKiB) KiB to \(after.residentKiB) KiB")
         for (n, id) in ids.enumerated() {
             #expect(try respond(id, "answer \(n)").exitCode == 0)
         }
@@ -295,20 +289,5 @@ struct InputTaskTests {
         }
         let line = try #require(try FileSystem.readText(scratch.path + "/out"))
         #expect(line.contains("ref-9") && line.contains("new one"))
-    }
-}
-
-/// A process's CPU time and resident memory, from /proc.
-struct ProcessUsage {
-    let cpuTicks: Int
-    let residentKiB: Int
-
-    init(_ pid: pid_t) throws {
-        let stat = try FileSystem.readText("/proc/\(pid)/stat") ?? ""
-        let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
-        cpuTicks = (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
-        let status = try FileSystem.readText("/proc/\(pid)/status") ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
-        residentKiB = Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
 }
