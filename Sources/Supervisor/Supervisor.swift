@@ -30,6 +30,7 @@ public final class Supervisor {
     var parkedByWatch: [Int32: String] = [:]
 
     var incomingNeedsScan = true
+    var answersNeedScan = true
     /// Who waits for what (WaitRegistration), by token; the tokens waiting for each id; and the
     /// flows counted as waiting because of a registration, by token.
     var waiterRegistrations: [String: WaitRegistration] = [:]
@@ -42,7 +43,6 @@ public final class Supervisor {
     var heldBack: [String: Backoff] = [:]
     /// Paused starts: when runners may be started again after a failure time may mend.
     var startBackoff = Backoff()
-    var answersNeedScan = true
     var nextRescan = 0.0
     var stopping = false
 
@@ -84,7 +84,6 @@ public final class Supervisor {
         releaseStandbys()
         log.line("stopped" + (runners.isEmpty ? "" : "; \(runners.count) runner(s) keep running and the next flowspoold adopts them"))
     }
-
 
     /// One supervisor per spool: an exclusive, non-blocking flock on spool/lock (DESIGN rule 4).
     /// The spool's modes are set for the roles first, so that nothing is admitted from a spool that
