@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "RespondCommand", dependencies: ["Spool", "POSIX"]),
         .target(
             name: "Supervisor",
-            dependencies: ["Spool", "POSIX", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Spool", "POSIX", "JSON"]),
         .target(
             name: "FlowspoolCommand",
             dependencies: [
@@ -51,7 +51,9 @@ let package = Package(
             ]),
 
         // Programs: thin mains over the library modules.
-        .executableTarget(name: "flowspoold", dependencies: ["Supervisor"]),
+        .executableTarget(
+            name: "flowspoold",
+            dependencies: ["Supervisor", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "flowspool", dependencies: ["FlowspoolCommand"]),
         .executableTarget(name: "flowspool-task-REST", dependencies: ["RESTTask"]),
         .executableTarget(name: "flowspool-task-FLOW", dependencies: ["FlowTask"]),

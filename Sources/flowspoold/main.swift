@@ -1,3 +1,1 @@
-import Supervisor
-
 SupervisorCommand.main()

@@ -1,10 +1,11 @@
 import ArgumentParser
 import POSIX
 import Spool
+import Supervisor
 
-/// flowspoold's command line.
-public struct SupervisorCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+/// flowspoold's command line, over the Supervisor library, which has none of its own.
+struct SupervisorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
         commandName: "flowspoold",
         abstract: "Supervise a flowspool spool: admit jobs, run task runners, end what they leave unfinished.",
         discussion: "See flowspoold(8) and flowspool-spool(5).")
@@ -30,15 +31,13 @@ public struct SupervisorCommand: ParsableCommand {
     @Option(help: "Comma-separated task types whose runner is started ahead of need; only runners built on flowspool's TaskRunner take part (default: REST,SSH,FLOW; '' for none).")
     var standby: String?
 
-    public init() {}
-
-    public func validate() throws {
+    func validate() throws {
         if let maxRunning, maxRunning < 1 { throw ValidationError("--max-running must be at least 1") }
         if taskTimeout <= 0 { throw ValidationError("--task-timeout must be a positive number of seconds") }
         if rescanInterval <= 0 { throw ValidationError("--rescan-interval must be a positive number of seconds") }
     }
 
-    public func run() throws {
+    func run() throws {
         var options = SupervisorOptions(
             spool: Spool.locate(spool),
             maxRunning: maxRunning ?? SupervisorOptions.defaultMaxRunning,
