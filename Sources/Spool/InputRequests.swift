@@ -77,17 +77,17 @@ public enum InputResponse: Equatable, Sendable {
         return try execution.createOnce(Execution.File.response.rawValue, json.prettyText + "\n", mode: 0o600)
     }
 
-    /// The token of the dropped answer that made an execution's response, if one did.
-    static func token(in execution: Execution) -> String? {
-        guard let bytes = try? execution.spool.readFile(execution.path(.response), limit: 16 << 20) else { return nil }
-        return (try? JSON(parsing: bytes))?["token"]?.stringValue
-    }
 
     /// The response of an execution; nil when there is none yet. Only a regular file counts (a link
     /// or a FIFO is refused). Only the owner writes in an execution directory, so who answered is
     /// what the file says (flowspoold records the responder there), else the file's owner: a file
     /// that is not JSON is taken as a plain answer, as the owner's `echo yes > response` makes it.
     public static func read(from execution: Execution) throws(SystemError) -> InputResponse? {
+        try readWithToken(from: execution)?.response
+    }
+
+    /// The response, and the token of the dropped answer that made it, if one did.
+    static func readWithToken(from execution: Execution) throws(SystemError) -> (response: InputResponse, token: String?)? {
         let fd: FileDescriptor
         do {
             fd = try execution.spool.open(execution.path(.response), O_RDONLY)
@@ -101,13 +101,15 @@ public enum InputResponse: Equatable, Sendable {
         guard let json = try? JSON(parsing: bytes), json.objectValue != nil else {
             var text = String(decoding: bytes, as: UTF8.self)
             if text.hasSuffix("\n") { text.removeLast() }
-            return .answered(value: text, by: owner, at: info.modificationTime)
+            return (.answered(value: text, by: owner, at: info.modificationTime), nil)
         }
-        if let reason = json["closed"]?.stringValue { return .closed(reason) }
+        let token = json["token"]?.stringValue
+        if let reason = json["closed"]?.stringValue { return (.closed(reason), token) }
         let at = json["at"]?.stringValue.flatMap(Clock.parseISO8601) ?? info.modificationTime
-        return .answered(
+        let response = InputResponse.answered(
             value: json["response"]?.stringValue ?? json["response"]?.compactText ?? "",
             by: json["by"]?.stringValue ?? owner, at: at)
+        return (response, token)
     }
 }
 
@@ -144,7 +146,10 @@ extension Execution {
     /// same dropped answer (`token`) again, after a crash or a full disk, finds it taken.
     public func answer(_ value: String, by responder: String, token: String, at time: Double = Clock.now()) throws(RespondError) {
         guard exists else { throw .unknown(id) }
-        if InputResponse.token(in: self) == token { return }
+        // Read once: an answer judged again after a crash finds its own token; a crowd of late
+        // answers costs no write each.
+        let earlier = (try? InputResponse.readWithToken(from: self)) ?? nil
+        if let earlier, earlier.token == token { return }
         let status = self.status()
         guard let request = InputRequest.read(from: self) else {
             if let status, status.isFinal { throw .ended(id, status) }
@@ -152,8 +157,7 @@ extension Execution {
             throw .notAnInputRequest(id)
         }
         if let deadline = request.deadline, time >= deadline { throw .expired(id) }
-        // Looked at first, so that a crowd of late answers costs no write each.
-        if let response = (try? InputResponse.read(from: self)) ?? nil { throw lateAnswer(response, status) }
+        if let earlier { throw lateAnswer(earlier.response, status) }
         let taken: Bool
         do {
             taken = try InputResponse.answered(value: value, by: responder, at: time).claim(in: self, token: token)
