@@ -8,7 +8,7 @@ import POSIX
 /// who wrote it and what it answers, makes it the execution's `response` or refuses it, and writes
 /// its verdict into verdicts/, where respond waits for it.
 ///
-/// An answer is answers/ID.TOKEN holding the value, written whole as answers/.TOKEN first and then
+/// An answer is answers/ID.TOKEN holding the value, written whole under a dot name first and then
 /// renamed; TOKEN is 16 random hexadecimal digits, which also name the verdict, verdicts/TOKEN.
 public struct DroppedAnswer: Equatable, Sendable {
     public let id: String
@@ -72,17 +72,9 @@ extension Spool {
     /// respond's side: drops `value` as an answer to `id` and returns what names it.
     public func dropAnswer(_ value: [UInt8], for id: String) throws(SystemError) -> DroppedAnswer {
         let answer = DroppedAnswer(id: id, token: DroppedAnswer.newToken())
-        let temporary = answers + "/." + answer.token
         // Readable by flowspoold's user, which need not be in the responders' group; nobody else can
         // find it, as the drop box cannot be listed and the token is not guessable.
-        do {
-            try FileSystem.writeFile(temporary, value, mode: 0o644, exclusive: true)
-            try FileSystem.changeMode(temporary, 0o644)  // whatever the umask
-            try FileSystem.renameNoReplace(temporary, answers + "/" + answer.fileName)
-        } catch {
-            try? FileSystem.removeIfPresent(temporary)
-            throw error
-        }
+        try placeInItsDirectory(value, at: answers + "/" + answer.fileName, mode: 0o644, replacing: false, sync: true)
         return answer
     }
 
@@ -101,15 +93,21 @@ extension Spool {
         try publish(verdict.fileContent, to: verdictPath(for: answer), replacing: false)
     }
 
-    /// Writes a file that the responders' group reads: created in its own directory (whose
-    /// set-group-ID bit gives it the group) under a dot name, then renamed into place. Not fsynced:
-    /// what is published is made again from the executions after a crash.
+    /// Writes a file that the responders' group reads. Not fsynced: what is published is made again
+    /// from the executions after a crash.
     public func publish(_ text: String, to path: String, replacing: Bool = true) throws(SystemError) {
+        try placeInItsDirectory(Array(text.utf8), at: path, mode: 0o640, replacing: replacing, sync: false)
+    }
+
+    /// Writes a file whole under a dot name in its own directory (whose set-group-ID bit, if any,
+    /// gives it the directory's group; tmp/ would give it ours), with `mode` whatever the umask,
+    /// then renames it into place.
+    func placeInItsDirectory(_ bytes: [UInt8], at path: String, mode: mode_t, replacing: Bool, sync: Bool) throws(SystemError) {
         let slash = path.lastIndex(of: "/")!
         let temporary = String(path[..<slash]) + "/." + String(path[path.index(after: slash)...]) + "." + DroppedAnswer.newToken()
         do {
-            try FileSystem.writeFile(temporary, Array(text.utf8), mode: 0o640, exclusive: true, sync: false)
-            try FileSystem.changeMode(temporary, 0o640)  // whatever the umask
+            try FileSystem.writeFile(temporary, bytes, mode: mode, exclusive: true, sync: sync)
+            try FileSystem.changeMode(temporary, mode)
             if replacing {
                 try FileSystem.rename(temporary, path)
             } else {
