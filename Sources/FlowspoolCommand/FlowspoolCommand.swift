@@ -61,8 +61,7 @@ struct CommandFailure: Error, CustomStringConvertible {
     /// "permission denied: PATH (owned by flowspool, group responders, mode 710); WHY": a refusal
     /// said as one, never shown as an empty result.
     static func permissionDenied(_ path: String, _ why: String) -> CommandFailure {
-        let ownership = ((try? FileSystem.status(path)) ?? nil).map { " (\($0.ownership))" } ?? ""
-        return CommandFailure("permission denied: \(path)\(ownership); \(why)")
+        CommandFailure("permission denied: \(path)\(FileSystem.ownershipNote(path)); \(why)")
     }
 }
 

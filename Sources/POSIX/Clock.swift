@@ -91,7 +91,7 @@ public enum Clock {
 /// A length of time, checked where it enters flowspool (a task input, a job's timeout, `c.sleep`,
 /// `c.wait`): finite, not negative, at most a hundred years, so that every deadline made from it
 /// is a date that can be written and every sleep one that can be slept.
-public struct Seconds: Comparable, Sendable {
+public struct Seconds: Sendable {
     public let value: Double
 
     /// A hundred years.
@@ -107,8 +107,6 @@ public struct Seconds: Comparable, Sendable {
     public static func clamping(_ value: Double) -> Seconds {
         Seconds(value.isNaN ? 0 : min(max(value, 0), longest))!
     }
-
-    public static func < (a: Seconds, b: Seconds) -> Bool { a.value < b.value }
 
     /// What an operator is told a duration must be, in seconds or (with `perUnit` 60) minutes.
     public static func range(in unit: String, perUnit: Double = 1) -> String {

@@ -176,7 +176,6 @@ public enum FileSystem {
         public var isDirectory: Bool { mode & S_IFMT == S_IFDIR }
         public var isRegularFile: Bool { mode & S_IFMT == S_IFREG }
         public var isExecutable: Bool { mode & 0o111 != 0 }
-        public var isSymbolicLink: Bool { mode & S_IFMT == S_IFLNK }
         public var isFIFO: Bool { mode & S_IFMT == S_IFIFO }
         /// The permission bits with set-id and sticky: 0o2750 and the like.
         public var permissions: mode_t { mode & 0o7777 }
@@ -184,6 +183,12 @@ public enum FileSystem {
         public var ownership: String {
             "owned by \(User.name(of: owner)), group \(Group.name(of: group)), mode \(String(permissions, radix: 8))"
         }
+    }
+
+    /// " (owned by alice, group responders, mode 710)" for a path whose permissions refused
+    /// someone, or nothing when it cannot be looked at: for messages that say why.
+    public static func ownershipNote(_ path: String) -> String {
+        ((try? status(path)) ?? nil).map { " (\($0.ownership))" } ?? ""
     }
 
     /// stat(2), or nil when the path does not exist.

@@ -94,8 +94,7 @@ public enum RespondCommand {
             fail("\(spool.root) has no drop box for answers (answers/): it is not a flowspool spool, or its flowspoold has not started since an upgrade", code: 1)
         case EACCES, EPERM:
             let blocked = access(spool.root, X_OK) != 0 ? spool.root : spool.answers
-            let owner = ((try? FileSystem.status(blocked)) ?? nil).map { " (\($0.ownership))" } ?? ""
-            fail(RespondError.notPermitted(id, "permission denied: \(blocked)\(owner); answering takes membership of the spool's responders' group (see respond(1))").description, code: 1)
+            fail(RespondError.notPermitted(id, "permission denied: \(blocked)\(FileSystem.ownershipNote(blocked)); answering takes membership of the spool's responders' group (see respond(1))").description, code: 1)
         default:
             fail(RespondError.failed(id, "\(SystemError("access", path: spool.answers))").description, code: 1)
         }
