@@ -16,10 +16,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // C shims: one per library.
-        .systemLibrary(name: "CSystem", path: "Sources/CSystem"),
+        .systemLibrary(name: "CPOSIX", path: "Sources/CPOSIX"),
         .systemLibrary(
             name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -29,7 +30,7 @@ let package = Package(
             providers: [.apt(["libssh2-1-dev"])]),
 
         // Library modules.
-        .target(name: "POSIX", dependencies: ["CSystem"]),
+        .target(name: "POSIX", dependencies: ["CPOSIX", .product(name: "SystemPackage", package: "swift-system")]),
         .target(name: "JSON"),
         .target(name: "Spool", dependencies: ["POSIX", "JSON"]),
         .target(name: "TaskRunner", dependencies: ["Spool", "POSIX", "JSON"]),

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import JSON
 import POSIX
 import Spool
@@ -27,10 +24,10 @@ final class FlowHost {
     }
 
     func runPython(_ python: String, script: String) throws(TaskFailure) -> TaskResult {
-        let pid: pid_t
+        let pid: ProcessID
         let requests: Pipe, replies: Pipe
         do {
-            (requests, replies) = (try Pipe(), try Pipe())
+            (requests, replies) = (try FileDescriptor.closeOnExecPipe(), try FileDescriptor.closeOnExecPipe())
             var options = Spawn.Options(environment: Environment.current())
             options.newProcessGroup = false
             options.descriptors = [1: .standardOutput, 2: .standardError, 3: requests.writeEnd, 4: replies.readEnd]
@@ -38,15 +35,15 @@ final class FlowHost {
         } catch {
             throw TaskFailure("cannot start the Python interpreter \(python): \(error)")
         }
-        requests.writeEnd.close()
-        replies.readEnd.close()
+        try? requests.writeEnd.close()
+        try? replies.readEnd.close()
         let problem = serve(LineReader(requests.readEnd, limit: Self.requestLimit), replies: replies.writeEnd)
         // Whatever of the script still talks once the flow has ended (a thread of its own) finds
         // the pipes closed and ends at once; what does not talk gets a moment, then SIGKILL.
-        requests.readEnd.close()
-        replies.writeEnd.close()
+        try? requests.readEnd.close()
+        try? replies.writeEnd.close()
         if let problem {
-            kill(pid, SIGKILL)
+            Signal.kill.send(to: pid)
             _ = try? Spawn.wait(for: pid)
             throw TaskFailure("the flow script was stopped: \(problem)", outputs: outputs)
         }
@@ -68,7 +65,7 @@ final class FlowHost {
             do {
                 guard let next = try reader.nextLine() else { return nil }
                 line = next
-            } catch where error.errno == EFBIG {
+            } catch where error.errno == .fileTooLarge {
                 return "it sent a request over \(Self.requestLimit >> 20) MiB; the values given to c.setOutput, c.setOutputs, c.log or c.task in one call are limited to \(Self.requestLimit >> 20) MiB"
             } catch {
                 return "its requests cannot be read (\(error))"

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import POSIX
 
 /// Finds the real python3 for Python flows. A version manager's shim in front of python3 costs about
@@ -21,8 +18,8 @@ public enum PythonInterpreter {
     }
 
     static func isELF(_ path: String) -> Bool {
-        guard let fd = try? FileDescriptor.open(path, O_RDONLY) else { return false }
-        defer { fd.close() }
+        guard let fd = try? FileDescriptor.open(path, .readOnly) else { return false }
+        defer { try? fd.close() }
         return (try? fd.read(upTo: 4)) == [0x7f, 0x45, 0x4c, 0x46]
     }
 
@@ -35,14 +32,14 @@ public enum PythonInterpreter {
     }
 
     static func askForExecutable(_ python: String) throws -> String? {
-        let output = try Pipe()
+        let output = try FileDescriptor.closeOnExecPipe()
         var options = Spawn.Options(environment: Environment.current())
         options.newProcessGroup = false
         options.descriptors = [1: output.writeEnd]
         options.fromNull = [0, 2]
         let pid = try Spawn.run(python, arguments: ["-c", "import sys; print(sys.executable)"], options: options)
-        output.writeEnd.close()
-        defer { output.readEnd.close() }
+        try? output.writeEnd.close()
+        defer { try? output.readEnd.close() }
         var answer = String(decoding: try output.readEnd.readAll(limit: 4096), as: UTF8.self)
         while answer.last?.isNewline == true { answer.removeLast() }
         guard try Spawn.wait(for: pid) == .exited(0), FileSystem.isExecutableFile(answer) else { return nil }

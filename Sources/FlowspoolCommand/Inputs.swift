@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ArgumentParser
 import JSON
 import POSIX
@@ -39,7 +36,7 @@ struct Inputs: ParsableCommand {
     func requests(in spool: Spool) throws -> [InputRequest] {
         do {
             return try spool.pendingInputs()
-        } catch where error.errno == EACCES || error.errno == EPERM {
+        } catch where error.errno == .permissionDenied || error.errno == .notPermitted {
             throw CommandFailure.permissionDenied(spool.requests, "listing requests takes membership of the spool's responders' group (see respond(1))")
         } catch {
             throw CommandFailure("cannot list the requests in \(spool.requests): \(error)")
@@ -59,7 +56,7 @@ struct Inputs: ParsableCommand {
     /// requests/, where flowspoold publishes them.
     func followRequests(in spool: Spool) throws {
         let inotify = try Inotify()
-        try inotify.watch(spool.requests, for: Int32(IN_MOVED_TO | IN_CREATE))
+        try inotify.watch(spool.requests, for: [.movedIn, .created])
         var shown: Set<String> = []
         while true {
             for request in try requests(in: spool) where shown.insert(request.id).inserted {

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ArgumentParser
 import JSON
 import POSIX
@@ -129,12 +126,12 @@ extension Run {
     func submitUnlessGoing(_ key: String, to spool: Spool) throws -> String? {
         let lock: FileDescriptor
         do {
-            lock = try FileDescriptor.open(spool.incoming, O_RDONLY | O_DIRECTORY)
+            lock = try FileDescriptor.open(spool.incoming, .readOnly, options: .directory)
             _ = try lock.lockExclusively(wait: true)
         } catch {
             throw CommandFailure("cannot lock \(spool.incoming): \(error)")
         }
-        defer { lock.close() }
+        defer { try? lock.close() }
         if let going = spool.unfinishedJob(withUniqueKey: key) {
             printError("skipped: \(going) with unique key '\(key)' has not ended yet")
             return nil

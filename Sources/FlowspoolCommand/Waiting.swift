@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ArgumentParser
 import POSIX
 import Spool
@@ -61,13 +58,13 @@ struct Log: ParsableCommand {
     /// status is final.
     func copyLog(of execution: Execution) throws(SystemError) {
         let inotify = try Inotify()
-        if follow { try inotify.watch(execution.directory, for: Int32(IN_MODIFY | IN_MOVED_TO | IN_CLOSE_WRITE)) }
+        if follow { try inotify.watch(execution.directory, for: [.modified, .movedIn, .closedAfterWriting]) }
         var log: FileDescriptor?
-        defer { log?.close() }
+        defer { try? log?.close() }
         var partialLine: [UInt8] = []
         while true {
             let ended = execution.status()?.isFinal ?? true
-            if log == nil { log = try? execution.spool.open(execution.path(.log), O_RDONLY) }
+            if log == nil { log = try? execution.spool.open(execution.path(.log), .readOnly) }
             if let log {
                 while true {
                     let chunk = try log.read(upTo: 65536)

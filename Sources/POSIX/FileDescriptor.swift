@@ -1,34 +1,32 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CPOSIX
 
-/// An open file descriptor. It is a value: whoever opened it closes it.
-public struct FileDescriptor: Hashable, Sendable {
-    public let rawValue: Int32
+/// The two ends of a pipe.
+public typealias Pipe = (readEnd: FileDescriptor, writeEnd: FileDescriptor)
 
-    public init(rawValue: Int32) { self.rawValue = rawValue }
-
-    public static let standardInput = FileDescriptor(rawValue: 0)
-    public static let standardOutput = FileDescriptor(rawValue: 1)
-    public static let standardError = FileDescriptor(rawValue: 2)
-
+/// What flowspool adds to swift-system's FileDescriptor: errors that name the call and the path,
+/// reads that return bytes, and the calls swift-system lacks (fsync, flock, pipe2, dup2 onto a number).
+/// Whoever opens a descriptor closes it.
+extension FileDescriptor {
+    /// open(2), always close-on-exec, so that no child spawned meanwhile inherits it.
     public static func open(
-        _ path: String, _ flags: Int32, mode: mode_t = 0o600
+        _ path: String, _ mode: AccessMode, options: OpenOptions = [],
+        permissions: FilePermissions = .ownerReadWrite
     ) throws(SystemError) -> FileDescriptor {
-        let fd = try check("open", path: path) { Glibc.open(path, flags | O_CLOEXEC, mode) }
-        return FileDescriptor(rawValue: fd)
-    }
-
-    public func close() {
-        _ = Glibc.close(rawValue)
+        try calling("open", path: path, untyped: {
+            try FileDescriptor.open(FilePath(path), mode, options: options.union(.closeOnExec), permissions: permissions)
+        })
     }
 
     /// Reads once; returns an empty array at end of file.
     public func read(upTo count: Int) throws(SystemError) -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: count)
-        let got = try check("read") { buffer.withUnsafeMutableBytes { Glibc.read(rawValue, $0.baseAddress, count) } }
-        buffer.removeLast(count - got)
-        return buffer
+        try calling("read", untyped: {
+            try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+                initialized = try read(into: UnsafeMutableRawBufferPointer(buffer))
+            }
+        })
     }
 
     /// Reads what a non-blocking descriptor has now (a FIFO, a pipe, inotify, a signalfd), up to
@@ -39,7 +37,7 @@ public struct FileDescriptor: Hashable, Sendable {
             let chunk: [UInt8]
             do {
                 chunk = try read(upTo: min(65536, limit - result.count))
-            } catch where error.errno == EAGAIN {
+            } catch where error.errno == .wouldBlock {
                 break
             }
             if chunk.isEmpty { break }
@@ -55,57 +53,58 @@ public struct FileDescriptor: Hashable, Sendable {
             let chunk = try read(upTo: 65536)
             if chunk.isEmpty { return result }
             result += chunk
-            if result.count > limit { throw SystemError("read", errno: EFBIG) }
+            if result.count > limit { throw SystemError("read", errno: .fileTooLarge) }
         }
     }
 
+    /// Writes all of `bytes` (swift-system's `writeAll`, which retries EINTR and short writes).
     public func write(_ bytes: some Collection<UInt8>) throws(SystemError) {
-        let array = Array(bytes)
-        var offset = 0
-        while offset < array.count {
-            let written = array.withUnsafeBytes { Glibc.write(rawValue, $0.baseAddress! + offset, $0.count - offset) }
-            if written >= 0 {
-                offset += written
-            } else if errno != EINTR {
-                throw SystemError("write")
-            }
-        }
-    }
-
-    /// Replaces the whole content of a regular file with `bytes`: ftruncate(2), then pwrite(2) at 0.
-    public func replaceContent(with bytes: [UInt8]) throws(SystemError) {
-        try check("ftruncate") { ftruncate(rawValue, 0) }
-        var offset = 0
-        while offset < bytes.count {
-            offset += try check("pwrite") {
-                bytes.withUnsafeBytes { pwrite(rawValue, $0.baseAddress! + offset, $0.count - offset, off_t(offset)) }
-            }
-        }
+        _ = try calling("write", untyped: { try writeAll(bytes) })
     }
 
     public func write(_ string: String) throws(SystemError) {
         try write(Array(string.utf8))
     }
 
+    /// Replaces the whole content of a regular file with `bytes`: ftruncate(2), then pwrite(2) at 0.
+    public func replaceContent(with bytes: [UInt8]) throws(SystemError) {
+        try calling("ftruncate", untyped: { try resize(to: 0) })
+        _ = try calling("pwrite", untyped: { try writeAll(toAbsoluteOffset: 0, bytes) })
+    }
+
     /// fstat(2): what the open file is, whoever has renamed or replaced its name since.
     public func status() throws(SystemError) -> FileSystem.Status {
-        var info = stat()
-        try check("fstat") { fstat(rawValue, &info) }
-        return FileSystem.Status(info)
+        FileSystem.Status(try calling("fstat") { () throws(Errno) in try stat() })
     }
 
     public func sync() throws(SystemError) {
-        try check("fsync") { fsync(rawValue) }
+        try valueOrErrno("fsync") { fsync(rawValue) }
     }
 
     /// Takes an exclusive `flock`; with `wait: false` returns false at once when another process holds it.
     public func lockExclusively(wait: Bool) throws(SystemError) -> Bool {
-        let operation = LOCK_EX | (wait ? 0 : LOCK_NB)
-        while true {
-            if flock(rawValue, operation) == 0 { return true }
-            if errno == EINTR { continue }
-            if errno == EWOULDBLOCK { return false }
-            throw SystemError("flock")
+        do {
+            try valueOrErrno("flock") { flock(rawValue, LOCK_EX | (wait ? 0 : LOCK_NB)) }
+            return true
+        } catch where error.errno == .wouldBlock {
+            return false
+        }
+    }
+
+    /// dup2(2) onto a fixed number, for a program's own standard descriptors: `target` is not
+    /// close-on-exec. When this descriptor is `target` already, only that flag is cleared.
+    public func duplicate(onto target: Int32) throws(SystemError) {
+        if rawValue == target {
+            try valueOrErrno("fcntl") { fcntl(rawValue, F_SETFD, 0) }
+        } else {
+            try valueOrErrno("dup2") { Glibc.dup2(rawValue, target) }
+        }
+    }
+
+    /// pipe2(2), both ends close-on-exec (swift-system's `pipe()` leaves them inheritable).
+    public static func closeOnExecPipe(nonBlocking: Bool = false) throws(SystemError) -> Pipe {
+        try calling("pipe2") { () throws(Errno) in
+            try FileDescriptor.pipe(options: nonBlocking ? [.closeOnExec, .nonBlocking] : [.closeOnExec])
         }
     }
 }

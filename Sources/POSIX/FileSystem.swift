@@ -1,13 +1,13 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CSystem
+import CPOSIX
 
 /// File system calls that name their path in the errors they throw.
 public enum FileSystem {
     public static func readFile(_ path: String, limit: Int = 64 << 20) throws(SystemError) -> [UInt8] {
-        let fd = try FileDescriptor.open(path, O_RDONLY)
-        defer { fd.close() }
+        let fd = try FileDescriptor.open(path, .readOnly)
+        defer { try? fd.close() }
         do {
             return try fd.readAll(limit: limit)
         } catch {
@@ -19,18 +19,18 @@ public enum FileSystem {
     public static func readText(_ path: String) throws(SystemError) -> String? {
         do {
             return String(decoding: try readFile(path), as: UTF8.self)
-        } catch where error.errno == ENOENT {
+        } catch where error.errno == .noSuchFileOrDirectory {
             return nil
         }
     }
 
     /// Writes a file in place, fsynced. Callers that need atomicity write under tmp/ and rename.
     /// With `sync: false` the caller makes the data durable itself, e.g. with `syncFileSystem` for a batch.
-    public static func writeFile(_ path: String, _ bytes: some Collection<UInt8>, mode: mode_t = 0o600,
+    public static func writeFile(_ path: String, _ bytes: some Collection<UInt8>, mode: FilePermissions = 0o600,
                                  exclusive: Bool = false, sync: Bool = true) throws(SystemError) {
-        let flags = O_WRONLY | O_CREAT | (exclusive ? O_EXCL : O_TRUNC)
-        let fd = try FileDescriptor.open(path, flags, mode: mode)
-        defer { fd.close() }
+        let fd = try FileDescriptor.open(
+            path, .writeOnly, options: [.create, exclusive ? .exclusiveCreate : .truncate], permissions: mode)
+        defer { try? fd.close() }
         do {
             try fd.write(bytes)
             if sync { try fd.sync() }
@@ -41,19 +41,19 @@ public enum FileSystem {
 
     /// Appends one record with a single write(2) on an O_APPEND descriptor, so that records of
     /// several writers never interleave.
-    public static func append(_ path: String, _ text: String, mode: mode_t = 0o600) throws(SystemError) {
-        let fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_APPEND, mode: mode)
-        defer { fd.close() }
+    public static func append(_ path: String, _ text: String, mode: FilePermissions = 0o600) throws(SystemError) {
+        let fd = try FileDescriptor.open(path, .writeOnly, options: [.create, .append], permissions: mode)
+        defer { try? fd.close() }
         try fd.write(text)
     }
 
     public static func rename(_ from: String, _ to: String) throws(SystemError) {
-        try check("rename", path: "\(from) -> \(to)") { Glibc.rename(from, to) }
+        try valueOrErrno("rename", path: "\(from) -> \(to)") { Glibc.rename(from, to) }
     }
 
     /// Renames, failing with EEXIST instead of replacing an existing target.
     public static func renameNoReplace(_ from: String, _ to: String) throws(SystemError) {
-        try check("renameat2", path: "\(from) -> \(to)") {
+        try valueOrErrno("renameat2", path: "\(from) -> \(to)") {
             flowspool_renameat2_noreplace(AT_FDCWD, from, AT_FDCWD, to)
         }
     }
@@ -62,40 +62,40 @@ public enum FileSystem {
     /// link(2): the second name for a file; fails with EEXIST when `to` exists, which makes it the
     /// "first one wins" of DESIGN rule 2.
     public static func link(_ from: String, _ to: String) throws(SystemError) {
-        try check("link", path: to) { Glibc.link(from, to) }
+        try valueOrErrno("link", path: to) { Glibc.link(from, to) }
     }
 
-    public static func changeMode(_ path: String, _ mode: mode_t) throws(SystemError) {
-        try check("chmod", path: path) { chmod(path, mode) }
+    public static func changeMode(_ path: String, _ mode: FilePermissions) throws(SystemError) {
+        try valueOrErrno("chmod", path: path) { chmod(path, mode.rawValue) }
     }
 
     /// lchown(2): gives a file (never the target of a link) to a group, keeping its owner.
-    public static func changeGroup(_ path: String, _ group: gid_t) throws(SystemError) {
-        try check("lchown", path: path) { lchown(path, uid_t.max, group) }
+    public static func changeGroup(_ path: String, _ group: GroupID) throws(SystemError) {
+        try valueOrErrno("lchown", path: path) { lchown(path, uid_t.max, group.rawValue) }
     }
 
     public static func unlink(_ path: String) throws(SystemError) {
-        try check("unlink", path: path) { Glibc.unlink(path) }
+        try valueOrErrno("unlink", path: path) { Glibc.unlink(path) }
     }
 
     /// Unlinks, doing nothing when the file is already gone.
     public static func removeIfPresent(_ path: String) throws(SystemError) {
-        do { try unlink(path) } catch where error.errno == ENOENT {}
+        do { try unlink(path) } catch where error.errno == .noSuchFileOrDirectory {}
     }
 
-    public static func makeDirectory(_ path: String, mode: mode_t = 0o700) throws(SystemError) {
-        try check("mkdir", path: path) { mkdir(path, mode) }
+    public static func makeDirectory(_ path: String, mode: FilePermissions = 0o700) throws(SystemError) {
+        try valueOrErrno("mkdir", path: path) { mkdir(path, mode.rawValue) }
     }
 
     /// Creates a directory unless it exists already.
-    public static func ensureDirectory(_ path: String, mode: mode_t = 0o700) throws(SystemError) {
-        do { try makeDirectory(path, mode: mode) } catch where error.errno == EEXIST {}
+    public static func ensureDirectory(_ path: String, mode: FilePermissions = 0o700) throws(SystemError) {
+        do { try makeDirectory(path, mode: mode) } catch where error.errno == .fileExists {}
     }
 
-    public static func makeFIFO(_ path: String, mode: mode_t = 0o600) throws(SystemError) {
+    public static func makeFIFO(_ path: String, mode: FilePermissions = 0o600) throws(SystemError) {
         do {
-            try check("mkfifo", path: path) { mkfifo(path, mode) }
-        } catch where error.errno == EEXIST {}
+            try valueOrErrno("mkfifo", path: path) { mkfifo(path, mode.rawValue) }
+        } catch where error.errno == .fileExists {}
     }
 
     /// Removes a file or a whole directory tree.
@@ -103,7 +103,7 @@ public enum FileSystem {
         guard let info = try status(path, followLinks: false) else { return }
         if info.isDirectory {
             for name in try listDirectory(path) { try removeTree(path + "/" + name) }
-            try check("rmdir", path: path) { rmdir(path) }
+            try valueOrErrno("rmdir", path: path) { rmdir(path) }
         } else {
             try removeIfPresent(path)
         }
@@ -111,17 +111,17 @@ public enum FileSystem {
 
     /// fsyncs a directory, making the renames and links done in it durable.
     public static func syncDirectory(_ path: String) throws(SystemError) {
-        let fd = try FileDescriptor.open(path, O_RDONLY | O_DIRECTORY)
-        defer { fd.close() }
+        let fd = try FileDescriptor.open(path, .readOnly, options: .directory)
+        defer { try? fd.close() }
         try fd.sync()
     }
 
     /// syncfs(2): makes everything written to the file system holding `path` durable, with one call
     /// for a whole batch of files.
     public static func syncFileSystem(_ path: String) throws(SystemError) {
-        let fd = try FileDescriptor.open(path, O_RDONLY | O_DIRECTORY)
-        defer { fd.close() }
-        try check("syncfs", path: path) { flowspool_syncfs(fd.rawValue) }
+        let fd = try FileDescriptor.open(path, .readOnly, options: .directory)
+        defer { try? fd.close() }
+        try valueOrErrno("syncfs", path: path) { flowspool_syncfs(fd.rawValue) }
     }
 
     /// The names in a directory, without "." and "..", in no particular order.
@@ -155,33 +155,47 @@ public enum FileSystem {
         return entries
     }
 
+    /// What stat(2) tells of a file, in the terms flowspool asks about.
     public struct Status: Sendable {
-        public let mode: mode_t
-        public let owner: uid_t
-        public let group: gid_t
+        public let type: FileType
+        public let permissions: FilePermissions
+        public let owner: UserID
+        public let group: GroupID
         public let size: Int
         /// How many names the file has (hard links).
         public let linkCount: Int
         /// Seconds since the epoch, with fractions.
         public let modificationTime: Double
-        init(_ info: stat) {
-            mode = info.st_mode
-            owner = info.st_uid
-            group = info.st_gid
-            size = Int(info.st_size)
-            linkCount = Int(info.st_nlink)
+
+        init(_ info: Stat) {
+            type = info.type
+            permissions = info.permissions
+            owner = info.userID
+            group = info.groupID
+            size = Int(info.size)
+            linkCount = info.linkCount
             modificationTime = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
         }
 
-        public var isDirectory: Bool { mode & S_IFMT == S_IFDIR }
-        public var isRegularFile: Bool { mode & S_IFMT == S_IFREG }
-        public var isExecutable: Bool { mode & 0o111 != 0 }
-        public var isFIFO: Bool { mode & S_IFMT == S_IFIFO }
-        /// The permission bits with set-id and sticky: 0o2750 and the like.
-        public var permissions: mode_t { mode & 0o7777 }
+        public var isDirectory: Bool { type == .directory }
+        public var isRegularFile: Bool { type == .regular }
+        public var isFIFO: Bool { type == .fifo }
         /// "owned by alice, group responders, mode 2750", as an operator reads it.
         public var ownership: String {
-            "owned by \(User.name(of: owner)), group \(Group.name(of: group)), mode \(String(permissions, radix: 8))"
+            "owned by \(User.name(of: owner)), group \(Group.name(of: group)), mode \(permissions.octal)"
+        }
+        /// What kind of file it is, as an operator reads it: "a FIFO", "a directory", ...
+        public var kind: String {
+            switch type {
+            case .regular: "a regular file"
+            case .directory: "a directory"
+            case .symbolicLink: "a symbolic link"
+            case .fifo: "a FIFO"
+            case .socket: "a socket"
+            case .characterSpecial: "a character device"
+            case .blockSpecial: "a block device"
+            default: "a file of unknown kind"
+            }
         }
     }
 
@@ -193,17 +207,32 @@ public enum FileSystem {
 
     /// stat(2), or nil when the path does not exist.
     public static func status(_ path: String, followLinks: Bool = true) throws(SystemError) -> Status? {
-        var info = stat()
-        let result = followLinks ? stat(path, &info) : lstat(path, &info)
-        if result != 0 {
-            if errno == ENOENT || errno == ENOTDIR { return nil }
-            throw SystemError(followLinks ? "stat" : "lstat", path: path)
+        do {
+            return try calling(followLinks ? "stat" : "lstat", path: path) { () throws(Errno) in
+                Status(try FilePath(path).stat(followTargetSymlink: followLinks))
+            }
+        } catch where error.errno == .noSuchFileOrDirectory || error.errno == .notDirectory {
+            return nil
         }
-        return Status(info)
     }
 
     public static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
+    }
+
+    /// What access(2) checks for.
+    public struct AccessRights: OptionSet, Sendable {
+        public let rawValue: Int32
+        public init(rawValue: Int32) { self.rawValue = rawValue }
+        public static let read = AccessRights(rawValue: R_OK)
+        public static let write = AccessRights(rawValue: W_OK)
+        /// Executing a file, or passing through a directory.
+        public static let execute = AccessRights(rawValue: X_OK)
+    }
+
+    /// access(2): fails, saying why, unless the real user has `rights` to `path`.
+    public static func checkAccess(_ path: String, for rights: AccessRights) throws(SystemError) {
+        try valueOrErrno("access", path: path) { access(path, rights.rawValue) }
     }
 
     /// Whether this user may pass through a directory (search permission), by access(2).
@@ -223,9 +252,21 @@ public enum FileSystem {
         return String(cString: resolved)
     }
 
+    public static func changeDirectory(to path: String) throws(SystemError) {
+        try valueOrErrno("chdir", path: path) { chdir(path) }
+    }
+
     public static func currentDirectory() -> String {
         guard let cwd = getcwd(nil, 0) else { return "." }
         defer { free(cwd) }
         return String(cString: cwd)
     }
+}
+
+/// Modes are written in octal, as chmod(1) takes them: `mode: 0o640`.
+extension FilePermissions: @retroactive ExpressibleByIntegerLiteral {
+    public init(integerLiteral value: CModeT) { self.init(rawValue: value) }
+
+    /// The mode in octal, as ls(1) and chmod(1) speak of it: "2750".
+    public var octal: String { String(rawValue, radix: 8) }
 }

@@ -8,21 +8,36 @@ public final class Inotify {
     public let descriptor: FileDescriptor
 
     public init() throws(SystemError) {
-        let fd = try check("inotify_init1") { inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC)) }
+        let fd = try valueOrErrno("inotify_init1") { inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC)) }
         descriptor = FileDescriptor(rawValue: fd)
     }
 
-    deinit { descriptor.close() }
+    deinit { try? descriptor.close() }
 
     /// A kernel limit of inotify, /proc/sys/fs/inotify/NAME, for messages that say which to raise.
     public static func limit(_ name: String) -> String? {
         ((try? FileSystem.readText("/proc/sys/fs/inotify/" + name)) ?? nil)?.split(separator: "\n").first.map(String.init)
     }
 
+    /// What a watch reports.
+    public struct Events: OptionSet, Sendable {
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+        /// A name made in the directory (a file, a FIFO, a link).
+        public static let created = Events(rawValue: UInt32(IN_CREATE))
+        /// A name renamed into the directory.
+        public static let movedIn = Events(rawValue: UInt32(IN_MOVED_TO))
+        public static let deleted = Events(rawValue: UInt32(IN_DELETE))
+        public static let modified = Events(rawValue: UInt32(IN_MODIFY))
+        /// A file opened for writing was closed.
+        public static let closedAfterWriting = Events(rawValue: UInt32(IN_CLOSE_WRITE))
+    }
+
     @discardableResult
-    public func watch(_ path: String, for mask: Int32) throws(SystemError) -> Int32 {
-        try check("inotify_add_watch", path: path) {
-            inotify_add_watch(descriptor.rawValue, path, UInt32(bitPattern: mask))
+    public func watch(_ path: String, for events: Events) throws(SystemError) -> Int32 {
+        try valueOrErrno("inotify_add_watch", path: path) {
+            inotify_add_watch(descriptor.rawValue, path, events.rawValue)
         }
     }
 

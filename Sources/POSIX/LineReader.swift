@@ -27,7 +27,7 @@ public final class LineReader {
                 return line
             }
             scanned = buffer.count
-            if buffer.count > limit { throw SystemError("read", errno: EFBIG) }
+            if buffer.count > limit { throw SystemError("read", errno: .fileTooLarge) }
             let chunk = try descriptor.read(upTo: 65536)
             if chunk.isEmpty {
                 defer { (buffer, scanned) = ([], 0) }

@@ -10,10 +10,11 @@ public enum Poll {
         var fds = descriptors.map { pollfd(fd: $0.rawValue, events: Int16(POLLIN), revents: 0) }
         let milliseconds: Int32 = timeout.map { Int32(min(max(($0 * 1000).rounded(.up), 0), 86_400_000)) } ?? -1
         let count = fds.count
-        let ready = poll(&fds, nfds_t(count), milliseconds)
-        if ready == -1 {
-            if errno == EINTR { return [] }
-            throw SystemError("poll")
+        // Not retried on EINTR: a signal is an event of its own, and the caller looks again.
+        do {
+            try valueOrErrno("poll", retryOnInterrupt: false) { poll(&fds, nfds_t(count), milliseconds) }
+        } catch where error.errno == .interrupted {
+            return []
         }
         var result: Set<FileDescriptor> = []
         for entry in fds where entry.revents != 0 {

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CSystem
+import CPOSIX
 
 /// Signals taken as events on a descriptor (signalfd), so that a poll loop handles them in order
 /// with everything else, and no handler ever runs in the middle of other work.
@@ -9,45 +9,62 @@ public final class SignalDescriptor {
     public let descriptor: FileDescriptor
 
     /// Blocks `signals` for the whole process and returns a descriptor that reads them.
-    public init(_ signals: [Int32]) throws(SystemError) {
+    public init(_ signals: [Signal]) throws(SystemError) {
         var mask = sigset_t()
         sigemptyset(&mask)
-        for signal in signals { sigaddset(&mask, signal) }
-        try checkReturnedError("pthread_sigmask") { pthread_sigmask(SIG_BLOCK, &mask, nil) }
-        let fd = try check("signalfd") { flowspool_signalfd(&mask) }
+        for signal in signals { sigaddset(&mask, signal.rawValue) }
+        try returnedErrno("pthread_sigmask") { pthread_sigmask(SIG_BLOCK, &mask, nil) }
+        let fd = try valueOrErrno("signalfd") { flowspool_signalfd(&mask) }
         descriptor = FileDescriptor(rawValue: fd)
     }
 
-    deinit { descriptor.close() }
+    deinit { try? descriptor.close() }
 
     /// The signals that arrived; empty when none did.
-    public func take() throws(SystemError) -> [Int32] {
+    public func take() throws(SystemError) -> [Signal] {
         let size = MemoryLayout<signalfd_siginfo>.size
         let bytes = try descriptor.readAvailable(limit: size * 64)
         return stride(from: 0, to: bytes.count - size + 1, by: size).map { offset in
-            Int32(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: signalfd_siginfo.self) }.ssi_signo)
+            Signal(rawValue: Int32(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: signalfd_siginfo.self) }.ssi_signo))
         }
     }
 }
 
-public enum Signal {
-    public static func ignore(_ signal: Int32) {
-        Glibc.signal(signal, SIG_IGN)
+/// A signal, named as people know it.
+public struct Signal: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    public static let hangUp = Signal(rawValue: SIGHUP)
+    public static let interrupt = Signal(rawValue: SIGINT)
+    public static let kill = Signal(rawValue: SIGKILL)
+    public static let terminate = Signal(rawValue: SIGTERM)
+    public static let childEnded = Signal(rawValue: SIGCHLD)
+    public static let brokenPipe = Signal(rawValue: SIGPIPE)
+
+    public func ignore() {
+        Glibc.signal(rawValue, SIG_IGN)
     }
 
-    /// Sends `signal` to a process group; false when the group is gone already.
+    /// Sends the signal to a process; false when it is gone already.
     @discardableResult
-    public static func sendToGroup(_ group: pid_t, _ signal: Int32) -> Bool {
-        kill(-group, signal) == 0
+    public func send(to process: ProcessID) -> Bool {
+        Glibc.kill(process, rawValue) == 0
+    }
+
+    /// Sends the signal to a process group; false when the group is gone already.
+    @discardableResult
+    public func send(toGroup group: ProcessID) -> Bool {
+        Glibc.kill(-group, rawValue) == 0
     }
 
     /// The signal's name as people know it: SIGKILL.
-    public static func name(_ signal: Int32) -> String {
+    public var description: String {
         let names: [Int32: String] = [
             SIGHUP: "SIGHUP", SIGINT: "SIGINT", SIGQUIT: "SIGQUIT", SIGILL: "SIGILL", SIGTRAP: "SIGTRAP",
             SIGABRT: "SIGABRT", SIGBUS: "SIGBUS", SIGFPE: "SIGFPE", SIGKILL: "SIGKILL", SIGUSR1: "SIGUSR1",
             SIGSEGV: "SIGSEGV", SIGUSR2: "SIGUSR2", SIGPIPE: "SIGPIPE", SIGALRM: "SIGALRM", SIGTERM: "SIGTERM",
         ]
-        return names[signal] ?? "signal \(signal)"
+        return names[rawValue] ?? "signal \(rawValue)"
     }
 }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CSystem
+import CPOSIX
 
 /// A connected pair of Unix sockets that keeps message boundaries (SOCK_SEQPACKET) and can carry
 /// open descriptors from one process to another.
@@ -11,7 +11,9 @@ public struct SocketPair: Sendable {
 
     public init() throws(SystemError) {
         var fds: [Int32] = [0, 0]
-        try check("socketpair") { socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) }
+        try valueOrErrno("socketpair") {
+            socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds)
+        }
         first = FileDescriptor(rawValue: fds[0])
         second = FileDescriptor(rawValue: fds[1])
     }
@@ -21,7 +23,7 @@ extension FileDescriptor {
     /// Sends one message with `descriptors` attached (at most 4); the receiver gets its own copies.
     public func send(_ message: [UInt8], passing descriptors: [FileDescriptor]) throws(SystemError) {
         let fds = descriptors.map(\.rawValue)
-        try check("sendmsg") {
+        try valueOrErrno("sendmsg") {
             message.withUnsafeBytes { bytes in
                 flowspool_send_with_fds(rawValue, bytes.baseAddress, bytes.count, fds, Int32(fds.count))
             }
@@ -34,33 +36,11 @@ extension FileDescriptor {
         var buffer = [UInt8](repeating: 0, count: capacity)
         var fds = [Int32](repeating: -1, count: 4)
         var count: Int32 = 0
-        let received = try check("recvmsg") {
+        let received = try valueOrErrno("recvmsg") {
             buffer.withUnsafeMutableBytes { bytes in
                 flowspool_receive_with_fds(rawValue, bytes.baseAddress, capacity, &fds, &count)
             }
         }
         return (Array(buffer.prefix(received)), fds.prefix(Int(count)).map(FileDescriptor.init(rawValue:)))
-    }
-
-    /// dup2(2): makes `target` refer to this descriptor's file; `target` is not close-on-exec.
-    /// When this descriptor is `target` already, only its close-on-exec flag is cleared.
-    public func duplicate(as target: Int32) throws(SystemError) {
-        if rawValue == target {
-            try check("fcntl") { fcntl(rawValue, F_SETFD, 0) }
-        } else {
-            try check("dup2") { dup2(rawValue, target) }
-        }
-    }
-}
-
-public enum Directory {
-    public static func change(to path: String) throws(SystemError) {
-        try check("chdir", path: path) { chdir(path) }
-    }
-}
-
-extension Environment {
-    public static func set(_ name: String, _ value: String) {
-        setenv(name, value, 1)
     }
 }

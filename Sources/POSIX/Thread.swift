@@ -19,7 +19,7 @@ public enum Threads {
         }, context)
         if result != 0 {
             Unmanaged<Box>.fromOpaque(context).release()
-            throw SystemError("pthread_create", errno: result)
+            throw SystemError("pthread_create", errno: Errno(rawValue: result))
         }
         pthread_detach(thread)
     }

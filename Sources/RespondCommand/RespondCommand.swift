@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import POSIX
 import Spool
 
@@ -32,7 +29,7 @@ public enum RespondCommand {
                 wait = value
             case "-h", "--help":
                 print(usage)
-                exit(0)
+                CurrentProcess.exit(0)
             case "--":
                 positional += rest
                 rest = []
@@ -52,7 +49,7 @@ public enum RespondCommand {
         }
         // Watched before the answer is dropped, so that a quick verdict is not missed.
         let watcher = try? Inotify()
-        _ = try? watcher?.watch(spool.verdicts, for: Int32(IN_MOVED_TO | IN_CREATE))
+        _ = try? watcher?.watch(spool.verdicts, for: [.movedIn, .created])
         let answer: DroppedAnswer
         do {
             answer = try spool.dropAnswer(value, for: id)
@@ -61,7 +58,7 @@ public enum RespondCommand {
         }
         switch awaitVerdict(on: answer, in: spool, watcher: watcher, seconds: wait) {
         case .taken?:
-            exit(0)
+            CurrentProcess.exit(0)
         case .refused(let reason)?:
             fail(reason, code: 1)
         case nil where wait == 0:
@@ -88,15 +85,22 @@ public enum RespondCommand {
         guard FileSystem.exists(spool.root) else {
             fail("\(spool.root) is not a flowspool spool (give --spool or $FLOWSPOOL_SPOOL)", code: 1)
         }
-        guard access(spool.answers, W_OK | X_OK) != 0 else { return }
-        switch errno {
-        case ENOENT:
+        do {
+            try FileSystem.checkAccess(spool.answers, for: [.write, .execute])
+        } catch {
+            explainNoAccess(to: spool, answering: id, error)
+        }
+    }
+
+    private static func explainNoAccess(to spool: Spool, answering id: String, _ error: SystemError) -> Never {
+        switch error.errno {
+        case .noSuchFileOrDirectory:
             fail("\(spool.root) has no drop box for answers (answers/): it is not a flowspool spool, or its flowspoold has not started since an upgrade", code: 1)
-        case EACCES, EPERM:
-            let blocked = access(spool.root, X_OK) != 0 ? spool.root : spool.answers
+        case .permissionDenied, .notPermitted:
+            let blocked = FileSystem.mayEnter(spool.root) ? spool.answers : spool.root
             fail(RespondError.notPermitted(id, "permission denied: \(blocked)\(FileSystem.ownershipNote(blocked)); answering takes membership of the spool's responders' group (see respond(1))").description, code: 1)
         default:
-            fail(RespondError.failed(id, "\(SystemError("access", path: spool.answers))").description, code: 1)
+            fail(RespondError.failed(id, "\(error)").description, code: 1)
         }
     }
 
@@ -126,6 +130,6 @@ public enum RespondCommand {
 
     static func fail(_ message: String, code: Int32) -> Never {
         try? FileDescriptor.standardError.write("respond: \(message.escapingControlCharacters())\n")
-        exit(code)
+        CurrentProcess.exit(code)
     }
 }

@@ -37,7 +37,7 @@ public final class SSHConnection {
         guard Self.libraryInit == 0 else { throw SSHError("libssh2_init", "failed") }
         socket = try Self.connectTCP(host: host, port: port, deadline: deadline)
         guard let session = flowspool_ssh_session_init() else {
-            socket.close()
+            try? socket.close()
             throw SSHError("libssh2_session_init", "out of memory")
         }
         self.session = session
@@ -65,7 +65,7 @@ public final class SSHConnection {
         libssh2_session_set_timeout(session, 1000)
         _ = flowspool_ssh_disconnect(session, "flowspool done")
         libssh2_session_free(session)
-        socket.close()
+        try? socket.close()
     }
 
     static func milliseconds(until deadline: Double) -> Int {

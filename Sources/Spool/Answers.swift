@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import POSIX
 
 /// The answers drop box, as Postfix's maildrop/ is for postdrop: respond(1) writes each answer into
@@ -88,7 +85,7 @@ extension Spool {
 
     /// flowspoold's side: writes the verdict where respond waits for it. A verdict is never
     /// replaced, so that an answer dropped under someone else's token (responders can list
-    /// verdicts/) cannot change what their respond reports: EEXIST then.
+    /// verdicts/) cannot change what their respond reports: .fileExists then.
     public func writeVerdict(_ verdict: AnswerVerdict, on answer: DroppedAnswer) throws(SystemError) {
         try publish(verdict.fileContent, to: verdictPath(for: answer), replacing: false)
     }
@@ -102,7 +99,7 @@ extension Spool {
     /// Writes a file whole under a dot name in its own directory (whose set-group-ID bit, if any,
     /// gives it the directory's group; tmp/ would give it ours), with `mode` whatever the umask,
     /// then renames it into place.
-    func placeInItsDirectory(_ bytes: [UInt8], at path: String, mode: mode_t, replacing: Bool, sync: Bool) throws(SystemError) {
+    func placeInItsDirectory(_ bytes: [UInt8], at path: String, mode: FilePermissions, replacing: Bool, sync: Bool) throws(SystemError) {
         let slash = path.lastIndex(of: "/")!
         let temporary = String(path[..<slash]) + "/." + String(path[path.index(after: slash)...]) + "." + DroppedAnswer.newToken()
         do {

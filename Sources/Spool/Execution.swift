@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import JSON
 import POSIX
 
@@ -104,7 +101,7 @@ public struct Execution: Sendable {
     /// holding the lock, so that nobody else can end the execution meanwhile.
     func refuseIfEnded() throws(SystemError) {
         if let current = try readStatus(), current.isFinal {
-            throw SystemError("commit", path: path(.status), errno: EEXIST, reason: "the execution has ended already (\(current.rawValue)); a final status is never replaced")
+            throw SystemError("commit", path: path(.status), errno: .fileExists, reason: "the execution has ended already (\(current.rawValue)); a final status is never replaced")
         }
     }
 
@@ -159,14 +156,14 @@ public struct Execution: Sendable {
     /// Takes the execution's lock if no live process holds it (DESIGN rule 4): a held lock is a live
     /// runner. Returns the descriptor that holds it now (close it to release), or nil when it is held.
     public func tryLock() throws(SystemError) -> FileDescriptor? {
-        let fd = try spool.open(path(.lock), O_RDWR | O_CREAT, mode: 0o600)
+        let fd = try spool.open(path(.lock), .readWrite, options: .create)
         do {
             if try fd.lockExclusively(wait: false) { return fd }
         } catch {
-            fd.close()
+            try? fd.close()
             throw error
         }
-        fd.close()
+        try? fd.close()
         return nil
     }
 
@@ -174,7 +171,7 @@ public struct Execution: Sendable {
     public func isLockHeld() -> Bool {
         do {
             guard let fd = try tryLock() else { return true }
-            fd.close()
+            try? fd.close()
             return false
         } catch {
             return false

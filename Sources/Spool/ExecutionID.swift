@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import POSIX
 
 /// Execution ids: the names of directories under executions/, typed by people into `respond`.

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import JSON
 import POSIX
 
@@ -90,11 +87,11 @@ public enum InputResponse: Equatable, Sendable {
     static func readWithToken(from execution: Execution) throws(SystemError) -> (response: InputResponse, token: String?)? {
         let fd: FileDescriptor
         do {
-            fd = try execution.spool.open(execution.path(.response), O_RDONLY)
-        } catch where error.errno == ENOENT {
+            fd = try execution.spool.open(execution.path(.response), .readOnly)
+        } catch where error.errno == .noSuchFileOrDirectory {
             return nil
         }
-        defer { fd.close() }
+        defer { try? fd.close() }
         let info = try fd.status()
         let bytes = try fd.readAll(limit: 16 << 20)
         let owner = User.name(of: info.owner)

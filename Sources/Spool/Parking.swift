@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import JSON
 import POSIX
 
@@ -48,13 +45,13 @@ extension Execution {
 
     /// Creates a file in the execution directory unless one of that name exists (false then): written
     /// whole under a fresh name, then linked into place (DESIGN rule 2), so the first writer wins.
-    public func createOnce(_ name: String, _ text: String, mode: mode_t) throws(SystemError) -> Bool {
-        let temporary = directory + "/.\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+    public func createOnce(_ name: String, _ text: String, mode: FilePermissions) throws(SystemError) -> Bool {
+        let temporary = directory + "/.\(name).\(CurrentProcess.id).\(UInt32.random(in: 0...UInt32.max))"
         try FileSystem.writeFile(temporary, Array(text.utf8), mode: mode, exclusive: true)
         defer { try? FileSystem.removeIfPresent(temporary) }
         do {
             try FileSystem.link(temporary, directory + "/" + name)
-        } catch where error.errno == EEXIST {
+        } catch where error.errno == .fileExists {
             return false
         }
         try FileSystem.syncDirectory(directory)

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import POSIX
 
 /// Who may do what in a spool (flowspool-spool(5), SECURITY), as file modes:
@@ -12,9 +9,9 @@ import POSIX
 /// - everyone else: nothing.
 public struct SpoolRoles: Sendable {
     /// The responders' group; nil when nobody but the owner answers.
-    public var responders: gid_t?
+    public var responders: GroupID?
 
-    public init(responders: gid_t?) {
+    public init(responders: GroupID?) {
         self.responders = responders
     }
 
@@ -22,7 +19,7 @@ public struct SpoolRoles: Sendable {
     struct Part {
         let path: String
         let isFIFO: Bool
-        let mode: mode_t
+        let mode: FilePermissions
         /// Whether the responders' group owns it (when there is one).
         let forResponders: Bool
     }
@@ -59,7 +56,7 @@ extension Spool {
             let info: FileSystem.Status
             do {
                 guard let found = try FileSystem.status(part.path, followLinks: false) else {
-                    throw SystemError("lstat", path: part.path, errno: ENOENT)
+                    throw SystemError("lstat", path: part.path, errno: .noSuchFileOrDirectory)
                 }
                 info = found
             } catch {
@@ -67,10 +64,10 @@ extension Spool {
             }
             let kindIsRight = part.isFIFO ? info.isFIFO : info.isDirectory
             guard kindIsRight else {
-                throw SpoolSetupError("\(part.path) is \(FileSystem.describeKind(info.mode)), not \(part.isFIFO ? "a FIFO" : "a directory"); move it away and start again")
+                throw SpoolSetupError("\(part.path) is \(info.kind), not \(part.isFIFO ? "a FIFO" : "a directory"); move it away and start again")
             }
-            guard info.owner == geteuid() else {
-                throw SpoolSetupError("\(part.path) is \(info.ownership), not owned by \(User.name(of: geteuid())), the user flowspoold runs as: whoever owns it could make flowspoold run anything (see flowspool-spool(5), SECURITY)")
+            guard info.owner == User.effective else {
+                throw SpoolSetupError("\(part.path) is \(info.ownership), not owned by \(User.name(of: User.effective)), the user flowspoold runs as: whoever owns it could make flowspoold run anything (see flowspool-spool(5), SECURITY)")
             }
             do {
                 if part.forResponders, let group = roles.responders, info.group != group {
@@ -79,7 +76,7 @@ extension Spool {
                 }
                 if info.permissions != part.mode {
                     try FileSystem.changeMode(part.path, part.mode)
-                    changes.append("\(part.path): mode \(String(info.permissions, radix: 8)) -> \(String(part.mode, radix: 8))")
+                    changes.append("\(part.path): mode \(info.permissions.octal) -> \(part.mode.octal)")
                 }
             } catch {
                 throw SpoolSetupError("cannot set the mode of \(part.path): \(error)")

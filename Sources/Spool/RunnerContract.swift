@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import POSIX
 
 /// What a supervisor and its runners agree on (flowspool-spool(5), "The runner contract"), so that
@@ -34,7 +31,7 @@ public enum RunnerContract {
     /// 3 and fsynced, before any work. After a crash, an execution marked running whose lock file
     /// is empty was never begun and is run; one whose lock file names a pid may have begun and ends
     /// `fault` (flowspool-spool(5)). The pid also lets a later supervisor stop an adopted runner.
-    public static func declareBegun(lock: FileDescriptor = FileDescriptor(rawValue: lockDescriptor), pid: pid_t = getpid()) throws(SystemError) {
+    public static func declareBegun(lock: FileDescriptor = FileDescriptor(rawValue: lockDescriptor), pid: ProcessID = CurrentProcess.id) throws(SystemError) {
         try lock.replaceContent(with: Array("\(pid)\n".utf8))
         try lock.sync()
     }
@@ -43,7 +40,7 @@ public enum RunnerContract {
 extension Execution {
     /// The pid a runner wrote into the lock file when it began (RunnerContract.declareBegun); nil
     /// when no runner has begun since the supervisor last marked the execution running.
-    public func runnerPID() -> pid_t? {
-        ((try? spool.readText(path(.lock))) ?? nil).flatMap { pid_t($0.trimming()) }
+    public func runnerPID() -> ProcessID? {
+        ((try? spool.readText(path(.lock))) ?? nil).flatMap { ProcessID($0.trimming()) }
     }
 }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import JSON
 import POSIX
 
@@ -31,7 +28,7 @@ public struct Settings: Sendable {
         let bytes: [UInt8]
         do {
             bytes = try spool.readFile(path)
-        } catch where error.errno == ENOENT {
+        } catch where error.errno == .noSuchFileOrDirectory {
             return nil
         } catch {
             throw SettingsError("cannot read setting '\(name)': \(error)")

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import POSIX
 import Synchronization
 
@@ -71,13 +68,13 @@ public struct Spool: Sendable {
     public struct FileContent {
         public let path: String
         public let bytes: [UInt8]
-        public let mode: mode_t
+        public let mode: FilePermissions
 
-        public init(_ path: String, _ text: String, mode: mode_t = 0o600) {
+        public init(_ path: String, _ text: String, mode: FilePermissions = 0o600) {
             self.init(path, Array(text.utf8), mode: mode)
         }
 
-        public init(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) {
+        public init(_ path: String, _ bytes: [UInt8], mode: FilePermissions = 0o600) {
             self.path = path
             self.bytes = bytes
             self.mode = mode
@@ -104,7 +101,7 @@ public struct Spool: Sendable {
         }
     }
 
-    public func commit(_ text: String, to path: String, mode: mode_t = 0o600, durable: Bool = true) throws(SystemError) {
+    public func commit(_ text: String, to path: String, mode: FilePermissions = 0o600, durable: Bool = true) throws(SystemError) {
         try commit([FileContent(path, text, mode: mode)], durable: durable)
     }
 
@@ -116,7 +113,7 @@ public struct Spool: Sendable {
             do {
                 try FileSystem.writeFile(temporary, file.bytes, mode: file.mode, exclusive: true, sync: sync)
                 return temporary
-            } catch where error.errno == EEXIST {
+            } catch where error.errno == .fileExists {
                 continue
             }
         }
@@ -125,7 +122,7 @@ public struct Spool: Sendable {
     /// A fresh name under tmp/: pid, a counter and the target's own name, so `ls tmp` says who and what.
     public func temporaryPath(for target: String) -> String {
         let name = target.split(separator: "/").last.map(String.init) ?? "file"
-        return "\(tmp)/\(getpid()).\(TemporaryCounter.next()).\(name)"
+        return "\(tmp)/\(CurrentProcess.id).\(TemporaryCounter.next()).\(name)"
     }
 
     /// Wakes the supervisor after a rename into incoming/. A hint only: inotify usually got there first.

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import JSON
 import POSIX
 
@@ -46,7 +43,7 @@ extension Spool {
         defer { try? FileSystem.removeIfPresent(temporary) }
         do {
             try FileSystem.renameNoReplace(temporary, target)
-        } catch where error.errno == EEXIST {
+        } catch where error.errno == .fileExists {
             return false
         }
         if durable { try FileSystem.syncDirectory(incoming) }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import POSIX
 
 /// What a waiting process tells flowspoold (flowspool-spool(5), "Waiting"): it waits, with a FIFO
@@ -57,12 +54,12 @@ public final class JobWatcher {
     public init(spool: Spool, waiter: String? = nil) throws(SystemError) {
         self.spool = spool
         self.waiter = waiter.flatMap { ExecutionID.isValid($0) ? $0 : nil }
-        token = "\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
+        token = "\(CurrentProcess.id).\(UInt64.random(in: 0...UInt64.max))"
         let path = spool.waiters + "/" + token
         try FileSystem.makeFIFO(path, mode: 0o600)
         do {
             // Read and write, so that it never reports end of file between writers.
-            fifo = try spool.open(path, O_RDWR, fifo: true)
+            fifo = try spool.open(path, .readWrite, fifo: true)
         } catch {
             try? FileSystem.removeIfPresent(path)
             throw error
@@ -70,7 +67,7 @@ public final class JobWatcher {
     }
 
     deinit {
-        fifo.close()
+        try? fifo.close()
         try? FileSystem.removeIfPresent(spool.waiters + "/" + token)
         try? FileSystem.removeIfPresent(idsPath)
     }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import POSIX
 
 /// How a submitted job stands for someone waiting on it.
@@ -73,9 +70,10 @@ extension Spool {
 
     public var supervisorPresence: SupervisorPresence {
         do {
-            try FileDescriptor.open(control, O_WRONLY | O_NONBLOCK).close()
+            let fd = try FileDescriptor.open(control, .writeOnly, options: .nonBlocking)
+            try? fd.close()
             return .running
-        } catch where error.errno == EACCES || error.errno == EPERM {
+        } catch where error.errno == .permissionDenied || error.errno == .notPermitted {
             return .unknown
         } catch {
             return .absent

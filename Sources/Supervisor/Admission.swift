@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import JSON
 import POSIX
 import Spool
@@ -84,7 +81,7 @@ struct Admission {
         do {
             try FileSystem.makeDirectory(claim.directory, mode: 0o700)
         } catch {
-            return reject(name, error.errno == EEXIST
+            return reject(name, error.errno == .fileExists
                 ? "another job with id '\(id)' is being admitted (tmp/\(id)\(Spool.claimSuffix)); give the job file another name"
                 : "cannot claim the job file: \(error)")
         }
@@ -92,7 +89,7 @@ struct Admission {
             try FileSystem.rename(source, claim.directory + "/job.json")
         } catch {
             try? FileSystem.removeTree(claim.directory)
-            if error.errno == ENOENT { return nil }  // taken meanwhile
+            if error.errno == .noSuchFileOrDirectory { return nil }  // taken meanwhile
             return reject(name, "cannot claim the job file: \(error)")
         }
         return build(claim, stem: stem)
@@ -111,7 +108,7 @@ struct Admission {
             return nil
         }
         let now = Clock.now()
-        let files: [(Execution.File, String, mode_t)] = [
+        let files: [(Execution.File, String, FilePermissions)] = [
             (.inputs, job.document(submitted: now).prettyText + "\n", 0o600),
             (.status, "queued\n", 0o644),
             (.history, "\(Clock.iso8601(now)) queued\n", 0o644),
@@ -146,7 +143,7 @@ struct Admission {
                 try FileSystem.renameNoReplace(claim.directory, spool.execution(claim.id).directory)
                 admitted.append(claim.id)
                 if let parent = claim.parent { recordChild(claim.id, of: parent) }
-            } catch where error.errno == EEXIST || error.errno == ENOTEMPTY {
+            } catch where error.errno == .fileExists || error.errno == .directoryNotEmpty {
                 let inputs = claim.directory + "/" + Execution.File.inputs.rawValue
                 if moveToFailed(inputs, name: claim.id + ".json", reason: "an execution with id '\(claim.id)' exists already") {
                     try? FileSystem.removeTree(claim.directory)

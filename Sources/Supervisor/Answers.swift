@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import POSIX
 import Spool
 
@@ -57,10 +54,10 @@ extension Supervisor {
     /// when it cannot be decided now.
     func judge(_ answer: DroppedAnswer, at path: String) -> AnswerVerdict? {
         let value: [UInt8]
-        let responder: uid_t
+        let responder: UserID
         do {
-            let fd = try spool.open(path, O_RDONLY)
-            defer { fd.close() }
+            let fd = try spool.open(path, .readOnly)
+            defer { try? fd.close() }
             let info = try fd.status()
             guard info.linkCount == 1 else {
                 return refuse(answer, "the answer file has other names (hard links); respond writes a file of its own")
@@ -77,7 +74,7 @@ extension Supervisor {
         guard mayAnswer(responder) else {
             let group = options.roles.responders.map { "not in the responders' group \(Group.name(of: $0))" }
                 ?? "and the spool has no responders' group (flowspoold --responders)"
-            return refuse(answer, RespondError.notPermitted(answer.id, "\(name) is not root, not \(User.name(of: geteuid())) (the spool's owner) and \(group)").description, by: name)
+            return refuse(answer, RespondError.notPermitted(answer.id, "\(name) is not root, not \(User.name(of: User.effective)) (the spool's owner) and \(group)").description, by: name)
         }
         do {
             try spool.execution(answer.id).answer(String(decoding: value, as: UTF8.self), by: name, token: answer.token)
@@ -93,8 +90,8 @@ extension Supervisor {
     }
 
     /// Root, the spool's owner, and the current members of the responders' group may answer.
-    func mayAnswer(_ uid: uid_t) -> Bool {
-        if uid == 0 || uid == geteuid() { return true }
+    func mayAnswer(_ uid: UserID) -> Bool {
+        if uid == User.root || uid == User.effective { return true }
         guard let group = options.roles.responders else { return false }
         return User.isMember(uid, of: group)
     }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import POSIX
 import Spool
 
@@ -17,10 +14,10 @@ extension Supervisor {
     func park(_ execution: Execution, until condition: WakeCondition) {
         let watch: Int32?
         do {
-            watch = try inotify.watch(execution.directory, for: Int32(IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE))
+            watch = try inotify.watch(execution.directory, for: [.created, .movedIn, .closedAfterWriting])
         } catch {
             watch = nil  // the rescan looks at it instead
-            log.once("watch \(error.errno)", "cannot watch parked executions, which the rescan every \(Int(options.rescanInterval)) s looks at instead" + (error.errno == ENOSPC ? ": raise the kernel's limit fs.inotify.max_user_watches (now \(Inotify.limit("max_user_watches") ?? "unknown"))" : ": \(error)"))
+            log.once("watch \(error.errno)", "cannot watch parked executions, which the rescan every \(Int(options.rescanInterval)) s looks at instead" + (error.errno == .noSpace ? ": raise the kernel's limit fs.inotify.max_user_watches (now \(Inotify.limit("max_user_watches") ?? "unknown"))" : ": \(error)"))
         }
         parked[execution.id] = ParkedExecution(condition: condition, watch: watch)
         if let watch { parkedByWatch[watch] = execution.id }

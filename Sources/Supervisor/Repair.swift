@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import POSIX
 import Spool
 
@@ -54,7 +51,7 @@ extension Supervisor {
     /// (RunnerContract.declareBegun).
     func requeueUnbegun(_ execution: Execution) {
         guard let lock = try? execution.tryLock() else { return }
-        defer { lock.close() }
+        defer { try? lock.close() }
         do {
             try execution.setStatus(.queued, detail: "again: no runner had begun it when flowspoold stopped")
         } catch {
@@ -92,7 +89,7 @@ extension Supervisor {
         let history = execution.history()
         let started = history.last { $0.status == .running }
         let pid = execution.runnerPID() ?? started.flatMap { entry in
-            entry.detail.split(separator: " ").first { $0.hasPrefix("pid=") }.flatMap { pid_t($0.dropFirst(4)) }
+            entry.detail.split(separator: " ").first { $0.hasPrefix("pid=") }.flatMap { ProcessID($0.dropFirst(4)) }
         }
         let timeout = (try? execution.job())?.timeout ?? options.taskTimeout
         let elapsed = started.map { Clock.now() - $0.time } ?? 0
@@ -114,9 +111,9 @@ extension Supervisor {
         let spool = self.spool
         do {
             try Threads.detach {
-                if let lock = try? spool.open(lockPath, O_RDWR) {
+                if let lock = try? spool.open(lockPath, .readWrite) {
                     _ = try? lock.lockExclusively(wait: true)
-                    lock.close()
+                    try? lock.close()
                 }
                 try? notify.write(id + "\n")
             }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import POSIX
 import Spool
 
@@ -8,7 +5,7 @@ import Spool
 struct Runner {
     let id: String
     /// The runner's process group (its pid); nil for an adopted runner whose pid is unknown.
-    let processGroup: pid_t?
+    let processGroup: ProcessID?
     /// When the overall task timeout runs out (monotonic seconds); moved on by the time spent waiting.
     var deadline: Double
     let timeout: Double
@@ -57,7 +54,7 @@ struct Runner {
 /// A runner started ahead of need for a task type, waiting on its socket for an execution
 /// (TaskRunner's `Standby`).
 struct StandbyRunner {
-    let pid: pid_t
+    let pid: ProcessID
     let socket: FileDescriptor
     let executable: String
 }
@@ -136,13 +133,13 @@ extension Supervisor {
     /// task type when there is one, else a new process. Either way the runner ends up with the lock on
     /// descriptor 3 and its log on 1 and 2, in the execution directory, in its own process group. The
     /// lock is taken before the runner has the execution, so a running execution always has a holder.
-    func launchRunner(_ runnerPath: String, task: String, for execution: Execution) throws(SystemError) -> pid_t {
+    func launchRunner(_ runnerPath: String, task: String, for execution: Execution) throws(SystemError) -> ProcessID {
         guard let lock = try execution.tryLock() else {
-            throw SystemError("flock", path: execution.path(.lock), errno: EWOULDBLOCK)
+            throw SystemError("flock", path: execution.path(.lock), errno: .wouldBlock)
         }
-        defer { lock.close() }
-        let logFile = try spool.open(execution.path(.log), O_WRONLY | O_CREAT | O_APPEND, mode: 0o600)
-        defer { logFile.close() }
+        defer { try? lock.close() }
+        let logFile = try spool.open(execution.path(.log), .writeOnly, options: [.create, .append])
+        defer { try? logFile.close() }
         // An empty lock file says that no runner has begun this run (RunnerContract.declareBegun).
         try lock.replaceContent(with: [])
         try spool.commit("running\n", to: execution.path(.status), mode: 0o644)
@@ -156,15 +153,15 @@ extension Supervisor {
 
     /// Gives a locked execution marked running to the standby runner of its type, else to a new
     /// runner process, and returns the runner's pid.
-    private func handOver(_ execution: Execution, to runnerPath: String, task: String, lock: FileDescriptor, log logFile: FileDescriptor) throws(SystemError) -> pid_t {
+    private func handOver(_ execution: Execution, to runnerPath: String, task: String, lock: FileDescriptor, log logFile: FileDescriptor) throws(SystemError) -> ProcessID {
         if let standby = standbys.removeValue(forKey: task) {
-            defer { standby.socket.close() }
+            defer { try? standby.socket.close() }
             if standby.executable == runnerPath,
                (try? standby.socket.send(Array(execution.id.utf8), passing: [lock, logFile])) != nil {
                 try? execution.recordHistory(.running, detail: "pid=\(standby.pid) standby")
                 return standby.pid
             }
-            Signal.sendToGroup(standby.pid, SIGKILL)
+            Signal.kill.send(toGroup: standby.pid)
         }
         var spawnOptions = Spawn.Options(
             directory: execution.directory,
@@ -189,7 +186,7 @@ extension Supervisor {
             log.line("cannot start a standby runner for \(task): \(error)")
             return
         }
-        defer { sockets.second.close() }
+        defer { try? sockets.second.close() }
         do {
             var spawnOptions = Spawn.Options(
                 directory: spool.root,
@@ -202,21 +199,21 @@ extension Supervisor {
             let pid = try Spawn.run(runnerPath, arguments: [], options: spawnOptions)
             standbys[task] = StandbyRunner(pid: pid, socket: sockets.first, executable: runnerPath)
         } catch {
-            sockets.first.close()
+            try? sockets.first.close()
             log.line("cannot start a standby runner for \(task): \(error)")
         }
     }
 
     /// Lets the standby runners go: they exit when their socket closes.
     func releaseStandbys() {
-        standbys.values.forEach { $0.socket.close() }
+        standbys.values.forEach { try? $0.socket.close() }
         standbys.removeAll()
     }
 
     func reapRunners() {
         while let (pid, exitStatus) = Spawn.reapOne() {
             if let task = standbys.first(where: { $0.value.pid == pid })?.key {
-                standbys.removeValue(forKey: task)?.socket.close()
+                try? standbys.removeValue(forKey: task)?.socket.close()
                 log.line("the standby runner for \(task) \(exitStatus) before it had an execution")
             } else if let id = reapable.removeValue(forKey: pid), var runner = runners[id] {
                 runner.exitStatus = exitStatus
@@ -247,7 +244,7 @@ extension Supervisor {
             park(execution, until: condition)
             return
         }
-        if let group = runner.processGroup { Signal.sendToGroup(group, SIGKILL) }
+        if let group = runner.processGroup { Signal.kill.send(toGroup: group) }
         let message = switch runner.ending {
         case .cancelled?: "cancelled while running (flowspool cancel)"
         case .timedOut?: "task timeout: the runner was stopped after \(Clock.describeDuration(runner.timeout)) (the job's timeout, else flowspoold --task-timeout)"
@@ -277,7 +274,7 @@ extension Supervisor {
     /// An execution directory removed by hand while the supervisor still had business with it:
     /// said once, and forgotten, rather than retried for ever.
     func forgetVanished(_ id: String) {
-        if let group = runners.removeValue(forKey: id)?.processGroup { Signal.sendToGroup(group, SIGKILL) }
+        if let group = runners.removeValue(forKey: id)?.processGroup { Signal.kill.send(toGroup: group) }
         _ = unpark(id)
         waitersToldOfEnd.remove(id)
         log.line("executions/\(id) vanished (removed by hand?); its runner is stopped and the execution forgotten")
@@ -307,7 +304,7 @@ extension Supervisor {
 
     private func endHoldingLock(_ execution: Execution, _ status: ExecutionStatus, message: String) throws(SystemError) -> EndOutcome {
         guard let lock = try execution.tryLock() else { return .lockHeld }
-        defer { lock.close() }
+        defer { try? lock.close() }
         if let current = try execution.readStatus(), current.isFinal { return .endedAlready }
         try execution.end(status, message: message)
         log.line("\(execution.id) \(status.rawValue): \(message)")
@@ -323,13 +320,13 @@ extension Supervisor {
         for file in Execution.File.allCases {
             let path = execution.path(file)
             guard let info = try? FileSystem.status(path, followLinks: false), !info.isRegularFile else { continue }
-            let aside = spool.tmp + "/\(execution.id).\(file.rawValue).\(FileSystem.describeKind(info.mode).split(separator: " ").last!)-\(UInt32.random(in: 0...UInt32.max))"
+            let aside = spool.tmp + "/\(execution.id).\(file.rawValue).\(info.kind.split(separator: " ").last!)-\(UInt32.random(in: 0...UInt32.max))"
             do {
                 try FileSystem.rename(path, aside)
                 moved = true
-                log.line("\(execution.id): \(file.rawValue) was \(FileSystem.describeKind(info.mode)), not a regular file; moved aside to \(aside)")
+                log.line("\(execution.id): \(file.rawValue) was \(info.kind), not a regular file; moved aside to \(aside)")
             } catch {
-                log.once("quarantine \(path)", "\(execution.id): \(file.rawValue) is \(FileSystem.describeKind(info.mode)) and cannot be moved aside: \(error)")
+                log.once("quarantine \(path)", "\(execution.id): \(file.rawValue) is \(info.kind) and cannot be moved aside: \(error)")
             }
         }
         return moved
@@ -386,12 +383,12 @@ extension Runner {
         guard ending == nil else { return }
         ending = reason
         killAt = Clock.monotonic() + grace
-        if let processGroup { Signal.sendToGroup(processGroup, SIGTERM) }
+        if let processGroup { Signal.terminate.send(toGroup: processGroup) }
     }
 
     mutating func enforce(at now: Double, grace: Double) {
         if let killAt, now >= killAt {
-            if let processGroup { Signal.sendToGroup(processGroup, SIGKILL) }
+            if let processGroup { Signal.kill.send(toGroup: processGroup) }
             self.killAt = nil
         } else if ending == nil, waits == 0, now >= deadline {
             stop(.timedOut, grace: grace)

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import POSIX
 import Spool
 
@@ -22,7 +19,7 @@ public final class Supervisor {
     /// Live runners by execution id: those this supervisor started, and those it watches by their lock.
     var runners: [String: Runner] = [:]
     /// The execution ids of the runners this supervisor started, by pid, for reaping.
-    var reapable: [pid_t: String] = [:]
+    var reapable: [ProcessID: String] = [:]
     /// Runners started ahead of need, by task type.
     var standbys: [String: StandbyRunner] = [:]
     /// Executions parked by their runner, waiting for a file or a deadline, by id.
@@ -63,7 +60,7 @@ public final class Supervisor {
     /// stops; the next supervisor adopts them.
     public func run() throws(SupervisorError) {
         let spoolLock = try lockSpool()
-        defer { spoolLock.close() }
+        defer { try? spoolLock.close() }
         do {
             try setUpEventSources()
         } catch {
@@ -97,13 +94,13 @@ public final class Supervisor {
             throw SupervisorError("cannot supervise \(spool.root): \(error)")
         }
         do {
-            fd = try spool.open(spool.lock, O_RDWR | O_CREAT, mode: 0o600)
+            fd = try spool.open(spool.lock, .readWrite, options: .create)
             locked = try fd.lockExclusively(wait: false)
         } catch {
             throw SupervisorError("cannot set up the spool \(spool.root): \(error)")
         }
         guard locked else {
-            fd.close()
+            try? fd.close()
             throw SupervisorError("another flowspoold is supervising \(spool.root) (it holds \(spool.lock))")
         }
         return fd
@@ -112,20 +109,20 @@ public final class Supervisor {
     /// One inotify instance for everything the supervisor watches: incoming/, answers/, waiters/
     /// and each parked execution's directory.
     func setUpEventSources() throws(SystemError) {
-        signals = try SignalDescriptor([SIGCHLD, SIGTERM, SIGINT, SIGHUP])
-        Signal.ignore(SIGPIPE)
+        signals = try SignalDescriptor([.childEnded, .terminate, .interrupt, .hangUp])
+        Signal.brokenPipe.ignore()
         do {
             inotify = try Inotify()
-        } catch where error.errno == EMFILE {
+        } catch where error.errno == .tooManyOpenFiles {
             throw SystemError(error.call, errno: error.errno, reason: "no inotify instance is left for this user: raise the kernel's limit fs.inotify.max_user_instances (now \(Inotify.limit("max_user_instances") ?? "unknown")), e.g. sysctl -w fs.inotify.max_user_instances=1024")
         }
-        try inotify.watch(spool.incoming, for: Int32(IN_MOVED_TO | IN_CLOSE_WRITE))
-        try inotify.watch(spool.answers, for: Int32(IN_MOVED_TO | IN_CREATE))
-        waitersWatch = try inotify.watch(spool.waiters, for: Int32(IN_MOVED_TO | IN_DELETE))
+        try inotify.watch(spool.incoming, for: [.movedIn, .closedAfterWriting])
+        try inotify.watch(spool.answers, for: [.movedIn, .created])
+        waitersWatch = try inotify.watch(spool.waiters, for: [.movedIn, .deleted])
         // Opened for reading and writing, so that they never report end of file when writers leave.
-        trigger = try FileDescriptor.open(spool.trigger, O_RDWR | O_NONBLOCK)
-        control = try FileDescriptor.open(spool.control, O_RDWR | O_NONBLOCK)
-        lockReleases = try Pipe(nonBlocking: true)
+        trigger = try FileDescriptor.open(spool.trigger, .readWrite, options: .nonBlocking)
+        control = try FileDescriptor.open(spool.control, .readWrite, options: .nonBlocking)
+        lockReleases = try FileDescriptor.closeOnExecPipe(nonBlocking: true)
     }
 
     /// Sleeps in poll until something happens or the next deadline comes.
@@ -174,10 +171,10 @@ public final class Supervisor {
     func handleSignals() {
         for signal in (try? signals.take()) ?? [] {
             switch signal {
-            case SIGCHLD: reapRunners()
-            case SIGHUP: incomingNeedsScan = true
+            case .childEnded: reapRunners()
+            case .hangUp: incomingNeedsScan = true
             default:
-                log.line("\(Signal.name(signal)) received")
+                log.line("\(signal) received")
                 stopping = true
             }
         }

@@ -36,7 +36,7 @@ public struct SupervisorOptions: Sendable {
 
     /// The number of online cores times four.
     public static var defaultMaxRunning: Int {
-        Int(sysconfCores()) * 4
+        CurrentProcess.processorCount * 4
     }
 
     /// $FLOWSPOOL_RUNNER_PATH, else the directory flowspoold itself is in.
@@ -58,12 +58,4 @@ public struct SupervisorOptions: Sendable {
         let executable = (try? FileSystem.realPath("/proc/self/exe")) ?? "."
         return String(executable[..<(executable.lastIndex(of: "/") ?? executable.endIndex)])
     }
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif
-
-private func sysconfCores() -> Int {
-    max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 }

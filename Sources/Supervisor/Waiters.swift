@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import POSIX
 import Spool
 
@@ -75,10 +72,10 @@ extension Supervisor {
 
     func wakeWaiter(_ token: String) {
         do {
-            let fifo = try spool.open(spool.waiters + "/" + token, O_WRONLY, fifo: true)
-            defer { fifo.close() }
+            let fifo = try spool.open(spool.waiters + "/" + token, .writeOnly, fifo: true)
+            defer { try? fifo.close() }
             _ = try? fifo.write([0x0a])  // a full FIFO has a wake-up pending already
-        } catch where error.errno == ENXIO || error.errno == ENOENT {
+        } catch where error.errno == .noSuchAddressOrDevice || error.errno == .noSuchFileOrDirectory {
             removeWaiter(token)  // its waiter is gone
         } catch {
             log.once("waiter \(error.errno)", "cannot wake a waiter through \(spool.waiters)/\(token) (it looks again by itself): \(error)")
@@ -88,10 +85,11 @@ extension Supervisor {
     /// Whether a waiter still reads its FIFO.
     func isListening(_ token: String) -> Bool {
         do {
-            try spool.open(spool.waiters + "/" + token, O_WRONLY, fifo: true).close()
+            let fifo = try spool.open(spool.waiters + "/" + token, .writeOnly, fifo: true)
+            try? fifo.close()
             return true
         } catch {
-            return error.errno != ENXIO && error.errno != ENOENT && !error.isWrongFileKind
+            return error.errno != .noSuchAddressOrDevice && error.errno != .noSuchFileOrDirectory && !error.isWrongFileKind
         }
     }
 

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import JSON
 import POSIX
 import Spool
@@ -19,7 +16,7 @@ public enum TaskRunner {
     ) -> Never {
         // A peer that went away is an error to report, not a reason to die (programs a runner starts
         // get the default back).
-        Signal.ignore(SIGPIPE)
+        Signal.brokenPipe.ignore()
         if Environment.value(RunnerContract.standbyVariable) == "1" {
             prepare()
             Standby.awaitExecution(taskType: taskType)
@@ -29,7 +26,7 @@ public enum TaskRunner {
         } catch {
             // Nothing was done: after a restart the execution is run, not ended (flowspool-spool(5)).
             RunnerLog().line("flowspool-task-\(taskType): cannot declare the run begun (the lock on descriptor 3): \(error)")
-            exit(2)
+            CurrentProcess.exit(2)
         }
         let execution: Execution
         let job: Job
@@ -38,7 +35,7 @@ public enum TaskRunner {
             job = try execution.job()
         } catch {
             RunnerLog().line("flowspool-task-\(taskType): \(error)")
-            exit(2)
+            CurrentProcess.exit(2)
         }
         let log = RunnerLog()
         var inputs = TaskInputs(taskType: taskType, values: job.inputs)
@@ -57,20 +54,20 @@ public enum TaskRunner {
             try execution.end(status, message: message, outputs: outputs ?? [:])
         } catch {
             log.line("flowspool-task-\(taskType): cannot end execution \(execution.id): \(error)")
-            exit(1)
+            CurrentProcess.exit(1)
         }
         // So that flowspoold wakes those waiting for it now, not once this process is gone.
         _ = try? execution.spool.sendControl("ended \(execution.id)")
-        exit(0)
+        CurrentProcess.exit(0)
     }
 
     static func park(_ execution: Execution, until condition: WakeCondition, taskType: String) -> Never {
         do {
             try execution.park(until: condition)
-            exit(0)
+            CurrentProcess.exit(0)
         } catch {
             RunnerLog().line("flowspool-task-\(taskType): cannot park execution \(execution.id): \(error)")
-            exit(1)
+            CurrentProcess.exit(1)
         }
     }
 
@@ -144,27 +141,27 @@ public enum Standby {
         do {
             received = try FileDescriptor.standardInput.receiveWithDescriptors(upTo: 256)
         } catch {
-            exit(0)
+            CurrentProcess.exit(0)
         }
         let id = String(decoding: received.message, as: UTF8.self)
         guard !id.isEmpty, ExecutionID.isValid(id), received.descriptors.count == 2,
-              let spoolRoot = Environment.value(RunnerContract.spoolVariable) else { exit(0) }
+              let spoolRoot = Environment.value(RunnerContract.spoolVariable) else { CurrentProcess.exit(0) }
         let (lock, log) = (received.descriptors[0], received.descriptors[1])
         do {
-            try lock.duplicate(as: RunnerContract.lockDescriptor)
-            try log.duplicate(as: 1)
-            try log.duplicate(as: 2)
-            try Directory.change(to: Spool(root: spoolRoot).execution(id).directory)
+            try lock.duplicate(onto: RunnerContract.lockDescriptor)
+            try log.duplicate(onto: 1)
+            try log.duplicate(onto: 2)
+            try FileSystem.changeDirectory(to: Spool(root: spoolRoot).execution(id).directory)
         } catch {
             RunnerLog().line("flowspool-task-\(taskType): cannot take over execution \(id): \(error)")
-            exit(2)
+            CurrentProcess.exit(2)
         }
         // The received descriptors may already sit at the numbers they were moved to.
-        if lock.rawValue != RunnerContract.lockDescriptor { lock.close() }
-        if log.rawValue > 2 { log.close() }
-        if let null = try? FileDescriptor.open("/dev/null", O_RDONLY) {
-            try? null.duplicate(as: 0)
-            null.close()
+        if lock.rawValue != RunnerContract.lockDescriptor { try? lock.close() }
+        if log.rawValue > 2 { try? log.close() }
+        if let null = try? FileDescriptor.open("/dev/null", .readOnly) {
+            try? null.duplicate(onto: 0)
+            try? null.close()
         }
         Environment.set(RunnerContract.executionVariable, id)
         Environment.set(RunnerContract.standbyVariable, "0")

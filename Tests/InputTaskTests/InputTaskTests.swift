@@ -115,14 +115,14 @@ struct InputTaskTests {
         let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "who wins?"]))
         _ = try pending(id)
         let scratch = try TemporaryDirectory()
-        var pids: [pid_t] = []
+        var pids: [ProcessID] = []
         for contender in ["first", "second"] {
-            let err = try FileDescriptor.open(scratch.path + "/" + contender, O_WRONLY | O_CREAT)
+            let err = try FileDescriptor.open(scratch.path + "/" + contender, .writeOnly, options: .create)
             var options = Spawn.Options(environment: Environment.current())
             options.newProcessGroup = false
             options.descriptors = [2: err]
             pids.append(try Spawn.run(TestEnvironment.program("respond"), arguments: ["--spool", test.root, id, contender], options: options))
-            err.close()
+            try? err.close()
         }
         let statuses = try pids.map { try Spawn.wait(for: $0) }
         #expect(statuses.filter { $0 == .exited(0) }.count == 1)
@@ -273,12 +273,12 @@ struct InputTaskTests {
     @Test("flowspool inputs -f prints requests as they come")
     func follow() throws {
         let scratch = try TemporaryDirectory()
-        let output = try FileDescriptor.open(scratch.path + "/out", O_WRONLY | O_CREAT)
+        let output = try FileDescriptor.open(scratch.path + "/out", .writeOnly, options: .create)
         var options = Spawn.Options(environment: Environment.current())
         options.newProcessGroup = false
         options.descriptors = [1: output]
         let follower = try Spawn.run(TestEnvironment.program("flowspool"), arguments: ["inputs", "-f", "--spool", test.root], options: options)
-        output.close()
+        try? output.close()
         defer {
             kill(follower, SIGTERM)
             _ = try? Spawn.wait(for: follower)

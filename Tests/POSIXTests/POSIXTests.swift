@@ -21,7 +21,7 @@ struct POSIXTests {
         let directory = try TemporaryDirectory()
         try FileSystem.writeFile(directory.path + "/a", Array("a".utf8))
         try FileSystem.writeFile(directory.path + "/b", Array("b".utf8))
-        #expect(throws: SystemError("renameat2", path: "\(directory.path)/a -> \(directory.path)/b", errno: EEXIST)) {
+        #expect(throws: SystemError("renameat2", path: "\(directory.path)/a -> \(directory.path)/b", errno: .fileExists)) {
             try FileSystem.renameNoReplace(directory.path + "/a", directory.path + "/b")
         }
         #expect(try FileSystem.readText(directory.path + "/b") == "b")
@@ -38,12 +38,12 @@ struct POSIXTests {
     @Test("an flock held through one descriptor excludes another, and is released on close")
     func locks() throws {
         let directory = try TemporaryDirectory()
-        let first = try FileDescriptor.open(directory.path + "/lock", O_RDWR | O_CREAT)
-        let second = try FileDescriptor.open(directory.path + "/lock", O_RDWR)
-        defer { second.close() }
+        let first = try FileDescriptor.open(directory.path + "/lock", .readWrite, options: .create)
+        let second = try FileDescriptor.open(directory.path + "/lock", .readWrite)
+        defer { try? second.close() }
         #expect(try first.lockExclusively(wait: false))
         #expect(try second.lockExclusively(wait: false) == false)
-        first.close()
+        try? first.close()
         #expect(try second.lockExclusively(wait: false))
     }
 
@@ -51,15 +51,15 @@ struct POSIXTests {
     func passDescriptors() throws {
         let directory = try TemporaryDirectory()
         let sockets = try SocketPair()
-        defer { sockets.first.close(); sockets.second.close() }
-        let file = try FileDescriptor.open(directory.path + "/file", O_WRONLY | O_CREAT | O_APPEND)
+        defer { try? sockets.first.close(); try? sockets.second.close() }
+        let file = try FileDescriptor.open(directory.path + "/file", .writeOnly, options: [.create, .append])
         try sockets.first.send(Array("hello".utf8), passing: [file])
-        file.close()
+        try? file.close()
         let (message, descriptors) = try sockets.second.receiveWithDescriptors(upTo: 64)
         #expect(String(decoding: message, as: UTF8.self) == "hello")
         let received = try #require(descriptors.first)
         try received.write("through the passed descriptor\n")
-        received.close()
+        try? received.close()
         #expect(try FileSystem.readText(directory.path + "/file") == "through the passed descriptor\n")
     }
 
@@ -74,11 +74,11 @@ struct POSIXTests {
     @Test("a spawned program gets its working directory and descriptors, and its exit status is reported")
     func spawn() throws {
         let directory = try TemporaryDirectory()
-        let output = try FileDescriptor.open(directory.path + "/out", O_WRONLY | O_CREAT)
+        let output = try FileDescriptor.open(directory.path + "/out", .writeOnly, options: .create)
         var options = Spawn.Options(directory: directory.path, environment: ["GREETING=hi"])
         options.descriptors = [1: output]
         let pid = try Spawn.run("/bin/sh", arguments: ["-c", "echo $GREETING $(pwd); exit 7"], options: options)
-        output.close()
+        try? output.close()
         #expect(try Spawn.wait(for: pid) == .exited(7))
         #expect(try FileSystem.readText(directory.path + "/out") == "hi \(directory.path)\n")
     }
@@ -86,9 +86,9 @@ struct POSIXTests {
     @Test("descriptors given to a spawned program may swap numbers: each target gets its own source")
     func spawnSwap() throws {
         let directory = try TemporaryDirectory()
-        let first = try FileDescriptor.open(directory.path + "/first", O_WRONLY | O_CREAT)
-        let second = try FileDescriptor.open(directory.path + "/second", O_WRONLY | O_CREAT)
-        defer { [first, second].forEach { $0.close() } }
+        let first = try FileDescriptor.open(directory.path + "/first", .writeOnly, options: .create)
+        let second = try FileDescriptor.open(directory.path + "/second", .writeOnly, options: .create)
+        defer { [first, second].forEach { try? $0.close() } }
         // first goes to second's number and second to first's: applied in target order, the
         // earlier target would overwrite the later one's source.
         var options = Spawn.Options(environment: Environment.current())

@@ -70,7 +70,7 @@ struct SpoolFileTests {
         try test.spool.commit("second\n", to: path)
         #expect(try FileSystem.readText(path) == "second\n")
         #expect(try FileSystem.listDirectory(test.spool.tmp).isEmpty)
-        #expect((try FileSystem.status(path)?.mode ?? 0) & 0o777 == 0o600)
+        #expect(try FileSystem.status(path)?.permissions == 0o600)
     }
 
     @Test("status words: the last four are final")

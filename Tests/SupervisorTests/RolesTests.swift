@@ -23,7 +23,7 @@ struct RolesTests {
         try test.startSupervisor(["--responders", TestEnvironment.respondersGroup])
     }
 
-    func mode(_ path: String) throws -> (permissions: mode_t, group: String) {
+    func mode(_ path: String) throws -> (permissions: FilePermissions, group: String) {
         let info = try #require(try FileSystem.status(path, followLinks: false))
         return (info.permissions, Group.name(of: info.group))
     }

@@ -31,9 +31,9 @@ struct SupervisorTests {
         ids.map { test.execution($0).status() }
     }
 
-    func runnerPID(_ id: String) -> pid_t? {
+    func runnerPID(_ id: String) -> ProcessID? {
         test.execution(id).history().last { $0.status == .running }
-            .flatMap { $0.detail.split(separator: "=").last.flatMap { pid_t($0) } }
+            .flatMap { $0.detail.split(separator: "=").last.flatMap { ProcessID($0) } }
     }
 
     @Test("bad job files go to failed/ beside a .why naming the problem, and the next good job still runs")
@@ -245,8 +245,8 @@ struct SupervisorTests {
     }
 
     /// The processes waiting on standby for this test's spool, found by their environment.
-    func standbyRunners() -> [pid_t] {
-        let pids = ((try? FileSystem.listDirectory("/proc")) ?? []).compactMap { pid_t($0) }
+    func standbyRunners() -> [ProcessID] {
+        let pids = ((try? FileSystem.listDirectory("/proc")) ?? []).compactMap { ProcessID($0) }
         return pids.filter { pid in
             guard let environment = try? FileSystem.readFile("/proc/\(pid)/environ") else { return false }
             let variables = environment.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }

@@ -18,12 +18,12 @@ struct WaitingTests {
     }
 
     /// The inotify instances a process holds.
-    func inotifyInstances(of pid: pid_t) -> Int {
+    func inotifyInstances(of pid: ProcessID) -> Int {
         let fds = (try? FileSystem.listDirectory("/proc/\(pid)/fd")) ?? []
         return fds.filter { fd in
             var buffer = [CChar](repeating: 0, count: 256)
             let count = readlink("/proc/\(pid)/fd/\(fd)", &buffer, 255)
-            return count > 0 && String(cString: buffer).contains("inotify")
+            return count > 0 && String(decoding: buffer.prefix(Int(count)).map { UInt8(bitPattern: $0) }, as: UTF8.self).contains("inotify")
         }.count
     }
 
@@ -57,12 +57,12 @@ struct WaitingTests {
         let scratch = try TemporaryDirectory()
         try FileSystem.writeFile(scratch.path + "/waiters.py", Array(helper.utf8))
         let output = scratch.path + "/out"
-        let out = try FileDescriptor.open(output, O_WRONLY | O_CREAT)
+        let out = try FileDescriptor.open(output, .writeOnly, options: .create)
         var options = Spawn.Options(environment: Environment.current())
         options.newProcessGroup = false
         options.descriptors = [1: out]
         let pid = try Spawn.run("/usr/bin/env", arguments: ["python3", scratch.path + "/waiters.py", test.spool.waiters, id, "10000"], options: options)
-        out.close()
+        try? out.close()
         try waitUntil("the waiters are registered", timeout: 120) { ((try? FileSystem.readText(output)) ?? nil)?.hasPrefix("ready") == true }
         let supervisor = try #require(test.supervisorPID)
         #expect(inotifyInstances(of: supervisor) == 1)
@@ -78,12 +78,12 @@ struct WaitingTests {
         try waitUntil("it waits", timeout: 20) { FileSystem.exists(test.spool.publishedRequestPath(id)) }
         try test.stopSupervisor()
         let scratch = try TemporaryDirectory()
-        let errors = try FileDescriptor.open(scratch.path + "/err", O_WRONLY | O_CREAT)
+        let errors = try FileDescriptor.open(scratch.path + "/err", .writeOnly, options: .create)
         var options = Spawn.Options(environment: Environment.with(["FLOWSPOOL_SPOOL": test.root]))
         options.newProcessGroup = false
         options.descriptors = [2: errors]
         let waiter = try Spawn.run(TestEnvironment.program("flowspool"), arguments: ["wait", id, "--timeout", "60"], options: options)
-        errors.close()
+        try? errors.close()
         try waitUntil("the waiter says no supervisor runs", timeout: 20) {
             ((try? FileSystem.readText(scratch.path + "/err")) ?? nil)?.contains("no flowspoold supervises \(test.root); waiting by looking every 1 s") == true
         }

@@ -25,14 +25,14 @@ public func runProgram(
     let scratch = try TemporaryDirectory()
     let inputPath = scratch.path + "/stdin", outputPath = scratch.path + "/stdout", errorPath = scratch.path + "/stderr"
     try FileSystem.writeFile(inputPath, Array(input.utf8))
-    let stdin = try FileDescriptor.open(inputPath, O_RDONLY)
-    let stdout = try FileDescriptor.open(outputPath, O_WRONLY | O_CREAT | O_TRUNC)
-    let stderr = try FileDescriptor.open(errorPath, O_WRONLY | O_CREAT | O_TRUNC)
+    let stdin = try FileDescriptor.open(inputPath, .readOnly)
+    let stdout = try FileDescriptor.open(outputPath, .writeOnly, options: [.create, .truncate])
+    let stderr = try FileDescriptor.open(errorPath, .writeOnly, options: [.create, .truncate])
     var options = Spawn.Options(environment: Environment.with(environment))
     options.newProcessGroup = false
     options.descriptors = [0: stdin, 1: stdout, 2: stderr]
     let pid = try Spawn.run(path, arguments: arguments, options: options)
-    [stdin, stdout, stderr].forEach { $0.close() }
+    [stdin, stdout, stderr].forEach { try? $0.close() }
     if let timeout { try waitForExit(of: pid, within: timeout, what: ([path] + arguments).joined(separator: " ")) }
     let status = try Spawn.wait(for: pid)
     return CommandResult(
@@ -42,7 +42,7 @@ public func runProgram(
 }
 
 /// Returns once `pid` has exited (leaving it to be reaped), or kills it and throws after `seconds`.
-public func waitForExit(of pid: pid_t, within seconds: Double, what: String) throws {
+public func waitForExit(of pid: ProcessID, within seconds: Double, what: String) throws {
     do {
         try waitUntil("\(what) exits", timeout: seconds) {
             var info = siginfo_t()
@@ -58,7 +58,7 @@ public func waitForExit(of pid: pid_t, within seconds: Double, what: String) thr
 /// Runs a program as another user: `user` (a login name) with its own groups from the group
 /// database, through setpriv(1), as a hostile member of a spool's responders' group would.
 public func runProgram(as user: String, _ path: String, _ arguments: [String], input: String = "", timeout: Double? = 30) throws -> CommandResult {
-    guard let entry = getpwnam(user) else { throw SystemError("getpwnam", path: user, errno: ENOENT) }
+    guard let entry = getpwnam(user) else { throw SystemError("getpwnam", path: user, errno: .noSuchFileOrDirectory) }
     let group = entry.pointee.pw_gid
     return try runProgram("/usr/bin/setpriv", ["--reuid=\(user)", "--regid=\(group)", "--init-groups", "--", path] + arguments, input: input, timeout: timeout)
 }

@@ -10,7 +10,7 @@ public final class TestSpool: @unchecked Sendable {
     public let directory: TemporaryDirectory
     public let spool: Spool
     public var root: String { spool.root }
-    public private(set) var supervisorPID: pid_t?
+    public private(set) var supervisorPID: ProcessID?
     public let supervisorLog: String
 
     /// Whether the spool is a tmpfs of its own, unmounted when the value goes away.
@@ -25,7 +25,7 @@ public final class TestSpool: @unchecked Sendable {
         if let diskSize {
             try FileSystem.makeDirectory(spool.root)
             let result = try runProgram("/bin/mount", ["-t", "tmpfs", "-o", "size=\(diskSize)", "tmpfs", spool.root])
-            guard result.exitCode == 0 else { throw SystemError("mount", path: spool.root, errno: EPERM, reason: result.standardError) }
+            guard result.exitCode == 0 else { throw SystemError("mount", path: spool.root, errno: .notPermitted, reason: result.standardError) }
         }
         mounted = diskSize != nil
         try spool.createLayout()
@@ -41,8 +41,8 @@ public final class TestSpool: @unchecked Sendable {
 
     /// Fills the spool's disk to the last byte with spool/filler; `freeDisk()` gives the room back.
     public func fillDisk() throws {
-        let fd = try FileDescriptor.open(root + "/filler", O_WRONLY | O_CREAT | O_APPEND)
-        defer { fd.close() }
+        let fd = try FileDescriptor.open(root + "/filler", .writeOnly, options: [.create, .append])
+        defer { try? fd.close() }
         let block = [UInt8](repeating: 0, count: 4096)
         while (try? fd.write(block)) != nil {}
         while (try? fd.write([0])) != nil {}
@@ -56,10 +56,10 @@ public final class TestSpool: @unchecked Sendable {
     public func startSupervisor(
         _ arguments: [String] = [], runnerPath: String = TestEnvironment.binDirectory, workingDirectory: String? = nil
     ) throws {
-        let log = try FileDescriptor.open(supervisorLog, O_WRONLY | O_CREAT | O_APPEND)
-        defer { log.close() }
-        let null = try FileDescriptor.open("/dev/null", O_RDONLY)
-        defer { null.close() }
+        let log = try FileDescriptor.open(supervisorLog, .writeOnly, options: [.create, .append])
+        defer { try? log.close() }
+        let null = try FileDescriptor.open("/dev/null", .readOnly)
+        defer { try? null.close() }
         var options = Spawn.Options(directory: workingDirectory, environment: Environment.current())
         options.newProcessGroup = false
         options.descriptors = [0: null, 1: log, 2: log]

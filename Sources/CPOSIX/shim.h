@@ -1,6 +1,6 @@
 /* Linux calls that Swift's Glibc module does not import, as typed static inline functions. */
-#ifndef FLOWSPOOL_CSYSTEM_SHIM_H
-#define FLOWSPOOL_CSYSTEM_SHIM_H
+#ifndef FLOWSPOOL_CPOSIX_SHIM_H
+#define FLOWSPOOL_CPOSIX_SHIM_H
 
 #include <fcntl.h>
 #include <signal.h>
