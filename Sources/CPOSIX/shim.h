@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
+#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <errno.h>
@@ -118,5 +119,9 @@ static inline ssize_t flowspool_receive_with_fds(int socket, void *data, size_t 
     }
     return received;
 }
+
+/* An eventfd(2) that one thread signals and another polls: close-on-exec, never blocking. */
+static inline int flowspool_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+static inline int flowspool_eventfd_signal(int fd) { return eventfd_write(fd, 1); }
 
 #endif

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CCurl
 
 /// A libcurl call that failed: its name, libcurl's code, and the detail libcurl wrote for it.

@@ -23,3 +23,25 @@ public enum Poll {
         return result
     }
 }
+
+extension Poll {
+    /// Which way a descriptor is to be ready.
+    public struct Directions: OptionSet, Sendable {
+        public let rawValue: Int16
+        public init(rawValue: Int16) { self.rawValue = rawValue }
+        public static let readable = Directions(rawValue: Int16(POLLIN))
+        public static let writable = Directions(rawValue: Int16(POLLOUT))
+    }
+
+    /// Waits until `descriptor` is ready in one of `directions` (or has failed or hung up), at most
+    /// `timeout` seconds; false when the time ran out. A signal ends the wait early, as an event would.
+    public static func wait(for descriptor: FileDescriptor, _ directions: Directions, timeout: Double) throws(SystemError) -> Bool {
+        var entry = pollfd(fd: descriptor.rawValue, events: directions.rawValue, revents: 0)
+        let milliseconds = Int32(min(max((timeout * 1000).rounded(.up), 0), 86_400_000))
+        do {
+            return try valueOrErrno("poll", retryOnInterrupt: false) { poll(&entry, 1, milliseconds) } > 0
+        } catch where error.errno == .interrupted {
+            return false
+        }
+    }
+}

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CLibSSH2
 import POSIX
 
@@ -35,7 +32,11 @@ public final class SSHConnection {
     /// `hostKeyAlgorithms` (e.g. "ssh-ed25519") asks the server for the key kinds the caller can check.
     public init(host: String, port: Int, deadline: Double, hostKeyAlgorithms: String?) throws(SSHError) {
         guard Self.libraryInit == 0 else { throw SSHError("libssh2_init", "failed") }
-        socket = try Self.connectTCP(host: host, port: port, deadline: deadline)
+        do {
+            socket = try TCP.connect(host: host, port: port, deadline: deadline)
+        } catch {
+            throw SSHError(error.step == .nameLookup ? "getaddrinfo" : "connect", error.description, isTimeout: error.step == .timeout)
+        }
         guard let session = flowspool_ssh_session_init() else {
             try? socket.close()
             throw SSHError("libssh2_session_init", "out of memory")
@@ -169,7 +170,7 @@ public final class SSHConnection {
         var length = 0
         if libssh2_channel_get_exit_signal(channel, &signal, &length, nil, nil, nil, nil) == 0, let signal, length > 0 {
             let name = String(decoding: UnsafeRawBufferPointer(start: signal, count: length), as: UTF8.self)
-            free(signal)
+            libssh2_free(session, signal)
             return .signaled(name)
         }
         return .exited(libssh2_channel_get_exit_status(channel))
@@ -182,53 +183,14 @@ public final class SSHConnection {
 
     /// Waits until the socket is ready in the directions libssh2 is blocked on.
     func waitForSocket(timeout: Double) throws(SSHError) {
-        let directions = libssh2_session_block_directions(session)
-        var events: Int16 = 0
-        if directions & LIBSSH2_SESSION_BLOCK_INBOUND != 0 { events |= Int16(POLLIN) }
-        if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 { events |= Int16(POLLOUT) }
-        if events == 0 { events = Int16(POLLIN) }
-        var descriptor = pollfd(fd: socket.rawValue, events: events, revents: 0)
-        let result = poll(&descriptor, 1, Int32(min(timeout * 1000, 60_000).rounded(.up)))
-        if result < 0 && errno != EINTR { throw SSHError("poll", String(cString: strerror(errno))) }
-    }
-
-    /// A TCP connection to the first address of `host` that answers before the deadline.
-    static func connectTCP(host: String, port: Int, deadline: Double) throws(SSHError) -> FileDescriptor {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_family = AF_UNSPEC
-        var list: UnsafeMutablePointer<addrinfo>?
-        let resolved = getaddrinfo(host, String(port), &hints, &list)
-        guard resolved == 0, let first = list else {
-            throw SSHError("getaddrinfo", "cannot resolve \(host): \(String(cString: gai_strerror(resolved)))")
+        let blocked = libssh2_session_block_directions(session)
+        var directions: Poll.Directions = []
+        if blocked & LIBSSH2_SESSION_BLOCK_INBOUND != 0 { directions.insert(.readable) }
+        if blocked & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 { directions.insert(.writable) }
+        do {
+            _ = try Poll.wait(for: socket, directions.isEmpty ? .readable : directions, timeout: min(timeout, 60))
+        } catch {
+            throw SSHError("poll", "\(error.errno)")
         }
-        defer { freeaddrinfo(list) }
-        var lastError = SSHError("connect", "no address for \(host)")
-        var entry: UnsafeMutablePointer<addrinfo>? = first
-        while let address = entry {
-            entry = address.pointee.ai_next
-            let fd = Glibc.socket(address.pointee.ai_family, address.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), address.pointee.ai_protocol)
-            guard fd >= 0 else { continue }
-            if Glibc.connect(fd, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0 || errno == EINPROGRESS {
-                var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                let remaining = Int32(max(0, (deadline - Clock.monotonic()) * 1000).rounded(.up))
-                let ready = poll(&descriptor, 1, remaining)
-                var socketError: Int32 = 0
-                var length = socklen_t(MemoryLayout<Int32>.size)
-                getsockopt(fd, SOL_SOCKET, SO_ERROR, &socketError, &length)
-                if ready == 1 && socketError == 0 {
-                    let flags = fcntl(fd, F_GETFL)
-                    _ = fcntl(fd, F_SETFL, flags & ~O_NONBLOCK)
-                    return FileDescriptor(rawValue: fd)
-                }
-                lastError = ready == 0
-                    ? SSHError("connect", "no answer from \(host) port \(port)", isTimeout: true)
-                    : SSHError("connect", "\(host) port \(port): \(String(cString: strerror(socketError)))")
-            } else {
-                lastError = SSHError("connect", "\(host) port \(port): \(String(cString: strerror(errno)))")
-            }
-            Glibc.close(fd)
-        }
-        throw lastError
     }
 }
