@@ -40,27 +40,22 @@ let package = Package(
         .target(name: "SSH", dependencies: ["CLibSSH2", "POSIX"]),
         .target(name: "SSHTask", dependencies: ["TaskRunner", "Spool", "SSH", "POSIX", "JSON"]),
         .target(name: "InputTask", dependencies: ["TaskRunner", "Spool", "POSIX", "JSON"]),
-        .target(name: "RespondCommand", dependencies: ["Spool", "POSIX"]),
-        .target(
-            name: "Supervisor",
-            dependencies: ["Spool", "POSIX", "JSON"]),
-        .target(
-            name: "FlowspoolCommand",
-            dependencies: [
-                "Spool", "POSIX", "JSON",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
+        .target(name: "Supervisor", dependencies: ["Spool", "InputTask", "POSIX", "JSON"]),
 
-        // Programs: thin mains over the library modules.
+        // Programs: their command lines (ArgumentParser) over the library modules.
         .executableTarget(
             name: "flowspoold",
             dependencies: ["Supervisor", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "flowspool", dependencies: ["FlowspoolCommand"]),
+        .executableTarget(
+            name: "flowspool",
+            dependencies: ["Spool", "InputTask", "POSIX", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "flowspool-task-REST", dependencies: ["RESTTask"]),
         .executableTarget(name: "flowspool-task-FLOW", dependencies: ["FlowTask"]),
         .executableTarget(name: "flowspool-task-INPUT", dependencies: ["InputTask"]),
         .executableTarget(name: "flowspool-task-SSH", dependencies: ["SSHTask"]),
-        .executableTarget(name: "respond", dependencies: ["RespondCommand"]),
+        .executableTarget(
+            name: "respond",
+            dependencies: ["InputTask", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Tests mirror the modules.
         .target(name: "FlowspoolTestSupport", dependencies: ["Spool", "POSIX", "JSON"], path: "Tests/Support"),
@@ -71,10 +66,10 @@ let package = Package(
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "FlowspoolTestSupport"]),
         .testTarget(name: "RESTTaskTests", dependencies: ["FlowspoolTestSupport", "JSON"]),
         .testTarget(name: "SSHTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
-        .testTarget(name: "InputTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
-        .testTarget(name: "FlowTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
-        .testTarget(name: "SupervisorTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON"]),
-        .testTarget(name: "FlowspoolCommandTests", dependencies: ["FlowspoolTestSupport", "JSON"]),
+        .testTarget(name: "InputTaskTests", dependencies: ["FlowspoolTestSupport", "InputTask", "Spool", "JSON", "POSIX"]),
+        .testTarget(name: "FlowTaskTests", dependencies: ["InputTask", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
+        .testTarget(name: "SupervisorTests", dependencies: ["FlowspoolTestSupport", "InputTask", "Spool", "JSON"]),
+        .testTarget(name: "FlowspoolCommandTests", dependencies: ["InputTask", "FlowspoolTestSupport", "JSON"]),
         .testTarget(name: "ManPageTests", dependencies: ["FlowspoolTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

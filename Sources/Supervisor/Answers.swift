@@ -1,3 +1,4 @@
+import InputTask
 import POSIX
 import Spool
 

@@ -1,3 +1,1 @@
-import FlowspoolCommand
-
 FlowspoolCommand.runCommandLine()

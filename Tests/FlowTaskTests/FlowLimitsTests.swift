@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import InputTask
 import Glibc
 #endif
 import FlowspoolTestSupport

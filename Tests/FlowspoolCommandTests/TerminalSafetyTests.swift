@@ -1,3 +1,4 @@
+import InputTask
 import FlowspoolTestSupport
 import JSON
 import POSIX

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import InputTask
 import Glibc
 #endif
 import FlowspoolTestSupport
@@ -160,7 +161,10 @@ struct InputTaskTests {
         #expect(try respond(answered, "again").standardError == "respond: \(answered) was already answered\n")
         let usage = try respond("only-one-argument")
         #expect(usage.exitCode == 2)
-        #expect(usage.standardError.hasPrefix("respond: usage: respond"))
+        #expect(usage.standardError == "respond: Missing expected argument '<value>'\nusage: respond [--spool <spool>] [--wait <wait>] <id> <value>\n")
+        let negative = try respond("--wait", "-1", answered, "yes")
+        #expect(negative.exitCode == 2)
+        #expect(negative.standardError.hasPrefix("respond: --wait takes a number of seconds from 0 to 86400\n"))
     }
 
     @Test("an answer written by hand (echo yes > response) counts; who answered is the file's owner")

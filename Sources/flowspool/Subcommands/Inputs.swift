@@ -1,3 +1,4 @@
+import InputTask
 import ArgumentParser
 import JSON
 import POSIX
@@ -52,17 +53,10 @@ struct Inputs: ParsableCommand {
         ]
     }
 
-    /// Prints each new request once, as one line (or one JSON document a line), woken by inotify on
-    /// requests/, where flowspoold publishes them.
+    /// Prints each new request once, as one line (or one JSON document a line).
     func followRequests(in spool: Spool) throws {
-        let inotify = try Inotify()
-        try inotify.watch(spool.requests, for: [.movedIn, .created])
-        var shown: Set<String> = []
-        while true {
-            for request in try requests(in: spool) where shown.insert(request.id).inserted {
-                printLine(json ? request.json.compactText : row(request).joined(separator: "  "))
-            }
-            try inotify.awaitEvents(timeout: nil)
+        try spool.followInputs { request in
+            printLine(json ? request.json.compactText : row(request).joined(separator: "  "))
         }
     }
 }

@@ -1,3 +1,4 @@
+import Spool
 import POSIX
 
 /// The answers drop box, as Postfix's maildrop/ is for postdrop: respond(1) writes each answer into
@@ -31,11 +32,7 @@ public struct DroppedAnswer: Equatable, Sendable {
         text.utf8.count == 16 && text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
     }
 
-    static func newToken() -> String {
-        let value = UInt64.random(in: 0...UInt64.max)
-        let hex = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
-    }
+    static func newToken() -> String { Spool.randomToken() }
 
     /// Answers are limited like job files: a drop box is no place for large files.
     public static let maximumSize = 1 << 20
@@ -88,31 +85,5 @@ extension Spool {
     /// verdicts/) cannot change what their respond reports: .fileExists then.
     public func writeVerdict(_ verdict: AnswerVerdict, on answer: DroppedAnswer) throws(SystemError) {
         try publish(verdict.fileContent, to: verdictPath(for: answer), replacing: false)
-    }
-
-    /// Writes a file that the responders' group reads. Not fsynced: what is published is made again
-    /// from the executions after a crash.
-    public func publish(_ text: String, to path: String, replacing: Bool = true) throws(SystemError) {
-        try placeInItsDirectory(Array(text.utf8), at: path, mode: 0o640, replacing: replacing, sync: false)
-    }
-
-    /// Writes a file whole under a dot name in its own directory (whose set-group-ID bit, if any,
-    /// gives it the directory's group; tmp/ would give it ours), with `mode` whatever the umask,
-    /// then renames it into place.
-    func placeInItsDirectory(_ bytes: [UInt8], at path: String, mode: FilePermissions, replacing: Bool, sync: Bool) throws(SystemError) {
-        let slash = path.lastIndex(of: "/")!
-        let temporary = String(path[..<slash]) + "/." + String(path[path.index(after: slash)...]) + "." + DroppedAnswer.newToken()
-        do {
-            try FileSystem.writeFile(temporary, bytes, mode: mode, exclusive: true, sync: sync)
-            try FileSystem.changeMode(temporary, mode)
-            if replacing {
-                try FileSystem.rename(temporary, path)
-            } else {
-                try FileSystem.renameNoReplace(temporary, path)
-            }
-        } catch {
-            try? FileSystem.removeIfPresent(temporary)
-            throw error
-        }
     }
 }

@@ -1,5 +1,6 @@
 import JSON
 import POSIX
+import Spool
 
 /// An INPUT execution's question, as request.json holds it. While the request is open, flowspoold
 /// publishes it as requests/ID.json, readable by the responders' group, so that the people who
@@ -201,5 +202,19 @@ extension Spool {
             if let deadline = request.deadline, now >= deadline { return nil }
             return request
         }.sorted { ($0.asked, $0.id) < ($1.asked, $1.id) }
+    }
+
+    /// Hands each request to `show` once, as flowspoold publishes it in requests/, woken by inotify
+    /// there; returns only by throwing (an error of the spool's, or of `show`).
+    public func followInputs(_ show: (InputRequest) throws -> Void) throws {
+        let inotify = try Inotify()
+        try inotify.watch(requests, for: [.movedIn, .created])
+        var shown: Set<String> = []
+        while true {
+            for request in try pendingInputs() where shown.insert(request.id).inserted {
+                try show(request)
+            }
+            try inotify.awaitEvents(timeout: nil)
+        }
     }
 }

@@ -1,0 +1,104 @@
+import POSIX
+import Spool
+
+/// What respond(1) does: checks that this user may answer at all, drops the answer into the spool's
+/// drop box (DroppedAnswer) and waits for flowspoold's verdict on it.
+public struct Responding {
+    public let spool: Spool
+
+    public init(spool: Spool) {
+        self.spool = spool
+    }
+
+    /// How an answer fared, and respond's exit code for it.
+    public enum Outcome: Equatable {
+        case taken
+        /// Refused, or never dropped: the reason, for the operator.
+        case refused(String)
+        /// No verdict within the wait: why, for the operator.
+        case noVerdict(String)
+
+        public var exitCode: Int32 {
+            switch self {
+            case .taken: 0
+            case .refused: 1
+            case .noVerdict: 3
+            }
+        }
+    }
+
+    /// Answers execution `id` with `value` and waits up to `wait` seconds for the verdict.
+    public func answer(_ id: String, with value: [UInt8], wait: Double) -> Outcome {
+        guard ExecutionID.isValid(id) else { return .refused(RespondError.notAnID(id).description) }
+        if let refusal = accessProblem(answering: id) { return .refused(refusal) }
+        guard value.count <= DroppedAnswer.maximumSize else {
+            return .refused("the answer is \(value.count) bytes; answers are limited to \(DroppedAnswer.maximumSize >> 20) MiB")
+        }
+        // Watched before the answer is dropped, so that a quick verdict is not missed.
+        let watcher = try? Inotify()
+        _ = try? watcher?.watch(spool.verdicts, for: [.movedIn, .created])
+        let answer: DroppedAnswer
+        do {
+            answer = try spool.dropAnswer(value, for: id)
+        } catch {
+            return .refused(RespondError.failed(id, "cannot write into \(spool.answers): \(error)").description)
+        }
+        switch awaitVerdict(on: answer, watcher: watcher, seconds: wait) {
+        case .taken?:
+            return .taken
+        case .refused(let reason)?:
+            return .refused(reason)
+        case nil where wait == 0:
+            return .noVerdict("the answer to \(id) waits in \(spool.answers) for flowspoold to judge it (--wait 0)")
+        case nil:
+            let why = switch spool.supervisorPresence {
+            case .running: "flowspoold is busy"
+            case .absent: "no flowspoold supervises \(spool.root)"
+            case .unknown: "flowspoold is busy or not running"
+            }
+            return .noVerdict("no verdict on the answer to \(id) within \(Clock.describeDuration(wait)) (\(why)). The answer waits in \(spool.answers) and is judged when flowspoold reads it; 'flowspool inputs' shows whether the request is still open")
+        }
+    }
+
+    /// Why this user cannot answer, said plainly before anything is written: no spool, or no way
+    /// into its drop box (outside the responders' group); nil when nothing stands in the way.
+    func accessProblem(answering id: String) -> String? {
+        guard FileSystem.exists(spool.root) else {
+            return "\(spool.root) is not a flowspool spool (give --spool or $FLOWSPOOL_SPOOL)"
+        }
+        do {
+            try FileSystem.checkAccess(spool.answers, for: [.write, .execute])
+            return nil
+        } catch where error.errno == .noSuchFileOrDirectory {
+            return "\(spool.root) has no drop box for answers (answers/): it is not a flowspool spool, or its flowspoold has not started since an upgrade"
+        } catch where error.errno == .permissionDenied || error.errno == .notPermitted {
+            let blocked = FileSystem.mayEnter(spool.root) ? spool.answers : spool.root
+            return RespondError.notPermitted(id, "permission denied: \(blocked)\(FileSystem.ownershipNote(blocked)); answering takes membership of the spool's responders' group (see respond(1))").description
+        } catch {
+            return RespondError.failed(id, "\(error)").description
+        }
+    }
+
+    /// Waits for flowspoold's verdict, woken by inotify on verdicts/; nil when none came in time.
+    func awaitVerdict(on answer: DroppedAnswer, watcher: Inotify?, seconds: Double) -> AnswerVerdict? {
+        let deadline = Clock.monotonic() + seconds
+        while true {
+            if let verdict = (try? spool.verdict(on: answer)) ?? nil { return verdict }
+            let left = deadline - Clock.monotonic()
+            guard left > 0 else { return nil }
+            guard let watcher else {
+                Clock.sleep(min(left, 0.05))  // no inotify instance to be had: look again shortly
+                continue
+            }
+            try? watcher.awaitEvents(timeout: left)
+        }
+    }
+
+    /// An answer from standard input, without the newline that ends it; nil when it cannot be read
+    /// or is too long.
+    public static func readStandardInput() -> [UInt8]? {
+        guard var bytes = try? FileDescriptor.standardInput.readAll(limit: DroppedAnswer.maximumSize + 1) else { return nil }
+        if bytes.last == 0x0a { bytes.removeLast() }
+        return bytes
+    }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import InputTask
+import POSIX
+import Spool
+
+/// `respond [--spool DIR] [--wait SECONDS] ID VALUE`: answers a pending INPUT request (respond(1)).
+///
+/// Exits 0 when the answer was taken, 1 when it was refused (with the reason), 2 on usage errors,
+/// 3 when no verdict came in time (the answer stays in the drop box and is judged when flowspoold
+/// reads it).
+@main
+struct Respond: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "respond",
+        abstract: "Answer a pending INPUT request.",
+        discussion: """
+            The answer goes into the spool's drop box and flowspoold decides whether it is taken; \
+            respond waits for that verdict and prints it. Exit status: 0 taken, 1 refused, 2 usage \
+            error, 3 no verdict in time. See respond(1).
+            """)
+
+    @Option(help: "The spool directory (default: $FLOWSPOOL_SPOOL, else ./spool).")
+    var spool: String?
+
+    @Option(help: "Seconds to wait for flowspoold's verdict, from 0 to 86400.")
+    var wait: Double = 30
+
+    @Argument(help: "The execution id of the INPUT request.")
+    var id: String
+
+    @Argument(help: "The answer; '-' reads it from standard input.")
+    var value: String
+
+    func validate() throws {
+        guard wait >= 0, wait <= 86400 else { throw ValidationError("--wait takes a number of seconds from 0 to 86400") }
+    }
+
+    func run() throws {
+        let answer: [UInt8]
+        if value == "-" {
+            guard let read = Responding.readStandardInput() else {
+                fail("cannot read the answer from standard input (at most \(DroppedAnswer.maximumSize >> 20) MiB)", code: 1)
+            }
+            answer = read
+        } else {
+            answer = Array(value.utf8)
+        }
+        let outcome = Responding(spool: Spool.locate(spool)).answer(id, with: answer, wait: wait)
+        switch outcome {
+        case .taken: break
+        case .refused(let why), .noVerdict(let why): fail(why, code: outcome.exitCode)
+        }
+    }
+
+    func fail(_ message: String, code: Int32) -> Never {
+        try? FileDescriptor.standardError.write("respond: \(message.escapingControlCharacters())\n")
+        CurrentProcess.exit(code)
+    }
+
+    /// Usage errors exit 2, as respond(1) has always said, where ArgumentParser would use 64.
+    static func main() {
+        do {
+            var command = try parseAsRoot(valuesMayStartWithADash(Array(CommandLine.arguments.dropFirst())))
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            guard code == .validationFailure else { exit(withError: error) }
+            try? FileDescriptor.standardError.write("respond: \(message(for: error))\nusage: \(usageString())\n")
+            CurrentProcess.exit(2)
+        }
+    }
+
+    /// An answer may begin with a dash (`respond ID -5`), and so may an option's value: every
+    /// argument that is not a long option (or -h) is put after `--`, and each option's value is
+    /// joined to it, where ArgumentParser takes them as values.
+    static func valuesMayStartWithADash(_ arguments: [String]) -> [String] {
+        var options: [String] = []
+        var values: [String] = []
+        var rest = arguments[...]
+        while let argument = rest.popFirst() {
+            if argument == "--" {
+                values += rest
+                break
+            } else if argument == "--spool" || argument == "--wait", let value = rest.popFirst() {
+                options.append(argument + "=" + value)
+            } else if argument.hasPrefix("--") || argument == "-h" {
+                options.append(argument)
+            } else {
+                values.append(argument)
+            }
+        }
+        return options + ["--"] + values
+    }
+}

@@ -1,3 +1,0 @@
-import RespondCommand
-
-RespondCommand.main()
