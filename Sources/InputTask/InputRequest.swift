@@ -72,7 +72,7 @@ public enum InputResponse: Equatable, Sendable {
             object["token"] = .string(token)
             json = .object(object)
         }
-        return try execution.createOnce(Execution.File.response.rawValue, json.prettyText + "\n", mode: 0o600)
+        return try execution.spool.createOnce(json.prettyText + "\n", at: execution.path(.response), mode: 0o600)
     }
 
 

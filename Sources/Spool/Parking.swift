@@ -43,27 +43,12 @@ extension Execution {
         try recordHistory(.waiting, detail: "parked")
     }
 
-    /// Creates a file in the execution directory unless one of that name exists (false then): written
-    /// whole under a fresh name, then linked into place (DESIGN rule 2), so the first writer wins.
-    public func createOnce(_ name: String, _ text: String, mode: FilePermissions) throws(SystemError) -> Bool {
-        let temporary = directory + "/.\(name).\(CurrentProcess.id).\(UInt32.random(in: 0...UInt32.max))"
-        try FileSystem.writeFile(temporary, Array(text.utf8), mode: mode, exclusive: true)
-        defer { try? FileSystem.removeIfPresent(temporary) }
-        do {
-            try FileSystem.link(temporary, directory + "/" + name)
-        } catch where error.errno == .fileExists {
-            return false
-        }
-        try FileSystem.syncDirectory(directory)
-        return true
-    }
-
     /// Closes the files a parked execution waits for, each with `{"closed": reason}`, so that none can
     /// arrive after it was cancelled.
     public func closeWakeFiles(_ condition: WakeCondition, reason: String) {
         let text = JSON.object(["closed": .string(reason), "at": .string(Clock.iso8601(Clock.now()))]).prettyText + "\n"
         for file in condition.files {
-            _ = try? createOnce(file, text, mode: 0o600)
+            _ = try? spool.createOnce(text, at: directory + "/" + file, mode: 0o600)
         }
     }
 

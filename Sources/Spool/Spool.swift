@@ -105,6 +105,23 @@ public struct Spool: Sendable {
         try commit([FileContent(path, text, mode: mode)], durable: durable)
     }
 
+    /// Creates a file unless one of that name exists (false then): written whole under a fresh name
+    /// in its own directory, then linked into place (DESIGN rule 2), so that the first writer wins
+    /// where `commit` would let the last one win.
+    public func createOnce(_ text: String, at path: String, mode: FilePermissions) throws(SystemError) -> Bool {
+        let directory = parent(of: path)
+        let temporary = directory + "/." + (path.split(separator: "/").last.map(String.init) ?? "file") + "." + Spool.randomToken()
+        try FileSystem.writeFile(temporary, Array(text.utf8), mode: mode, exclusive: true)
+        defer { try? FileSystem.removeIfPresent(temporary) }
+        do {
+            try FileSystem.link(temporary, path)
+        } catch where error.errno == .fileExists {
+            return false
+        }
+        try FileSystem.syncDirectory(directory)
+        return true
+    }
+
     /// Writes a file under a fresh name in tmp/ and returns that name. A name left by a crashed
     /// process that had the same pid is skipped.
     func writeTemporary(_ file: FileContent, sync: Bool = true) throws(SystemError) -> String {
@@ -147,5 +164,30 @@ enum TemporaryCounter {
 
     static func next() -> Int {
         value.add(1, ordering: .relaxed).newValue
+    }
+}
+
+extension Spool {
+    /// Whether a flowspoold supervises this spool right now: it keeps the control FIFO open for
+    /// reading, so opening it for writing succeeds (asking the lock instead could race a starting
+    /// supervisor out of it).
+    public var hasSupervisor: Bool { supervisorPresence == .running }
+
+    public enum SupervisorPresence: Sendable {
+        case running, absent
+        /// Who may not open the control FIFO cannot tell (a responder).
+        case unknown
+    }
+
+    public var supervisorPresence: SupervisorPresence {
+        do {
+            let fd = try FileDescriptor.open(control, .writeOnly, options: .nonBlocking)
+            try? fd.close()
+            return .running
+        } catch where error.errno == .permissionDenied || error.errno == .notPermitted {
+            return .unknown
+        } catch {
+            return .absent
+        }
     }
 }

@@ -55,3 +55,34 @@ public struct SubmissionError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
+
+extension Spool {
+    /// Whether a job or an execution with this id exists anywhere in the spool. The places are looked
+    /// at in the order a job moves through them (incoming/, its claim in tmp/, executions/, failed/),
+    /// so a job that moves while we look is still found.
+    public func knows(_ id: String) -> Bool {
+        FileSystem.exists(incoming + "/" + id + ".json")
+            || FileSystem.exists(claimDirectory(for: id))
+            || execution(id).exists
+            || FileSystem.exists(failureReason(ofJobNamed: id + ".json"))
+    }
+
+    /// The id of a job submitted with this unique key that has not ended: waiting in incoming/ or
+    /// being admitted, or an execution whose status is not final.
+    public func unfinishedJob(withUniqueKey key: String) -> String? {
+        func unique(_ path: String, record: Bool) -> String? {
+            (try? readFile(path, limit: Job.maximumSize)).flatMap { try? Job(parsing: $0, record: record) }?.unique
+        }
+        for name in (try? FileSystem.listDirectory(incoming)) ?? [] where unique(incoming + "/" + name, record: false) == key {
+            return String(name.dropLast(name.hasSuffix(".json") ? 5 : 0))
+        }
+        for name in (try? FileSystem.listDirectory(tmp)) ?? [] where name.hasSuffix(Self.claimSuffix) {
+            if unique(tmp + "/" + name + "/job.json", record: false) == key { return String(name.dropLast(Self.claimSuffix.count)) }
+        }
+        for id in (try? FileSystem.listDirectory(executions)) ?? [] where ExecutionID.isValid(id) {
+            let execution = execution(id)
+            if execution.status()?.isFinal != true, unique(execution.path(.inputs), record: true) == key { return id }
+        }
+        return nil
+    }
+}
