@@ -142,7 +142,7 @@ final class FlowHost {
         let childInputs = request["inputs"]?.objectValue ?? [:]
         do {
             let job = Job(task: task, inputs: childInputs, parent: execution.id, detached: request["detached"]?.boolValue ?? false)
-            guard TaskType.isValid(task) else { throw SubmissionError("'\(task)' is not a task type name") }
+            guard TaskType.isValid(task) else { throw SpoolError("'\(task)' is not a task type name") }
             return try spool.submit(job, durable: false)
         } catch {
             throw RequestError("cannot start a \(task) task: \(error)")

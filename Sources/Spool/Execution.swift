@@ -50,17 +50,17 @@ public struct Execution: Sendable {
     }
 
     /// The job as admitted: task type, inputs, parent, name, timeout.
-    public func job() throws(ExecutionError) -> Job {
+    public func job() throws(SpoolError) -> Job {
         let bytes: [UInt8]
         do {
             bytes = try spool.readFile(path(.inputs))
         } catch {
-            throw ExecutionError("cannot read inputs of execution \(id): \(error)")
+            throw SpoolError("cannot read inputs of execution \(id): \(error)")
         }
         do {
             return try Job(parsing: bytes, record: true)
         } catch {
-            throw ExecutionError("inputs.json of execution \(id) is damaged: \(error)")
+            throw SpoolError("inputs.json of execution \(id) is damaged: \(error)")
         }
     }
 
@@ -177,10 +177,4 @@ public struct Execution: Sendable {
             return false
         }
     }
-}
-
-/// An execution that cannot be read as it should.
-public struct ExecutionError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

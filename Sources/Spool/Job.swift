@@ -33,58 +33,58 @@ public struct Job: Equatable, Sendable {
 
     /// Parses a job file, naming what is wrong with it. An execution's inputs.json is a job with the
     /// time it was `submitted` added: read it with `record: true`.
-    public init(parsing bytes: [UInt8], record: Bool = false) throws(JobError) {
+    public init(parsing bytes: [UInt8], record: Bool = false) throws(SpoolError) {
         let document: JSON
         do {
             document = try JSON(parsing: bytes)
         } catch {
-            throw JobError("the job file is not JSON: \(error)")
+            throw SpoolError("the job file is not JSON: \(error)")
         }
         try self.init(document, record: record)
     }
 
-    public init(_ document: JSON, record: Bool = false) throws(JobError) {
+    public init(_ document: JSON, record: Bool = false) throws(SpoolError) {
         guard let object = document.objectValue else {
-            throw JobError("the job file holds \(document.kindDescription), not a dictionary like {\"task\": \"REST\", \"inputs\": {...}}")
+            throw SpoolError("the job file holds \(document.kindDescription), not a dictionary like {\"task\": \"REST\", \"inputs\": {...}}")
         }
         for key in object.keys where !Self.keys.contains(key) && !(record && key == "submitted") {
-            throw JobError("unknown key '\(key)' in the job (known keys: \(Self.keys.joined(separator: ", ")))")
+            throw SpoolError("unknown key '\(key)' in the job (known keys: \(Self.keys.joined(separator: ", ")))")
         }
-        guard let taskValue = object["task"] else { throw JobError("the job has no 'task' (the task type, e.g. \"REST\")") }
-        guard let task = taskValue.stringValue else { throw JobError("'task' must be a string, not \(taskValue.kindDescription)") }
+        guard let taskValue = object["task"] else { throw SpoolError("the job has no 'task' (the task type, e.g. \"REST\")") }
+        guard let task = taskValue.stringValue else { throw SpoolError("'task' must be a string, not \(taskValue.kindDescription)") }
         guard TaskType.isValid(task) else {
-            throw JobError("'\(task)' is not a task type name (letters, digits, '_' and '-')")
+            throw SpoolError("'\(task)' is not a task type name (letters, digits, '_' and '-')")
         }
         self.task = task
         switch object["inputs"] {
         case nil, .null?: inputs = [:]
         case .object(let value)?: inputs = value
-        case let other?: throw JobError("'inputs' must be a dictionary, not \(other.kindDescription)")
+        case let other?: throw SpoolError("'inputs' must be a dictionary, not \(other.kindDescription)")
         }
         parent = try Self.optionalString(object, "parent")
-        if let parent, !ExecutionID.isValid(parent) { throw JobError("'parent' is not an execution id: '\(parent)'") }
+        if let parent, !ExecutionID.isValid(parent) { throw SpoolError("'parent' is not an execution id: '\(parent)'") }
         name = try Self.optionalString(object, "name")
         unique = try Self.optionalString(object, "unique")
         switch object["detached"] {
         case nil, .null?: detached = false
         case .bool(let value)?: detached = value
-        case let other?: throw JobError("'detached' must be true or false, not \(other.kindDescription)")
+        case let other?: throw SpoolError("'detached' must be true or false, not \(other.kindDescription)")
         }
         switch object["timeout"] {
         case nil, .null?: timeout = nil
         case let value?:
             guard let seconds = value.doubleValue, seconds > 0, Seconds(seconds) != nil else {
-                throw JobError("'timeout' must be a positive number of seconds up to \(Int(Seconds.longest)) (a hundred years), not \(value.compactText)")
+                throw SpoolError("'timeout' must be a positive number of seconds up to \(Int(Seconds.longest)) (a hundred years), not \(value.compactText)")
             }
             timeout = seconds
         }
     }
 
-    static func optionalString(_ object: JSONObject, _ key: String) throws(JobError) -> String? {
+    static func optionalString(_ object: JSONObject, _ key: String) throws(SpoolError) -> String? {
         switch object[key] {
         case nil, .null?: return nil
         case .string(let value)?: return value
-        case let other?: throw JobError("'\(key)' must be a string, not \(other.kindDescription)")
+        case let other?: throw SpoolError("'\(key)' must be a string, not \(other.kindDescription)")
         }
     }
 
@@ -99,10 +99,4 @@ public struct Job: Equatable, Sendable {
         if let submitted { object["submitted"] = .string(Clock.iso8601(submitted)) }
         return .object(object)
     }
-}
-
-/// Why a job file could not become an execution; written to failed/NAME.why.
-public struct JobError: Error, CustomStringConvertible, Equatable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

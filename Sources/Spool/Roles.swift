@@ -45,11 +45,11 @@ extension Spool {
     /// that is not what it should be (a link, a file where a directory belongs, another user's) is
     /// refused: flowspoold runs what the spool holds with its own rights. Returns a line for each
     /// mode it changed.
-    public func secure(_ roles: SpoolRoles) throws(SpoolSetupError) -> [String] {
+    public func secure(_ roles: SpoolRoles) throws(SpoolError) -> [String] {
         do {
             try createLayout()
         } catch {
-            throw SpoolSetupError("cannot create the spool's layout: \(error)")
+            throw SpoolError("cannot create the spool's layout: \(error)")
         }
         var changes: [String] = []
         for part in roles.parts(of: self) {
@@ -60,14 +60,14 @@ extension Spool {
                 }
                 info = found
             } catch {
-                throw SpoolSetupError("cannot check \(part.path): \(error)")
+                throw SpoolError("cannot check \(part.path): \(error)")
             }
             let kindIsRight = part.isFIFO ? info.isFIFO : info.isDirectory
             guard kindIsRight else {
-                throw SpoolSetupError("\(part.path) is \(info.kind), not \(part.isFIFO ? "a FIFO" : "a directory"); move it away and start again")
+                throw SpoolError("\(part.path) is \(info.kind), not \(part.isFIFO ? "a FIFO" : "a directory"); move it away and start again")
             }
             guard info.owner == User.effective else {
-                throw SpoolSetupError("\(part.path) is \(info.ownership), not owned by \(User.name(of: User.effective)), the user flowspoold runs as: whoever owns it could make flowspoold run anything (see flowspool-spool(5), SECURITY)")
+                throw SpoolError("\(part.path) is \(info.ownership), not owned by \(User.name(of: User.effective)), the user flowspoold runs as: whoever owns it could make flowspoold run anything (see flowspool-spool(5), SECURITY)")
             }
             do {
                 if part.forResponders, let group = roles.responders, info.group != group {
@@ -79,15 +79,9 @@ extension Spool {
                     changes.append("\(part.path): mode \(info.permissions.octal) -> \(part.mode.octal)")
                 }
             } catch {
-                throw SpoolSetupError("cannot set the mode of \(part.path): \(error)")
+                throw SpoolError("cannot set the mode of \(part.path): \(error)")
             }
         }
         return changes
     }
-}
-
-/// Why a spool cannot be set up for its roles.
-public struct SpoolSetupError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

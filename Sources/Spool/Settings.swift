@@ -15,15 +15,15 @@ public struct Settings: Sendable {
             && !name.contains { $0 == "/" || $0 == "\0" || $0.isNewline }
     }
 
-    func path(_ name: String) throws(SettingsError) -> String {
+    func path(_ name: String) throws(SpoolError) -> String {
         guard Self.isValidName(name) else {
-            throw SettingsError("'\(name)' is not a setting name (1 to 128 characters, no '/' or newline, not starting with '.')")
+            throw SpoolError("'\(name)' is not a setting name (1 to 128 characters, no '/' or newline, not starting with '.')")
         }
         return spool.settings + "/" + name + ".json"
     }
 
     /// The value of a setting; nil when there is none.
-    public func value(_ name: String) throws(SettingsError) -> JSON? {
+    public func value(_ name: String) throws(SpoolError) -> JSON? {
         let path = try path(name)
         let bytes: [UInt8]
         do {
@@ -31,27 +31,27 @@ public struct Settings: Sendable {
         } catch where error.errno == .noSuchFileOrDirectory {
             return nil
         } catch {
-            throw SettingsError("cannot read setting '\(name)': \(error)")
+            throw SpoolError("cannot read setting '\(name)': \(error)")
         }
         do {
             return try JSON(parsing: bytes)
         } catch {
-            throw SettingsError("setting '\(name)' in \(path) is not JSON: \(error)")
+            throw SpoolError("setting '\(name)' in \(path) is not JSON: \(error)")
         }
     }
 
-    public func set(_ name: String, to value: JSON) throws(SettingsError) {
+    public func set(_ name: String, to value: JSON) throws(SpoolError) {
         let path = try path(name)
         do {
             try spool.commit(value.prettyText + "\n", to: path, mode: 0o600)
         } catch {
-            throw SettingsError("cannot write setting '\(name)': \(error)")
+            throw SpoolError("cannot write setting '\(name)': \(error)")
         }
     }
 
     /// Removes a setting; false when there was none.
     @discardableResult
-    public func remove(_ name: String) throws(SettingsError) -> Bool {
+    public func remove(_ name: String) throws(SpoolError) -> Bool {
         let path = try path(name)
         do {
             guard FileSystem.exists(path) else { return false }
@@ -59,23 +59,18 @@ public struct Settings: Sendable {
             try FileSystem.syncDirectory(spool.settings)
             return true
         } catch {
-            throw SettingsError("cannot remove setting '\(name)': \(error)")
+            throw SpoolError("cannot remove setting '\(name)': \(error)")
         }
     }
 
-    public func names() throws(SettingsError) -> [String] {
+    public func names() throws(SpoolError) -> [String] {
         do {
             return try FileSystem.listDirectory(spool.settings)
                 .filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }
                 .map { String($0.dropLast(5)) }
                 .sorted()
         } catch {
-            throw SettingsError("cannot list settings: \(error)")
+            throw SpoolError("cannot list settings: \(error)")
         }
     }
-}
-
-public struct SettingsError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

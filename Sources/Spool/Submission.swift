@@ -8,16 +8,16 @@ extension Spool {
     /// With `durable: false` the job file is not fsynced: for a flow's children, whose only witness
     /// is the flow process. Admission makes them durable before they run; a machine crash before
     /// that takes them down together with the flow, which then ends `fault`.
-    public func submit(_ job: Job, id requestedID: String? = nil, durable: Bool = true) throws(SubmissionError) -> String {
+    public func submit(_ job: Job, id requestedID: String? = nil, durable: Bool = true) throws(SpoolError) -> String {
         if let requestedID, !ExecutionID.isValid(requestedID) {
-            throw SubmissionError("'\(requestedID)' is not a valid execution id (1 to 64 letters, digits, '_', '-', '.')")
+            throw SpoolError("'\(requestedID)' is not a valid execution id (1 to 64 letters, digits, '_', '-', '.')")
         }
         let bytes = Array((job.document().compactText + "\n").utf8)
         for _ in 0..<16 {
             let id = requestedID ?? ExecutionID.generate()
             if execution(id).exists || FileSystem.exists(failureReason(ofJobNamed: id + ".json")) {
                 if requestedID != nil {
-                    throw SubmissionError("the id '\(id)' is taken by an execution or a job in failed/; choose another")
+                    throw SpoolError("the id '\(id)' is taken by an execution or a job in failed/; choose another")
                 }
                 continue
             }
@@ -25,16 +25,16 @@ extension Spool {
             do {
                 placed = try place(bytes, at: incoming + "/" + id + ".json", durable: durable)
             } catch {
-                throw SubmissionError("cannot submit the job to \(root): \(error)")
+                throw SpoolError("cannot submit the job to \(root): \(error)")
             }
             if !placed {
-                if requestedID != nil { throw SubmissionError("a job named '\(id)' is waiting in incoming/ already") }
+                if requestedID != nil { throw SpoolError("a job named '\(id)' is waiting in incoming/ already") }
                 continue
             }
             pokeTrigger()
             return id
         }
-        throw SubmissionError("could not find a free execution id in \(root)")
+        throw SpoolError("could not find a free execution id in \(root)")
     }
 
     /// Writes `bytes` under tmp/ and renames the file to `target` unless that exists; false if it does.
@@ -49,11 +49,6 @@ extension Spool {
         if durable { try FileSystem.syncDirectory(incoming) }
         return true
     }
-}
-
-public struct SubmissionError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }
 
 extension Spool {

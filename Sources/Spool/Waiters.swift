@@ -128,7 +128,7 @@ public final class JobWatcher {
         let supervised = spool.hasSupervisor
         if !supervised && !saidNoSupervisor {
             saidNoSupervisor = true
-            try? FileDescriptor.standardError.write("flowspool: no flowspoold supervises \(spool.root); waiting by looking every \(Int(Self.unsupervisedRecheck)) s until one does\n")
+            OperatorLine.write("no flowspoold supervises \(spool.root); waiting by looking every \(Int(Self.unsupervisedRecheck)) s until one does")
         }
         let recheck = supervised ? Self.supervisedRecheck : Self.unsupervisedRecheck
         _ = try Poll.readable([fifo], timeout: min(remaining ?? .infinity, recheck))

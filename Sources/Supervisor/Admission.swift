@@ -167,16 +167,16 @@ struct Admission {
         try? spool.append(spool.execution(parent).path(.children), id + "\n", mode: 0o644)
     }
 
-    func readJob(_ path: String, stem: String?) throws(JobError) -> Job {
+    func readJob(_ path: String, stem: String?) throws(SpoolError) -> Job {
         let bytes: [UInt8]
         do {
             bytes = try spool.readFile(path, limit: Job.maximumSize)
         } catch {
-            throw JobError("cannot read the job file: \(error)")
+            throw SpoolError("cannot read the job file: \(error)")
         }
         var job = try Job(parsing: bytes)
         guard runner(for: job.task) != nil else {
-            throw JobError("unknown task type '\(job.task)': no executable \(TaskType.runnerPrefix)\(job.task) on the runner path (\(runnerPath.joined(separator: ":")))")
+            throw SpoolError("unknown task type '\(job.task)': no executable \(TaskType.runnerPrefix)\(job.task) on the runner path (\(runnerPath.joined(separator: ":")))")
         }
         if job.name == nil, let stem, stem.hasPrefix("+"), stem.count > 1 {
             job.name = String(stem.dropFirst())

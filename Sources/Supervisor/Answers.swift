@@ -29,7 +29,7 @@ extension Supervisor {
                 continue
             }
             guard let answer = DroppedAnswer(fileName: name) else {
-                log.line("answers/\(name.escapingControlCharacters()): removed, not an answer (respond names them ID.TOKEN)")
+                log.line("answers/\(name): removed, not an answer (respond names them ID.TOKEN)")
                 try? FileSystem.removeTree(path)
                 continue
             }

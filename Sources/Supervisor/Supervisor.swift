@@ -58,13 +58,13 @@ public final class Supervisor {
 
     /// Runs until SIGTERM, SIGINT or a `stop` command. Runners keep running after the supervisor
     /// stops; the next supervisor adopts them.
-    public func run() throws(SupervisorError) {
+    public func run() throws(SpoolError) {
         let spoolLock = try lockSpool()
         defer { try? spoolLock.close() }
         do {
             try setUpEventSources()
         } catch {
-            throw SupervisorError("cannot watch \(spool.root): \(error)")
+            throw SpoolError("cannot watch \(spool.root): \(error)")
         }
         repairAtStartup()
         scanWaiters()
@@ -85,23 +85,23 @@ public final class Supervisor {
     /// One supervisor per spool: an exclusive, non-blocking flock on spool/lock (DESIGN rule 4).
     /// The spool's modes are set for the roles first, so that nothing is admitted from a spool that
     /// others could write.
-    func lockSpool() throws(SupervisorError) -> FileDescriptor {
+    func lockSpool() throws(SpoolError) -> FileDescriptor {
         let fd: FileDescriptor
         let locked: Bool
         do {
             for change in try spool.secure(options.roles) { log.line("secured \(change)") }
         } catch {
-            throw SupervisorError("cannot supervise \(spool.root): \(error)")
+            throw SpoolError("cannot supervise \(spool.root): \(error)")
         }
         do {
             fd = try spool.open(spool.lock, .readWrite, options: .create)
             locked = try fd.lockExclusively(wait: false)
         } catch {
-            throw SupervisorError("cannot set up the spool \(spool.root): \(error)")
+            throw SpoolError("cannot set up the spool \(spool.root): \(error)")
         }
         guard locked else {
             try? fd.close()
-            throw SupervisorError("another flowspoold is supervising \(spool.root) (it holds \(spool.lock))")
+            throw SpoolError("another flowspoold is supervising \(spool.root) (it holds \(spool.lock))")
         }
         return fd
     }

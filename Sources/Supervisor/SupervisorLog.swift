@@ -7,7 +7,7 @@ final class SupervisorLog {
     private var lastLogged: [String: Double] = [:]
 
     func line(_ text: String) {
-        try? FileDescriptor.standardError.write(Clock.iso8601(Clock.now()) + " flowspoold: " + text.escapingControlCharacters() + "\n")
+        OperatorLine.write(text, stamped: true)
     }
 
     /// Logs a line for a cause that may recur (a hostile file met at every look, a directory that
@@ -18,10 +18,4 @@ final class SupervisorLog {
         lastLogged[cause] = now
         line(text)
     }
-}
-
-/// Why the supervisor cannot run at all.
-public struct SupervisorError: Error, CustomStringConvertible {
-    public let description: String
-    init(_ description: String) { self.description = description }
 }

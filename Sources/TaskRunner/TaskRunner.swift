@@ -71,13 +71,13 @@ public enum TaskRunner {
         }
     }
 
-    static func locateExecution() throws(ExecutionError) -> Execution {
+    static func locateExecution() throws(SpoolError) -> Execution {
         let cwd = FileSystem.currentDirectory()
         let id = Environment.value(RunnerContract.executionVariable) ?? String(cwd.split(separator: "/").last ?? "")
         let spoolRoot = Environment.value(RunnerContract.spoolVariable)
             ?? String(cwd.split(separator: "/").dropLast(2).joined(separator: "/")).withLeadingSlash
         guard ExecutionID.isValid(id) else {
-            throw ExecutionError("'\(id)' is not an execution id; run a runner in its execution directory")
+            throw SpoolError("'\(id)' is not an execution id; run a runner in its execution directory")
         }
         return Spool(root: spoolRoot).execution(id)
     }
@@ -125,7 +125,7 @@ public struct RunnerLog: Sendable {
     public init() {}
 
     public func line(_ text: String) {
-        try? FileDescriptor.standardError.write(Clock.iso8601(Clock.now()) + " " + text + "\n")
+        OperatorLine.write(text, stamped: true)
     }
 }
 

@@ -71,7 +71,7 @@ extension ParsableCommand {
         do {
             try body()
         } catch let failure as CommandFailure {
-            try? FileDescriptor.standardError.write("flowspool: \(failure.description)\n")
+            OperatorLine.write(failure.description)
             throw ExitCode(failure.exitCode)
         }
     }
@@ -120,5 +120,5 @@ func printLine(_ text: String) {
 }
 
 func printError(_ text: String) {
-    try? FileDescriptor.standardError.write("flowspool: " + text + "\n")
+    OperatorLine.write(text)
 }

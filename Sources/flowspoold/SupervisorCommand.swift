@@ -56,7 +56,7 @@ struct SupervisorCommand: ParsableCommand {
         do {
             try Supervisor(options: options).run()
         } catch {
-            try? FileDescriptor.standardError.write("flowspoold: \(error)\n")
+            OperatorLine.write("\(error)")
             throw ExitCode(1)
         }
     }

@@ -53,7 +53,7 @@ struct Respond: ParsableCommand {
     }
 
     func fail(_ message: String, code: Int32) -> Never {
-        try? FileDescriptor.standardError.write("respond: \(message.escapingControlCharacters())\n")
+        OperatorLine.write(message)
         CurrentProcess.exit(code)
     }
 
@@ -65,7 +65,8 @@ struct Respond: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             guard code == .validationFailure else { exit(withError: error) }
-            try? FileDescriptor.standardError.write("respond: \(message(for: error))\nusage: \(usageString())\n")
+            OperatorLine.write(message(for: error))
+            OperatorLine.write("usage: " + usageString())
             CurrentProcess.exit(2)
         }
     }

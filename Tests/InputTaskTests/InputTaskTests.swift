@@ -161,7 +161,7 @@ struct InputTaskTests {
         #expect(try respond(answered, "again").standardError == "respond: \(answered) was already answered\n")
         let usage = try respond("only-one-argument")
         #expect(usage.exitCode == 2)
-        #expect(usage.standardError == "respond: Missing expected argument '<value>'\nusage: respond [--spool <spool>] [--wait <wait>] <id> <value>\n")
+        #expect(usage.standardError == "respond: Missing expected argument '<value>'\nrespond: usage: respond [--spool <spool>] [--wait <wait>] <id> <value>\n")
         let negative = try respond("--wait", "-1", answered, "yes")
         #expect(negative.exitCode == 2)
         #expect(negative.standardError.hasPrefix("respond: --wait takes a number of seconds from 0 to 86400\n"))

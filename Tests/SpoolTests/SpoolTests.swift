@@ -86,8 +86,8 @@ struct SpoolFileTests {
         let id = try test.spool.submit(Job(task: "REST", inputs: ["url": "http://127.0.0.1/"]))
         let bytes = try FileSystem.readFile(test.spool.incoming + "/" + id + ".json")
         #expect(try Job(parsing: bytes).inputs["url"] == "http://127.0.0.1/")
-        #expect(throws: SubmissionError.self) { try test.spool.submit(Job(task: "REST"), id: id) }
-        #expect(throws: SubmissionError.self) { try test.spool.submit(Job(task: "REST"), id: "../evil") }
+        #expect(throws: SpoolError.self) { try test.spool.submit(Job(task: "REST"), id: id) }
+        #expect(throws: SpoolError.self) { try test.spool.submit(Job(task: "REST"), id: "../evil") }
     }
 
     @Test("protected inputs and outputs are masked")

@@ -34,7 +34,7 @@ struct SettingsCommand: ParsableCommand {
                 }
                 do {
                     try settings.set(name, to: json)
-                } catch let error as SettingsError {
+                } catch let error as SpoolError {
                     throw CommandFailure(error.description)
                 }
             }
@@ -53,7 +53,7 @@ struct SettingsCommand: ParsableCommand {
                 do {
                     guard let value = try settings.value(name) else { throw CommandFailure("there is no setting '\(name)'") }
                     printLine(value.prettyText)
-                } catch let error as SettingsError {
+                } catch let error as SpoolError {
                     throw CommandFailure(error.description)
                 }
             }
@@ -69,7 +69,7 @@ struct SettingsCommand: ParsableCommand {
             try reportingFailures {
                 do {
                     try Settings(spool: try spoolOption.open()).names().forEach(printLine)
-                } catch let error as SettingsError {
+                } catch let error as SpoolError {
                     throw CommandFailure(error.description)
                 }
             }
@@ -88,7 +88,7 @@ struct SettingsCommand: ParsableCommand {
                     guard try Settings(spool: try spoolOption.open()).remove(name) else {
                         throw CommandFailure("there is no setting '\(name)'")
                     }
-                } catch let error as SettingsError {
+                } catch let error as SpoolError {
                     throw CommandFailure(error.description)
                 }
             }

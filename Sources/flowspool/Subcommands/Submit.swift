@@ -70,7 +70,7 @@ struct JobArguments: ParsableArguments {
                 printError("warning: no flowspoold supervises \(spool.root); the job waits in incoming/ until one starts")
             }
             return id
-        } catch let error as SubmissionError {
+        } catch let error as SpoolError {
             throw CommandFailure(error.description)
         }
     }
