@@ -28,6 +28,8 @@ public final class Inotify {
         public static let created = Events(rawValue: UInt32(IN_CREATE))
         /// A name renamed into the directory.
         public static let movedIn = Events(rawValue: UInt32(IN_MOVED_TO))
+        /// A name renamed out of the directory.
+        public static let movedOut = Events(rawValue: UInt32(IN_MOVED_FROM))
         public static let deleted = Events(rawValue: UInt32(IN_DELETE))
         public static let modified = Events(rawValue: UInt32(IN_MODIFY))
         /// A file opened for writing was closed.

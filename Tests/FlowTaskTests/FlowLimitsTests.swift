@@ -116,11 +116,11 @@ struct FlowLimitsTests {
             """)
         #expect(ended.status == .error)
         // Children may still wait to be admitted when their flow has ended.
-        try waitUntil("both children are admitted", timeout: 20) { test.execution(ended.id).children().count == 2 }
+        try waitUntil("both children are admitted", timeout: 20, watching: [test.execution(ended.id).directory]) { test.execution(ended.id).children().count == 2 }
         let children = test.execution(ended.id).children()
         let cancelled = try test.ended(children[0])
         #expect(cancelled.status == .cancelled)
-        try waitUntil("the detached child waits", timeout: 20) { FileSystem.exists(test.spool.publishedRequestPath(children[1])) }
+        try waitUntil("the detached child waits", timeout: 20, watching: [test.spool.requests]) { FileSystem.exists(test.spool.publishedRequestPath(children[1])) }
         #expect(test.execution(children[1]).status() == .waiting)
         #expect(try JSON(parsing: flowspool("inputs", "--json", spool: test).standardOutput).arrayValue?.map { $0["id"] } == [.string(children[1])])
     }

@@ -66,7 +66,7 @@ struct TerminalSafetyTests {
     @Test("an INPUT request's text and reference are escaped in flowspool inputs")
     func inputsRow() throws {
         let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "\u{1b}]0;pwned\u{07}approve?", "reference": "ref\nFAKE"]))
-        try waitUntil("it is published", timeout: 20) { FileSystem.exists(test.spool.publishedRequestPath(id)) }
+        try waitUntil("it is published", timeout: 20, watching: [test.spool.requests]) { FileSystem.exists(test.spool.publishedRequestPath(id)) }
         let listed = try output("inputs")
         expectNoControls(listed, "inputs")
         #expect(listed.split(separator: "\n").count == 2)

@@ -37,13 +37,13 @@ struct InputTaskTests {
 
     /// Waits until the request is listed as pending, then returns it.
     func pending(_ id: String) throws -> InputRequest {
-        try waitUntil("\(id) waits for an answer", timeout: 20) { openRequests.contains { $0.id == id } }
+        try waitUntil("\(id) waits for an answer", timeout: 20, watching: [test.spool.requests]) { openRequests.contains { $0.id == id } }
         return try #require(openRequests.first { $0.id == id })
     }
 
     /// The flow's single INPUT child, once it waits.
     func inputChild(of flow: String) throws -> String {
-        try waitUntil("the flow asks", timeout: 20) { test.execution(flow).children().count == 1 }
+        try waitUntil("the flow asks", timeout: 20, watching: [test.execution(flow).directory]) { test.execution(flow).children().count == 1 }
         return test.execution(flow).children()[0]
     }
 
@@ -212,7 +212,7 @@ struct InputTaskTests {
     @Test("200 pending requests: all listed, all answered, none lost (what they cost flowspoold is in bench/run)")
     func manyPending() throws {
         let ids = try (0..<200).map { n in try test.spool.submit(Job(task: "INPUT", inputs: ["request": .string("question \(n)")])) }
-        try waitUntil("all 200 wait", timeout: 120) { openRequests.count == 200 }
+        try waitUntil("all 200 wait", timeout: 120, watching: [test.spool.requests]) { openRequests.count == 200 }
         let listed = try JSON(parsing: try flowspool("inputs", "--json", spool: test).standardOutput).arrayValue ?? []
         #expect(Set(listed.compactMap { $0["id"]?.stringValue }) == Set(ids))
         for (n, id) in ids.enumerated() {
@@ -252,7 +252,7 @@ struct InputTaskTests {
         let small = try TestSpool(diskSize: 4 << 20)
         try small.startSupervisor(["--rescan-interval", "1"])
         let ids = try (0..<2).map { n in try small.spool.submit(Job(task: "INPUT", inputs: ["request": .string("disk \(n)?")])) }
-        try waitUntil("both wait", timeout: 20) { ids.allSatisfy { FileSystem.exists(small.spool.publishedRequestPath($0)) } }
+        try waitUntil("both wait", timeout: 20, watching: [small.spool.requests]) { ids.allSatisfy { FileSystem.exists(small.spool.publishedRequestPath($0)) } }
         // An answer already on its way into the drop box when the disk fills.
         let early = DroppedAnswer(id: ids[1], token: "00000000000000ee")
         try FileSystem.writeFile(small.spool.answers + "/.early", Array("early".utf8))
@@ -261,7 +261,7 @@ struct InputTaskTests {
         #expect(refused.exitCode == 1)
         #expect(refused.standardError.contains("No space left on device"), "\(refused.standardError)")
         try FileSystem.rename(small.spool.answers + "/.early", small.spool.answers + "/" + early.fileName)
-        try waitUntil("flowspoold tried the early answer", timeout: 10) {
+        try waitUntil("flowspoold tried the early answer", timeout: 10, watching: [small.directory.path]) {
             ((try? FileSystem.readText(small.supervisorLog)) ?? nil)?.contains("waits in the drop box") == true
         }
         #expect(FileSystem.exists(small.spool.answers + "/" + early.fileName), "the answer was dropped")
@@ -288,7 +288,7 @@ struct InputTaskTests {
             _ = try? Spawn.wait(for: follower)
         }
         let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "new one", "reference": "ref-9"]))
-        try waitUntil("the follower prints it", timeout: 20) {
+        try waitUntil("the follower prints it", timeout: 20, watching: [scratch.path]) {
             ((try? FileSystem.readText(scratch.path + "/out")) ?? nil)?.contains(id) == true
         }
         let line = try #require(try FileSystem.readText(scratch.path + "/out"))

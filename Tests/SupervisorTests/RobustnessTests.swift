@@ -28,10 +28,10 @@ struct RobustnessTests {
     func vanishedExecution() throws {
         try test.startSupervisor()
         let id = try test.spool.submit(Job(task: "REST", inputs: ["url": .string(http + "/slow?seconds=2"), "timeout": 60]))
-        try waitUntil("it runs", timeout: 10) { test.execution(id).status() == .running }
+        try waitUntil("it runs", timeout: 10, watching: [test.execution(id).directory]) { test.execution(id).status() == .running }
         try FileSystem.rename(test.execution(id).directory, test.directory.path + "/removed")  // as rm -r does, at once
         do {
-            try waitUntil("flowspoold notices", timeout: 20) { lines(containing: "executions/\(id) vanished") > 0 }
+            try waitUntil("flowspoold notices", timeout: 20, watching: [test.directory.path]) { lines(containing: "executions/\(id) vanished") > 0 }
         } catch {
             Issue.record("\(error); flowspoold's log:\n\(supervisorLog)")
             throw error
@@ -49,7 +49,7 @@ struct RobustnessTests {
         for name in hidden { try FileSystem.writeFile(test.spool.incoming + "/" + name, Array(#"{"task":"REST"}"#.utf8)) }
         let good = try test.run("REST", ["url": .string(http + "/echo")])
         #expect(good.status == .success)
-        try waitUntil("incoming/ is empty", timeout: 30) { (try? FileSystem.listDirectory(test.spool.incoming))?.isEmpty == true }
+        try waitUntil("incoming/ is empty", timeout: 30, watching: [test.spool.incoming]) { (try? FileSystem.listDirectory(test.spool.incoming))?.isEmpty == true }
         let reasons = try FileSystem.listDirectory(test.spool.failed).filter { $0.hasSuffix(".why") }
             .compactMap { try FileSystem.readText(test.spool.failed + "/" + $0) }
         #expect(reasons.count == longNames.count + hidden.count)
@@ -101,7 +101,7 @@ struct RobustnessTests {
         try test.startSupervisor()
         let timed = try test.spool.submit(Job(task: "REST", inputs: ["url": .string(http + "/slow?seconds=60"), "timeout": 120], timeout: 3))
         let cancelled = try test.spool.submit(Job(task: "REST", inputs: ["url": .string(http + "/slow?seconds=60"), "timeout": 120]))
-        try waitUntil("both run", timeout: 10) { [timed, cancelled].allSatisfy { test.execution($0).runnerPID() != nil } }
+        try waitUntil("both run", timeout: 10, watching: [timed, cancelled].map { test.execution($0).directory }) { [timed, cancelled].allSatisfy { test.execution($0).runnerPID() != nil } }
         try test.stopSupervisor(signal: SIGKILL)
         for id in [timed, cancelled] {
             // As a supervisor killed between the spawn and the history line leaves it.

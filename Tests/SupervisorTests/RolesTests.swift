@@ -40,7 +40,7 @@ struct RolesTests {
     /// An INPUT request, once flowspoold has published it.
     func openRequest(_ question: String = "approve?") throws -> String {
         let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": .string(question)]))
-        try waitUntil("\(id) is published", timeout: 20) { FileSystem.exists(test.spool.publishedRequestPath(id)) }
+        try waitUntil("\(id) is published", timeout: 20, watching: [test.spool.requests]) { FileSystem.exists(test.spool.publishedRequestPath(id)) }
         return id
     }
 
@@ -190,7 +190,7 @@ struct RolesTests {
         try FileSystem.writeFile(test.spool.answers + "/.planted", Array("yes".utf8), mode: 0o644)
         chown(test.spool.answers + "/.planted", try #require(getpwnam(outsider)).pointee.pw_uid, gid_t.max)
         try FileSystem.rename(test.spool.answers + "/.planted", path)
-        try waitUntil("a verdict", timeout: 10) { ((try? test.spool.verdict(on: answer)) ?? nil) != nil }
+        try waitUntil("a verdict", timeout: 10, watching: [test.spool.verdicts]) { ((try? test.spool.verdict(on: answer)) ?? nil) != nil }
         #expect(try test.spool.verdict(on: answer) == .refused("you may not answer \(id): nobody is not root, not root (the spool's owner) and not in the responders' group \(TestEnvironment.respondersGroup)"))
         #expect(test.execution(id).status() == .waiting)
         #expect(!FileSystem.exists(path))
@@ -206,7 +206,7 @@ struct RolesTests {
         mkdir(paths[2], 0o755)
         try FileSystem.writeFile(test.directory.path + "/secret", Array("root's own".utf8))
         link(test.directory.path + "/secret", paths[3])
-        try waitUntil("verdicts on all four", timeout: 10) {
+        try waitUntil("verdicts on all four", timeout: 10, watching: [test.spool.verdicts]) {
             tokens.allSatisfy { ((try? test.spool.verdict(on: DroppedAnswer(id: id, token: $0))) ?? nil) != nil }
         }
         for token in tokens {

@@ -23,7 +23,7 @@ struct SupervisorTests {
     /// Submits a slow REST job and returns its id once its runner runs.
     func runningSlowJob(seconds: Double) throws -> String {
         let id = try test.spool.submit(slowJob(seconds: seconds))
-        try waitUntil("the runner runs", timeout: 10) { runnerPID(id) != nil }
+        try waitUntil("the runner runs", timeout: 10, watching: [test.execution(id).directory]) { runnerPID(id) != nil }
         return id
     }
 
@@ -64,13 +64,13 @@ struct SupervisorTests {
     func naming() throws {
         try test.startSupervisor()
         try test.drop("+nightly.json", ["task": "REST", "inputs": ["url": .string(http + "/echo")]])
-        try waitUntil("the job is admitted", timeout: 10) { (try? FileSystem.listDirectory(test.spool.executions).count) == 1 }
+        try waitUntil("the job is admitted", timeout: 10, watching: [test.spool.executions]) { (try? FileSystem.listDirectory(test.spool.executions).count) == 1 }
         let id = try #require(try FileSystem.listDirectory(test.spool.executions).first)
         #expect(id.count == 10)
         #expect(try test.execution(id).job().name == "nightly")
         _ = try test.ended(id)
         try test.drop("\(id).json", ["task": "REST", "inputs": ["url": .string(http + "/echo")]])
-        try waitUntil("the duplicate is refused", timeout: 10) { test.failureReason("\(id).json") != nil }
+        try waitUntil("the duplicate is refused", timeout: 10, watching: [test.spool.failed]) { test.failureReason("\(id).json") != nil }
         #expect(test.failureReason("\(id).json")?.contains("an execution with id '\(id)' exists already") == true)
     }
 
@@ -101,7 +101,7 @@ struct SupervisorTests {
         try test.drop("twin.json", ["task": "REST", "inputs": ["url": .string(http + "/echo")]])
         try test.startSupervisor()
         // Waited for by its directory: failed/twin.json.why exists too, for the other file.
-        try waitUntil("twin ends", timeout: 30) { test.execution("twin").status()?.isFinal == true }
+        try waitUntil("twin ends", timeout: 30, watching: [test.execution("twin").directory]) { test.execution("twin").status()?.isFinal == true }
         #expect(test.execution("twin").status() == .success)
         let failed = try FileSystem.listDirectory(test.spool.failed).sorted()
         #expect(failed.count == 2)
@@ -154,7 +154,7 @@ struct SupervisorTests {
     func supervisorCrash() throws {
         try test.startSupervisor(["--max-running", "2"])
         let ids = try (0..<4).map { _ in try test.spool.submit(slowJob(seconds: 1.5)) }
-        try waitUntil("two run and two wait", timeout: 10) {
+        try waitUntil("two run and two wait", timeout: 10, watching: ids.map { test.execution($0).directory }) {
             statuses(ids).filter { $0 == .running }.count == 2 && statuses(ids).filter { $0 == .queued }.count == 2
         }
         try test.stopSupervisor(signal: SIGKILL)
@@ -176,7 +176,7 @@ struct SupervisorTests {
         try test.startSupervisor(["--max-running", "2"])
         let ids = try (0..<5).map { _ in try test.spool.submit(slowJob(seconds: 0.3)) }
         var mostRunning = 0
-        try waitUntil("all end", timeout: 30) {
+        try waitUntil("all end", timeout: 30, watching: ids.map { test.execution($0).directory }) {
             mostRunning = max(mostRunning, statuses(ids).filter { $0 == .running }.count)
             return statuses(ids).allSatisfy { $0?.isFinal == true }
         }
@@ -208,7 +208,7 @@ struct SupervisorTests {
         try test.startSupervisor(["--max-running", "1"])
         let blocker = try test.spool.submit(slowJob(seconds: 30))
         let waiting = try test.spool.submit(slowJob(seconds: 30))
-        try waitUntil("the first runs", timeout: 10) { runnerPID(blocker) != nil && test.execution(waiting).status() == .queued }
+        try waitUntil("the first runs", timeout: 10, watching: [blocker, waiting].map { test.execution($0).directory }) { runnerPID(blocker) != nil && test.execution(waiting).status() == .queued }
         #expect(try flowspool("cancel", waiting, spool: test).exitCode == 0)
         #expect(try test.ended(waiting).message.contains("cancelled before it started"))
         #expect(try flowspool("cancel", blocker, spool: test).exitCode == 0)
@@ -261,7 +261,7 @@ struct SupervisorTests {
         let waiting = standbyRunners()
         #expect(waiting.count == 1)
         kill(try #require(waiting.first), SIGKILL)
-        try waitUntil("flowspoold notices", timeout: 10) {
+        try waitUntil("flowspoold notices", timeout: 10, watching: [test.directory.path]) {
             ((try? FileSystem.readText(test.supervisorLog)) ?? nil)?.contains("the standby runner for REST was killed by SIGKILL before it had an execution") == true
         }
         let next = try test.run("REST", ["url": .string(http + "/echo")])

@@ -32,7 +32,7 @@ struct WaitingTests {
     func tenThousandWaiters() throws {
         try test.startSupervisor()
         let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "wake them all"]))
-        try waitUntil("it waits", timeout: 20) { FileSystem.exists(test.spool.publishedRequestPath(id)) }
+        try waitUntil("it waits", timeout: 20, watching: [test.spool.requests]) { FileSystem.exists(test.spool.publishedRequestPath(id)) }
         // A waiter of its own: registers as flowspool-spool(5) says, holds every FIFO, and reports
         // how many were woken.
         let helper = #"""
@@ -64,7 +64,7 @@ struct WaitingTests {
         options.descriptors = [1: out]
         let pid = try Spawn.run("/usr/bin/env", arguments: ["python3", scratch.path + "/waiters.py", test.spool.waiters, id, "10000"], options: options)
         try? out.close()
-        try waitUntil("the waiters are registered", timeout: 120) { ((try? FileSystem.readText(output)) ?? nil)?.hasPrefix("ready") == true }
+        try waitUntil("the waiters are registered", timeout: 120, watching: [scratch.path]) { ((try? FileSystem.readText(output)) ?? nil)?.hasPrefix("ready") == true }
         let supervisor = try #require(test.supervisorPID)
         #expect(inotifyInstances(of: supervisor) == 1)
         #expect(try runProgram(TestEnvironment.program("respond"), ["--spool", test.root, id, "now"]).exitCode == 0)
@@ -76,7 +76,7 @@ struct WaitingTests {
     func waitWithoutSupervisor() throws {
         try test.startSupervisor()
         let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "later"]))
-        try waitUntil("it waits", timeout: 20) { FileSystem.exists(test.spool.publishedRequestPath(id)) }
+        try waitUntil("it waits", timeout: 20, watching: [test.spool.requests]) { FileSystem.exists(test.spool.publishedRequestPath(id)) }
         try test.stopSupervisor()
         let scratch = try TemporaryDirectory()
         let errors = try FileDescriptor.open(scratch.path + "/err", .writeOnly, options: .create)
@@ -85,7 +85,7 @@ struct WaitingTests {
         options.descriptors = [2: errors]
         let waiter = try Spawn.run(TestEnvironment.program("flowspool"), arguments: ["wait", id, "--timeout", "60"], options: options)
         try? errors.close()
-        try waitUntil("the waiter says no supervisor runs", timeout: 20) {
+        try waitUntil("the waiter says no supervisor runs", timeout: 20, watching: [scratch.path]) {
             ((try? FileSystem.readText(scratch.path + "/err")) ?? nil)?.contains("no flowspoold supervises \(test.root); waiting by looking every 1 s") == true
         }
         #expect(inotifyInstances(of: waiter) == 0)
@@ -105,7 +105,7 @@ struct WaitingTests {
             """.utf8), mode: 0o755)
         let id = try test.spool.submit(Job(task: "FLOW", inputs: ["script": .string(script)]))
         #expect(try test.ended(id).status == .success)
-        try waitUntil("its child is admitted", timeout: 20) { !test.execution(id).children().isEmpty }
+        try waitUntil("its child is admitted", timeout: 20, watching: [test.execution(id).directory]) { !test.execution(id).children().isEmpty }
         let child = test.execution(id).children()[0]
         _ = try test.ended(child)
         Clock.sleep(1)  // the background flowspool run has had its time to write, if it were to

@@ -108,12 +108,34 @@ public final class TestSpool: @unchecked Sendable {
     }
 }
 
-/// Waits for a condition that has no event to wait on, checking it every 10 ms; fails after `timeout`.
-public func waitUntil(_ what: String, timeout: Double, _ condition: () -> Bool) throws {
+/// Waits for a condition, looking again whenever something changes in one of the `watching`
+/// directories (by inotify, as flowspool's own waiters do; a directory not made yet is watched from
+/// its parent until it is); fails after `timeout`. With nothing to watch, for a condition that has
+/// no event (a process's end, a log line), it looks every 10 ms.
+public func waitUntil(_ what: String, timeout: Double, watching directories: [String] = [], _ condition: () -> Bool) throws {
     let deadline = Clock.monotonic() + timeout
+    let inotify = directories.isEmpty ? nil : try Inotify()
+    var unwatched = Set(directories)
+    func watchWhatExists() {
+        for directory in unwatched {
+            let events: Inotify.Events = [.created, .movedIn, .movedOut, .deleted, .modified, .closedAfterWriting]
+            if (try? inotify?.watch(directory, for: events)) != nil {
+                unwatched.remove(directory)
+            } else {
+                _ = try? inotify?.watch(String(directory[..<(directory.lastIndex(of: "/") ?? directory.endIndex)]), for: [.created, .movedIn])
+            }
+        }
+    }
+    watchWhatExists()
     while !condition() {
-        if Clock.monotonic() > deadline { throw TimedOut(what: what, seconds: timeout) }
-        usleep(10_000)
+        let left = deadline - Clock.monotonic()
+        if left <= 0 { throw TimedOut(what: what, seconds: timeout) }
+        if let inotify {
+            try inotify.awaitEvents(timeout: left)
+            watchWhatExists()
+        } else {
+            usleep(10_000)
+        }
     }
 }
 
