@@ -29,8 +29,7 @@ public struct Responding {
 
     /// Answers execution `id` with `value` and waits up to `wait` seconds for the verdict.
     public func answer(_ id: String, with value: [UInt8], wait: Double) -> Outcome {
-        guard ExecutionID.isValid(id) else { return .refused(RespondError.notAnID(id).description) }
-        if let refusal = accessProblem(answering: id) { return .refused(refusal) }
+        if let refusal = refusal(answering: id) { return .refused(refusal) }
         guard value.count <= DroppedAnswer.maximumSize else {
             return .refused("the answer is \(value.count) bytes; answers are limited to \(DroppedAnswer.maximumSize >> 20) MiB")
         }
@@ -60,9 +59,11 @@ public struct Responding {
         }
     }
 
-    /// Why this user cannot answer, said plainly before anything is written: no spool, or no way
-    /// into its drop box (outside the responders' group); nil when nothing stands in the way.
-    func accessProblem(answering id: String) -> String? {
+    /// Why this user cannot answer `id`, said plainly before anything is read or written: not an
+    /// execution id, no spool, or no way into its drop box (outside the responders' group); nil when
+    /// nothing stands in the way.
+    public func refusal(answering id: String) -> String? {
+        guard ExecutionID.isValid(id) else { return RespondError.notAnID(id).description }
         guard FileSystem.exists(spool.root) else {
             return "\(spool.root) is not a flowspool spool (give --spool or $FLOWSPOOL_SPOOL)"
         }

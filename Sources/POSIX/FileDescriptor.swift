@@ -22,7 +22,7 @@ extension FileDescriptor {
 
     /// Reads once; returns an empty array at end of file.
     public func read(upTo count: Int) throws(SystemError) -> [UInt8] {
-        try calling("read", untyped: {
+        try calling("read", on: self, untyped: {
             try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
                 initialized = try read(into: UnsafeMutableRawBufferPointer(buffer))
             }
@@ -59,12 +59,15 @@ extension FileDescriptor {
 
     /// Writes all of `bytes` (swift-system's `writeAll`, which retries EINTR and short writes).
     public func write(_ bytes: some Collection<UInt8>) throws(SystemError) {
-        _ = try calling("write", untyped: { try writeAll(bytes) })
+        _ = try calling("write", on: self, untyped: { try writeAll(bytes) })
     }
 
     public func write(_ string: String) throws(SystemError) {
         try write(Array(string.utf8))
     }
+
+    /// Whether the descriptor is open: for those a program inherits, such as a runner's lock on 3.
+    public var isOpen: Bool { fcntl(rawValue, F_GETFD) != -1 }
 
     /// Replaces the whole content of a regular file with `bytes`: ftruncate(2), then pwrite(2) at 0.
     public func replaceContent(with bytes: [UInt8]) throws(SystemError) {

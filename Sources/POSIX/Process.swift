@@ -150,6 +150,15 @@ public enum Spawn {
 public enum CurrentProcess {
     public static var id: ProcessID { getpid() }
 
+    /// Opens /dev/null on standard input, output or error where the program was started with it
+    /// closed, as daemontools' programs do: so that no file the program opens later takes number
+    /// 0, 1 or 2 and receives its messages, and a write to a closed standard error is no error.
+    public static func openStandardDescriptors() {
+        for number in Int32(0)...2 where fcntl(number, F_GETFD) == -1 {
+            _ = open("/dev/null", O_RDWR)  // takes the lowest free number: this one
+        }
+    }
+
     /// How many processors are online now.
     public static var processorCount: Int { max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 

@@ -36,7 +36,7 @@ extension FileDescriptor {
         var buffer = [UInt8](repeating: 0, count: capacity)
         var fds = [Int32](repeating: -1, count: 4)
         var count: Int32 = 0
-        let received = try valueOrErrno("recvmsg") {
+        let received = try valueOrErrno("recvmsg", on: self) {
             buffer.withUnsafeMutableBytes { bytes in
                 flowspool_receive_with_fds(rawValue, bytes.baseAddress, capacity, &fds, &count)
             }

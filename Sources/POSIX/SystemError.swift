@@ -52,14 +52,15 @@ extension Errno {
 @discardableResult
 @inline(__always)
 func valueOrErrno<T: FixedWidthInteger>(
-    _ call: String, path: String? = nil, retryOnInterrupt: Bool = true, _ body: () -> T
+    _ call: String, path: String? = nil, retryOnInterrupt: Bool = true, on descriptor: FileDescriptor? = nil,
+    _ body: () -> T
 ) throws(SystemError) -> T {
     while true {
         let result = body()
         if result != -1 { return result }
         let errno = Errno.current
         if errno == .interrupted && retryOnInterrupt { continue }
-        throw SystemError(call, path: path, errno: trappingProgrammerErrors(errno, call))
+        throw SystemError(call, path: path, errno: trappingProgrammerErrors(errno, call, on: descriptor))
     }
 }
 
@@ -83,15 +84,18 @@ func calling<T>(_ call: String, path: String? = nil, _ body: () throws(Errno) ->
 
 /// Runs one of swift-system's calls that throw untyped errors (always an Errno).
 @inline(__always)
-func calling<T>(_ call: String, path: String? = nil, untyped body: () throws -> T) throws(SystemError) -> T {
+func calling<T>(_ call: String, path: String? = nil, on descriptor: FileDescriptor? = nil, untyped body: () throws -> T) throws(SystemError) -> T {
     do {
         return try body()
     } catch {
-        throw SystemError(call, path: path, errno: trappingProgrammerErrors(error as? Errno ?? .ioError, call))
+        throw SystemError(call, path: path, errno: trappingProgrammerErrors(error as? Errno ?? .ioError, call, on: descriptor))
     }
 }
 
-private func trappingProgrammerErrors(_ errno: Errno, _ call: String) -> Errno {
-    precondition(errno != .badFileDescriptor && errno != .badAddress, "\(call): \(errno) (a bug in flowspool)")
+/// EBADF on a standard descriptor is not flowspool's mistake: whoever started the program gave it
+/// that descriptor closed, or open the other way (see `CurrentProcess.openStandardDescriptors`).
+private func trappingProgrammerErrors(_ errno: Errno, _ call: String, on descriptor: FileDescriptor? = nil) -> Errno {
+    let inherited = descriptor.map { (0...2).contains($0.rawValue) } ?? false
+    precondition(errno != .badAddress && (errno != .badFileDescriptor || inherited), "\(call): \(errno) (a bug in flowspool)")
     return errno
 }

@@ -25,18 +25,21 @@ public enum TCP {
     public static func connect(host: String, port: Int, deadline: Double) throws(ConnectError) -> FileDescriptor {
         let addresses = try lookUp(host, port: port, deadline: deadline)
         var failure = ConnectError(step: .connection, description: "no address for \(host)")
-        var entry = addresses.list
-        while let address = entry {
-            entry = address.pointee.ai_next
-            do {
-                return try attempt(address.pointee, deadline: deadline)
-            } catch where error.errno == .timedOut {
-                throw ConnectError(step: .timeout, description: "no answer from \(host) port \(port)")
-            } catch {
-                failure = ConnectError(step: .connection, description: "\(host) port \(port): \(error.errno)")
+        // The list is the lookup's: it lives as long as the lookup does.
+        return try withExtendedLifetime(addresses) { () throws(ConnectError) -> FileDescriptor in
+            var entry = addresses.list
+            while let address = entry {
+                entry = address.pointee.ai_next
+                do throws(SystemError) {
+                    return try attempt(address.pointee, deadline: deadline)
+                } catch where error.errno == .timedOut {
+                    throw ConnectError(step: .timeout, description: "no answer from \(host) port \(port)")
+                } catch {
+                    failure = ConnectError(step: .connection, description: "\(host) port \(port): \(error.errno)")
+                }
             }
+            throw failure
         }
-        throw failure
     }
 
     /// One non-blocking connect(2), waited for with poll(2) until the deadline.
@@ -68,41 +71,52 @@ public enum TCP {
     /// The addresses of a host. getaddrinfo(3) has no timeout of its own, so a name (not a numeric
     /// address) is looked up on a thread of its own, which the caller stops waiting for at the
     /// deadline; the thread then finishes in the background, and the last of the two to let go of
-    /// the lookup frees its result and its descriptor.
+    /// the lookup frees its result and its eventfd.
     private static func lookUp(_ host: String, port: Int, deadline: Double) throws(ConnectError) -> AddressLookup {
+        let numeric = AddressLookup(host, port: port, numericOnly: true)
+        numeric.resolve()
+        if numeric.status == 0 { return numeric }
+        let lookup = AddressLookup(host, port: port, numericOnly: false)
         do {
-            let numeric = try AddressLookup(host, port: port, numericOnly: true)
-            numeric.resolve()
-            if numeric.status == 0 { return numeric }
-            let lookup = try AddressLookup(host, port: port, numericOnly: false)
+            let done = try lookup.makeDoneSignal()
             try Threads.detach { lookup.resolve() }
-            guard try Poll.wait(for: lookup.done, .readable, timeout: deadline - Clock.monotonic()) else {
-                throw ConnectError(step: .timeout, description: "no answer from \(host) port \(port): looking up its name took too long")
+            // A signal ends a wait early: wait again until the deadline.
+            while !(try Poll.wait(for: done, .readable, timeout: deadline - Clock.monotonic())) {
+                if Clock.monotonic() >= deadline {
+                    throw ConnectError(step: .timeout, description: "no answer from \(host) port \(port): looking up its name took too long")
+                }
             }
-            guard lookup.status == 0, lookup.list != nil else {
-                throw ConnectError(step: .nameLookup, description: "cannot resolve \(host): \(String(cString: gai_strerror(lookup.status)))")
-            }
-            return lookup
         } catch let error as ConnectError {
             throw error
         } catch {
             throw ConnectError(step: .nameLookup, description: "cannot look up \(host): \(error)")
         }
+        guard lookup.status == 0, lookup.list != nil else {
+            throw ConnectError(step: .nameLookup, description: "cannot resolve \(host): \(String(cString: gai_strerror(lookup.status)))")
+        }
+        return lookup
     }
 }
 
-/// One getaddrinfo(3) call and its result, with an eventfd signalled when the result is there.
+/// One getaddrinfo(3) call and its result, and for a lookup on another thread, an eventfd that
+/// thread signals when the result is there. Freed by whichever thread lets go of it last.
 private final class AddressLookup: @unchecked Sendable {
     let host: String
     let port: Int
     let numericOnly: Bool
-    let done: FileDescriptor
+    private var done: FileDescriptor?
     private(set) var list: UnsafeMutablePointer<addrinfo>?
     private(set) var status: Int32 = EAI_AGAIN
 
-    init(_ host: String, port: Int, numericOnly: Bool) throws(SystemError) {
+    init(_ host: String, port: Int, numericOnly: Bool) {
         (self.host, self.port, self.numericOnly) = (host, port, numericOnly)
-        done = FileDescriptor(rawValue: try valueOrErrno("eventfd") { flowspool_eventfd() })
+    }
+
+    /// The eventfd `resolve` signals; made before the lookup starts.
+    func makeDoneSignal() throws(SystemError) -> FileDescriptor {
+        let descriptor = FileDescriptor(rawValue: try valueOrErrno("eventfd") { flowspool_eventfd() })
+        done = descriptor
+        return descriptor
     }
 
     func resolve() {
@@ -111,11 +125,11 @@ private final class AddressLookup: @unchecked Sendable {
         hints.ai_family = AF_UNSPEC
         hints.ai_flags = numericOnly ? AI_NUMERICHOST : 0
         status = getaddrinfo(host, String(port), &hints, &list)
-        _ = flowspool_eventfd_signal(done.rawValue)
+        if let done { _ = flowspool_eventfd_signal(done.rawValue) }
     }
 
     deinit {
         if let list { freeaddrinfo(list) }
-        try? done.close()
+        try? done?.close()
     }
 }

@@ -32,6 +32,7 @@ public enum RunnerContract {
     /// is empty was never begun and is run; one whose lock file names a pid may have begun and ends
     /// `fault` (flowspool-spool(5)). The pid also lets a later supervisor stop an adopted runner.
     public static func declareBegun(lock: FileDescriptor = FileDescriptor(rawValue: lockDescriptor), pid: ProcessID = CurrentProcess.id) throws(SystemError) {
+        guard lock.isOpen else { throw SystemError("fcntl", errno: .badFileDescriptor, reason: "descriptor \(lock.rawValue) is not open") }
         try lock.replaceContent(with: Array("\(pid)\n".utf8))
         try lock.sync()
     }

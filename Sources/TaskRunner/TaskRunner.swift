@@ -17,6 +17,7 @@ public enum TaskRunner {
         // A peer that went away is an error to report, not a reason to die (programs a runner starts
         // get the default back).
         Signal.brokenPipe.ignore()
+        CurrentProcess.openStandardDescriptors()
         if Environment.value(RunnerContract.standbyVariable) == "1" {
             prepare()
             Standby.awaitExecution(taskType: taskType)
@@ -25,7 +26,7 @@ public enum TaskRunner {
             try RunnerContract.declareBegun()
         } catch {
             // Nothing was done: after a restart the execution is run, not ended (flowspool-spool(5)).
-            RunnerLog().line("flowspool-task-\(taskType): cannot declare the run begun (the lock on descriptor 3): \(error)")
+            RunnerLog().line("cannot declare the run begun (the lock on descriptor 3): \(error)")
             CurrentProcess.exit(2)
         }
         let execution: Execution
@@ -34,7 +35,7 @@ public enum TaskRunner {
             execution = try locateExecution()
             job = try execution.job()
         } catch {
-            RunnerLog().line("flowspool-task-\(taskType): \(error)")
+            RunnerLog().line("\(error)")
             CurrentProcess.exit(2)
         }
         let log = RunnerLog()
@@ -53,7 +54,7 @@ public enum TaskRunner {
         do {
             try execution.end(status, message: message, outputs: outputs ?? [:])
         } catch {
-            log.line("flowspool-task-\(taskType): cannot end execution \(execution.id): \(error)")
+            log.line("cannot end execution \(execution.id): \(error)")
             CurrentProcess.exit(1)
         }
         // So that flowspoold wakes those waiting for it now, not once this process is gone.
@@ -66,7 +67,7 @@ public enum TaskRunner {
             try execution.park(until: condition)
             CurrentProcess.exit(0)
         } catch {
-            RunnerLog().line("flowspool-task-\(taskType): cannot park execution \(execution.id): \(error)")
+            RunnerLog().line("cannot park execution \(execution.id): \(error)")
             CurrentProcess.exit(1)
         }
     }
@@ -153,7 +154,7 @@ public enum Standby {
             try log.duplicate(onto: 2)
             try FileSystem.changeDirectory(to: Spool(root: spoolRoot).execution(id).directory)
         } catch {
-            RunnerLog().line("flowspool-task-\(taskType): cannot take over execution \(id): \(error)")
+            RunnerLog().line("cannot take over execution \(id): \(error)")
             CurrentProcess.exit(2)
         }
         // The received descriptors may already sit at the numbers they were moved to.

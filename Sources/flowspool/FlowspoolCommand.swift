@@ -18,6 +18,7 @@ public struct FlowspoolCommand: ParsableCommand {
     /// Runs the command line, taking `--spool DIR` before the command too (`flowspool --spool DIR
     /// list`), as people write it; there it stands for all that follows, like $FLOWSPOOL_SPOOL.
     public static func runCommandLine() {
+        CurrentProcess.openStandardDescriptors()
         var arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "--spool", arguments.count >= 2 {
             Environment.set(RunnerContract.spoolVariable, arguments[1])

@@ -38,6 +38,7 @@ struct SupervisorCommand: ParsableCommand {
     }
 
     func run() throws {
+        CurrentProcess.openStandardDescriptors()
         var options = SupervisorOptions(
             spool: Spool.locate(spool),
             maxRunning: maxRunning ?? SupervisorOptions.defaultMaxRunning,

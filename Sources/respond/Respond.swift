@@ -36,6 +36,9 @@ struct Respond: ParsableCommand {
     }
 
     func run() throws {
+        let responding = Responding(spool: Spool.locate(spool))
+        // Refused before standard input is read, so that nobody types an answer in vain.
+        if let refusal = responding.refusal(answering: id) { fail(refusal, code: 1) }
         let answer: [UInt8]
         if value == "-" {
             guard let read = Responding.readStandardInput() else {
@@ -45,7 +48,7 @@ struct Respond: ParsableCommand {
         } else {
             answer = Array(value.utf8)
         }
-        let outcome = Responding(spool: Spool.locate(spool)).answer(id, with: answer, wait: wait)
+        let outcome = responding.answer(id, with: answer, wait: wait)
         switch outcome {
         case .taken: break
         case .refused(let why), .noVerdict(let why): fail(why, code: outcome.exitCode)
@@ -59,6 +62,7 @@ struct Respond: ParsableCommand {
 
     /// Usage errors exit 2, as respond(1) has always said, where ArgumentParser would use 64.
     static func main() {
+        CurrentProcess.openStandardDescriptors()
         do {
             var command = try parseAsRoot(valuesMayStartWithADash(Array(CommandLine.arguments.dropFirst())))
             try command.run()

@@ -102,3 +102,26 @@ struct POSIXTests {
         #expect(try FileSystem.readText(directory.path + "/first") == "to first")
     }
 }
+
+@Suite("Programs started with standard descriptors closed")
+struct ClosedDescriptorTests {
+    /// Runs `command` in sh, the way cron or a careless script may start a program.
+    func shell(_ command: String) throws -> CommandResult {
+        try runProgram("/bin/sh", ["-c", command])
+    }
+
+    @Test("flowspool and respond with standard output or error closed fail as they would with them open, not by a trap")
+    func closedOutput() throws {
+        let flowspool = TestEnvironment.program("flowspool"), respond = TestEnvironment.program("respond")
+        #expect(try shell("'\(flowspool)' --spool /nonexistent list 2>&-; echo $?").standardOutput == "1\n")
+        #expect(try shell("'\(flowspool)' --spool /nonexistent list >&- 2>/dev/null; echo $? >&2").standardError == "1\n")
+        #expect(try shell("'\(respond)' --spool /nonexistent some-id yes 2>&-; echo $?").standardOutput == "1\n")
+    }
+
+    @Test("a runner started without its lock on descriptor 3 says so and exits 2")
+    func runnerWithoutLock() throws {
+        let result = try shell("'\(TestEnvironment.program("flowspool-task-REST"))' 3>&-")
+        #expect(result.exitCode == 2)
+        #expect(result.standardError.hasSuffix(" flowspool-task-REST: cannot declare the run begun (the lock on descriptor 3): fcntl: descriptor 3 is not open\n"))
+    }
+}
