@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "flowspool-task-FLOW", targets: ["flowspool-task-FLOW"]),
         .executable(name: "flowspool-task-INPUT", targets: ["flowspool-task-INPUT"]),
         .executable(name: "flowspool-task-SSH", targets: ["flowspool-task-SSH"]),
+        .executable(name: "flowspool-task-REDIS", targets: ["flowspool-task-REDIS"]),
         .executable(name: "respond", targets: ["respond"]),
     ],
     dependencies: [
@@ -28,6 +29,9 @@ let package = Package(
         .systemLibrary(
             name: "CLibSSH2", path: "Sources/CLibSSH2", pkgConfig: "libssh2",
             providers: [.apt(["libssh2-1-dev"])]),
+        .systemLibrary(
+            name: "CHiredis", path: "Sources/CHiredis", pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]),
 
         // Library modules.
         .target(name: "POSIX", dependencies: ["CPOSIX", .product(name: "SystemPackage", package: "swift-system")]),
@@ -40,6 +44,8 @@ let package = Package(
         .target(name: "SSH", dependencies: ["CLibSSH2", "POSIX"]),
         .target(name: "SSHTask", dependencies: ["TaskRunner", "Spool", "SSH", "POSIX", "JSON"]),
         .target(name: "InputTask", dependencies: ["TaskRunner", "Spool", "POSIX", "JSON"]),
+        .target(name: "Redis", dependencies: ["CHiredis", "POSIX"]),
+        .target(name: "RedisTask", dependencies: ["TaskRunner", "Spool", "Redis", "POSIX", "JSON"]),
         .target(name: "Supervisor", dependencies: ["Spool", "InputTask", "POSIX", "JSON"]),
 
         // Programs: their command lines (ArgumentParser) over the library modules.
@@ -53,6 +59,7 @@ let package = Package(
         .executableTarget(name: "flowspool-task-FLOW", dependencies: ["FlowTask"]),
         .executableTarget(name: "flowspool-task-INPUT", dependencies: ["InputTask"]),
         .executableTarget(name: "flowspool-task-SSH", dependencies: ["SSHTask"]),
+        .executableTarget(name: "flowspool-task-REDIS", dependencies: ["RedisTask"]),
         .executableTarget(
             name: "respond",
             dependencies: ["InputTask", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -66,6 +73,7 @@ let package = Package(
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "FlowspoolTestSupport"]),
         .testTarget(name: "RESTTaskTests", dependencies: ["FlowspoolTestSupport", "JSON"]),
         .testTarget(name: "SSHTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
+        .testTarget(name: "RedisTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "InputTaskTests", dependencies: ["FlowspoolTestSupport", "InputTask", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "FlowTaskTests", dependencies: ["InputTask", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "SupervisorTests", dependencies: ["FlowspoolTestSupport", "InputTask", "Spool", "JSON"]),

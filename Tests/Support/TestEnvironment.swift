@@ -44,6 +44,13 @@ public enum TestEnvironment {
     public static var wrongCACertificate: String { required("FLOWSPOOL_TEST_WRONG_CA") }
 
     /// The loopback sshd: its port, its test user and that user's password.
+    public static var redisPort: Int { Int(required("FLOWSPOOL_TEST_REDIS_PORT")) ?? 0 }
+    /// A redis-server with requirepass and an ACL user.
+    public static var protectedRedisPort: Int { Int(required("FLOWSPOOL_TEST_REDIS_PROTECTED_PORT")) ?? 0 }
+    public static var redisPassword: String { required("FLOWSPOOL_TEST_REDIS_PASSWORD") }
+    public static var redisUser: String { required("FLOWSPOOL_TEST_REDIS_USER") }
+    public static var redisUserPassword: String { required("FLOWSPOOL_TEST_REDIS_USER_PASSWORD") }
+
     public static var sshPort: Int { Int(required("FLOWSPOOL_TEST_SSH_PORT")) ?? 0 }
     public static var sshUser: String { required("FLOWSPOOL_TEST_SSH_USER") }
     public static var sshPassword: String { required("FLOWSPOOL_TEST_SSH_PASSWORD") }

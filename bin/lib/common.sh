@@ -40,7 +40,7 @@ ensure_release_build() {
     ensure_packages "${FLOWSPOOL_PACKAGES[@]}"
     ensure_swift
     local binary stale=
-    for binary in flowspoold flowspool respond flowspool-task-REST flowspool-task-FLOW flowspool-task-INPUT flowspool-task-SSH; do
+    for binary in flowspoold flowspool respond flowspool-task-REST flowspool-task-FLOW flowspool-task-INPUT flowspool-task-SSH flowspool-task-REDIS flowspool-task-SMTP; do
         [ -x "$FLOWSPOOL_BIN/$binary" ] || stale=yes
     done
     if [ -z "$stale" ] && [ -n "$(find "$FLOWSPOOL_ROOT/Sources" "$FLOWSPOOL_ROOT/Package.swift" -newer "$FLOWSPOOL_BIN/flowspoold" -print -quit)" ]; then

@@ -1,5 +1,6 @@
 # The real servers the tests and the benchmarks talk to, all on 127.0.0.1: an HTTP and HTTPS server,
-# and OpenSSH's sshd. Sourced by bin/test and bench/run, which call stop_servers on exit.
+# OpenSSH's sshd, redis-server and an SMTP server. Sourced by bin/test and bench/run, which call
+# stop_servers on exit.
 
 work=$(mktemp -d /tmp/flowspool-servers-XXXXXX)
 server_pids=()
@@ -108,3 +109,40 @@ SSHD
     export FLOWSPOOL_TEST_SSH_DIR=$dir
 }
 
+
+# Two redis-servers on 127.0.0.1, nothing kept on disk: one open to all, and one that asks a password
+# (requirepass) and has an ACL user of its own. The passwords are made for this run.
+start_redis() {
+    local dir=$work/redis open_port protected_port password user_password
+    mkdir -p "$dir"
+    password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(12))')
+    user_password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(12))')
+    open_port=$(free_port)
+    protected_port=$(free_port)
+    cat > "$dir/open.conf" <<REDIS
+bind 127.0.0.1
+port $open_port
+save ""
+appendonly no
+dir $dir
+REDIS
+    cat > "$dir/protected.conf" <<REDIS
+bind 127.0.0.1
+port $protected_port
+save ""
+appendonly no
+dir $dir
+requirepass $password
+user flowspool on >$user_password ~* &* +@all
+REDIS
+    chmod 600 "$dir"/*.conf
+    redis-server "$dir/open.conf" >"$dir/open.log" 2>&1 & server_pids+=($!)
+    redis-server "$dir/protected.conf" >"$dir/protected.log" 2>&1 & server_pids+=($!)
+    local tries=0
+    until redis-cli -p "$open_port" ping >/dev/null 2>&1 && redis-cli -p "$protected_port" ping 2>&1 | grep -q NOAUTH; do
+        tries=$((tries + 1)); [ $tries -gt 100 ] && { flowspool_say "redis-server did not answer within 10 s: $(cat "$dir"/*.log)"; exit 1; }
+        sleep 0.1
+    done
+    export FLOWSPOOL_TEST_REDIS_PORT=$open_port FLOWSPOOL_TEST_REDIS_PROTECTED_PORT=$protected_port
+    export FLOWSPOOL_TEST_REDIS_PASSWORD=$password FLOWSPOOL_TEST_REDIS_USER=flowspool FLOWSPOOL_TEST_REDIS_USER_PASSWORD=$user_password
+}

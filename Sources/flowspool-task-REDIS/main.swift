@@ -1,0 +1,4 @@
+import RedisTask
+import TaskRunner
+
+TaskRunner.main(taskType: RedisTask.taskType, RedisTask.run)
