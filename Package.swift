@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "flowspool-task-INPUT", targets: ["flowspool-task-INPUT"]),
         .executable(name: "flowspool-task-SSH", targets: ["flowspool-task-SSH"]),
         .executable(name: "flowspool-task-REDIS", targets: ["flowspool-task-REDIS"]),
+        .executable(name: "flowspool-task-SMTP", targets: ["flowspool-task-SMTP"]),
         .executable(name: "respond", targets: ["respond"]),
     ],
     dependencies: [
@@ -38,7 +39,7 @@ let package = Package(
         .target(name: "JSON"),
         .target(name: "Spool", dependencies: ["POSIX", "JSON"]),
         .target(name: "TaskRunner", dependencies: ["Spool", "POSIX", "JSON"]),
-        .target(name: "Curl", dependencies: ["CCurl"]),
+        .target(name: "Curl", dependencies: ["CCurl", "POSIX"]),
         .target(name: "RESTTask", dependencies: ["TaskRunner", "Spool", "Curl", "JSON"]),
         .target(name: "FlowTask", dependencies: ["TaskRunner", "Spool", "POSIX", "JSON"]),
         .target(name: "SSH", dependencies: ["CLibSSH2", "POSIX"]),
@@ -46,6 +47,7 @@ let package = Package(
         .target(name: "InputTask", dependencies: ["TaskRunner", "Spool", "POSIX", "JSON"]),
         .target(name: "Redis", dependencies: ["CHiredis", "POSIX"]),
         .target(name: "RedisTask", dependencies: ["TaskRunner", "Spool", "Redis", "POSIX", "JSON"]),
+        .target(name: "SMTPTask", dependencies: ["TaskRunner", "Spool", "Curl", "POSIX", "JSON"]),
         .target(name: "Supervisor", dependencies: ["Spool", "InputTask", "POSIX", "JSON"]),
 
         // Programs: their command lines (ArgumentParser) over the library modules.
@@ -60,6 +62,7 @@ let package = Package(
         .executableTarget(name: "flowspool-task-INPUT", dependencies: ["InputTask"]),
         .executableTarget(name: "flowspool-task-SSH", dependencies: ["SSHTask"]),
         .executableTarget(name: "flowspool-task-REDIS", dependencies: ["RedisTask"]),
+        .executableTarget(name: "flowspool-task-SMTP", dependencies: ["SMTPTask"]),
         .executableTarget(
             name: "respond",
             dependencies: ["InputTask", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -74,6 +77,7 @@ let package = Package(
         .testTarget(name: "RESTTaskTests", dependencies: ["FlowspoolTestSupport", "JSON"]),
         .testTarget(name: "SSHTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "RedisTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
+        .testTarget(name: "SMTPTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "InputTaskTests", dependencies: ["FlowspoolTestSupport", "InputTask", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "FlowTaskTests", dependencies: ["InputTask", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "SupervisorTests", dependencies: ["FlowspoolTestSupport", "InputTask", "Spool", "JSON"]),

@@ -4,7 +4,8 @@
 
 #include <curl/curl.h>
 
-typedef size_t (*flowspool_curl_write_callback)(char *data, size_t size, size_t count, void *context);
+/* The shape of CURLOPT_WRITEFUNCTION, CURLOPT_HEADERFUNCTION and CURLOPT_READFUNCTION alike. */
+typedef size_t (*flowspool_curl_data_callback)(char *data, size_t size, size_t count, void *context);
 
 static inline CURLcode flowspool_curl_setopt_long(CURL *handle, CURLoption option, long value) {
     return curl_easy_setopt(handle, option, value);
@@ -22,7 +23,7 @@ static inline CURLcode flowspool_curl_setopt_slist(CURL *handle, CURLoption opti
     return curl_easy_setopt(handle, option, value);
 }
 
-static inline CURLcode flowspool_curl_setopt_write_callback(CURL *handle, CURLoption option, flowspool_curl_write_callback value) {
+static inline CURLcode flowspool_curl_setopt_data_callback(CURL *handle, CURLoption option, flowspool_curl_data_callback value) {
     return curl_easy_setopt(handle, option, value);
 }
 

@@ -1,4 +1,5 @@
 import CCurl
+import POSIX
 
 /// A libcurl call that failed: its name, libcurl's code, and the detail libcurl wrote for it.
 public struct CurlError: Error, CustomStringConvertible {
@@ -27,8 +28,10 @@ public final class CurlEasy {
     private let handle: UnsafeMutableRawPointer
     /// Where libcurl writes the detail of a failure; it must outlive every call on the handle.
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
-    private var headerList: UnsafeMutablePointer<curl_slist>?
+    /// The lists handed to libcurl (headers, recipients), by option; libcurl does not copy them.
+    private var lists: [UInt32: UnsafeMutablePointer<curl_slist>?] = [:]
     private let sink = ResponseSink()
+    private var upload: UploadSource?
 
     /// libcurl's global state, set up once before any handle exists.
     private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_ALL))
@@ -48,15 +51,15 @@ public final class CurlEasy {
         errorBuffer[0] = 0
         try setPointer(CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errorBuffer))
         let context = Unmanaged.passUnretained(sink).toOpaque()
-        try check("CURLOPT_WRITEFUNCTION", flowspool_curl_setopt_write_callback(handle, CURLOPT_WRITEFUNCTION, bodyCallback))
+        try check("CURLOPT_WRITEFUNCTION", flowspool_curl_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, bodyCallback))
         try setPointer(CURLOPT_WRITEDATA, context)
-        try check("CURLOPT_HEADERFUNCTION", flowspool_curl_setopt_write_callback(handle, CURLOPT_HEADERFUNCTION, headerCallback))
+        try check("CURLOPT_HEADERFUNCTION", flowspool_curl_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION, headerCallback))
         try setPointer(CURLOPT_HEADERDATA, context)
     }
 
     deinit {
         curl_easy_cleanup(handle)
-        curl_slist_free_all(headerList)
+        lists.values.forEach { curl_slist_free_all($0) }
         errorBuffer.deallocate()
     }
 
@@ -99,12 +102,22 @@ public final class CurlEasy {
         try check("curl_easy_setopt(CURLOPT_COPYPOSTFIELDS)", code)
     }
 
-    /// Sets the request headers, each "Name: value".
-    public func setHeaders(_ lines: [String]) throws(CurlError) {
-        curl_slist_free_all(headerList)
-        headerList = nil
-        for line in lines { headerList = curl_slist_append(headerList, line) }
-        try check("curl_easy_setopt(CURLOPT_HTTPHEADER)", flowspool_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
+    /// Sets a list option: CURLOPT_HTTPHEADER ("Name: value" each), CURLOPT_MAIL_RCPT, ...
+    public func set(_ option: CURLoption, list items: [String]) throws(CurlError) {
+        var list: UnsafeMutablePointer<curl_slist>?
+        for item in items { list = curl_slist_append(list, item) }
+        try check("curl_easy_setopt(\(option.rawValue))", flowspool_curl_setopt_slist(handle, option, list))
+        if let previous = lists.updateValue(list, forKey: option.rawValue) { curl_slist_free_all(previous) }
+    }
+
+    /// Uploads `bytes` (an SMTP message, a PUT body) through libcurl's read callback.
+    public func setUpload(_ bytes: [UInt8]) throws(CurlError) {
+        let source = UploadSource(bytes)
+        upload = source
+        try check("CURLOPT_READFUNCTION", flowspool_curl_setopt_data_callback(handle, CURLOPT_READFUNCTION, uploadCallback))
+        try setPointer(CURLOPT_READDATA, Unmanaged.passUnretained(source).toOpaque())
+        try set(CURLOPT_INFILESIZE_LARGE, bytes.count)
+        try set(CURLOPT_UPLOAD, 1)
     }
 
     /// Refuses bodies larger than this many bytes (the transfer fails with a write error).
@@ -118,6 +131,8 @@ public final class CurlEasy {
         public let statusCode: Int
         /// Header lines of the final response, in order, as (name, value).
         public let headers: [(name: String, value: String)]
+        /// Every line the server sent before the body, as it sent it: for SMTP, its replies.
+        public let lines: [String]
         public let body: [UInt8]
         public let totalTime: Double
     }
@@ -130,7 +145,23 @@ public final class CurlEasy {
         try check("CURLINFO_RESPONSE_CODE", flowspool_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status))
         var seconds = 0.0
         _ = flowspool_curl_getinfo_double(handle, CURLINFO_TOTAL_TIME, &seconds)
-        return Response(statusCode: status, headers: sink.headers, body: sink.body, totalTime: seconds)
+        return Response(statusCode: status, headers: sink.headers, lines: sink.lines, body: sink.body, totalTime: seconds)
+    }
+
+    /// The lines the server sent on the last transfer, failed or not: for SMTP, its replies.
+    public var serverLines: [String] { sink.lines }
+
+    /// The system's trusted CAs (libcurl's default bundle) with one more: a PEM text, or the path
+    /// of a PEM file. For CURLOPT_CAINFO_BLOB.
+    public static func trustedCertificates(adding certificate: String) throws(SystemError) -> [UInt8] {
+        var bundle: [UInt8] = []
+        if let system = defaultCABundle, let bytes = try? FileSystem.readFile(system) {
+            bundle = bytes + [0x0a]
+        }
+        if certificate.contains("-----BEGIN") {
+            return bundle + Array(certificate.utf8) + [0x0a]
+        }
+        return bundle + (try FileSystem.readFile(certificate, limit: 1 << 20))
     }
 
     /// The CA bundle libcurl verifies against when given none: the system's trust store.
@@ -148,17 +179,20 @@ public final class CurlEasy {
 final class ResponseSink {
     var body: [UInt8] = []
     var headers: [(name: String, value: String)] = []
+    var lines: [String] = []
     var limit = Int.max
 
     func reset() {
         body = []
         headers = []
+        lines = []
     }
 
     func appendHeaderLine(_ bytes: UnsafeRawBufferPointer) {
         var end = bytes.count
         while end > 0, bytes[end - 1] == 0x0a || bytes[end - 1] == 0x0d { end -= 1 }
         let line = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<end]), as: UTF8.self)
+        lines.append(line)
         if line.hasPrefix("HTTP/") {
             headers = []
         } else if let colon = line.firstIndex(of: ":") {
@@ -167,6 +201,13 @@ final class ResponseSink {
             headers.append((name, value))
         }
     }
+}
+
+/// The bytes of an upload, handed to libcurl as it asks for them.
+final class UploadSource {
+    let bytes: [UInt8]
+    var offset = 0
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
 }
 
 extension Substring {
@@ -189,4 +230,16 @@ private func headerCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _
     let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
     sink.appendHeaderLine(UnsafeRawBufferPointer(start: data, count: size * count))
     return size * count
+}
+
+private func uploadCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
+    guard let data, let context else { return 0 }
+    let source = Unmanaged<UploadSource>.fromOpaque(context).takeUnretainedValue()
+    let length = min(size * count, source.bytes.count - source.offset)
+    guard length > 0 else { return 0 }
+    source.bytes.withUnsafeBytes { raw in
+        UnsafeMutableRawPointer(data).copyMemory(from: raw.baseAddress! + source.offset, byteCount: length)
+    }
+    source.offset += length
+    return length
 }

@@ -47,6 +47,18 @@ public enum Clock {
             + ".\(pad(Int32(millis), 3))Z"
     }
 
+    /// The date of a mail header (RFC 5322, section 3.3), in UTC: "Sun, 29 Nov 2026 05:40:00 +0000".
+    public static func rfc5322(_ seconds: Double) -> String {
+        var whole = time_t(min(max(seconds.isNaN ? 0 : seconds, 0), lastWritableTime).rounded(.down))
+        var parts = tm()
+        gmtime_r(&whole, &parts)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(days[Int(parts.tm_wday)]), \(parts.tm_mday) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) +0000"
+    }
+
     /// 9999-12-31T23:59:59.999Z, the last time four digits of year can say.
     static let lastWritableTime = 253_402_300_799.999
 

@@ -57,15 +57,8 @@ struct RESTRequest {
     /// The system's trusted CAs (libcurl's default bundle) with `cacert` added: a PEM text, or the
     /// path of a PEM file.
     static func trustedCertificates(adding certificate: String) throws(TaskFailure) -> [UInt8] {
-        var bundle: [UInt8] = []
-        if let system = CurlEasy.defaultCABundle, let bytes = try? FileSystem.readFile(system) {
-            bundle = bytes + [0x0a]
-        }
-        if certificate.contains("-----BEGIN") {
-            return bundle + Array(certificate.utf8) + [0x0a]
-        }
         do {
-            return bundle + (try FileSystem.readFile(certificate, limit: 1 << 20))
+            return try CurlEasy.trustedCertificates(adding: certificate)
         } catch {
             throw TaskFailure("input 'cacert' is neither a PEM certificate nor a readable file: \(error)")
         }

@@ -69,7 +69,7 @@ public enum RESTTask {
         } else if request.method == "POST" {
             try easy.setBody([])
         }
-        try easy.setHeaders(request.headers.map { $0.1.isEmpty ? "\($0.0):" : "\($0.0): \($0.1)" })
+        try easy.set(CURLOPT_HTTPHEADER, list: request.headers.map { $0.1.isEmpty ? "\($0.0):" : "\($0.0): \($0.1)" })
         if !request.cookies.isEmpty {
             try easy.set(CURLOPT_COOKIE, request.cookies.map { "\($0.0)=\($0.1)" }.joined(separator: "; "))
         }

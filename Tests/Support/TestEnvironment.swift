@@ -51,6 +51,16 @@ public enum TestEnvironment {
     public static var redisUser: String { required("FLOWSPOOL_TEST_REDIS_USER") }
     public static var redisUserPassword: String { required("FLOWSPOOL_TEST_REDIS_USER_PASSWORD") }
 
+    /// The SMTP server with STARTTLS and AUTH (for smtpUser), and the one without either.
+    public static var smtpPort: Int { Int(required("FLOWSPOOL_TEST_SMTP_PORT")) ?? 0 }
+    public static var plainSMTPPort: Int { Int(required("FLOWSPOOL_TEST_SMTP_PLAIN_PORT")) ?? 0 }
+    /// The address of the SMTP server with TLS from the first byte, on port 465.
+    public static var smtpsHost: String { required("FLOWSPOOL_TEST_SMTPS_HOST") }
+    public static var smtpUser: String { required("FLOWSPOOL_TEST_SMTP_USER") }
+    public static var smtpPassword: String { required("FLOWSPOOL_TEST_SMTP_PASSWORD") }
+    /// Where the SMTP servers write each message they receive, as JSON.
+    public static var mailDirectory: String { required("FLOWSPOOL_TEST_MAIL_DIR") }
+
     public static var sshPort: Int { Int(required("FLOWSPOOL_TEST_SSH_PORT")) ?? 0 }
     public static var sshUser: String { required("FLOWSPOOL_TEST_SSH_USER") }
     public static var sshPassword: String { required("FLOWSPOOL_TEST_SSH_PASSWORD") }

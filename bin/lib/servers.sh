@@ -25,17 +25,22 @@ wait_for_file() {
     done
 }
 
-# A CA and a certificate for 127.0.0.1 signed by it, and a second CA that signed nothing.
+# A CA and a certificate for 127.0.0.1 (and for the SMTPS server's own loopback address) signed by
+# it, and a second CA that signed nothing.
 make_certificates() {
     local dir=$work/tls
     mkdir -p "$dir"
+    # SMTP with TLS from the first byte listens on port 465 (RFC 8314), on an address of 127/8 of
+    # this run's own, so that runs at the same time do not share the port.
+    FLOWSPOOL_TEST_SMTPS_HOST=127.0.$((RANDOM % 250 + 1)).$((RANDOM % 250 + 2))
+    export FLOWSPOOL_TEST_SMTPS_HOST
     openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=flowspool-test-ca \
         -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
     openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=flowspool-wrong-ca \
         -keyout "$dir/wrong-ca.key" -out "$dir/wrong-ca.pem" 2>/dev/null
     openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
         -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
-    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' > "$dir/server.ext"
+    printf 'subjectAltName=IP:127.0.0.1,IP:%s,DNS:localhost\nbasicConstraints=CA:FALSE\n' "$FLOWSPOOL_TEST_SMTPS_HOST" > "$dir/server.ext"
     openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
         -days 2 -extfile "$dir/server.ext" -out "$dir/server.pem" 2>/dev/null
     export FLOWSPOOL_TEST_CA=$dir/ca.pem FLOWSPOOL_TEST_WRONG_CA=$dir/wrong-ca.pem
@@ -145,4 +150,30 @@ REDIS
     done
     export FLOWSPOOL_TEST_REDIS_PORT=$open_port FLOWSPOOL_TEST_REDIS_PROTECTED_PORT=$protected_port
     export FLOWSPOOL_TEST_REDIS_PASSWORD=$password FLOWSPOOL_TEST_REDIS_USER=flowspool FLOWSPOOL_TEST_REDIS_USER_PASSWORD=$user_password
+}
+
+# The SMTP servers of Tests/servers/smtp_server.py (aiosmtpd), which record what they receive in
+# $FLOWSPOOL_TEST_MAIL_DIR: one with STARTTLS and AUTH, one plain, one with TLS from the first byte.
+start_smtp_server() {
+    local python=python3 dir=$work/smtp
+    mkdir -p "$dir/mail"
+    if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+        if /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
+            python=/usr/bin/python3  # Debian's python3-aiosmtpd, where python3 on PATH is another Python
+        else
+            flowspool_say "installing aiosmtpd with pip"
+            python3 -m pip install --quiet aiosmtpd >&2
+        fi
+    fi
+    local password
+    password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(12))')
+    "$python" Tests/servers/smtp_server.py --port-file "$dir/ports" --mail-dir "$dir/mail" \
+        --cert "$work/tls/server.pem" --key "$work/tls/server.key" --user flowspool --password "$password" \
+        --smtps-host "$FLOWSPOOL_TEST_SMTPS_HOST" --starttls-port "$(free_port)" --plain-port "$(free_port)" \
+        2>"$dir/server.log" &
+    server_pids+=($!)
+    wait_for_file "$dir/ports" $! "the SMTP server ($(cat "$dir/server.log" 2>/dev/null))"
+    export FLOWSPOOL_TEST_SMTP_PORT=$(awk '$1=="starttls"{print $2}' "$dir/ports")
+    export FLOWSPOOL_TEST_SMTP_PLAIN_PORT=$(awk '$1=="plain"{print $2}' "$dir/ports")
+    export FLOWSPOOL_TEST_MAIL_DIR=$dir/mail FLOWSPOOL_TEST_SMTP_USER=flowspool FLOWSPOOL_TEST_SMTP_PASSWORD=$password
 }

@@ -1,0 +1,4 @@
+import SMTPTask
+import TaskRunner
+
+TaskRunner.main(taskType: SMTPTask.taskType, prepare: SMTPTask.prepare, SMTPTask.run)
