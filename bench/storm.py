@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """A crash storm: mixed jobs while flowspoold and its runners are killed with SIGKILL.
 
-  storm.py --bin DIR --url HTTP_BASE [--jobs N] [--supervisor-kills K] [--runner-kills M]
+  storm.py --bin DIR --url HTTP_BASE [--redis-port P] [--smtp-port P --mail-dir DIR] [--jobs N]
+           [--supervisor-kills K] [--runner-kills M]
 
 N jobs (REST calls counted by the test server's /count/KEY, INPUT requests answered by a respond
-loop, FLOW scripts with two REST children each) are dropped into a fresh spool while flowspoold is
+loop, FLOW scripts with two REST children each, and with their servers given, REDIS INCRs of a key
+each and SMTP messages to an address each, counted on the server) are dropped into a fresh spool while flowspoold is
 killed K times at random moments (and started again) and M random runners are killed. Then it
 waits for every execution to end and prints what went wrong: jobs lost, tasks run twice,
 executions stuck, files half-written, processes left behind. Exits 1 on any of them.
@@ -29,6 +31,9 @@ def parse_arguments():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bin", required=True, help="the directory of the flowspool programs")
     parser.add_argument("--url", required=True, help="the test HTTP server, with /count/KEY")
+    parser.add_argument("--redis-port", help="a redis-server on 127.0.0.1, for REDIS jobs")
+    parser.add_argument("--smtp-port", help="an SMTP server on 127.0.0.1 that records messages in --mail-dir, for SMTP jobs")
+    parser.add_argument("--mail-dir")
     parser.add_argument("--jobs", type=int, default=2000)
     parser.add_argument("--supervisor-kills", type=int, default=25)
     parser.add_argument("--runner-kills", type=int, default=100)
@@ -45,6 +50,8 @@ class Storm:
         self.log = open(os.path.join(self.work, "flowspoold.log"), "ab")
         self.stop = threading.Event()
         self.runner_kills = 0
+        self.token = "%08x" % random.getrandbits(32)
+        self.kinds = ["REST", "INPUT", "FLOW"] + (["REDIS"] if options.redis_port else []) + (["SMTP"] if options.smtp_port else [])
 
     def program(self, name):
         return os.path.join(self.options.bin, name)
@@ -84,16 +91,46 @@ class Storm:
         ids = []
         for n in range(self.options.jobs):
             name = f"s{n:05d}"
-            kind = n % 3
-            if kind == 0:
+            kind = self.kinds[n % len(self.kinds)]
+            if kind == "REST":
                 job = {"task": "REST", "inputs": {"url": f"{self.options.url}/count/{name}"}}
-            elif kind == 1:
+            elif kind == "INPUT":
                 job = {"task": "INPUT", "inputs": {"request": f"storm {name}"}}
+            elif kind == "REDIS":
+                job = {"task": "REDIS", "inputs": {"host": "127.0.0.1", "port": int(self.options.redis_port),
+                                                   "command": "INCR", "args": [self.key(name)]}}
+            elif kind == "SMTP":
+                job = {"task": "SMTP", "inputs": {"from": "storm@example.com", "to": self.key(name) + "@example.com",
+                                                  "subject": "storm", "body": name, "smtp_host": "127.0.0.1",
+                                                  "smtp_port": int(self.options.smtp_port)}}
             else:
                 job = {"task": "FLOW", "inputs": {"script": flow, "inputs": {"me": name}}}
             self.drop(name, job)
             ids.append(name)
         return ids
+
+    def key(self, name):
+        """A Redis key or mail address of this storm's own: runs at the same time share the servers."""
+        return f"storm-{self.token}-{name}"
+
+    def counted_elsewhere(self, ids):
+        """How many times each REDIS and SMTP job did its work, as the servers saw it."""
+        counts = {}
+        redis_ids = [i for n, i in enumerate(ids) if self.kinds[n % len(self.kinds)] == "REDIS"]
+        if redis_ids:
+            values = subprocess.run(["redis-cli", "-p", self.options.redis_port, "MGET"] + [self.key(i) for i in redis_ids],
+                                    capture_output=True, text=True, check=True).stdout.split("\n")
+            counts.update({"redis " + i: int(v) for i, v in zip(redis_ids, values) if v.strip().isdigit()})
+        if self.options.smtp_port:
+            for name in os.listdir(self.options.mail_dir):
+                if not name.endswith(".json"):
+                    continue
+                with open(os.path.join(self.options.mail_dir, name)) as file:
+                    for address in json.load(file)["rcpt_tos"]:
+                        if address.startswith(f"storm-{self.token}-"):
+                            key = "smtp " + address
+                            counts[key] = counts.get(key, 0) + 1
+        return counts
 
     def respond_loop(self):
         """Answers each published request once, as a person would, whatever the supervisor's state."""
@@ -203,6 +240,7 @@ class Storm:
         half = {e: p for e in executions if (p := self.half_written(e))}
         with urllib.request.urlopen(self.options.url + "/counts") as response:
             counts = json.load(response)
+        counts.update(self.counted_elsewhere(ids))
         twice = sorted(key for key, count in counts.items() if count > 1)
         time.sleep(3)  # runners that are still ending their execution, and standby runners, go
         orphans = self.runners()
@@ -210,8 +248,9 @@ class Storm:
         for e in executions:
             word = (self.state(e) or "?").strip()
             outcomes[word] = outcomes.get(word, 0) + 1
-        rest, inputs, flows = (len(range(k, self.options.jobs, 3)) for k in range(3))
-        print(f"storm: {self.options.jobs} jobs ({rest} REST, {inputs} INPUT, {flows} FLOW with 2 children each), "
+        mix = ", ".join(f"{len(range(k, self.options.jobs, len(self.kinds)))} {kind}" + (" with 2 children each" if kind == "FLOW" else "")
+                        for k, kind in enumerate(self.kinds))
+        print(f"storm: {self.options.jobs} jobs ({mix}), "
               f"{self.options.supervisor_kills} supervisor kills, {self.runner_kills} runner kills, {seconds:.1f} s")
         print("storm: outcomes: " + ", ".join(f"{word} {count}" for word, count in sorted(outcomes.items())))
         print(f"storm: lost {len(lost)}, run twice {len(twice)}, stuck {len(stuck)}, "
