@@ -43,7 +43,10 @@ struct HostileFilesTests {
                 planted.append((id, file, kind))
             }
         }
-        try waitUntil("all wait", timeout: 60, watching: planted.map { test.execution($0.id).directory }) { planted.allSatisfy { test.execution($0.id).wakeCondition() != nil } }
+        try waitUntil("all wait", timeout: 60, watching: planted.map { test.execution($0.id).directory }) {
+            // Parked: `wake` first, then the status (flowspool-spool(5)).
+            planted.allSatisfy { test.execution($0.id).wakeCondition() != nil && test.execution($0.id).status() == .waiting }
+        }
         for (id, file, kind) in planted { kind.plant(at: test.execution(id).path(file)) }
         for (id, file, kind) in planted {
             for command in [["show", id], ["show", "--json", id], ["log", id], ["list"], ["cancel", id]] {
@@ -66,7 +69,7 @@ struct HostileFilesTests {
     @Test("a FIFO planted as children of a waiting INPUT no longer freezes flowspoold on cancel")
     func fifoChildrenOnCancel() throws {
         let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "freeze?"]))
-        try waitUntil("it waits", timeout: 20, watching: [test.execution(id).directory]) { test.execution(id).wakeCondition() != nil }
+        try waitUntil("it waits", timeout: 20, watching: [test.execution(id).directory]) { test.execution(id).wakeCondition() != nil && test.execution(id).status() == .waiting }
         mkfifo(test.execution(id).path(.children), 0o600)
         let cancelled = try runProgram(TestEnvironment.program("flowspool"), ["cancel", id, "--spool", test.root], timeout: 20)
         #expect(cancelled.standardOutput == "cancelled\n", "\(cancelled.standardError)")
@@ -76,7 +79,7 @@ struct HostileFilesTests {
     @Test("a status that is a link to elsewhere is not followed: the execution ends fault at the next start, the link moved aside")
     func linkedStatusAtStartup() throws {
         let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "linked?"]))
-        try waitUntil("it waits", timeout: 20, watching: [test.execution(id).directory]) { test.execution(id).wakeCondition() != nil }
+        try waitUntil("it waits", timeout: 20, watching: [test.execution(id).directory]) { test.execution(id).wakeCondition() != nil && test.execution(id).status() == .waiting }
         try test.stopSupervisor(signal: SIGKILL)
         let target = test.directory.path + "/elsewhere"
         try FileSystem.writeFile(target, Array("success\n".utf8))

@@ -190,7 +190,10 @@ struct RolesTests {
         try FileSystem.writeFile(test.spool.answers + "/.planted", Array("yes".utf8), mode: 0o644)
         chown(test.spool.answers + "/.planted", try #require(getpwnam(outsider)).pointee.pw_uid, gid_t.max)
         try FileSystem.rename(test.spool.answers + "/.planted", path)
-        try waitUntil("a verdict", timeout: 10, watching: [test.spool.verdicts]) { ((try? test.spool.verdict(on: answer)) ?? nil) != nil }
+        // The verdict is written first, then the answer removed.
+        try waitUntil("a verdict, and the answer removed", timeout: 10, watching: [test.spool.verdicts, test.spool.answers]) {
+            ((try? test.spool.verdict(on: answer)) ?? nil) != nil && !FileSystem.exists(path)
+        }
         #expect(try test.spool.verdict(on: answer) == .refused("you may not answer \(id): nobody is not root, not root (the spool's owner) and not in the responders' group \(TestEnvironment.respondersGroup)"))
         #expect(test.execution(id).status() == .waiting)
         #expect(!FileSystem.exists(path))
@@ -206,8 +209,9 @@ struct RolesTests {
         mkdir(paths[2], 0o755)
         try FileSystem.writeFile(test.directory.path + "/secret", Array("root's own".utf8))
         link(test.directory.path + "/secret", paths[3])
-        try waitUntil("verdicts on all four", timeout: 10, watching: [test.spool.verdicts]) {
+        try waitUntil("verdicts on all four, and the answers removed", timeout: 10, watching: [test.spool.verdicts, test.spool.answers]) {
             tokens.allSatisfy { ((try? test.spool.verdict(on: DroppedAnswer(id: id, token: $0))) ?? nil) != nil }
+                && paths.allSatisfy { !FileSystem.exists($0) }
         }
         for token in tokens {
             guard case .refused(let reason)? = try test.spool.verdict(on: DroppedAnswer(id: id, token: token)) else {
