@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "flowspool-task-SSH", targets: ["flowspool-task-SSH"]),
         .executable(name: "flowspool-task-REDIS", targets: ["flowspool-task-REDIS"]),
         .executable(name: "flowspool-task-SMTP", targets: ["flowspool-task-SMTP"]),
+        .executable(name: "flowspool-task-AWS", targets: ["flowspool-task-AWS"]),
         .executable(name: "respond", targets: ["respond"]),
     ],
     dependencies: [
@@ -30,6 +31,8 @@ let package = Package(
         .systemLibrary(
             name: "CLibSSH2", path: "Sources/CLibSSH2", pkgConfig: "libssh2",
             providers: [.apt(["libssh2-1-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(
             name: "CHiredis", path: "Sources/CHiredis", pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]),
@@ -48,6 +51,9 @@ let package = Package(
         .target(name: "Redis", dependencies: ["CHiredis", "POSIX"]),
         .target(name: "RedisTask", dependencies: ["TaskRunner", "Spool", "Redis", "POSIX", "JSON"]),
         .target(name: "SMTPTask", dependencies: ["TaskRunner", "Spool", "Curl", "POSIX", "JSON"]),
+        .target(name: "Zlib", dependencies: ["CZlib"]),
+        .target(name: "OpenSSL", dependencies: ["CCrypto"]),
+        .target(name: "AWSTask", dependencies: ["TaskRunner", "Spool", "Curl", "Zlib", "OpenSSL", "POSIX", "JSON"]),
         .target(name: "Supervisor", dependencies: ["Spool", "InputTask", "POSIX", "JSON"]),
 
         // Programs: their command lines (ArgumentParser) over the library modules.
@@ -63,6 +69,7 @@ let package = Package(
         .executableTarget(name: "flowspool-task-SSH", dependencies: ["SSHTask"]),
         .executableTarget(name: "flowspool-task-REDIS", dependencies: ["RedisTask"]),
         .executableTarget(name: "flowspool-task-SMTP", dependencies: ["SMTPTask"]),
+        .executableTarget(name: "flowspool-task-AWS", dependencies: ["AWSTask"]),
         .executableTarget(
             name: "respond",
             dependencies: ["InputTask", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -77,6 +84,7 @@ let package = Package(
         .testTarget(name: "RESTTaskTests", dependencies: ["FlowspoolTestSupport", "JSON"]),
         .testTarget(name: "SSHTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "RedisTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
+        .testTarget(name: "AWSTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "SMTPTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "InputTaskTests", dependencies: ["FlowspoolTestSupport", "InputTask", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "FlowTaskTests", dependencies: ["InputTask", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),

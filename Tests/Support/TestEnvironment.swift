@@ -61,6 +61,11 @@ public enum TestEnvironment {
     /// Where the SMTP servers write each message they receive, as JSON.
     public static var mailDirectory: String { required("FLOWSPOOL_TEST_MAIL_DIR") }
 
+    /// moto's AWS-compatible server, and the key of its IAM user (SigV4 is checked).
+    public static var awsEndpoint: String { required("FLOWSPOOL_TEST_AWS_ENDPOINT") }
+    public static var awsKeyID: String { required("FLOWSPOOL_TEST_AWS_KEY_ID") }
+    public static var awsSecret: String { required("FLOWSPOOL_TEST_AWS_SECRET") }
+
     public static var sshPort: Int { Int(required("FLOWSPOOL_TEST_SSH_PORT")) ?? 0 }
     public static var sshUser: String { required("FLOWSPOOL_TEST_SSH_USER") }
     public static var sshPassword: String { required("FLOWSPOOL_TEST_SSH_PASSWORD") }

@@ -4,7 +4,7 @@
 FLOWSPOOL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # What building and running flowspool needs.
-FLOWSPOOL_PACKAGES=(pkg-config libcurl4-openssl-dev libssh2-1-dev libhiredis-dev libssl-dev ca-certificates)
+FLOWSPOOL_PACKAGES=(pkg-config libcurl4-openssl-dev libssh2-1-dev libhiredis-dev libssl-dev zlib1g-dev ca-certificates)
 
 flowspool_say() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
 
@@ -40,7 +40,7 @@ ensure_release_build() {
     ensure_packages "${FLOWSPOOL_PACKAGES[@]}"
     ensure_swift
     local binary stale=
-    for binary in flowspoold flowspool respond flowspool-task-REST flowspool-task-FLOW flowspool-task-INPUT flowspool-task-SSH flowspool-task-REDIS flowspool-task-SMTP; do
+    for binary in flowspoold flowspool respond flowspool-task-REST flowspool-task-FLOW flowspool-task-INPUT flowspool-task-SSH flowspool-task-REDIS flowspool-task-SMTP flowspool-task-AWS; do
         [ -x "$FLOWSPOOL_BIN/$binary" ] || stale=yes
     done
     if [ -z "$stale" ] && [ -n "$(find "$FLOWSPOOL_ROOT/Sources" "$FLOWSPOOL_ROOT/Package.swift" -newer "$FLOWSPOOL_BIN/flowspoold" -print -quit)" ]; then

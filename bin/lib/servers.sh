@@ -177,3 +177,41 @@ start_smtp_server() {
     export FLOWSPOOL_TEST_SMTP_PLAIN_PORT=$(awk '$1=="plain"{print $2}' "$dir/ports")
     export FLOWSPOOL_TEST_MAIL_DIR=$dir/mail FLOWSPOOL_TEST_SMTP_USER=flowspool FLOWSPOOL_TEST_SMTP_PASSWORD=$password
 }
+
+# moto's AWS-compatible server on 127.0.0.1, with its IAM checks on: the first three calls (unsigned)
+# make an IAM user with an allow-all policy and an access key; every call after must be signed with
+# that key (SigV4), so that a wrong secret fails as it would on AWS. Also the botocore whose models
+# the AWS runner reads, and boto3, the reference client the tests compare with.
+start_moto() {
+    local dir=$work/moto port keys
+    mkdir -p "$dir"
+    python3 -c 'import moto.server, boto3, flask' 2>/dev/null || {
+        flowspool_say "installing moto[server] and boto3 with pip"
+        python3 -m pip install --quiet "moto[server]" boto3 >&2
+    }
+    port=$(free_port)
+    INITIAL_NO_AUTH_ACTION_COUNT=3 python3 -m moto.server -H 127.0.0.1 -p "$port" >"$dir/moto.log" 2>&1 &
+    server_pids+=($!)
+    local tries=0
+    until curl -s -o /dev/null "http://127.0.0.1:$port/moto-api/"; do
+        kill -0 "${server_pids[-1]}" 2>/dev/null || { flowspool_say "moto did not start: $(cat "$dir/moto.log")"; exit 1; }
+        tries=$((tries + 1)); [ $tries -gt 300 ] && { flowspool_say "moto did not answer within 30 s"; exit 1; }
+        sleep 0.1
+    done
+    keys=$(python3 - "$port" <<'PY'
+import json, sys
+import boto3
+iam = boto3.client("iam", endpoint_url="http://127.0.0.1:" + sys.argv[1], region_name="us-east-1",
+                   aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
+iam.create_user(UserName="flowspool")
+iam.put_user_policy(UserName="flowspool", PolicyName="everything", PolicyDocument=json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+key = iam.create_access_key(UserName="flowspool")["AccessKey"]
+print(key["AccessKeyId"], key["SecretAccessKey"])
+PY
+)
+    export FLOWSPOOL_TEST_AWS_ENDPOINT=http://127.0.0.1:$port
+    export FLOWSPOOL_TEST_AWS_KEY_ID=${keys% *} FLOWSPOOL_TEST_AWS_SECRET=${keys#* }
+    FLOWSPOOL_AWS_MODELS=$(python3 -c 'import botocore, os; print(os.path.join(os.path.dirname(botocore.__file__), "data"))')
+    export FLOWSPOOL_AWS_MODELS
+}

@@ -1,0 +1,224 @@
+import CCurl
+import Curl
+import JSON
+import POSIX
+import Spool
+import TaskRunner
+
+/// The AWS task: one operation of any service, as boto3's low-level client calls it, driven by
+/// botocore's API models and signed with SigV4. Nothing outlives the call that runs an execution.
+public enum AWSTask {
+    public static let taskType = "AWS"
+
+    public static func prepare() {
+        CurlEasy.initializeLibrary()
+    }
+
+    public static func run(_ inputs: inout TaskInputs, context: TaskContext) throws(TaskFailure) -> TaskResult {
+        let request = try AWSRequest(&inputs)
+        let started = Clock.monotonic()
+        let model = try ServiceModel.load(request.client)
+        let loaded = Clock.monotonic()
+        let operation = try model.operation(named: request.operation)
+        try ParameterValidator(model: model).validate(.object(request.parameters), shape: operation.inputShape)
+        var filled = request
+        filled.parameters = model.fillingIdempotencyTokens(request.parameters, shape: operation.inputShape)
+        let call = Call(model: model, operation: operation, request: filled)
+        let result = try call.perform()
+        context.log.line("\(request.client).\(operation.name) at \(call.endpoint): \(result.status) in \(Clock.describeDuration(Clock.monotonic() - loaded)) (model read in \(Clock.describeDuration(loaded - started)))")
+        return TaskResult(outputs: ["result": result.json])
+    }
+}
+
+/// The AWS task's inputs.
+struct AWSRequest {
+    var client: String
+    var operation: String
+    var parameters: JSONObject
+    var region: String
+    var credentials: Credentials
+    var endpointURL: String?
+    var timeout: Double
+
+    static let defaultTimeout = 60.0
+
+    init(_ inputs: inout TaskInputs) throws(TaskFailure) {
+        client = try inputs.requiredString("client")
+        let service = try inputs.string("service") ?? ""
+        if let waiter = try inputs.string("waiter"), !waiter.isEmpty {
+            throw TaskFailure("input 'waiter' ('\(waiter.escapingControlCharacters())') is not supported yet; call the describe operation and check its result in the flow")
+        }
+        guard !service.isEmpty else { throw TaskFailure("input 'service' is required: the operation, such as get_caller_identity") }
+        operation = service
+        parameters = try inputs.dictionary("parameters") ?? [:]
+        if try inputs.bool("paginate") == true {
+            throw TaskFailure("input 'paginate' is not supported yet; pass the NextToken of each page in the flow")
+        }
+        let profile = try inputs.string("profile") ?? Environment.value("AWS_PROFILE") ?? "default"
+        let files = SharedConfig(profile: profile)
+        region = try inputs.string("region") ?? Environment.value("AWS_REGION") ?? Environment.value("AWS_DEFAULT_REGION")
+            ?? files.value("region") ?? "us-east-1"
+        let keyID = try inputs.string("aws_access_key_id"), secret = try inputs.string("aws_secret_access_key")
+        let token = try inputs.string("aws_session_token")
+        if let keyID, let secret {
+            credentials = Credentials(accessKeyID: keyID, secretAccessKey: secret, sessionToken: token)
+        } else if keyID != nil || secret != nil {
+            throw TaskFailure("inputs 'aws_access_key_id' and 'aws_secret_access_key' go together: give both, or neither")
+        } else if let keyID = Environment.value("AWS_ACCESS_KEY_ID"), let secret = Environment.value("AWS_SECRET_ACCESS_KEY") {
+            credentials = Credentials(accessKeyID: keyID, secretAccessKey: secret, sessionToken: Environment.value("AWS_SESSION_TOKEN"))
+        } else if let keyID = files.value("aws_access_key_id"), let secret = files.value("aws_secret_access_key") {
+            credentials = Credentials(accessKeyID: keyID, secretAccessKey: secret, sessionToken: files.value("aws_session_token"))
+        } else {
+            throw TaskFailure("no AWS credentials: give aws_access_key_id and aws_secret_access_key, set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add profile '\(profile)' to ~/.aws/credentials")
+        }
+        endpointURL = try inputs.string("endpoint_url").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        if let endpointURL, !(endpointURL.hasPrefix("http://") || endpointURL.hasPrefix("https://")) {
+            throw TaskFailure("input 'endpoint_url' must start with http:// or https://, not '\(endpointURL.escapingControlCharacters())'")
+        }
+        timeout = try inputs.duration("timeout")?.value ?? Self.defaultTimeout
+        try inputs.rejectUnknown()
+    }
+}
+
+/// ~/.aws/credentials and ~/.aws/config (or the files AWS_SHARED_CREDENTIALS_FILE and
+/// AWS_CONFIG_FILE name): the values of one profile, the credentials file first.
+struct SharedConfig {
+    var values: [String: String] = [:]
+
+    init(profile: String) {
+        let home = Environment.value("HOME") ?? "/root"
+        let credentials = Environment.value("AWS_SHARED_CREDENTIALS_FILE") ?? home + "/.aws/credentials"
+        let config = Environment.value("AWS_CONFIG_FILE") ?? home + "/.aws/config"
+        for (path, section) in [(config, profile == "default" ? "default" : "profile " + profile), (credentials, profile)] {
+            guard let text = (try? FileSystem.readText(path)) ?? nil else { continue }
+            var current = ""
+            for line in text.split(separator: "\n") {
+                let trimmed = line.trimming()
+                if trimmed.hasPrefix("[") && trimmed.hasSuffix("]") {
+                    current = String(trimmed.dropFirst().dropLast()).trimming()
+                } else if current == section, let equals = trimmed.firstIndex(of: "="), !trimmed.hasPrefix("#"), !trimmed.hasPrefix(";") {
+                    values[String(trimmed[..<equals]).trimming()] = String(trimmed[trimmed.index(after: equals)...]).trimming()
+                }
+            }
+        }
+    }
+
+    func value(_ name: String) -> String? { values[name] }
+}
+
+/// One signed HTTP call of an operation, and its result shaped as boto3 shapes it.
+struct Call {
+    let model: ServiceModel
+    let operation: Operation
+    let request: AWSRequest
+
+    var endpoint: String {
+        request.endpointURL ?? "https://\(model.endpointPrefix).\(request.region).amazonaws.com"
+    }
+
+    struct Result {
+        let status: Int
+        let json: JSON
+    }
+
+    func perform() throws(TaskFailure) -> Result {
+        var http = try build()
+        SigV4.sign(&http, credentials: request.credentials, region: request.region, service: model.signingName, signsPayloadHeader: false)
+        let response: CurlEasy.Response
+        do {
+            let easy = try CurlEasy()
+            try easy.set(CURLOPT_URL, http.url)
+            try easy.set(CURLOPT_PROTOCOLS_STR, "http,https")
+            try easy.set(CURLOPT_NOSIGNAL, 1)
+            try easy.set(CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000))
+            try easy.set(CURLOPT_SSL_VERIFYPEER, 1)
+            try easy.set(CURLOPT_SSL_VERIFYHOST, 2)
+            try easy.set(CURLOPT_CUSTOMREQUEST, http.method)
+            try easy.set(CURLOPT_HTTPHEADER, list: http.headers.map { "\($0.0): \($0.1)" } + ["Expect:"])
+            if http.method != "GET" { try easy.setBody(http.body) }
+            easy.bodyLimit = 256 << 20
+            response = try easy.perform()
+        } catch {
+            throw TaskFailure(error.isConnectFailure ? "could not connect to \(endpoint): \(error)"
+                : error.isTimeout ? "timed out after \(Clock.describeDuration(request.timeout)) (the timeout input) calling \(endpoint)"
+                : "calling \(endpoint) failed: \(error)")
+        }
+        let headers = JSONObject(response.headers.map { ($0.name.lowercased(), JSON.string($0.value)) })
+        guard (200..<300).contains(response.statusCode) else {
+            let (code, message) = errorDetails(response)
+            throw TaskFailure("An error occurred (\(code)) when calling the \(operation.name) operation: \(message)")
+        }
+        var result = try parse(response)
+        let requestID = result.requestID ?? headers["x-amzn-requestid"]?.stringValue ?? headers["x-amz-request-id"]?.stringValue ?? ""
+        var object = result.json.objectValue ?? [:]
+        object["ResponseMetadata"] = [
+            "RequestId": .string(requestID), "HTTPStatusCode": .int(response.statusCode),
+            "HTTPHeaders": .object(headers), "RetryAttempts": 0,
+        ]
+        result.json = .object(object)
+        return Result(status: response.statusCode, json: result.json)
+    }
+
+    /// The unsigned request, as the service's protocol wants it.
+    func build() throws(TaskFailure) -> SignedRequest {
+        let parameters = JSON.object(request.parameters)
+        switch model.protocolName {
+        case "query", "ec2":
+            let fields = [("Action", operation.name), ("Version", model.apiVersion)]
+                + QuerySerializer(model: model).fields(parameters, shape: operation.inputShape)
+            return SignedRequest(
+                method: "POST", endpoint: endpoint, path: "/", query: [],
+                headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
+                body: Array(SigV4.canonicalQuery(fields).utf8))
+        case "json":
+            let body = JSONShapes(model: model).serialize(parameters, shape: operation.inputShape)
+            return SignedRequest(
+                method: "POST", endpoint: endpoint, path: "/", query: [],
+                headers: [("Content-Type", "application/x-amz-json-\(model.jsonVersion)"),
+                          ("X-Amz-Target", "\(model.targetPrefix ?? model.endpointPrefix).\(operation.name)")],
+                body: Array(body.compactText.utf8))
+        default:
+            throw TaskFailure("\(model.client) speaks the \(model.protocolName) protocol, which the AWS task does not speak yet (it speaks query, ec2 and json)")
+        }
+    }
+
+    func parse(_ response: CurlEasy.Response) throws(TaskFailure) -> (json: JSON, requestID: String?) {
+        switch model.protocolName {
+        case "query", "ec2":
+            guard operation.outputShape != nil else { return (.object([:]), nil) }
+            let root: XMLElement
+            do {
+                root = try XMLParser.parse(response.body)
+            } catch {
+                throw TaskFailure("\(model.client).\(operation.name): \(error)")
+            }
+            let parser = XMLShapeParser(model: model)
+            if model.protocolName == "ec2" {
+                return (parser.parse(root, shape: operation.outputShape), root.child("requestId")?.text)
+            }
+            let result = operation.resultWrapper.flatMap(root.child) ?? root
+            return (parser.parse(result, shape: operation.outputShape), root.child("ResponseMetadata")?.child("RequestId")?.text)
+        default:
+            guard !response.body.isEmpty else { return (.object([:]), nil) }
+            do {
+                return (JSONShapes(model: model).parse(try JSON(parsing: response.body), shape: operation.outputShape), nil)
+            } catch {
+                throw TaskFailure("\(model.client).\(operation.name): the response is not JSON: \(error)")
+            }
+        }
+    }
+
+    /// The AWS error code and message of a failed call, wherever the protocol puts them.
+    func errorDetails(_ response: CurlEasy.Response) -> (code: String, message: String) {
+        if let root = try? XMLParser.parse(response.body) {
+            let error = root.child("Error") ?? root.child("Errors")?.child("Error") ?? root
+            if let code = error.child("Code")?.text {
+                return (code, error.child("Message")?.text ?? "")
+            }
+        }
+        if let json = try? JSON(parsing: response.body), let type = json["__type"]?.stringValue ?? json["code"]?.stringValue {
+            return (String(type.split(separator: "#").last ?? Substring(type)), json["message"]?.stringValue ?? json["Message"]?.stringValue ?? "")
+        }
+        return ("HTTP \(response.statusCode)", String(decoding: response.body.prefix(300), as: UTF8.self))
+    }
+}

@@ -1,0 +1,127 @@
+import JSON
+import POSIX
+import Spool
+import TaskRunner
+
+/// The operation's parameters checked against its input shape before anything is sent, the way
+/// botocore's ParamValidator checks them: unknown and missing members, and wrong types, each named
+/// by its path (Tags[0].Key).
+struct ParameterValidator {
+    let model: ServiceModel
+
+    func validate(_ value: JSON, shape name: String?, path: String = "") throws(TaskFailure) {
+        guard let shape = model.shape(name) else { return }
+        let shown = path.isEmpty ? "input" : path
+        switch shape["type"]?.stringValue {
+        case "structure":
+            guard case .object(let object) = value else { throw wrongType(value, path: shown, expected: "a dictionary") }
+            let members = shape["members"]?.objectValue ?? [:]
+            for required in shape["required"]?.arrayValue?.compactMap(\.stringValue) ?? [] where object[required] == nil {
+                throw TaskFailure("Missing required parameter in \(shown): \"\(required)\"")
+            }
+            for (key, member) in object {
+                guard let definition = members[key]?.objectValue else {
+                    throw TaskFailure("Unknown parameter in \(shown): \"\(key)\", must be one of: \(members.map(\.key).sorted().joined(separator: ", "))")
+                }
+                try validate(member, shape: definition["shape"]?.stringValue, path: path.isEmpty ? key : "\(path).\(key)")
+            }
+        case "list":
+            guard case .array(let elements) = value else { throw wrongType(value, path: shown, expected: "a list") }
+            for (index, element) in elements.enumerated() {
+                try validate(element, shape: shape["member"]?["shape"]?.stringValue, path: "\(path)[\(index)]")
+            }
+        case "map":
+            guard case .object(let object) = value else { throw wrongType(value, path: shown, expected: "a dictionary") }
+            for (key, element) in object {
+                try validate(element, shape: shape["value"]?["shape"]?.stringValue, path: "\(path).\(key)")
+            }
+        case "string":
+            guard case .string = value else { throw wrongType(value, path: shown, expected: "a string") }
+        case "integer", "long":
+            guard value.intValue != nil, !(value.doubleValue.map { $0.rounded() != $0 } ?? false) else { throw wrongType(value, path: shown, expected: "an integer") }
+        case "float", "double":
+            guard value.doubleValue != nil else { throw wrongType(value, path: shown, expected: "a number") }
+        case "boolean":
+            guard case .bool = value else { throw wrongType(value, path: shown, expected: "a boolean") }
+        case "timestamp":
+            guard Timestamp.seconds(value) != nil else { throw wrongType(value, path: shown, expected: "an ISO 8601 time or seconds since the epoch") }
+        case "blob":
+            guard Blob.bytes(value) != nil else { throw wrongType(value, path: shown, expected: "a string or {\"base64\": \"...\"}") }
+        default:
+            break
+        }
+    }
+
+    private func wrongType(_ value: JSON, path: String, expected: String) -> TaskFailure {
+        TaskFailure("Invalid type for parameter \(path), value: \(value.compactText.prefix(80)), type: \(value.kindDescription), valid types: \(expected)")
+    }
+}
+
+/// Times as the task takes and gives them: ISO 8601 strings, or seconds since the epoch.
+enum Timestamp {
+    static func seconds(_ value: JSON) -> Double? {
+        if let number = value.doubleValue { return number }
+        return value.stringValue.flatMap(parse)
+    }
+
+    /// 2026-11-29T05:56:00Z, with or without fractions, with Z or an offset; also RFC 7231 dates.
+    static func parse(_ text: String) -> Double? {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 19, bytes[4] == 45, bytes[7] == 45, bytes[10] == 84 || bytes[10] == 32 else { return rfc7231(text) }
+        func number(_ range: Range<Int>) -> Int? { Int(String(decoding: bytes[range], as: UTF8.self)) }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), let hour = number(11..<13),
+              let minute = number(14..<16), let second = number(17..<19) else { return nil }
+        var index = 19
+        var fraction = 0.0
+        if index < bytes.count, bytes[index] == 46 {
+            let start = index
+            index += 1
+            while index < bytes.count, (48...57).contains(bytes[index]) { index += 1 }
+            fraction = Double(String(decoding: bytes[start..<index], as: UTF8.self)) ?? 0
+        }
+        var offset = 0
+        if index < bytes.count, bytes[index] == 43 || bytes[index] == 45, index + 6 <= bytes.count,
+           let hours = number((index + 1)..<(index + 3)), let minutes = number((index + 4)..<(index + 6)) {
+            offset = (bytes[index] == 43 ? 1 : -1) * (hours * 3600 + minutes * 60)
+        }
+        let days = daysFromCivil(year, month, day)
+        return Double(days * 86400 + hour * 3600 + minute * 60 + second - offset) + fraction
+    }
+
+    /// Sun, 29 Nov 2026 05:56:00 GMT (HTTP dates, as rest protocols send in headers).
+    static func rfc7231(_ text: String) -> Double? {
+        let parts = text.split(separator: " ")
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        guard parts.count >= 5, let day = Int(parts[1]), let month = months.firstIndex(of: String(parts[2])),
+              let year = Int(parts[3]) else { return nil }
+        let clock = parts[4].split(separator: ":").compactMap { Int($0) }
+        guard clock.count == 3 else { return nil }
+        return Double(daysFromCivil(year, month + 1, day) * 86400 + clock[0] * 3600 + clock[1] * 60 + clock[2])
+    }
+
+    /// Days since 1970-01-01 of a date in the proleptic Gregorian calendar (Howard Hinnant's algorithm).
+    static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146097 + dayOfEra - 719468
+    }
+
+    /// As the query protocols send them: 2026-11-29T05:56:00Z (fractions when there are any).
+    static func iso8601(_ seconds: Double) -> String {
+        let text = Clock.iso8601(seconds)
+        return text.hasSuffix(".000Z") ? String(text.dropLast(5)) + "Z" : text
+    }
+}
+
+/// Binary values as the task takes and gives them: a string stands for its UTF-8 bytes, and
+/// {"base64": "..."} for the bytes it encodes; results give base64 text, as boto3's JSON would.
+enum Blob {
+    static func bytes(_ value: JSON) -> [UInt8]? {
+        if let text = value.stringValue { return Array(text.utf8) }
+        if let object = value.objectValue, object.count == 1, let encoded = object["base64"]?.stringValue { return Base64.decode(encoded) }
+        return nil
+    }
+}

@@ -1,0 +1,187 @@
+import JSON
+import POSIX
+import Spool
+import TaskRunner
+import Zlib
+
+/// One service's API model, as botocore publishes it (service-2.json): its protocol, operations and
+/// shapes. Read from an installed botocore's data directory, or from FLOWSPOOL_AWS_MODELS; never
+/// copied into flowspool.
+struct ServiceModel {
+    let client: String
+    let protocolName: String
+    let apiVersion: String
+    let endpointPrefix: String
+    let signingName: String
+    let targetPrefix: String?
+    let jsonVersion: String
+    let globalEndpoint: String?
+    let operations: JSONObject
+    let shapes: JSONObject
+
+    /// The environment variable that names a models directory (botocore's `data/` layout).
+    static let modelsVariable = "FLOWSPOOL_AWS_MODELS"
+
+    /// Where botocore's data is looked for, after FLOWSPOOL_AWS_MODELS.
+    static func candidateDirectories() -> [String] {
+        var directories: [String] = []
+        if let given = Environment.value(modelsVariable) { directories.append(given) }
+        var roots = ["/usr/lib/python3/dist-packages", "/usr/local/lib/python3/dist-packages"]
+        for base in ["/usr/local/lib", "/usr/lib", (Environment.value("HOME") ?? "/root") + "/.local/lib"] {
+            for name in ((try? FileSystem.listDirectory(base)) ?? []).sorted().reversed() where name.hasPrefix("python3") {
+                roots += [base + "/" + name + "/site-packages", base + "/" + name + "/dist-packages"]
+            }
+        }
+        return directories + roots.map { $0 + "/botocore/data" }
+    }
+
+    /// The newest API version of `client`'s model in the first directory that has it.
+    static func load(_ client: String) throws(TaskFailure) -> ServiceModel {
+        guard !client.isEmpty, client.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }), client.first != "-" else {
+            throw TaskFailure("input 'client' must be a service name such as ec2, s3 or sts, not '\(client.escapingControlCharacters())'")
+        }
+        let directories = candidateDirectories()
+        for directory in directories where FileSystem.exists(directory) {
+            let serviceDirectory = directory + "/" + client
+            guard let version = ((try? FileSystem.listDirectory(serviceDirectory)) ?? []).filter({ $0.first?.isNumber == true }).max() else {
+                continue
+            }
+            let bytes = try readModel(serviceDirectory + "/" + version + "/service-2.json")
+            do {
+                return try ServiceModel(client: client, json: JSON(parsing: bytes))
+            } catch {
+                throw TaskFailure("the model of \(client) in \(serviceDirectory)/\(version) cannot be read: \(error)")
+            }
+        }
+        guard directories.contains(where: FileSystem.exists) else {
+            throw TaskFailure("no AWS API models found: install botocore (apt-get install python3-botocore, or pip install botocore), or name its data directory in \(modelsVariable)")
+        }
+        throw TaskFailure("unknown client '\(client)': botocore has no model of that service (\(directories.first(where: FileSystem.exists)!))")
+    }
+
+    /// A model file, plain or gzipped (recent botocore ships NAME.json.gz).
+    static func readModel(_ path: String) throws(TaskFailure) -> [UInt8] {
+        do {
+            if FileSystem.exists(path) { return try FileSystem.readFile(path) }
+            return try Gzip.decompress(FileSystem.readFile(path + ".gz"))
+        } catch {
+            throw TaskFailure("cannot read the AWS model \(path)(.gz): \(error)")
+        }
+    }
+
+    init(client: String, json: JSON) throws(TaskFailure) {
+        guard let metadata = json["metadata"]?.objectValue, let operations = json["operations"]?.objectValue,
+              let shapes = json["shapes"]?.objectValue, let protocolName = metadata["protocol"]?.stringValue else {
+            throw TaskFailure("the model of \(client) has no metadata, operations or shapes")
+        }
+        self.client = client
+        self.protocolName = protocolName
+        apiVersion = metadata["apiVersion"]?.stringValue ?? ""
+        endpointPrefix = metadata["endpointPrefix"]?.stringValue ?? client
+        signingName = metadata["signingName"]?.stringValue ?? endpointPrefix
+        targetPrefix = metadata["targetPrefix"]?.stringValue
+        jsonVersion = metadata["jsonVersion"]?.stringValue ?? "1.0"
+        globalEndpoint = metadata["globalEndpoint"]?.stringValue
+        self.operations = operations
+        self.shapes = shapes
+    }
+
+    /// The operation boto3 calls `name` (its snake_case, as `xformName` makes it), or its own name.
+    func operation(named name: String) throws(TaskFailure) -> Operation {
+        for (operationName, definition) in operations where operationName == name || Self.xformName(operationName) == name {
+            guard let object = definition.objectValue else { break }
+            return Operation(name: operationName, definition: object)
+        }
+        let known = operations.map { Self.xformName($0.key) }
+        let near = known.map { ($0, Self.distance($0, name)) }.filter { $0.1 <= max(3, name.count / 3) }
+            .sorted { ($0.1, $0.0) < ($1.1, $1.0) }.prefix(3).map(\.0)
+        throw TaskFailure("\(client) has no operation '\(name.escapingControlCharacters())'" + (near.isEmpty ? "" : " (did you mean \(near.joined(separator: ", "))?)"))
+    }
+
+    /// Levenshtein distance, for "did you mean".
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.utf8), b = Array(b.utf8)
+        var previous = Array(0...b.count)
+        for (i, x) in a.enumerated() {
+            var current = [i + 1]
+            for (j, y) in b.enumerated() {
+                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+
+    /// The parameters with what boto3 fills in by itself: a random idempotency token (UUID 4) for
+    /// members the model marks `idempotencyToken` and the caller left out.
+    func fillingIdempotencyTokens(_ parameters: JSONObject, shape name: String?) -> JSONObject {
+        var filled = parameters
+        for (member, definition) in shape(name)?["members"]?.objectValue ?? [:]
+        where definition["idempotencyToken"]?.boolValue == true && filled[member] == nil {
+            filled[member] = .string(Self.uuid4())
+        }
+        return filled
+    }
+
+    static func uuid4() -> String {
+        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        bytes[6] = bytes[6] & 0x0f | 0x40
+        bytes[8] = bytes[8] & 0x3f | 0x80
+        let hex = bytes.map { String($0, radix: 16) }.map { $0.count == 1 ? "0" + $0 : $0 }.joined()
+        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
+        return parts.joined(separator: "-")
+    }
+
+    func shape(_ name: String?) -> JSONObject? {
+        name.flatMap { shapes[$0]?.objectValue }
+    }
+
+    /// botocore's xform_name: DescribeInstances -> describe_instances, ListObjectsV2 -> list_objects_v2,
+    /// ListACLs -> list_acls.
+    static func xformName(_ name: String) -> String {
+        var characters = Array(name)
+        // A run of capitals ending in a lower-case s at the end ("ACLs") is one word.
+        var tail = ""
+        if characters.last == "s" {
+            var start = characters.count - 1
+            while start > 0 && characters[start - 1].isUppercase { start -= 1 }
+            if characters.count - 1 - start >= 2 {
+                tail = "_" + String(characters[start...]).lowercased()
+                characters = Array(characters[..<start])
+            }
+        }
+        // (.)([A-Z][a-z]+) -> \1_\2, then ([a-z0-9])([A-Z]) -> \1_\2.
+        var first: [Character] = []
+        for (index, character) in characters.enumerated() {
+            if index > 0, character.isUppercase, index + 1 < characters.count, characters[index + 1].isLowercase {
+                first.append("_")
+            }
+            first.append(character)
+        }
+        var second: [Character] = []
+        for (index, character) in first.enumerated() {
+            if index > 0, character.isUppercase, first[index - 1].isLowercase || first[index - 1].isNumber {
+                second.append("_")
+            }
+            second.append(character)
+        }
+        var result = String(second).lowercased() + tail
+        for (old, new) in [("ipv-6", "ipv6"), ("ipv_6", "ipv6"), ("s_3_resources", "s3_resources"), ("_e_t_l", "_etl"), ("-e-t-l", "-etl")] {
+            result = result.replacing(old, with: new)
+        }
+        return result.replacing("__", with: "_")
+    }
+}
+
+/// One operation of a model.
+struct Operation {
+    let name: String
+    let definition: JSONObject
+
+    var inputShape: String? { definition["input"]?["shape"]?.stringValue }
+    var outputShape: String? { definition["output"]?["shape"]?.stringValue }
+    /// Where the output's members are wrapped in the query protocol's XML (GetCallerIdentityResult).
+    var resultWrapper: String? { definition["output"]?["resultWrapper"]?.stringValue }
+    var httpMethod: String { definition["http"]?["method"]?.stringValue ?? "POST" }
+    var requestURI: String { definition["http"]?["requestUri"]?.stringValue ?? "/" }
+}

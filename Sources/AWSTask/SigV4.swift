@@ -1,0 +1,91 @@
+import OpenSSL
+import POSIX
+
+/// AWS credentials: an access key, its secret, and for temporary ones a session token.
+struct Credentials {
+    var accessKeyID: String
+    var secretAccessKey: String
+    var sessionToken: String?
+}
+
+/// An HTTP request as AWS signs it.
+struct SignedRequest {
+    var method: String
+    /// Scheme and host, with a port when it is not the scheme's own: https://sts.amazonaws.com
+    var endpoint: String
+    /// The path, percent-encoded as it goes on the wire.
+    var path: String
+    /// Query parameters, not yet encoded.
+    var query: [(String, String)]
+    var headers: [(String, String)]
+    var body: [UInt8]
+
+    var url: String {
+        endpoint + path + (query.isEmpty ? "" : "?" + SigV4.canonicalQuery(query))
+    }
+}
+
+/// AWS Signature Version 4 (docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html),
+/// with OpenSSL's SHA-256 and HMAC-SHA256.
+enum SigV4 {
+    /// Adds the Authorization, X-Amz-Date (and X-Amz-Security-Token) headers. S3 signs an
+    /// x-amz-content-sha256 header of its own; other services take the payload's hash unsent.
+    static func sign(_ request: inout SignedRequest, credentials: Credentials, region: String, service: String,
+                     signsPayloadHeader: Bool, at time: Double = Clock.now()) {
+        let stamp = amzDate(time)
+        let day = String(stamp.prefix(8))
+        let host = request.endpoint.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? ""
+        let payloadHash = Digest.hex(Digest.sha256(request.body))
+        request.headers.removeAll { ["authorization", "x-amz-date", "x-amz-security-token", "host"].contains($0.0.lowercased()) }
+        request.headers.append(("X-Amz-Date", stamp))
+        if let token = credentials.sessionToken { request.headers.append(("X-Amz-Security-Token", token)) }
+        if signsPayloadHeader { request.headers.append(("x-amz-content-sha256", payloadHash)) }
+
+        let signed = (request.headers + [("host", host)])
+            .map { ($0.0.lowercased(), $0.1.trimming(" \t")) }
+            .sorted { $0.0 < $1.0 }
+        let signedNames = signed.map(\.0).joined(separator: ";")
+        let canonical = [
+            request.method, request.path, canonicalQuery(request.query),
+            signed.map { "\($0.0):\($0.1)\n" }.joined(), signedNames, payloadHash,
+        ].joined(separator: "\n")
+        let scope = "\(day)/\(region)/\(service)/aws4_request"
+        let toSign = "AWS4-HMAC-SHA256\n\(stamp)\n\(scope)\n\(Digest.hex(Digest.sha256(Array(canonical.utf8))))"
+        var key = Digest.hmacSHA256(key: Array(("AWS4" + credentials.secretAccessKey).utf8), Array(day.utf8))
+        for part in [region, service, "aws4_request"] { key = Digest.hmacSHA256(key: key, Array(part.utf8)) }
+        let signature = Digest.hex(Digest.hmacSHA256(key: key, Array(toSign.utf8)))
+        request.headers.append((
+            "Authorization",
+            "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(signedNames), Signature=\(signature)"
+        ))
+    }
+
+    /// 20261129T055600Z
+    static func amzDate(_ time: Double) -> String {
+        let iso = Clock.iso8601(time)  // 2026-11-29T05:56:00.123Z
+        return iso.prefix(19).filter { $0 != "-" && $0 != ":" } + "Z"
+    }
+
+    /// Query parameters sorted and encoded as SigV4 wants them (and as they are sent).
+    static func canonicalQuery(_ parameters: [(String, String)]) -> String {
+        parameters.map { (uriEncode($0.0), uriEncode($0.1)) }
+            .sorted { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }
+            .map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+    }
+
+    /// RFC 3986 percent-encoding of everything but unreserved characters (and '/' when asked).
+    static func uriEncode(_ text: String, keepingSlashes: Bool = false) -> String {
+        var encoded = ""
+        for byte in text.utf8 {
+            let unreserved = (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39)
+                || byte == 0x2d || byte == 0x2e || byte == 0x5f || byte == 0x7e || (keepingSlashes && byte == 0x2f)
+            if unreserved {
+                encoded.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                let hex = Array("0123456789ABCDEF")
+                encoded += "%" + String(hex[Int(byte >> 4)]) + String(hex[Int(byte & 15)])
+            }
+        }
+        return encoded
+    }
+}

@@ -1,0 +1,140 @@
+/// An XML element, as AWS's query, ec2 and rest-xml protocols answer: a name (without namespace
+/// prefix), attributes, child elements and the text directly inside it.
+struct XMLElement {
+    var name: String
+    var attributes: [String: String] = [:]
+    var children: [XMLElement] = []
+    var text = ""
+
+    func child(_ name: String) -> XMLElement? { children.first { $0.name == name } }
+    func children(_ name: String) -> [XMLElement] { children.filter { $0.name == name } }
+}
+
+struct XMLError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// A small XML parser for AWS responses: elements, attributes, text, CDATA, comments, the
+/// declaration and the five entities plus character references. No DTDs, as AWS sends none.
+struct XMLParser {
+    private let bytes: [UInt8]
+    private var position = 0
+
+    static func parse(_ bytes: [UInt8]) throws(XMLError) -> XMLElement {
+        var parser = XMLParser(bytes: bytes)
+        return try parser.document()
+    }
+
+    private init(bytes: [UInt8]) { self.bytes = bytes }
+
+    private mutating func document() throws(XMLError) -> XMLElement {
+        while true {
+            skipSpace()
+            if starts("<?") { try skip(past: "?>") } else if starts("<!--") { try skip(past: "-->") } else if starts("<!") { try skip(past: ">") } else { break }
+        }
+        guard starts("<") else { throw XMLError(description: "no root element") }
+        return try parseElement()
+    }
+
+    private mutating func parseElement() throws(XMLError) -> XMLElement {
+        position += 1  // <
+        var element = XMLElement(name: localName(name()))
+        while true {
+            skipSpace()
+            if starts("/>") { position += 2; return element }
+            if starts(">") { position += 1; break }
+            let attribute = name()
+            guard !attribute.isEmpty else { throw error("a malformed tag <\(element.name)") }
+            skipSpace()
+            guard starts("=") else { throw error("an attribute without a value in <\(element.name)") }
+            position += 1
+            skipSpace()
+            guard position < bytes.count, bytes[position] == 0x22 || bytes[position] == 0x27 else { throw error("an unquoted attribute") }
+            let quote = bytes[position]
+            position += 1
+            let start = position
+            while position < bytes.count && bytes[position] != quote { position += 1 }
+            element.attributes[attribute] = decodeEntities(bytes[start..<min(position, bytes.count)])
+            position += 1
+        }
+        var text: [UInt8] = []
+        while position < bytes.count {
+            if starts("</") {
+                try skip(past: ">")
+                element.text = decodeEntities(text[...])
+                return element
+            } else if starts("<!--") {
+                try skip(past: "-->")
+            } else if starts("<![CDATA[") {
+                position += 9
+                let start = position
+                try skip(past: "]]>")
+                text += bytes[start..<(position - 3)]
+            } else if starts("<") {
+                element.children.append(try parseElement())
+            } else {
+                text.append(bytes[position])
+                position += 1
+            }
+        }
+        throw error("<\(element.name)> is not closed")
+    }
+
+    private mutating func name() -> String {
+        let start = position
+        while position < bytes.count, !(bytes[position] == 0x20 || bytes[position] == 0x09 || bytes[position] == 0x0a
+            || bytes[position] == 0x0d || bytes[position] == 0x2f || bytes[position] == 0x3e || bytes[position] == 0x3d) {
+            position += 1
+        }
+        return String(decoding: bytes[start..<position], as: UTF8.self)
+    }
+
+    private func localName(_ name: String) -> String {
+        name.split(separator: ":").last.map(String.init) ?? name
+    }
+
+    private mutating func skipSpace() {
+        while position < bytes.count, [0x20, 0x09, 0x0a, 0x0d].contains(bytes[position]) { position += 1 }
+    }
+
+    private func starts(_ text: String) -> Bool {
+        let pattern = Array(text.utf8)
+        return position + pattern.count <= bytes.count && Array(bytes[position..<(position + pattern.count)]) == pattern
+    }
+
+    private mutating func skip(past text: String) throws(XMLError) {
+        while position < bytes.count {
+            if starts(text) { position += text.utf8.count; return }
+            position += 1
+        }
+        throw error("'\(text)' never comes")
+    }
+
+    private func error(_ what: String) -> XMLError {
+        XMLError(description: "the response is not XML: \(what) (at byte \(position))")
+    }
+
+    private func decodeEntities(_ raw: ArraySlice<UInt8>) -> String {
+        let text = String(decoding: raw, as: UTF8.self)
+        guard text.contains("&") else { return text }
+        var result = ""
+        var rest = text[...]
+        while let amp = rest.firstIndex(of: "&") {
+            result += rest[..<amp]
+            guard let semicolon = rest[amp...].firstIndex(of: ";") else { break }
+            let entity = rest[rest.index(after: amp)..<semicolon]
+            switch entity {
+            case "lt": result += "<"
+            case "gt": result += ">"
+            case "amp": result += "&"
+            case "quot": result += "\""
+            case "apos": result += "'"
+            default:
+                let number = entity.hasPrefix("#x") ? UInt32(entity.dropFirst(2), radix: 16) : entity.hasPrefix("#") ? UInt32(entity.dropFirst()) : nil
+                if let number, let scalar = Unicode.Scalar(number) { result.unicodeScalars.append(scalar) } else { result += "&\(entity);" }
+            }
+            rest = rest[rest.index(after: semicolon)...]
+        }
+        return result + rest
+    }
+}

@@ -1,0 +1,32 @@
+import CCrypto
+
+/// SHA-256 and HMAC-SHA256 from OpenSSL's libcrypto, for AWS Signature Version 4.
+public enum Digest {
+    public static func sha256(_ data: some Collection<UInt8>) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        let bytes = Array(data)
+        bytes.withUnsafeBytes { raw in
+            _ = EVP_Digest(raw.baseAddress, raw.count, &digest, &length, EVP_sha256(), nil)
+        }
+        return digest
+    }
+
+    public static func hmacSHA256(key: [UInt8], _ data: some Collection<UInt8>) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        let bytes = Array(data)
+        key.withUnsafeBytes { keyBytes in
+            bytes.withUnsafeBytes { raw in
+                _ = HMAC(EVP_sha256(), keyBytes.baseAddress, Int32(keyBytes.count), raw.baseAddress?.assumingMemoryBound(to: UInt8.self), raw.count, &digest, &length)
+            }
+        }
+        return digest
+    }
+
+    /// Lower-case hexadecimal, as SigV4 writes digests.
+    public static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,118 @@
+import FlowspoolTestSupport
+import JSON
+import POSIX
+import Spool
+import Testing
+
+/// The AWS task end to end: jobs go through flowspoold to the AWS runner and moto's server, which
+/// checks every signature; each result is compared with what boto3 gets for the same call.
+@Suite("AWS task")
+struct AWSTaskTests {
+    let test: TestSpool
+
+    init() throws {
+        test = try TestSpool()
+        try test.startSupervisor()
+    }
+
+    func aws(_ client: String, _ operation: String, _ parameters: JSONObject = [:], _ extra: JSONObject = [:]) throws -> Ended {
+        var inputs: JSONObject = [
+            "client": .string(client), "service": .string(operation), "parameters": .object(parameters),
+            "region": "us-east-1", "endpoint_url": .string(TestEnvironment.awsEndpoint),
+            "aws_access_key_id": .string(TestEnvironment.awsKeyID), "aws_secret_access_key": .string(TestEnvironment.awsSecret),
+        ]
+        for (name, value) in extra { inputs[name] = value }
+        return try test.run("AWS", inputs)
+    }
+
+    /// The same call through boto3, as the reference.
+    func boto3(_ client: String, _ operation: String, _ parameters: JSONObject = [:]) throws -> JSON {
+        let result = try runProgram("/usr/bin/env", [
+            "python3", TestEnvironment.packageRoot + "/Tests/servers/boto3_call.py", client, operation, JSON.object(parameters).compactText,
+        ])
+        #expect(result.exitCode == 0, "\(result.standardError)")
+        return try JSON(parsing: Array(result.standardOutput.utf8))
+    }
+
+    /// Compares two results key by key: the same keys at every depth, and the same values but for
+    /// ids, times, addresses and the request's own metadata, which differ from call to call.
+    func expectSameShape(_ ours: JSON?, _ reference: JSON?, path: String = "result", sourceLocation: SourceLocation = #_sourceLocation) {
+        switch (ours, reference) {
+        case (.object(let a)?, .object(let b)?):
+            #expect(Set(a.map(\.key)) == Set(b.map(\.key)).subtracting(["ResponseMetadata"]).union(a["ResponseMetadata"] == nil ? [] : ["ResponseMetadata"]),
+                    "keys of \(path)", sourceLocation: sourceLocation)
+            for (key, value) in a where key != "ResponseMetadata" {
+                expectSameShape(value, b[key], path: "\(path).\(key)", sourceLocation: sourceLocation)
+            }
+        case (.array(let a)?, .array(let b)?):
+            #expect(a.count == b.count, "length of \(path)", sourceLocation: sourceLocation)
+            for (index, pair) in zip(a, b).enumerated() {
+                expectSameShape(pair.0, pair.1, path: "\(path)[\(index)]", sourceLocation: sourceLocation)
+            }
+        default:
+            let volatile = ["Id", "Time", "Date", "Address", "DnsName", "MacAddress", "Ip", "Url", "Token"].contains { path.hasSuffix($0) || path.contains($0 + "[") }
+            if !volatile { #expect(ours == reference, "\(path)", sourceLocation: sourceLocation) }
+            #expect((ours == nil) == (reference == nil), "\(path) present in both", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test("sts get_caller_identity (query protocol) matches boto3, ResponseMetadata and all")
+    func query() throws {
+        let ended = try aws("sts", "get_caller_identity")
+        #expect(ended.status == .success, "\(ended.message)")
+        let reference = try boto3("sts", "get_caller_identity")
+        expectSameShape(ended["result"], reference)
+        #expect(ended["result"]?["Arn"] == reference["Arn"])
+        #expect(ended["result"]?["ResponseMetadata"]?["HTTPStatusCode"] == 200)
+        #expect(ended["result"]?["ResponseMetadata"]?["RequestId"]?.stringValue?.isEmpty == false)
+    }
+
+    @Test("sqs (json protocol): create_queue, send_message and receive_message match boto3")
+    func json() throws {
+        let name = "flowspool-" + Spool.randomToken()
+        let created = try aws("sqs", "create_queue", ["QueueName": .string(name), "Attributes": ["DelaySeconds": "0"]])
+        #expect(created.status == .success, "\(created.message)")
+        let url = try #require(created["result"]?["QueueUrl"])
+        expectSameShape(created["result"], try boto3("sqs", "create_queue", ["QueueName": .string(name), "Attributes": ["DelaySeconds": "0"]]))
+        let sent = try aws("sqs", "send_message", ["QueueUrl": url, "MessageBody": "héllo"])
+        #expect(sent["result"]?["MD5OfMessageBody"] == (try boto3("sqs", "send_message", ["QueueUrl": url, "MessageBody": "héllo"]))["MD5OfMessageBody"])
+        let received = try aws("sqs", "receive_message", ["QueueUrl": url, "MaxNumberOfMessages": 1])
+        #expect(received["result"]?["Messages"]?.arrayValue?.first?["Body"] == "héllo", "\(received.outputs)")
+        let attributes = try aws("sqs", "get_queue_attributes", ["QueueUrl": url, "AttributeNames": ["All"]])
+        expectSameShape(attributes["result"], try boto3("sqs", "get_queue_attributes", ["QueueUrl": url, "AttributeNames": ["All"]]))
+    }
+
+    @Test("ec2 (ec2 protocol): run_instances as in the spec, and describe_instances, match boto3 but for ids and times")
+    func ec2() throws {
+        let parameters: JSONObject = ["ImageId": "ami-12c6146b", "InstanceType": "t2.micro", "MinCount": 1, "MaxCount": 1]
+        let ran = try aws("ec2", "run_instances", parameters)
+        #expect(ran.status == .success, "\(ran.message)")
+        let instance = try #require(ran["result"]?["Instances"]?.arrayValue?.first?["InstanceId"]?.stringValue)
+        expectSameShape(ran["result"], try boto3("ec2", "run_instances", parameters))
+        let filter: JSONObject = ["InstanceIds": [.string(instance)]]
+        let described = try aws("ec2", "describe_instances", filter)
+        expectSameShape(described["result"], try boto3("ec2", "describe_instances", filter))
+        #expect(described["result"]?["Reservations"]?.arrayValue?.first?["Instances"]?.arrayValue?.first?["State"]?["Name"] == "running")
+    }
+
+    @Test("a wrong secret fails with AWS's SignatureDoesNotMatch, and the secret shows nowhere")
+    func wrongSecret() throws {
+        let ended = try aws("sts", "get_caller_identity", [:], ["aws_secret_access_key": "not-the-secret-at-all"])
+        #expect(ended.status == .error)
+        #expect(ended.message.hasPrefix("An error occurred (SignatureDoesNotMatch) when calling the GetCallerIdentity operation: "), "\(ended.message)")
+        let log = try FileSystem.readText(test.execution(ended.id).path(.log)) ?? ""
+        let shown = try runProgram(TestEnvironment.program("flowspool"), ["--spool", test.root, "show", "--json", ended.id]).standardOutput
+        for text in [log, shown, ended.message] {
+            #expect(!text.contains("not-the-secret-at-all") && !text.contains(TestEnvironment.awsSecret))
+        }
+    }
+
+    @Test("an unknown client, operation or parameter, a missing one or a wrong type ends error naming it, before anything is sent")
+    func validation() throws {
+        #expect(try aws("nosuchservice", "get_thing").message.hasPrefix("unknown client 'nosuchservice'"))
+        #expect(try aws("sts", "get_caller_identities").message.hasPrefix("sts has no operation 'get_caller_identities' (did you mean get_caller_identity"))
+        #expect(try aws("sqs", "create_queue", ["QueueNam": "x"]).message.hasPrefix("Missing required parameter in input: \"QueueName\""))
+        #expect(try aws("sqs", "create_queue", ["QueueName": "x", "Colour": "red"]).message.hasPrefix("Unknown parameter in input: \"Colour\", must be one of: Attributes, QueueName, tags"))
+        #expect(try aws("ec2", "run_instances", ["ImageId": "ami-1", "MinCount": "one", "MaxCount": 1]).message.hasPrefix("Invalid type for parameter MinCount, value: \"one\""))
+    }
+}
