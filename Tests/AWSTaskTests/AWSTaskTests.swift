@@ -115,4 +115,43 @@ struct AWSTaskTests {
         #expect(try aws("sqs", "create_queue", ["QueueName": "x", "Colour": "red"]).message.hasPrefix("Unknown parameter in input: \"Colour\", must be one of: Attributes, QueueName, tags"))
         #expect(try aws("ec2", "run_instances", ["ImageId": "ami-1", "MinCount": "one", "MaxCount": 1]).message.hasPrefix("Invalid type for parameter MinCount, value: \"one\""))
     }
+
+    @Test("the contract's example runs unchanged but for its **credentials slip and the setting that holds the endpoint")
+    func contractExample() throws {
+        try Settings(spool: test.spool).set("aws creds", to: [
+            "aws_access_key_id": .string(TestEnvironment.awsKeyID), "aws_secret_access_key": .string(TestEnvironment.awsSecret),
+            "endpoint_url": .string(TestEnvironment.awsEndpoint),
+        ])
+        let script = test.directory.path + "/aws-example.py"
+        // As cloudomation-tasks.md has it, with `**credentials` (a name it never sets) read as `**creds`.
+        try FileSystem.writeFile(script, Array("""
+            def handler(c):
+                # get AWS credentials from setting
+                creds = c.setting('aws creds')
+                # create a child execution task which talks with AWS
+                task = c.task(
+                    'AWS',
+                    region='eu-central-1',
+                    client='ec2',
+                    service='run_instances',
+                    parameters={
+                        'ImageId': 'ami-0f5dbc86dd9cbf7a8',
+                        'InstanceType': 't2.micro',
+                        'MaxCount': 1,
+                        'MinCount': 1,
+                    },
+                    **creds
+                ).run()  # run the task
+                # provide the response back to the caller
+                c.setOutput('task out', task.getOutputs())
+                c.end('success', message='all done')
+            """.utf8))
+        let ended = try test.run("FLOW", ["script": .string(script)], timeout: 120)
+        #expect(ended.status == .success, "\(ended.message)")
+        #expect(ended.message == "all done\n")
+        let instance = ended["task out"]?["result"]?["Instances"]?.arrayValue?.first
+        #expect(instance?["ImageId"] == "ami-0f5dbc86dd9cbf7a8")
+        #expect(instance?["InstanceType"] == "t2.micro")
+        #expect(instance?["Placement"]?["AvailabilityZone"]?.stringValue?.hasPrefix("eu-central-1") == true)
+    }
 }
