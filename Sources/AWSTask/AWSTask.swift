@@ -21,9 +21,7 @@ public enum AWSTask {
         let loaded = Clock.monotonic()
         let operation = try model.operation(named: request.operation)
         try ParameterValidator(model: model).validate(.object(request.parameters), shape: operation.inputShape)
-        var filled = request
-        filled.parameters = model.fillingIdempotencyTokens(request.parameters, shape: operation.inputShape)
-        let call = Call(model: model, operation: operation, request: filled)
+        let call = Call(model: model, operation: operation, request: request)
         let result = try call.perform()
         context.log.line("\(request.client).\(operation.name) at \(call.endpoint): \(result.status) in \(Clock.describeDuration(Clock.monotonic() - loaded)) (model read in \(Clock.describeDuration(loaded - started)))")
         return TaskResult(outputs: ["result": result.json])
@@ -122,8 +120,11 @@ struct Call {
     }
 
     func perform() throws(TaskFailure) -> Result {
-        var http = try build()
-        SigV4.sign(&http, credentials: request.credentials, region: request.region, service: model.signingName, signsPayloadHeader: false)
+        var customizations = Customizations(model: model, operation: operation)
+        let parameters = customizations.parameters(request.parameters)
+        var http = try build(parameters)
+        customizations.request(&http, parameters: parameters)
+        SigV4.sign(&http, credentials: request.credentials, region: request.region, service: model.signingName)
         let response: CurlEasy.Response
         do {
             let easy = try CurlEasy()
@@ -134,8 +135,11 @@ struct Call {
             try easy.set(CURLOPT_SSL_VERIFYPEER, 1)
             try easy.set(CURLOPT_SSL_VERIFYHOST, 2)
             try easy.set(CURLOPT_CUSTOMREQUEST, http.method)
-            try easy.set(CURLOPT_HTTPHEADER, list: http.headers.map { "\($0.0): \($0.1)" } + ["Expect:"])
-            if http.method != "GET" { try easy.setBody(http.body) }
+            if http.method == "HEAD" { try easy.set(CURLOPT_NOBODY, 1) }
+            // No Content-Type but the request's own: libcurl would add a form's to any body.
+            let contentType = http.headers.contains { $0.0.lowercased() == "content-type" } ? [] : ["Content-Type:"]
+            try easy.set(CURLOPT_HTTPHEADER, list: http.headers.map { "\($0.0): \($0.1)" } + ["Expect:"] + contentType)
+            if http.method != "GET" && http.method != "HEAD" { try easy.setBody(http.body) }
             easy.bodyLimit = 256 << 20
             response = try easy.perform()
         } catch {
@@ -148,20 +152,19 @@ struct Call {
             let (code, message) = errorDetails(response)
             throw TaskFailure("An error occurred (\(code)) when calling the \(operation.name) operation: \(message)")
         }
-        var result = try parse(response)
+        let result = try parse(response)
         let requestID = result.requestID ?? headers["x-amzn-requestid"]?.stringValue ?? headers["x-amz-request-id"]?.stringValue ?? ""
         var object = result.json.objectValue ?? [:]
         object["ResponseMetadata"] = [
             "RequestId": .string(requestID), "HTTPStatusCode": .int(response.statusCode),
             "HTTPHeaders": .object(headers), "RetryAttempts": 0,
         ]
-        result.json = .object(object)
-        return Result(status: response.statusCode, json: result.json)
+        return Result(status: response.statusCode, json: customizations.result(.object(object)))
     }
 
     /// The unsigned request, as the service's protocol wants it.
-    func build() throws(TaskFailure) -> SignedRequest {
-        let parameters = JSON.object(request.parameters)
+    func build(_ given: JSONObject) throws(TaskFailure) -> SignedRequest {
+        let parameters = JSON.object(given)
         switch model.protocolName {
         case "query", "ec2":
             let fields = [("Action", operation.name), ("Version", model.apiVersion)]
@@ -177,8 +180,10 @@ struct Call {
                 headers: [("Content-Type", "application/x-amz-json-\(model.jsonVersion)"),
                           ("X-Amz-Target", "\(model.targetPrefix ?? model.endpointPrefix).\(operation.name)")],
                 body: Array(body.compactText.utf8))
+        case "rest-json", "rest-xml":
+            return RestProtocol(model: model, operation: operation).request(given, endpoint: endpoint)
         default:
-            throw TaskFailure("\(model.client) speaks the \(model.protocolName) protocol, which the AWS task does not speak yet (it speaks query, ec2 and json)")
+            throw TaskFailure("\(model.client) speaks the \(model.protocolName) protocol, which the AWS task does not know")
         }
     }
 
@@ -198,6 +203,8 @@ struct Call {
             }
             let result = operation.resultWrapper.flatMap(root.child) ?? root
             return (parser.parse(result, shape: operation.outputShape), root.child("ResponseMetadata")?.child("RequestId")?.text)
+        case "rest-json", "rest-xml":
+            return (try RestProtocol(model: model, operation: operation).result(response), nil)
         default:
             guard !response.body.isEmpty else { return (.object([:]), nil) }
             do {
@@ -216,8 +223,10 @@ struct Call {
                 return (code, error.child("Message")?.text ?? "")
             }
         }
-        if let json = try? JSON(parsing: response.body), let type = json["__type"]?.stringValue ?? json["code"]?.stringValue {
-            return (String(type.split(separator: "#").last ?? Substring(type)), json["message"]?.stringValue ?? json["Message"]?.stringValue ?? "")
+        let json = try? JSON(parsing: response.body)
+        let header = response.headers.last { $0.name.lowercased() == "x-amzn-errortype" }?.value.split(separator: ":").first.map(String.init)
+        if let type = header ?? json?["__type"]?.stringValue ?? json?["code"]?.stringValue {
+            return (String(type.split(separator: "#").last ?? Substring(type)), json?["message"]?.stringValue ?? json?["Message"]?.stringValue ?? "")
         }
         return ("HTTP \(response.statusCode)", String(decoding: response.body.prefix(300), as: UTF8.self))
     }

@@ -172,7 +172,8 @@ struct JSONShapes {
             var result = JSONObject()
             for (key, definition) in shape["members"]?.objectValue ?? [:] {
                 let location = definition["locationName"]?.stringValue ?? key
-                if let member = object[location] { result[key] = parse(member, shape: definition["shape"]?.stringValue) }
+                // As botocore: a member the service sends as null is left out.
+                if let member = object[location], member != .null { result[key] = parse(member, shape: definition["shape"]?.stringValue) }
             }
             return .object(result)
         case "list":

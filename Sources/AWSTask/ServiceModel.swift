@@ -112,17 +112,6 @@ struct ServiceModel {
         return previous[b.count]
     }
 
-    /// The parameters with what boto3 fills in by itself: a random idempotency token (UUID 4) for
-    /// members the model marks `idempotencyToken` and the caller left out.
-    func fillingIdempotencyTokens(_ parameters: JSONObject, shape name: String?) -> JSONObject {
-        var filled = parameters
-        for (member, definition) in shape(name)?["members"]?.objectValue ?? [:]
-        where definition["idempotencyToken"]?.boolValue == true && filled[member] == nil {
-            filled[member] = .string(Self.uuid4())
-        }
-        return filled
-    }
-
     static func uuid4() -> String {
         var bytes = (0..<16).map { _ in UInt8.random(in: 0...255) }
         bytes[6] = bytes[6] & 0x0f | 0x40

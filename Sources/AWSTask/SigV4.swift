@@ -29,9 +29,11 @@ struct SignedRequest {
 /// with OpenSSL's SHA-256 and HMAC-SHA256.
 enum SigV4 {
     /// Adds the Authorization, X-Amz-Date (and X-Amz-Security-Token) headers. S3 signs an
-    /// x-amz-content-sha256 header of its own; other services take the payload's hash unsent.
+    /// x-amz-content-sha256 header of its own and its path as sent; other services take the
+    /// payload's hash unsent and encode the path once more for the signature.
     static func sign(_ request: inout SignedRequest, credentials: Credentials, region: String, service: String,
-                     signsPayloadHeader: Bool, at time: Double = Clock.now()) {
+                     at time: Double = Clock.now()) {
+        let isS3 = service == "s3"
         let stamp = amzDate(time)
         let day = String(stamp.prefix(8))
         let host = request.endpoint.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? ""
@@ -39,14 +41,14 @@ enum SigV4 {
         request.headers.removeAll { ["authorization", "x-amz-date", "x-amz-security-token", "host"].contains($0.0.lowercased()) }
         request.headers.append(("X-Amz-Date", stamp))
         if let token = credentials.sessionToken { request.headers.append(("X-Amz-Security-Token", token)) }
-        if signsPayloadHeader { request.headers.append(("x-amz-content-sha256", payloadHash)) }
+        if isS3 { request.headers.append(("x-amz-content-sha256", payloadHash)) }
 
         let signed = (request.headers + [("host", host)])
             .map { ($0.0.lowercased(), $0.1.trimming(" \t")) }
             .sorted { $0.0 < $1.0 }
         let signedNames = signed.map(\.0).joined(separator: ";")
         let canonical = [
-            request.method, request.path, canonicalQuery(request.query),
+            request.method, isS3 ? request.path : uriEncode(request.path, keepingSlashes: true), canonicalQuery(request.query),
             signed.map { "\($0.0):\($0.1)\n" }.joined(), signedNames, payloadHash,
         ].joined(separator: "\n")
         let scope = "\(day)/\(region)/\(service)/aws4_request"

@@ -36,3 +36,12 @@ public enum Gzip {
         return output
     }
 }
+
+/// CRC-32 (ISO 3309, as gzip and S3's x-amz-checksum-crc32 use it).
+public enum CRC32 {
+    public static func checksum(_ bytes: [UInt8]) -> UInt32 {
+        bytes.withUnsafeBufferPointer { buffer in
+            UInt32(crc32(0, buffer.baseAddress, UInt32(buffer.count)))
+        }
+    }
+}

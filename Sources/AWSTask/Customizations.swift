@@ -1,0 +1,86 @@
+import JSON
+import Spool
+import Zlib
+
+/// What botocore adds to a call by itself, so that the task's results are boto3's: idempotency
+/// tokens, flexible checksums (CRC32 on uploads, checksums asked for on downloads), and S3 listings
+/// asked for URL-encoded and decoded again.
+struct Customizations {
+    let model: ServiceModel
+    let operation: Operation
+    /// Whether the task asked S3 for URL-encoded keys, and so decodes them.
+    private(set) var decodesListing = false
+
+    init(model: ServiceModel, operation: Operation) {
+        self.model = model
+        self.operation = operation
+    }
+
+    static let listings: [String: [String]] = [
+        "ListObjects": ["Delimiter", "Marker", "NextMarker", "Prefix"],
+        "ListObjectsV2": ["Delimiter", "Prefix", "StartAfter"],
+        "ListObjectVersions": ["Delimiter", "KeyMarker", "NextKeyMarker", "Prefix"],
+    ]
+
+    /// The parameters with what boto3 fills in when the caller leaves it out.
+    mutating func parameters(_ given: JSONObject) -> JSONObject {
+        var parameters = given
+        let members = model.shape(operation.inputShape)?["members"]?.objectValue ?? [:]
+        for (member, definition) in members where definition["idempotencyToken"]?.boolValue == true && parameters[member] == nil {
+            parameters[member] = .string(ServiceModel.uuid4())
+        }
+        let checksum = operation.definition["httpChecksum"]?.objectValue ?? [:]
+        if let algorithm = checksum["requestAlgorithmMember"]?.stringValue, parameters[algorithm] == nil,
+           !parameters.contains(where: { $0.key.hasPrefix("Checksum") }) {
+            parameters[algorithm] = "CRC32"
+        }
+        if let mode = checksum["requestValidationModeMember"]?.stringValue, parameters[mode] == nil {
+            parameters[mode] = "ENABLED"
+        }
+        if model.client == "s3", Self.listings[operation.name] != nil, parameters["EncodingType"] == nil {
+            parameters["EncodingType"] = "url"
+            decodesListing = true
+        }
+        return parameters
+    }
+
+    /// The CRC32 of the body an upload carries, when the call asks for one.
+    func request(_ request: inout SignedRequest, parameters: JSONObject) {
+        guard let member = operation.definition["httpChecksum"]?["requestAlgorithmMember"]?.stringValue,
+              parameters[member] == "CRC32",
+              !request.headers.contains(where: { $0.0.lowercased() == "x-amz-checksum-crc32" }) else { return }
+        let crc = CRC32.checksum(request.body)
+        let bytes = [UInt8(crc >> 24), UInt8(crc >> 16 & 255), UInt8(crc >> 8 & 255), UInt8(crc & 255)]
+        request.headers.append(("x-amz-checksum-crc32", Base64.encode(bytes)))
+    }
+
+    /// The result with S3's URL-encoded listing decoded, when the task asked for the encoding.
+    func result(_ result: JSON) -> JSON {
+        guard decodesListing, var object = result.objectValue, let fields = Self.listings[operation.name] else { return result }
+        for field in fields { if let text = object[field]?.stringValue { object[field] = .string(Self.percentDecode(text)) } }
+        for (list, field) in [("Contents", "Key"), ("CommonPrefixes", "Prefix"), ("Versions", "Key"), ("DeleteMarkers", "Key")] {
+            guard let items = object[list]?.arrayValue else { continue }
+            object[list] = .array(items.map { item in
+                guard var entry = item.objectValue, let text = entry[field]?.stringValue else { return item }
+                entry[field] = .string(Self.percentDecode(text))
+                return .object(entry)
+            })
+        }
+        return .object(object)
+    }
+
+    /// %XX and + (a space) decoded, as Python's unquote_plus does.
+    static func percentDecode(_ text: String) -> String {
+        var bytes: [UInt8] = []
+        var input = Array(text.utf8)[...]
+        while let byte = input.popFirst() {
+            if byte == UInt8(ascii: "%"), input.count >= 2, let value = UInt8(String(decoding: input.prefix(2), as: UTF8.self), radix: 16) {
+                bytes.append(value)
+                input = input.dropFirst(2)
+            } else {
+                bytes.append(byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,198 @@
+import Curl
+import JSON
+import POSIX
+import Spool
+import TaskRunner
+
+/// Requests and responses of the rest-json and rest-xml protocols (lambda, s3, ...): members located
+/// in the URI, the query string and headers, a payload member or the rest in the body
+/// (botocore's BaseRestSerializer and BaseRestParser).
+struct RestProtocol {
+    let model: ServiceModel
+    let operation: Operation
+    var isXML: Bool { model.protocolName == "rest-xml" }
+
+    func request(_ parameters: JSONObject, endpoint: String) -> SignedRequest {
+        let input = model.shape(operation.inputShape) ?? [:]
+        let members = input["members"]?.objectValue ?? [:]
+        let parts = operation.requestURI.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        var path = String(parts[0])
+        var query: [(String, String)] = parts.count > 1 ? parts[1].split(separator: "&").map { field in
+            let pair = field.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (String(pair[0]), pair.count > 1 ? String(pair[1]) : "")
+        } : []
+        var headers: [(String, String)] = []
+        var body = JSONObject()
+        for (name, value) in parameters.sorted(by: { $0.key < $1.key }) {
+            guard let member = members[name]?.objectValue else { continue }
+            let location = member["locationName"]?.stringValue ?? name
+            let shape = model.shape(member["shape"]?.stringValue) ?? [:]
+            let type = shape["type"]?.stringValue
+            switch member["location"]?.stringValue {
+            case "uri":
+                let text = scalar(value, type: type, inHeader: false)
+                path = path.replacing("{\(location)+}", with: SigV4.uriEncode(text, keepingSlashes: true))
+                    .replacing("{\(location)}", with: SigV4.uriEncode(text))
+            case "querystring":
+                if type == "list" {
+                    for element in value.arrayValue ?? [] { query.append((location, scalar(element, type: nil, inHeader: false))) }
+                } else if type == "map" {
+                    for (key, element) in value.objectValue ?? [:] { query.append((key, scalar(element, type: nil, inHeader: false))) }
+                } else {
+                    query.append((location, scalar(value, type: type, inHeader: false)))
+                }
+            case "header":
+                let text = type == "list" ? (value.arrayValue ?? []).map { scalar($0, type: nil, inHeader: true) }.joined(separator: ",")
+                    : scalar(value, type: type, inHeader: true)
+                headers.append((location, text))
+            case "headers":
+                for (key, element) in value.objectValue ?? [:] { headers.append((location + key, element.stringValue ?? element.compactText)) }
+            default:
+                body[name] = value
+            }
+        }
+        let payloadBytes: [UInt8]
+        if let payload = input["payload"]?.stringValue {
+            let member = members[payload]?.objectValue ?? [:]
+            let shape = model.shape(member["shape"]?.stringValue)
+            switch (parameters[payload], shape?["type"]?.stringValue) {
+            case (nil, _): payloadBytes = []
+            case (let value?, "blob"?), (let value?, "string"?): payloadBytes = Blob.bytes(value) ?? []
+            case (let value?, _):
+                payloadBytes = isXML
+                    ? XMLSerializer(model: model).document(value, shape: member["shape"]?.stringValue,
+                                                            root: member["locationName"]?.stringValue ?? payload,
+                                                            namespace: member["xmlNamespace"]?["uri"]?.stringValue)
+                    : Array(JSONShapes(model: model).serialize(value, shape: member["shape"]?.stringValue).compactText.utf8)
+            }
+        } else if !body.isEmpty {
+            payloadBytes = isXML
+                ? XMLSerializer(model: model).document(.object(body), shape: operation.inputShape,
+                                                        root: input["locationName"]?.stringValue ?? operation.inputShape ?? operation.name,
+                                                        namespace: input["xmlNamespace"]?["uri"]?.stringValue)
+                : Array(JSONShapes(model: model).serialize(.object(body), shape: operation.inputShape).compactText.utf8)
+        } else {
+            payloadBytes = []
+        }
+        if !isXML && !payloadBytes.isEmpty && !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+            headers.append(("Content-Type", "application/json"))
+        }
+        return SignedRequest(method: operation.httpMethod, endpoint: endpoint, path: path, query: query, headers: headers, body: payloadBytes)
+    }
+
+    private func scalar(_ value: JSON, type: String?, inHeader: Bool) -> String {
+        switch type {
+        case "timestamp":
+            guard let seconds = Timestamp.seconds(value) else { return value.stringValue ?? "" }
+            return inHeader ? Clock.rfc5322(seconds).replacing("+0000", with: "GMT") : Timestamp.iso8601(seconds)
+        case "boolean": return value.boolValue == true ? "true" : "false"
+        case "blob": return Base64.encode(Blob.bytes(value) ?? [])
+        default: return value.stringValue ?? value.compactText
+        }
+    }
+
+    /// The output: members from the status code, headers and body, as boto3 gives them.
+    func result(_ response: CurlEasy.Response) throws(TaskFailure) -> JSON {
+        let output = model.shape(operation.outputShape) ?? [:]
+        let members = output["members"]?.objectValue ?? [:]
+        var result = JSONObject()
+        if let payload = output["payload"]?.stringValue, let member = members[payload]?.objectValue {
+            let shape = model.shape(member["shape"]?.stringValue)
+            switch shape?["type"]?.stringValue {
+            case "blob"?: result[payload] = .string(Base64.encode(response.body))
+            case "string"?: result[payload] = .string(String(decoding: response.body, as: UTF8.self))
+            default:
+                if !response.body.isEmpty { result[payload] = try parseBody(response.body, shape: member["shape"]?.stringValue) }
+            }
+        } else if !response.body.isEmpty {
+            result = try parseBody(response.body, shape: operation.outputShape).objectValue ?? [:]
+        }
+        for (name, definition) in members {
+            guard let member = definition.objectValue else { continue }
+            let location = member["locationName"]?.stringValue ?? name
+            let type = model.shape(member["shape"]?.stringValue)?["type"]?.stringValue
+            switch member["location"]?.stringValue {
+            case "statusCode":
+                result[name] = .int(response.statusCode)
+            case "header":
+                if let value = response.headers.last(where: { $0.name.lowercased() == location.lowercased() })?.value {
+                    result[name] = headerValue(value, type: type)
+                }
+            case "headers":
+                let prefix = location.lowercased()
+                let matching = response.headers.filter { $0.name.lowercased().hasPrefix(prefix) }
+                if !matching.isEmpty {
+                    result[name] = .object(JSONObject(matching.map { (String($0.name.dropFirst(prefix.count)).lowercased(), JSON.string($0.value)) }))
+                }
+            default:
+                break
+            }
+        }
+        return .object(result)
+    }
+
+    private func parseBody(_ body: [UInt8], shape: String?) throws(TaskFailure) -> JSON {
+        do {
+            if isXML { return XMLShapeParser(model: model).parse(try XMLParser.parse(body), shape: shape) }
+            return JSONShapes(model: model).parse(try JSON(parsing: body), shape: shape)
+        } catch {
+            throw TaskFailure("\(model.client).\(operation.name): the response cannot be read: \(error)")
+        }
+    }
+
+    private func headerValue(_ text: String, type: String?) -> JSON {
+        switch type {
+        case "integer", "long": Int(text).map(JSON.int) ?? .string(text)
+        case "boolean": .bool(text == "true")
+        case "timestamp": Timestamp.parse(text).map { .string(Clock.iso8601($0)) } ?? .string(text)
+        default: .string(text)
+        }
+    }
+}
+
+/// A request body in XML for rest-xml (S3's CreateBucketConfiguration and the like).
+struct XMLSerializer {
+    let model: ServiceModel
+
+    func document(_ value: JSON, shape: String?, root: String, namespace: String?) -> [UInt8] {
+        var text = ""
+        element(value, shape: model.shape(shape), name: root, namespace: namespace, into: &text)
+        return Array(text.utf8)
+    }
+
+    private func element(_ value: JSON, shape: JSONObject?, name: String, namespace: String? = nil, into text: inout String) {
+        let open = namespace.map { "<\(name) xmlns=\"\(escape($0))\">" } ?? "<\(name)>"
+        switch shape?["type"]?.stringValue {
+        case "structure":
+            text += open
+            let members = shape?["members"]?.objectValue ?? [:]
+            for (key, member) in value.objectValue ?? [:] {
+                let definition = members[key]?.objectValue ?? [:]
+                let memberShape = model.shape(definition["shape"]?.stringValue)
+                let location = definition["locationName"]?.stringValue ?? key
+                if memberShape?["type"]?.stringValue == "list", memberShape?["flattened"]?.boolValue == true {
+                    for item in member.arrayValue ?? [] {
+                        element(item, shape: model.shape(memberShape?["member"]?["shape"]?.stringValue), name: location, into: &text)
+                    }
+                } else {
+                    element(member, shape: memberShape, name: location, into: &text)
+                }
+            }
+            text += "</\(name)>"
+        case "list":
+            text += open
+            let member = shape?["member"]?.objectValue ?? [:]
+            for item in value.arrayValue ?? [] {
+                element(item, shape: model.shape(member["shape"]?.stringValue), name: member["locationName"]?.stringValue ?? "member", into: &text)
+            }
+            text += "</\(name)>"
+        default:
+            let scalar = QuerySerializer(model: model).scalar(value, type: shape?["type"]?.stringValue)
+            text += open + escape(scalar) + "</\(name)>"
+        }
+    }
+
+    private func escape(_ text: String) -> String {
+        text.replacing("&", with: "&amp;").replacing("<", with: "&lt;").replacing(">", with: "&gt;").replacing("\"", with: "&quot;")
+    }
+}
