@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "RESTTaskTests", dependencies: ["FlowspoolTestSupport", "JSON"]),
         .testTarget(name: "SSHTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "RedisTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
-        .testTarget(name: "AWSTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
+        .testTarget(name: "AWSTaskTests", dependencies: ["AWSTask", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "SMTPTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "InputTaskTests", dependencies: ["FlowspoolTestSupport", "InputTask", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "FlowTaskTests", dependencies: ["InputTask", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),

@@ -19,19 +19,33 @@ public enum AWSTask {
         let started = Clock.monotonic()
         let model = try ServiceModel.load(request.client)
         let loaded = Clock.monotonic()
-        let operation = try model.operation(named: request.operation)
-        try ParameterValidator(model: model).validate(.object(request.parameters), shape: operation.inputShape)
-        let call = Call(model: model, operation: operation, request: request)
-        let result = try call.perform()
-        context.log.line("\(request.client).\(operation.name) at \(call.endpoint): \(result.status) in \(Clock.describeDuration(Clock.monotonic() - loaded)) (model read in \(Clock.describeDuration(loaded - started)))")
-        return TaskResult(outputs: ["result": result.json])
+        var result: JSON = .object([:])
+        if !request.operation.isEmpty {
+            let operation = try model.operation(named: request.operation)
+            try ParameterValidator(model: model).validate(.object(request.parameters), shape: operation.inputShape)
+            let call = Call(model: model, operation: operation, request: request)
+            result = request.paginate
+                ? try Pagination(model: model, call: call).collect(request.parameters)
+                : try call.perform(request.parameters).json
+            context.log.line("\(request.client).\(operation.name) at \(call.endpoint) in \(Clock.describeDuration(Clock.monotonic() - loaded)) (model read in \(Clock.describeDuration(loaded - started)))")
+        }
+        if let name = request.waiter {
+            let waiter = try Waiter(model: model, name: name, request: request)
+            result = try waiter.wait(log: context.log)
+        }
+        return TaskResult(outputs: ["result": result])
     }
 }
 
 /// The AWS task's inputs.
 struct AWSRequest {
     var client: String
+    /// The operation (the `service` input); empty for a waiter on its own.
     var operation: String
+    var waiter: String?
+    /// boto3's WaiterConfig: Delay and MaxAttempts instead of the model's.
+    var waiterConfig: JSONObject
+    var paginate: Bool
     var parameters: JSONObject
     var region: String
     var credentials: Credentials
@@ -42,16 +56,14 @@ struct AWSRequest {
 
     init(_ inputs: inout TaskInputs) throws(TaskFailure) {
         client = try inputs.requiredString("client")
-        let service = try inputs.string("service") ?? ""
-        if let waiter = try inputs.string("waiter"), !waiter.isEmpty {
-            throw TaskFailure("input 'waiter' ('\(waiter.escapingControlCharacters())') is not supported yet; call the describe operation and check its result in the flow")
+        operation = try inputs.string("service") ?? ""
+        waiter = try inputs.string("waiter").flatMap { $0.isEmpty ? nil : $0 }
+        guard !operation.isEmpty || waiter != nil else {
+            throw TaskFailure("input 'service' is required: the operation, such as get_caller_identity (or a 'waiter' on its own)")
         }
-        guard !service.isEmpty else { throw TaskFailure("input 'service' is required: the operation, such as get_caller_identity") }
-        operation = service
         parameters = try inputs.dictionary("parameters") ?? [:]
-        if try inputs.bool("paginate") == true {
-            throw TaskFailure("input 'paginate' is not supported yet; pass the NextToken of each page in the flow")
-        }
+        paginate = try inputs.bool("paginate") ?? false
+        waiterConfig = try inputs.dictionary("waiter_config") ?? [:]
         let profile = try inputs.string("profile") ?? Environment.value("AWS_PROFILE") ?? "default"
         let files = SharedConfig(profile: profile)
         region = try inputs.string("region") ?? Environment.value("AWS_REGION") ?? Environment.value("AWS_DEFAULT_REGION")
@@ -114,14 +126,30 @@ struct Call {
         request.endpointURL ?? "https://\(model.endpointPrefix).\(request.region).amazonaws.com"
     }
 
+    /// How a call ended: the result, or the service's error.
+    enum Outcome {
+        case success(status: Int, json: JSON)
+        case failure(status: Int, code: String, message: String)
+    }
+
     struct Result {
         let status: Int
         let json: JSON
     }
 
-    func perform() throws(TaskFailure) -> Result {
+    /// The call's result; the service's error as the task's, in boto3's words.
+    func perform(_ given: JSONObject) throws(TaskFailure) -> Result {
+        switch try send(given) {
+        case .success(let status, let json):
+            return Result(status: status, json: json)
+        case .failure(_, let code, let message):
+            throw TaskFailure("An error occurred (\(code)) when calling the \(operation.name) operation: \(message)")
+        }
+    }
+
+    func send(_ given: JSONObject) throws(TaskFailure) -> Outcome {
         var customizations = Customizations(model: model, operation: operation)
-        let parameters = customizations.parameters(request.parameters)
+        let parameters = customizations.parameters(given)
         var http = try build(parameters)
         customizations.request(&http, parameters: parameters)
         SigV4.sign(&http, credentials: request.credentials, region: request.region, service: model.signingName)
@@ -150,7 +178,7 @@ struct Call {
         let headers = JSONObject(response.headers.map { ($0.name.lowercased(), JSON.string($0.value)) })
         guard (200..<300).contains(response.statusCode) else {
             let (code, message) = errorDetails(response)
-            throw TaskFailure("An error occurred (\(code)) when calling the \(operation.name) operation: \(message)")
+            return .failure(status: response.statusCode, code: code, message: message)
         }
         let result = try parse(response)
         let requestID = result.requestID ?? headers["x-amzn-requestid"]?.stringValue ?? headers["x-amz-request-id"]?.stringValue ?? ""
@@ -159,7 +187,7 @@ struct Call {
             "RequestId": .string(requestID), "HTTPStatusCode": .int(response.statusCode),
             "HTTPHeaders": .object(headers), "RetryAttempts": 0,
         ]
-        return Result(status: response.statusCode, json: customizations.result(.object(object)))
+        return .success(status: response.statusCode, json: customizations.result(.object(object)))
     }
 
     /// The unsigned request, as the service's protocol wants it.

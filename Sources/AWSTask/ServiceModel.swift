@@ -9,6 +9,8 @@ import Zlib
 /// copied into flowspool.
 struct ServiceModel {
     let client: String
+    /// Where the model was read: botocore's data/CLIENT/VERSION.
+    var directory = ""
     let protocolName: String
     let apiVersion: String
     let endpointPrefix: String
@@ -46,9 +48,11 @@ struct ServiceModel {
             guard let version = ((try? FileSystem.listDirectory(serviceDirectory)) ?? []).filter({ $0.first?.isNumber == true }).max() else {
                 continue
             }
-            let bytes = try readModel(serviceDirectory + "/" + version + "/service-2.json")
             do {
-                return try ServiceModel(client: client, json: JSON(parsing: bytes))
+                let json = try readWithExtras(serviceDirectory + "/" + version + "/service-2")
+                var model = try ServiceModel(client: client, json: json)
+                model.directory = serviceDirectory + "/" + version
+                return model
             } catch {
                 throw TaskFailure("the model of \(client) in \(serviceDirectory)/\(version) cannot be read: \(error)")
             }
@@ -57,6 +61,33 @@ struct ServiceModel {
             throw TaskFailure("no AWS API models found: install botocore (apt-get install python3-botocore, or pip install botocore), or name its data directory in \(modelsVariable)")
         }
         throw TaskFailure("unknown client '\(client)': botocore has no model of that service (\(directories.first(where: FileSystem.exists)!))")
+    }
+
+    /// One of the model's companion files (paginators-1, waiters-2), as JSON; nil when there is none.
+    func companion(_ name: String) throws(TaskFailure) -> JSON? {
+        let path = directory + "/" + name + ".json"
+        guard FileSystem.exists(path) || FileSystem.exists(path + ".gz") else { return nil }
+        do {
+            return try Self.readWithExtras(directory + "/" + name)
+        } catch {
+            throw TaskFailure("cannot read \(path): \(error)")
+        }
+    }
+
+    /// NAME.json (or .json.gz) with NAME.sdk-extras.json's "merge" merged in, as botocore's loader does.
+    static func readWithExtras(_ base: String) throws -> JSON {
+        var json = try JSON(parsing: readModel(base + ".json"))
+        if FileSystem.exists(base + ".sdk-extras.json"), let extras = try JSON(parsing: FileSystem.readFile(base + ".sdk-extras.json"))["merge"] {
+            json = deepMerge(json, extras)
+        }
+        return json
+    }
+
+    /// `extra` laid over `base`: objects merged key by key, anything else replaced.
+    static func deepMerge(_ base: JSON, _ extra: JSON) -> JSON {
+        guard case .object(var object) = base, case .object(let more) = extra else { return extra }
+        for (key, value) in more { object[key] = object[key].map { deepMerge($0, value) } ?? value }
+        return .object(object)
     }
 
     /// A model file, plain or gzipped (recent botocore ships NAME.json.gz).

@@ -26,10 +26,10 @@ struct AWSTaskTests {
     }
 
     /// The same call through boto3, as the reference.
-    func boto3(_ client: String, _ operation: String, _ parameters: JSONObject = [:]) throws -> JSON {
+    func boto3(_ client: String, _ operation: String, _ parameters: JSONObject = [:], paginate: Bool = false) throws -> JSON {
         let result = try runProgram("/usr/bin/env", [
             "python3", TestEnvironment.packageRoot + "/Tests/servers/boto3_call.py", client, operation, JSON.object(parameters).compactText,
-        ])
+        ] + (paginate ? ["paginate"] : []))
         #expect(result.exitCode == 0, "\(result.standardError)")
         return try JSON(parsing: Array(result.standardOutput.utf8))
     }
@@ -200,5 +200,41 @@ struct AWSTaskTests {
         expectSameShape(resource["result"], referenceResource)
         let missing = try aws("apigateway", "create_resource", ["restApiId": "nosuchapi", "parentId": root, "pathPart": "x"])
         #expect(missing.message.hasPrefix("An error occurred (NotFoundException) when calling the CreateResource operation"), "\(missing.message)")
+    }
+
+    @Test("paginate: true gathers every page of list_objects_v2, as boto3's paginator does")
+    func pagination() throws {
+        let bucket = "flowspool-" + Spool.randomToken()
+        #expect(try aws("s3", "create_bucket", ["Bucket": .string(bucket)]).status == .success)
+        for n in 1...5 {
+            #expect(try aws("s3", "put_object", ["Bucket": .string(bucket), "Key": .string("job \(n)"), "Body": .string("\(n)")]).status == .success)
+        }
+        let parameters: JSONObject = ["Bucket": .string(bucket), "MaxKeys": 2]
+        let onePage = try aws("s3", "list_objects_v2", parameters)
+        #expect(onePage["result"]?["Contents"]?.arrayValue?.count == 2)
+        let all = try aws("s3", "list_objects_v2", parameters, ["paginate": true])
+        #expect(all.status == .success, "\(all.message)")
+        #expect(all["result"]?["Contents"]?.arrayValue?.compactMap { $0["Key"]?.stringValue } == (1...5).map { "job \($0)" })
+        expectSameShape(all["result"], try boto3("s3", "list_objects_v2", parameters, paginate: true))
+        #expect(try aws("sts", "get_caller_identity", [:], ["paginate": true]).message
+            == "sts.GetCallerIdentity cannot be paginated: botocore has no paginator for it (leave out 'paginate')\n")
+    }
+
+    @Test("the instance_running waiter on its own waits for an instance run_instances started; an unknown waiter is named")
+    func waiter() throws {
+        let ran = try aws("ec2", "run_instances", ["ImageId": "ami-12c6146b", "MinCount": 1, "MaxCount": 1])
+        let instance = try #require(ran["result"]?["Instances"]?.arrayValue?.first?["InstanceId"])
+        let waited = try aws("ec2", "", ["InstanceIds": [instance]], ["waiter": "instance_running", "waiter_config": ["Delay": 0.2]])
+        #expect(waited.status == .success, "\(waited.message)")
+        #expect(waited["result"]?["Reservations"]?.arrayValue?.first?["Instances"]?.arrayValue?.first?["State"]?["Name"] == "running")
+        let log = try FileSystem.readText(test.execution(waited.id).path(.log)) ?? ""
+        #expect(log.contains("waiter InstanceRunning: success after "), "\(log)")
+        let stopped = try aws("ec2", "stop_instances", ["InstanceIds": [instance]], ["waiter": "instance_stopped", "waiter_config": ["Delay": 0.2]])
+        #expect(stopped.status == .success, "\(stopped.message)")
+        let unknown = try aws("ec2", "", ["InstanceIds": [instance]], ["waiter": "instance_dancing"])
+        #expect(unknown.message.hasPrefix("ec2 has no waiter 'instance_dancing' (it has "))
+        let failing = try aws("ec2", "", ["InstanceIds": ["i-00000000000000000"]], ["waiter": "instance_running", "waiter_config": ["Delay": 0.1, "MaxAttempts": 2]])
+        #expect(failing.status == .error)
+        #expect(failing.message.hasPrefix("Waiter InstanceRunning failed: "), "\(failing.message)")
     }
 }

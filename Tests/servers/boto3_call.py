@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Calls one operation with boto3, the reference client, and prints its result as JSON.
 
-  boto3_call.py CLIENT OPERATION PARAMETERS_JSON
+  boto3_call.py CLIENT OPERATION PARAMETERS_JSON [paginate]
 
 Against FLOWSPOOL_TEST_AWS_ENDPOINT with the test IAM user's key. Times are printed as ISO 8601
 strings and bytes as base64, as the AWS task gives them; an error prints {"Error": {"Code", "Message"}}.
+With "paginate", every page through boto3's paginator, as build_full_result() joins them.
 """
 import base64
 import datetime
@@ -36,7 +37,10 @@ def main():
                           aws_access_key_id=os.environ["FLOWSPOOL_TEST_AWS_KEY_ID"],
                           aws_secret_access_key=os.environ["FLOWSPOOL_TEST_AWS_SECRET"])
     try:
-        result = getattr(client, operation)(**parameters)
+        if sys.argv[4:] == ["paginate"]:
+            result = client.get_paginator(operation).paginate(**parameters).build_full_result()
+        else:
+            result = getattr(client, operation)(**parameters)
     except botocore.exceptions.ClientError as error:
         result = {"Error": error.response["Error"]}
     print(json.dumps(plain(result)))

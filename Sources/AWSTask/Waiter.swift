@@ -1,0 +1,100 @@
+import JSON
+import POSIX
+import Spool
+import TaskRunner
+
+/// A waiter of waiters-2.json (instance_running and the like): its operation called every `delay`
+/// seconds, at most `maxAttempts` times, until an acceptor says success or failure, as boto3's
+/// waiters do. The result is the last response.
+struct Waiter {
+    let name: String
+    let call: Call
+    let delay: Double
+    let maxAttempts: Int
+    let acceptors: [JSONObject]
+    let parameters: JSONObject
+
+    init(model: ServiceModel, name given: String, request: AWSRequest) throws(TaskFailure) {
+        let waiters = try model.companion("waiters-2")?["waiters"]?.objectValue ?? [:]
+        guard let (name, definition) = waiters.first(where: { $0.key == given || ServiceModel.xformName($0.key) == given }),
+              let config = definition.objectValue, let operationName = config["operation"]?.stringValue else {
+            let known = waiters.map { ServiceModel.xformName($0.key) }.sorted()
+            throw TaskFailure("\(model.client) has no waiter '\(given.escapingControlCharacters())'" + (known.isEmpty ? "" : " (it has \(known.prefix(8).joined(separator: ", "))\(known.count > 8 ? ", ..." : ""))"))
+        }
+        self.name = name
+        let operation = try model.operation(named: operationName)
+        call = Call(model: model, operation: operation, request: request)
+        delay = request.waiterConfig["Delay"]?.doubleValue ?? config["delay"]?.doubleValue ?? 15
+        maxAttempts = request.waiterConfig["MaxAttempts"]?.intValue ?? config["maxAttempts"]?.intValue ?? 40
+        acceptors = config["acceptors"]?.arrayValue?.compactMap(\.objectValue) ?? []
+        // With an operation before it, the waiter takes those of the parameters its own operation has.
+        let members = model.shape(operation.inputShape)?["members"]?.objectValue ?? [:]
+        parameters = request.operation.isEmpty ? request.parameters : JSONObject(request.parameters.filter { members[$0.key] != nil }.map { ($0.key, $0.value) })
+        try ParameterValidator(model: model).validate(.object(parameters), shape: operation.inputShape)
+        for acceptor in acceptors where ["path", "pathAll", "pathAny"].contains(acceptor["matcher"]?.stringValue ?? "") {
+            do {
+                _ = try JMESPath(acceptor["argument"]?.stringValue ?? "")
+            } catch {
+                throw TaskFailure("the waiter \(name) uses \(error)")
+            }
+        }
+    }
+
+    func wait(log: RunnerLog) throws(TaskFailure) -> JSON {
+        var last: Call.Outcome?
+        for attempt in 1...max(1, maxAttempts) {
+            let outcome = try call.send(parameters)
+            last = outcome
+            switch state(after: outcome) {
+            case "success"?:
+                log.line("waiter \(name): success after \(attempt) attempt(s)")
+                if case .success(_, let json) = outcome { return json }
+                return .object([:])
+            case "failure"?:
+                throw TaskFailure("Waiter \(name) failed: Waiter encountered a terminal failure state\(describe(outcome))")
+            default:
+                if case .failure(_, let code, let message) = outcome, state(after: outcome) == nil {
+                    throw TaskFailure("Waiter \(name) failed: An error occurred (\(code)): \(message)")
+                }
+            }
+            if attempt < maxAttempts { Clock.sleep(delay) }
+        }
+        throw TaskFailure("Waiter \(name) failed: Max attempts exceeded (\(maxAttempts), \(Clock.describeDuration(delay)) apart)\(last.map(describe) ?? "")")
+    }
+
+    /// The state of the first acceptor that matches, as botocore reads them.
+    private func state(after outcome: Call.Outcome) -> String? {
+        for acceptor in acceptors {
+            let expected = acceptor["expected"] ?? .null
+            let matched: Bool
+            switch (acceptor["matcher"]?.stringValue, outcome) {
+            case ("status"?, .success(let status, _)), ("status"?, .failure(let status, _, _)):
+                matched = expected.intValue == status
+            case ("error"?, .failure(_, let code, _)):
+                matched = expected == .string(code) || expected == .bool(true)
+            case ("error"?, .success):
+                matched = expected == .bool(false)
+            case ("path"?, .success(_, let json)):
+                matched = search(acceptor, json) == expected
+            case ("pathAll"?, .success(_, let json)):
+                let values = search(acceptor, json)?.arrayValue ?? []
+                matched = !values.isEmpty && values.allSatisfy { $0 == expected }
+            case ("pathAny"?, .success(_, let json)):
+                matched = search(acceptor, json)?.arrayValue?.contains(expected) == true
+            default:
+                matched = false
+            }
+            if matched { return acceptor["state"]?.stringValue }
+        }
+        return nil
+    }
+
+    private func search(_ acceptor: JSONObject, _ json: JSON) -> JSON? {
+        (try? JMESPath(acceptor["argument"]?.stringValue ?? ""))?.search(json)
+    }
+
+    private func describe(_ outcome: Call.Outcome) -> String {
+        if case .failure(_, let code, let message) = outcome { return ": the last call failed with \(code): \(message)" }
+        return ""
+    }
+}
