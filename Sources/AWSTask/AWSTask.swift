@@ -122,9 +122,12 @@ struct Call {
     let operation: Operation
     let request: AWSRequest
 
-    var endpoint: String {
-        request.endpointURL ?? "https://\(model.endpointPrefix).\(request.region).amazonaws.com"
+    /// endpoint_url when given (signed for the region asked), else the model's endpoint for the region.
+    var resolved: Endpoint {
+        request.endpointURL.map { Endpoint(url: $0, signingRegion: request.region) } ?? Endpoint.resolve(model, region: request.region)
     }
+
+    var endpoint: String { resolved.url }
 
     /// How a call ended: the result, or the service's error.
     enum Outcome {
@@ -152,7 +155,7 @@ struct Call {
         let parameters = customizations.parameters(given)
         var http = try build(parameters)
         customizations.request(&http, parameters: parameters)
-        SigV4.sign(&http, credentials: request.credentials, region: request.region, service: model.signingName)
+        SigV4.sign(&http, credentials: request.credentials, region: resolved.signingRegion, service: model.signingName)
         let response: CurlEasy.Response
         do {
             let easy = try CurlEasy()

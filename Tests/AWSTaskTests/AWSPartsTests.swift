@@ -36,4 +36,14 @@ struct AWSPartsTests {
         #expect(try JMESPath("Missing[].Key").search(result) == nil)
         #expect(throws: JMESPath.UnsupportedExpression.self) { try JMESPath("Contents[?Key=='a']") }
     }
+
+    @Test("endpoints come from botocore's endpoints.json: regional ones, and IAM's one global endpoint signed for us-east-1")
+    func endpoints() throws {
+        let iam = Endpoint.resolve(try ServiceModel.load("iam"), region: "eu-central-1")
+        #expect(iam.url == "https://iam.amazonaws.com" && iam.signingRegion == "us-east-1")
+        let ec2 = Endpoint.resolve(try ServiceModel.load("ec2"), region: "eu-central-1")
+        #expect(ec2.url == "https://ec2.eu-central-1.amazonaws.com" && ec2.signingRegion == "eu-central-1")
+        #expect(Endpoint.resolve(try ServiceModel.load("s3"), region: "us-east-1").url == "https://s3.us-east-1.amazonaws.com")
+        #expect(Endpoint.resolve(try ServiceModel.load("sts"), region: "ap-southeast-2").url == "https://sts.ap-southeast-2.amazonaws.com")
+    }
 }
