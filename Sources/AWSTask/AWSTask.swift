@@ -27,7 +27,7 @@ public enum AWSTask {
             result = request.paginate
                 ? try Pagination(model: model, call: call).collect(request.parameters)
                 : try call.perform(request.parameters).json
-            context.log.line("\(request.client).\(operation.name) at \(call.endpoint) in \(Clock.describeDuration(Clock.monotonic() - loaded)) (model read in \(Clock.describeDuration(loaded - started)))")
+            context.log.line("\(request.client).\(operation.name) at \(call.shownEndpoint) in \(Clock.describeDuration(Clock.monotonic() - loaded)) (model read in \(Clock.describeDuration(loaded - started)))")
         }
         if let name = request.waiter {
             let waiter = try Waiter(model: model, name: name, request: request)
@@ -129,6 +129,9 @@ struct Call {
 
     var endpoint: String { resolved.url }
 
+    /// The endpoint as messages and the log show it: without a user and password.
+    var shownEndpoint: String { Protection.redactingUserInfo(endpoint) }
+
     /// How a call ended: the result, or the service's error.
     enum Outcome {
         case success(status: Int, json: JSON)
@@ -154,6 +157,7 @@ struct Call {
         var customizations = Customizations(model: model, operation: operation)
         let parameters = customizations.parameters(given)
         var http = try build(parameters)
+        http.endpoint = try withHostPrefix(http.endpoint, parameters: parameters)
         customizations.request(&http, parameters: parameters)
         SigV4.sign(&http, credentials: request.credentials, region: resolved.signingRegion, service: model.signingName)
         let response: CurlEasy.Response
@@ -169,17 +173,19 @@ struct Call {
             if http.method == "HEAD" { try easy.set(CURLOPT_NOBODY, 1) }
             // No Content-Type but the request's own: libcurl would add a form's to any body.
             let contentType = http.headers.contains { $0.0.lowercased() == "content-type" } ? [] : ["Content-Type:"]
-            try easy.set(CURLOPT_HTTPHEADER, list: http.headers.map { "\($0.0): \($0.1)" } + ["Expect:"] + contentType)
+            // "Name;" is libcurl's way to send a header whose value is empty (it drops "Name:").
+            try easy.set(CURLOPT_HTTPHEADER, list: http.headers.map { $0.1.isEmpty ? "\($0.0);" : "\($0.0): \($0.1)" } + ["Expect:"] + contentType)
+            try easy.set(CURLOPT_PATH_AS_IS, 1)  // the path as signed: no dot segments resolved
             if http.method != "GET" && http.method != "HEAD" { try easy.setBody(http.body) }
             easy.bodyLimit = 256 << 20
             response = try easy.perform()
         } catch {
-            throw TaskFailure(error.isConnectFailure ? "could not connect to \(endpoint): \(error)"
-                : error.isTimeout ? "timed out after \(Clock.describeDuration(request.timeout)) (the timeout input) calling \(endpoint)"
-                : "calling \(endpoint) failed: \(error)")
+            throw TaskFailure(error.isConnectFailure ? "could not connect to \(shownEndpoint): \(error)"
+                : error.isTimeout ? "timed out after \(Clock.describeDuration(request.timeout)) (the timeout input) calling \(shownEndpoint)"
+                : "calling \(shownEndpoint) failed: \(error)")
         }
         let headers = JSONObject(response.headers.map { ($0.name.lowercased(), JSON.string($0.value)) })
-        guard (200..<300).contains(response.statusCode) else {
+        guard (200..<300).contains(response.statusCode) && !Customizations.isErrorDespite200(response, operation: operation, model: model) else {
             let (code, message) = errorDetails(response)
             return .failure(status: response.statusCode, code: code, message: message)
         }
@@ -190,7 +196,22 @@ struct Call {
             "RequestId": .string(requestID), "HTTPStatusCode": .int(response.statusCode),
             "HTTPHeaders": .object(headers), "RetryAttempts": 0,
         ]
-        return .success(status: response.statusCode, json: customizations.result(.object(object)))
+        return .success(status: response.statusCode, json: customizations.result(.object(object), response: response))
+    }
+
+    /// The endpoint with the operation's host prefix ("{AccountId}." for s3control, "data-" for
+    /// servicediscovery), its labels filled from the parameters, as botocore's _expand_host_prefix does.
+    func withHostPrefix(_ endpoint: String, parameters: JSONObject) throws(TaskFailure) -> String {
+        guard var prefix = operation.definition["endpoint"]?["hostPrefix"]?.stringValue,
+              let schemeEnd = endpoint.firstRange(of: "://") else { return endpoint }
+        for (name, value) in parameters {
+            guard prefix.contains("{\(name)}"), let label = value.stringValue else { continue }
+            guard !label.isEmpty, label.count <= 63, label.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }), label.first != "-" else {
+                throw TaskFailure("parameter \(name) ('\(label.escapingControlCharacters())') goes into the host name, so it must be letters, digits and hyphens")
+            }
+            prefix = prefix.replacing("{\(name)}", with: label)
+        }
+        return String(endpoint[..<schemeEnd.upperBound]) + prefix + endpoint[schemeEnd.upperBound...]
     }
 
     /// The unsigned request, as the service's protocol wants it.
@@ -209,10 +230,11 @@ struct Call {
             return SignedRequest(
                 method: "POST", endpoint: endpoint, path: "/", query: [],
                 headers: [("Content-Type", "application/x-amz-json-\(model.jsonVersion)"),
-                          ("X-Amz-Target", "\(model.targetPrefix ?? model.endpointPrefix).\(operation.name)")],
+                          ("X-Amz-Target", "\(model.targetPrefix ?? model.endpointPrefix).\(operation.name)")]
+                    + (model.isQueryCompatible ? [("x-amzn-query-mode", "true")] : []),
                 body: Array(body.compactText.utf8))
         case "rest-json", "rest-xml":
-            return RestProtocol(model: model, operation: operation).request(given, endpoint: endpoint)
+            return try RestProtocol(model: model, operation: operation).request(given, endpoint: endpoint)
         default:
             throw TaskFailure("\(model.client) speaks the \(model.protocolName) protocol, which the AWS task does not know")
         }
@@ -255,10 +277,21 @@ struct Call {
             }
         }
         let json = try? JSON(parsing: response.body)
-        let header = response.headers.last { $0.name.lowercased() == "x-amzn-errortype" }?.value.split(separator: ":").first.map(String.init)
-        if let type = header ?? json?["__type"]?.stringValue ?? json?["code"]?.stringValue {
-            return (String(type.split(separator: "#").last ?? Substring(type)), json?["message"]?.stringValue ?? json?["Message"]?.stringValue ?? "")
+        let queryError = response.headers.last { $0.name.lowercased() == "x-amzn-query-error" }?.value.split(separator: ";").first.map(String.init)
+        let header = response.headers.last { $0.name.lowercased() == "x-amzn-errortype" }?.value
+        if let type = queryError ?? header ?? json?["__type"]?.stringValue ?? json?["code"]?.stringValue ?? json?["Code"]?.stringValue {
+            // "aws.protocols#Name:http://..." and "Name:http://..." name the code Name.
+            let code = type.split(separator: ":").first.map { $0.split(separator: "#").last ?? $0 } ?? Substring(type)
+            return (String(code), json?["message"]?.stringValue ?? json?["Message"]?.stringValue ?? "")
         }
-        return ("HTTP \(response.statusCode)", String(decoding: response.body.prefix(300), as: UTF8.self))
+        // No body to say it (a HEAD, an empty 404): the status, as botocore gives it.
+        return (String(response.statusCode), response.body.isEmpty ? Self.reason(response.statusCode)
+            : String(decoding: response.body.prefix(300), as: UTF8.self))
+    }
+
+    static func reason(_ status: Int) -> String {
+        [400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+         409: "Conflict", 412: "Precondition Failed", 429: "Too Many Requests", 500: "Internal Server Error",
+         503: "Service Unavailable"][status] ?? "HTTP \(status)"
     }
 }

@@ -1,3 +1,4 @@
+import Curl
 import JSON
 import Spool
 import Zlib
@@ -17,7 +18,7 @@ struct Customizations {
     }
 
     static let listings: [String: [String]] = [
-        "ListObjects": ["Delimiter", "Marker", "NextMarker", "Prefix"],
+        "ListObjects": ["Delimiter", "Marker", "NextMarker"],
         "ListObjectsV2": ["Delimiter", "Prefix", "StartAfter"],
         "ListObjectVersions": ["Delimiter", "KeyMarker", "NextKeyMarker", "Prefix"],
     ]
@@ -54,9 +55,15 @@ struct Customizations {
         request.headers.append(("x-amz-checksum-crc32", Base64.encode(bytes)))
     }
 
-    /// The result with S3's URL-encoded listing decoded, when the task asked for the encoding.
-    func result(_ result: JSON) -> JSON {
-        guard decodesListing, var object = result.objectValue, let fields = Self.listings[operation.name] else { return result }
+    /// The result with S3's URL-encoded listing decoded, when the task asked for the encoding, and
+    /// GetBucketLocation's answer, which is the text of the root element itself
+    /// (botocore's parse_get_bucket_location; us-east-1 answers it empty).
+    func result(_ result: JSON, response: CurlEasy.Response) -> JSON {
+        guard var object = result.objectValue else { return result }
+        if model.client == "s3", operation.name == "GetBucketLocation", let root = try? XMLParser.parse(response.body) {
+            object["LocationConstraint"] = root.text.isEmpty ? .null : .string(root.text)
+        }
+        guard decodesListing, object["EncodingType"] == "url", let fields = Self.listings[operation.name] else { return .object(object) }
         for field in fields { if let text = object[field]?.stringValue { object[field] = .string(Self.percentDecode(text)) } }
         for (list, field) in [("Contents", "Key"), ("CommonPrefixes", "Prefix"), ("Versions", "Key"), ("DeleteMarkers", "Key")] {
             guard let items = object[list]?.arrayValue else { continue }
@@ -67,6 +74,13 @@ struct Customizations {
             })
         }
         return .object(object)
+    }
+
+    /// S3 answers some calls (CopyObject, CompleteMultipartUpload, UploadPartCopy) 200 with an
+    /// <Error> body when they fail late (botocore's _handle_200_error).
+    static func isErrorDespite200(_ response: CurlEasy.Response, operation: Operation, model: ServiceModel) -> Bool {
+        guard model.client == "s3", ["CopyObject", "CompleteMultipartUpload", "UploadPartCopy"].contains(operation.name) else { return false }
+        return (try? XMLParser.parse(response.body))?.name == "Error" || response.body.isEmpty
     }
 
     /// %XX and + (a space) decoded, as Python's unquote_plus does.

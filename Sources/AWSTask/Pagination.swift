@@ -34,10 +34,12 @@ struct Pagination {
             let result = try call.perform(page).json
             for key in resultKeys {
                 guard let value = key.search(result) else { continue }
-                let name = key.expression
-                switch (complete[name], value) {
-                case (.array(let gathered)?, .array(let more)): complete[name] = .array(gathered + more)
-                case (nil, _): complete[name] = value
+                let path = key.expression.split(separator: ".").map(String.init)
+                switch (Self.value(at: path, in: complete), value) {
+                case (.array(let gathered)?, .array(let more)): Self.set(.array(gathered + more), at: path, in: &complete)
+                case (.string(let gathered)?, .string(let more)): Self.set(.string(gathered + more), at: path, in: &complete)
+                case (.int(let gathered)?, .int(let more)): Self.set(.int(gathered + more), at: path, in: &complete)
+                case (nil, _): Self.set(value, at: path, in: &complete)
                 default: break
                 }
             }
@@ -46,12 +48,30 @@ struct Pagination {
             }
             let tokens = outputTokens.map { $0.search(result) }
             let done = moreResults.map { !JMESPath.isTruthy($0.search(result)) } ?? false
-            if done || tokens.allSatisfy({ !JMESPath.isTruthy($0) }) || tokens == previous { return .object(complete) }
+            if done || tokens.allSatisfy({ !JMESPath.isTruthy($0) }) { return .object(complete) }
+            if tokens == previous {
+                throw TaskFailure("\(call.operation.name) gave the same next token twice (\(tokens.compactMap { $0?.compactText }.joined(separator: ", "))): the service is looping, so the pages stop here")
+            }
             previous = tokens
             for (name, token) in zip(inputTokens, tokens) { page[name] = token ?? .null }
             page = JSONObject(page.filter { $0.value != .null }.map { ($0.key, $0.value) })
         }
         throw TaskFailure("\(call.operation.name) still had more pages after \(Self.pageLimit)")
+    }
+
+    /// The value at a dotted result key ("DistributionList.Items") of a result being built.
+    static func value(at path: [String], in object: JSONObject) -> JSON? {
+        guard let first = path.first else { return nil }
+        return path.count == 1 ? object[first] : object[first]?.objectValue.flatMap { value(at: Array(path.dropFirst()), in: $0) }
+    }
+
+    /// Sets a dotted result key, making the dictionaries on the way, as botocore's set_value_from_jmespath.
+    static func set(_ value: JSON, at path: [String], in object: inout JSONObject) {
+        guard let first = path.first else { return }
+        if path.count == 1 { object[first] = value; return }
+        var inner = object[first]?.objectValue ?? [:]
+        set(value, at: Array(path.dropFirst()), in: &inner)
+        object[first] = .object(inner)
     }
 
     /// A paginator's key or keys: a string, or a list of them.

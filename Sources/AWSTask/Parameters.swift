@@ -10,7 +10,7 @@ struct ParameterValidator {
     let model: ServiceModel
 
     func validate(_ value: JSON, shape name: String?, path: String = "") throws(TaskFailure) {
-        guard let shape = model.shape(name) else { return }
+        guard let shape = model.shape(name), shape["document"]?.boolValue != true else { return }  // a document is any JSON
         let shown = path.isEmpty ? "input" : path
         switch shape["type"]?.stringValue {
         case "structure":
@@ -59,9 +59,12 @@ struct ParameterValidator {
 
 /// Times as the task takes and gives them: ISO 8601 strings, or seconds since the epoch.
 enum Timestamp {
+    /// Seconds since the epoch of a time given as a number or a string; nil for anything else, and
+    /// for a time outside years 0 to 9999, which no service takes.
     static func seconds(_ value: JSON) -> Double? {
-        if let number = value.doubleValue { return number }
-        return value.stringValue.flatMap(parse)
+        guard let seconds = value.doubleValue ?? value.stringValue.flatMap(parse),
+              seconds.isFinite, abs(seconds) < 253_402_300_800 else { return nil }
+        return seconds
     }
 
     /// 2026-11-29T05:56:00Z, with or without fractions, with Z or an offset; also RFC 7231 dates.
@@ -107,6 +110,22 @@ enum Timestamp {
         let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
         return era * 146097 + dayOfEra - 719468
+    }
+
+    /// A time as the wire wants it, by the model's `timestampFormat` (the member's, else its shape's,
+    /// else the place's default, as botocore's serializers choose): iso8601, unixTimestamp or rfc822.
+    static func wire(_ value: JSON, format: String?) -> String {
+        guard let seconds = seconds(value) else { return value.stringValue ?? "" }
+        switch format {
+        case "unixTimestamp": return seconds.rounded() == seconds ? String(Int(seconds)) : String(seconds)
+        case "rfc822": return Clock.rfc5322(seconds).replacing("+0000", with: "GMT")
+        default: return iso8601(seconds)
+        }
+    }
+
+    /// The format a member's time takes: its own trait, else its shape's, else `fallback`.
+    static func format(member: JSONObject?, shape: JSONObject?, fallback: String) -> String {
+        member?["timestampFormat"]?.stringValue ?? shape?["timestampFormat"]?.stringValue ?? fallback
     }
 
     /// As the query protocols send them: 2026-11-29T05:56:00Z (fractions when there are any).

@@ -22,7 +22,9 @@ struct QuerySerializer {
             for (name, member) in value.objectValue ?? [:] {
                 guard let definition = members[name]?.objectValue else { continue }
                 let key = memberName(name, definition)
-                serialize(member, shape: model.shape(definition["shape"]?.stringValue), prefix: prefix.isEmpty ? key : "\(prefix).\(key)", into: &fields)
+                var memberShape = model.shape(definition["shape"]?.stringValue)
+                if let format = definition["timestampFormat"] { memberShape?["timestampFormat"] = format }
+                serialize(member, shape: memberShape, prefix: prefix.isEmpty ? key : "\(prefix).\(key)", into: &fields)
             }
         case "list":
             let elements = value.arrayValue ?? []
@@ -51,7 +53,7 @@ struct QuerySerializer {
                           prefix: "\(entry).\(valueShape["locationName"]?.stringValue ?? "value")", into: &fields)
             }
         default:
-            fields.append((prefix, scalar(value, type: shape["type"]?.stringValue)))
+            fields.append((prefix, scalar(value, type: shape["type"]?.stringValue, timestampFormat: shape["timestampFormat"]?.stringValue)))
         }
     }
 
@@ -65,10 +67,10 @@ struct QuerySerializer {
         return member["locationName"]?.stringValue ?? name
     }
 
-    func scalar(_ value: JSON, type: String?) -> String {
+    func scalar(_ value: JSON, type: String?, timestampFormat: String? = nil) -> String {
         switch type {
         case "boolean": return value.boolValue == true ? "true" : "false"
-        case "timestamp": return Timestamp.seconds(value).map(Timestamp.iso8601) ?? ""
+        case "timestamp": return Timestamp.wire(value, format: timestampFormat ?? "iso8601")
         case "blob": return Base64.encode(Blob.bytes(value) ?? [])
         default: return value.stringValue ?? value.compactText
         }
@@ -140,15 +142,17 @@ struct XMLShapeParser {
 struct JSONShapes {
     let model: ServiceModel
 
-    func serialize(_ value: JSON, shape name: String?) -> JSON {
+    func serialize(_ value: JSON, shape name: String?, timestampFormat: String? = nil) -> JSON {
         guard let shape = model.shape(name) else { return value }
+        if shape["document"]?.boolValue == true { return value }  // any JSON, sent as it is
         switch shape["type"]?.stringValue {
         case "structure":
             let members = shape["members"]?.objectValue ?? [:]
             var object = JSONObject()
             for (key, member) in value.objectValue ?? [:] {
                 let definition = members[key]?.objectValue ?? [:]
-                object[definition["locationName"]?.stringValue ?? key] = serialize(member, shape: definition["shape"]?.stringValue)
+                object[definition["locationName"]?.stringValue ?? key] = serialize(
+                    member, shape: definition["shape"]?.stringValue, timestampFormat: definition["timestampFormat"]?.stringValue)
             }
             return .object(object)
         case "list":
@@ -156,6 +160,8 @@ struct JSONShapes {
         case "map":
             return .object(JSONObject((value.objectValue ?? [:]).map { ($0.key, serialize($0.value, shape: shape["value"]?["shape"]?.stringValue)) }))
         case "timestamp":
+            let format = timestampFormat ?? shape["timestampFormat"]?.stringValue ?? "unixTimestamp"
+            guard format == "unixTimestamp" else { return .string(Timestamp.wire(value, format: format)) }
             return Timestamp.seconds(value).map { $0.rounded() == $0 ? .int(Int($0)) : .double($0) } ?? value
         case "blob":
             return .string(Base64.encode(Blob.bytes(value) ?? []))
@@ -166,6 +172,7 @@ struct JSONShapes {
 
     func parse(_ value: JSON, shape name: String?) -> JSON {
         guard let shape = model.shape(name) else { return value }
+        if shape["document"]?.boolValue == true { return value }
         switch shape["type"]?.stringValue {
         case "structure":
             guard let object = value.objectValue else { return value }

@@ -12,7 +12,7 @@ struct RestProtocol {
     let operation: Operation
     var isXML: Bool { model.protocolName == "rest-xml" }
 
-    func request(_ parameters: JSONObject, endpoint: String) -> SignedRequest {
+    func request(_ parameters: JSONObject, endpoint: String) throws(TaskFailure) -> SignedRequest {
         let input = model.shape(operation.inputShape) ?? [:]
         let members = input["members"]?.objectValue ?? [:]
         let parts = operation.requestURI.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
@@ -28,7 +28,12 @@ struct RestProtocol {
             let location = member["locationName"]?.stringValue ?? name
             let shape = model.shape(member["shape"]?.stringValue) ?? [:]
             let type = shape["type"]?.stringValue
-            switch member["location"]?.stringValue {
+            let place = member["location"]?.stringValue
+            let format = Timestamp.format(member: member, shape: shape, fallback: place == "header" ? "rfc822" : "iso8601")
+            func scalar(_ value: JSON, type: String?, inHeader: Bool) -> String {
+                self.scalar(value, type: type, timestampFormat: format)
+            }
+            switch place {
             case "uri":
                 let text = scalar(value, type: type, inHeader: false)
                 path = path.replacing("{\(location)+}", with: SigV4.uriEncode(text, keepingSlashes: true))
@@ -51,12 +56,18 @@ struct RestProtocol {
                 body[name] = value
             }
         }
+        for (name, value) in headers where value.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
+            throw TaskFailure("the header \(name) would hold a line break or NUL, which would start a header of its own; nothing was sent")
+        }
         let payloadBytes: [UInt8]
+        var streams = false
         if let payload = input["payload"]?.stringValue {
             let member = members[payload]?.objectValue ?? [:]
             let shape = model.shape(member["shape"]?.stringValue)
+            streams = ["blob", "string"].contains(shape?["type"]?.stringValue ?? "")
             switch (parameters[payload], shape?["type"]?.stringValue) {
-            case (nil, _): payloadBytes = []
+            case (nil, "blob"?), (nil, "string"?): payloadBytes = []
+            case (nil, _): payloadBytes = isXML ? [] : Array("{}".utf8)
             case (let value?, "blob"?), (let value?, "string"?): payloadBytes = Blob.bytes(value) ?? []
             case (let value?, _):
                 payloadBytes = isXML
@@ -71,20 +82,20 @@ struct RestProtocol {
                                                         root: input["locationName"]?.stringValue ?? operation.inputShape ?? operation.name,
                                                         namespace: input["xmlNamespace"]?["uri"]?.stringValue)
                 : Array(JSONShapes(model: model).serialize(.object(body), shape: operation.inputShape).compactText.utf8)
+        } else if !isXML && members.contains(where: { $0.value["location"] == nil }) {
+            payloadBytes = Array("{}".utf8)  // botocore's _requires_empty_body
         } else {
             payloadBytes = []
         }
-        if !isXML && !payloadBytes.isEmpty && !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+        if !isXML && !streams && !payloadBytes.isEmpty && !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
             headers.append(("Content-Type", "application/json"))
         }
         return SignedRequest(method: operation.httpMethod, endpoint: endpoint, path: path, query: query, headers: headers, body: payloadBytes)
     }
 
-    private func scalar(_ value: JSON, type: String?, inHeader: Bool) -> String {
+    private func scalar(_ value: JSON, type: String?, timestampFormat: String) -> String {
         switch type {
-        case "timestamp":
-            guard let seconds = Timestamp.seconds(value) else { return value.stringValue ?? "" }
-            return inHeader ? Clock.rfc5322(seconds).replacing("+0000", with: "GMT") : Timestamp.iso8601(seconds)
+        case "timestamp": return Timestamp.wire(value, format: timestampFormat)
         case "boolean": return value.boolValue == true ? "true" : "false"
         case "blob": return Base64.encode(Blob.bytes(value) ?? [])
         default: return value.stringValue ?? value.compactText
@@ -121,9 +132,7 @@ struct RestProtocol {
             case "headers":
                 let prefix = location.lowercased()
                 let matching = response.headers.filter { $0.name.lowercased().hasPrefix(prefix) }
-                if !matching.isEmpty {
-                    result[name] = .object(JSONObject(matching.map { (String($0.name.dropFirst(prefix.count)).lowercased(), JSON.string($0.value)) }))
-                }
+                result[name] = .object(JSONObject(matching.map { (String($0.name.dropFirst(prefix.count)).lowercased(), JSON.string($0.value)) }))
             default:
                 break
             }
@@ -170,7 +179,8 @@ struct XMLSerializer {
                 let definition = members[key]?.objectValue ?? [:]
                 let memberShape = model.shape(definition["shape"]?.stringValue)
                 let location = definition["locationName"]?.stringValue ?? key
-                if memberShape?["type"]?.stringValue == "list", memberShape?["flattened"]?.boolValue == true {
+                if memberShape?["type"]?.stringValue == "list",
+                   memberShape?["flattened"]?.boolValue == true || definition["flattened"]?.boolValue == true {
                     for item in member.arrayValue ?? [] {
                         element(item, shape: model.shape(memberShape?["member"]?["shape"]?.stringValue), name: location, into: &text)
                     }

@@ -18,6 +18,8 @@ struct ServiceModel {
     let targetPrefix: String?
     let jsonVersion: String
     let globalEndpoint: String?
+    /// A json service that once spoke query (sqs): it is told so, and answers query's error codes.
+    let isQueryCompatible: Bool
     let operations: JSONObject
     let shapes: JSONObject
 
@@ -102,7 +104,8 @@ struct ServiceModel {
 
     init(client: String, json: JSON) throws(TaskFailure) {
         guard let metadata = json["metadata"]?.objectValue, let operations = json["operations"]?.objectValue,
-              let shapes = json["shapes"]?.objectValue, let protocolName = metadata["protocol"]?.stringValue else {
+              let shapes = json["shapes"]?.objectValue,
+              let protocolName = Self.resolvedProtocol(metadata) else {
             throw TaskFailure("the model of \(client) has no metadata, operations or shapes")
         }
         self.client = client
@@ -113,8 +116,18 @@ struct ServiceModel {
         targetPrefix = metadata["targetPrefix"]?.stringValue
         jsonVersion = metadata["jsonVersion"]?.stringValue ?? "1.0"
         globalEndpoint = metadata["globalEndpoint"]?.stringValue
+        isQueryCompatible = metadata["awsQueryCompatible"] != nil
         self.operations = operations
         self.shapes = shapes
+    }
+
+    /// The protocols flowspool speaks, in botocore's order of preference (resolved_protocol).
+    static let spokenProtocols = ["json", "rest-json", "rest-xml", "query", "ec2"]
+
+    /// The first protocol of the model's `protocols` that flowspool speaks, else its `protocol`.
+    static func resolvedProtocol(_ metadata: JSONObject) -> String? {
+        let offered = metadata["protocols"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        return spokenProtocols.first(where: offered.contains) ?? metadata["protocol"]?.stringValue
     }
 
     /// The operation boto3 calls `name` (its snake_case, as `xformName` makes it), or its own name.

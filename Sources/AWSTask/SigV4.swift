@@ -43,12 +43,21 @@ enum SigV4 {
         if let token = credentials.sessionToken { request.headers.append(("X-Amz-Security-Token", token)) }
         if isS3 { request.headers.append(("x-amz-content-sha256", payloadHash)) }
 
-        let signed = (request.headers + [("host", host)])
-            .map { ($0.0.lowercased(), $0.1.trimming(" \t")) }
-            .sorted { $0.0 < $1.0 }
+        // Names lower-cased, values with runs of spaces made one, a name sent twice signed once with
+        // its values comma-joined (botocore's canonical_headers).
+        var merged: [(String, String)] = []
+        for (name, value) in request.headers + [("host", host)] {
+            let clean = value.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+            if let index = merged.firstIndex(where: { $0.0 == name.lowercased() }) {
+                merged[index].1 += "," + clean
+            } else {
+                merged.append((name.lowercased(), clean))
+            }
+        }
+        let signed = merged.sorted { $0.0 < $1.0 }
         let signedNames = signed.map(\.0).joined(separator: ";")
         let canonical = [
-            request.method, isS3 ? request.path : uriEncode(request.path, keepingSlashes: true), canonicalQuery(request.query),
+            request.method, isS3 ? request.path : uriEncode(normalized(request.path), keepingSlashes: true), canonicalQuery(request.query),
             signed.map { "\($0.0):\($0.1)\n" }.joined(), signedNames, payloadHash,
         ].joined(separator: "\n")
         let scope = "\(day)/\(region)/\(service)/aws4_request"
@@ -60,6 +69,18 @@ enum SigV4 {
             "Authorization",
             "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(signedNames), Signature=\(signature)"
         ))
+    }
+
+    /// A path without empty, "." and ".." segments, as every service but S3 signs it
+    /// (botocore's normalize_url_path).
+    static func normalized(_ path: String) -> String {
+        var segments: [Substring] = []
+        for segment in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if segment == "." { continue }
+            if segment == ".." { _ = segments.popLast(); continue }
+            segments.append(segment)
+        }
+        return "/" + segments.joined(separator: "/") + (path.hasSuffix("/") && !segments.isEmpty ? "/" : "")
     }
 
     /// 20261129T055600Z

@@ -19,6 +19,10 @@ struct XMLError: Error, CustomStringConvertible {
 struct XMLParser {
     private let bytes: [UInt8]
     private var position = 0
+    private var depth = 0
+    /// Elements nested deeper than this are refused, as JSON's parser refuses its own: a hostile
+    /// response must not exhaust the stack.
+    static let maximumDepth = 512
 
     static func parse(_ bytes: [UInt8]) throws(XMLError) -> XMLElement {
         var parser = XMLParser(bytes: bytes)
@@ -37,6 +41,9 @@ struct XMLParser {
     }
 
     private mutating func parseElement() throws(XMLError) -> XMLElement {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maximumDepth else { throw error("elements nested deeper than \(Self.maximumDepth)") }
         position += 1  // <
         var element = XMLElement(name: localName(name()))
         while true {
@@ -54,7 +61,8 @@ struct XMLParser {
             position += 1
             let start = position
             while position < bytes.count && bytes[position] != quote { position += 1 }
-            element.attributes[attribute] = decodeEntities(bytes[start..<min(position, bytes.count)])
+            guard position < bytes.count else { throw error("an attribute of <\(element.name)> is not closed") }
+            element.attributes[attribute] = decodeEntities(bytes[start..<position])
             position += 1
         }
         var text: [UInt8] = []

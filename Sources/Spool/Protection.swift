@@ -3,7 +3,7 @@ import JSON
 /// Protected values (DESIGN rule 10): masked wherever inputs or outputs are shown.
 public enum Protection {
     /// Inputs that are secret whatever the task type.
-    public static let secretInputs: Set<String> = ["password", "key", "passphrase", "aws_secret_access_key"]
+    public static let secretInputs: Set<String> = ["password", "key", "passphrase", "aws_secret_access_key", "aws_session_token"]
     public static let mask: JSON = "****"
 
     /// The inputs that are never shown: the secret ones and those named in `protect_inputs`.

@@ -1,5 +1,6 @@
 @testable import AWSTask
 import JSON
+import Spool
 import Testing
 
 /// The parts of the AWS task that need no server: signatures against AWS's published test vector,
@@ -45,5 +46,26 @@ struct AWSPartsTests {
         #expect(ec2.url == "https://ec2.eu-central-1.amazonaws.com" && ec2.signingRegion == "eu-central-1")
         #expect(Endpoint.resolve(try ServiceModel.load("s3"), region: "us-east-1").url == "https://s3.us-east-1.amazonaws.com")
         #expect(Endpoint.resolve(try ServiceModel.load("sts"), region: "ap-southeast-2").url == "https://sts.ap-southeast-2.amazonaws.com")
+    }
+
+    @Test("a hostile XML response is refused with a message, never a crash: an open attribute, endless nesting")
+    func hostileXML() {
+        #expect(throws: XMLError.self) { try XMLParser.parse(Array("<a b=\"".utf8)) }
+        #expect(throws: XMLError.self) { try XMLParser.parse(Array(String(repeating: "<a>", count: 100_000).utf8)) }
+        #expect((try? XMLParser.parse(Array("<a x='1'><b>t&amp;u</b><b/></a>".utf8)))?.children("b").first?.text == "t&u")
+    }
+
+    @Test("every service but S3 signs its path without empty, . and .. segments")
+    func normalizedPaths() {
+        #expect(SigV4.normalized("/a//b/./c/../d") == "/a/b/d")
+        #expect(SigV4.normalized("/") == "/")
+        #expect(SigV4.normalized("/a/b/") == "/a/b/")
+    }
+
+    @Test("a model offering several protocols is spoken in botocore's order; a session token is as secret as the key")
+    func protocolsAndSecrets() throws {
+        #expect(ServiceModel.resolvedProtocol(["protocols": ["smithy-rpc-v2-cbor", "json", "query"], "protocol": "smithy-rpc-v2-cbor"]) == "json")
+        #expect(ServiceModel.resolvedProtocol(["protocol": "rest-xml"]) == "rest-xml")
+        #expect(Protection.maskedInputs(["aws_session_token": "FQoGZXIvYXdzE", "region": "us-east-1"])["aws_session_token"] == Protection.mask)
     }
 }
