@@ -158,7 +158,7 @@ struct Call {
         let parameters = customizations.parameters(given)
         var http = try build(parameters)
         http.endpoint = try withHostPrefix(http.endpoint, parameters: parameters)
-        customizations.request(&http, parameters: parameters)
+        try customizations.request(&http, parameters: parameters)
         SigV4.sign(&http, credentials: request.credentials, region: resolved.signingRegion, service: model.signingName)
         let response: CurlEasy.Response
         do {

@@ -1,6 +1,8 @@
 import Curl
 import JSON
+import OpenSSL
 import Spool
+import TaskRunner
 import Zlib
 
 /// What botocore adds to a call by itself, so that the task's results are boto3's: idempotency
@@ -45,14 +47,24 @@ struct Customizations {
         return parameters
     }
 
-    /// The CRC32 of the body an upload carries, when the call asks for one.
-    func request(_ request: inout SignedRequest, parameters: JSONObject) {
+    /// The checksum of the body an upload carries, by the algorithm the call names (CRC32 unless the
+    /// caller chose another), unless the caller gave the checksum itself.
+    func request(_ request: inout SignedRequest, parameters: JSONObject) throws(TaskFailure) {
         guard let member = operation.definition["httpChecksum"]?["requestAlgorithmMember"]?.stringValue,
-              parameters[member] == "CRC32",
-              !request.headers.contains(where: { $0.0.lowercased() == "x-amz-checksum-crc32" }) else { return }
-        let crc = CRC32.checksum(request.body)
-        let bytes = [UInt8(crc >> 24), UInt8(crc >> 16 & 255), UInt8(crc >> 8 & 255), UInt8(crc & 255)]
-        request.headers.append(("x-amz-checksum-crc32", Base64.encode(bytes)))
+              let algorithm = parameters[member]?.stringValue?.uppercased() else { return }
+        let header = "x-amz-checksum-" + algorithm.lowercased()
+        guard !request.headers.contains(where: { $0.0.lowercased() == header }) else { return }
+        let digest: [UInt8]
+        switch algorithm {
+        case "CRC32":
+            let crc = CRC32.checksum(request.body)
+            digest = [UInt8(crc >> 24), UInt8(crc >> 16 & 255), UInt8(crc >> 8 & 255), UInt8(crc & 255)]
+        case "SHA256": digest = Digest.sha256(request.body)
+        case "SHA1": digest = Digest.sha1(request.body)
+        default:
+            throw TaskFailure("ChecksumAlgorithm \(algorithm) is not one flowspool computes (CRC32, SHA1 or SHA256); give the checksum yourself in its Checksum parameter, or choose one of those")
+        }
+        request.headers.append((header, Base64.encode(digest)))
     }
 
     /// The result with S3's URL-encoded listing decoded, when the task asked for the encoding, and

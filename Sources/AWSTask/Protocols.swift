@@ -96,6 +96,14 @@ struct XMLShapeParser {
                 guard let member = definition.objectValue, member["location"] == nil else { continue }
                 let memberShape = model.shape(member["shape"]?.stringValue)
                 let location = member["locationName"]?.stringValue ?? name
+                if member["xmlAttribute"]?.boolValue == true {
+                    // xsi:type and the like: an attribute of this element, whatever its prefix.
+                    let local = location.split(separator: ":").last.map(String.init) ?? location
+                    if let text = element.attributes[location] ?? element.attributes.first(where: { $0.key.hasSuffix(":" + local) })?.value {
+                        object[name] = scalar(text, type: memberShape?["type"]?.stringValue)
+                    }
+                    continue
+                }
                 if memberShape?["type"]?.stringValue == "list", isFlattened(memberShape, member: member) {
                     let items = element.children(location)
                     if !items.isEmpty { object[name] = .array(items.map { parse($0, shape: model.shape(memberShape?["member"]?["shape"]?.stringValue)) }) }

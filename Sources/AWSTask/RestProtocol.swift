@@ -46,6 +46,8 @@ struct RestProtocol {
                 } else {
                     query.append((location, scalar(value, type: type, inHeader: false)))
                 }
+            case "header" where member["jsonvalue"]?.boolValue == true || shape["jsonvalue"]?.boolValue == true:
+                headers.append((location, Base64.encode(Array(value.compactText.utf8))))  // botocore: base64 of the JSON
             case "header":
                 let text = type == "list" ? (value.arrayValue ?? []).map { scalar($0, type: nil, inHeader: true) }.joined(separator: ",")
                     : scalar(value, type: type, inHeader: true)
@@ -127,7 +129,8 @@ struct RestProtocol {
                 result[name] = .int(response.statusCode)
             case "header":
                 if let value = response.headers.last(where: { $0.name.lowercased() == location.lowercased() })?.value {
-                    result[name] = headerValue(value, type: type)
+                    let isJSON = member["jsonvalue"]?.boolValue == true || model.shape(member["shape"]?.stringValue)?["jsonvalue"]?.boolValue == true
+                    result[name] = isJSON ? (Base64.decode(value).flatMap { try? JSON(parsing: $0) } ?? .string(value)) : headerValue(value, type: type)
                 }
             case "headers":
                 let prefix = location.lowercased()
@@ -173,10 +176,22 @@ struct XMLSerializer {
         let open = namespace.map { "<\(name) xmlns=\"\(escape($0))\">" } ?? "<\(name)>"
         switch shape?["type"]?.stringValue {
         case "structure":
-            text += open
+            // Members marked xmlAttribute go into the open tag (S3's Grantee xsi:type), with the
+            // namespace their prefix needs.
             let members = shape?["members"]?.objectValue ?? [:]
+            var attributes = namespace.map { " xmlns=\"\(escape($0))\"" } ?? ""
+            for (key, member) in value.objectValue ?? [:] {
+                guard let definition = members[key]?.objectValue, definition["xmlAttribute"]?.boolValue == true else { continue }
+                let location = definition["locationName"]?.stringValue ?? key
+                if let prefix = definition["xmlNamespace"]?["prefix"]?.stringValue, let uri = definition["xmlNamespace"]?["uri"]?.stringValue {
+                    attributes += " xmlns:\(prefix)=\"\(escape(uri))\""
+                }
+                attributes += " \(location)=\"\(escape(member.stringValue ?? member.compactText))\""
+            }
+            text += "<\(name)\(attributes)>"
             for (key, member) in value.objectValue ?? [:] {
                 let definition = members[key]?.objectValue ?? [:]
+                guard definition["xmlAttribute"]?.boolValue != true else { continue }
                 let memberShape = model.shape(definition["shape"]?.stringValue)
                 let location = definition["locationName"]?.stringValue ?? key
                 if memberShape?["type"]?.stringValue == "list",

@@ -12,6 +12,16 @@ public enum Digest {
         return digest
     }
 
+    public static func sha1(_ data: some Collection<UInt8>) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: 20)
+        var length: UInt32 = 0
+        let bytes = Array(data)
+        bytes.withUnsafeBytes { raw in
+            _ = EVP_Digest(raw.baseAddress, raw.count, &digest, &length, EVP_sha1(), nil)
+        }
+        return digest
+    }
+
     public static func hmacSHA256(key: [UInt8], _ data: some Collection<UInt8>) -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0

@@ -180,6 +180,20 @@ struct AWSTaskTests {
         let listed = try aws("s3", "list_objects_v2", ["Bucket": .string(bucket)])
         expectSameShape(listed["result"], try boto3("s3", "list_objects_v2", ["Bucket": .string(bucket)]))
         #expect(listed["result"]?["Contents"]?.arrayValue?.first?["Key"] == "reports/nightly report.txt")
+        let acl = try aws("s3", "get_object_acl", key)
+        expectSameShape(acl["result"], try boto3("s3", "get_object_acl", key))
+        #expect(acl["result"]?["Grants"]?.arrayValue?.first?["Grantee"]?["Type"] == "CanonicalUser", "\(acl.outputs)")
+        let owner = try #require(acl["result"]?["Owner"]?["ID"])
+        let grant: JSONObject = ["Bucket": .string(bucket), "Key": "reports/nightly report.txt", "AccessControlPolicy": [
+            "Owner": ["ID": owner],
+            "Grants": [["Grantee": ["Type": "CanonicalUser", "ID": owner], "Permission": "FULL_CONTROL"]],
+        ]]
+        let granted = try aws("s3", "put_object_acl", grant)
+        #expect(granted.status == .success, "\(granted.message)")
+        let sha: JSONObject = ["Bucket": .string(bucket), "Key": "sha", "Body": "x", "ChecksumAlgorithm": "SHA256"]
+        let shaStored = try aws("s3", "put_object", sha)
+        #expect(shaStored["result"]?["ChecksumSHA256"] != nil, "\(shaStored.outputs)")
+        #expect(shaStored["result"]?["ChecksumSHA256"] == (try boto3("s3", "put_object", sha))["ChecksumSHA256"])
         let missing = try aws("s3", "get_object", ["Bucket": .string(bucket), "Key": "nothing here"])
         #expect(missing.message.hasPrefix("An error occurred (NoSuchKey) when calling the GetObject operation: "), "\(missing.message)")
     }
