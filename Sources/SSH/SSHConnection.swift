@@ -6,12 +6,20 @@ public struct SSHError: Error, CustomStringConvertible {
     public let call: String
     public let detail: String
     public let isTimeout: Bool
+    /// libssh2's error code, when the failure is libssh2's.
+    public let code: Int32?
 
-    public init(_ call: String, _ detail: String, isTimeout: Bool = false) {
+    public init(_ call: String, _ detail: String, isTimeout: Bool = false, code: Int32? = nil) {
         self.call = call
         self.detail = detail
         self.isTimeout = isTimeout
+        self.code = code
     }
+
+    /// The two sides agreed on no key exchange or host-key method.
+    public var isNegotiationFailure: Bool { code == LIBSSH2_ERROR_KEX_FAILURE }
+    /// A private key that is encrypted and was given no (or the wrong) passphrase.
+    public var isEncryptedKey: Bool { code == LIBSSH2_ERROR_FILE && detail.lowercased().contains("passphrase") }
 
     public var description: String { "\(call): \(detail)" }
 }
@@ -22,6 +30,23 @@ public final class SSHConnection {
     let session: OpaquePointer
 
     private static let libraryInit: Int32 = libssh2_init(0)
+
+    /// The version of the libssh2 this process loaded: "1.10.0", "1.11.1".
+    public static var libraryVersion: String {
+        libssh2_version(0).map { String(cString: $0) } ?? "unknown"
+    }
+
+    /// The host-key algorithms the loaded libssh2 can check (libssh2_session_supported_algs):
+    /// rsa-sha2-512 and rsa-sha2-256 from 1.11 on, only ssh-rsa before.
+    public static let supportedHostKeyAlgorithms: [String] = {
+        guard libraryInit == 0, let session = flowspool_ssh_session_init() else { return [] }
+        defer { libssh2_session_free(session) }
+        var names: UnsafeMutablePointer<UnsafePointer<CChar>?>?
+        let count = libssh2_session_supported_algs(session, LIBSSH2_METHOD_HOSTKEY, &names)
+        guard count > 0, let names else { return [] }
+        defer { libssh2_free(session, names) }
+        return (0..<Int(count)).compactMap { names[$0].map { String(cString: $0) } }
+    }()
 
     /// Initializes libssh2 (and its crypto library) ahead of the first connection.
     public static func initializeLibrary() {
@@ -77,7 +102,7 @@ public final class SSHConnection {
         var message: UnsafeMutablePointer<CChar>?
         _ = flowspool_ssh_last_error(session, &message)
         let detail = message.map { String(cString: $0) } ?? "error \(code)"
-        return SSHError(call, detail.isEmpty ? "error \(code)" : detail, isTimeout: code == LIBSSH2_ERROR_TIMEOUT)
+        return SSHError(call, detail.isEmpty ? "error \(code)" : detail, isTimeout: code == LIBSSH2_ERROR_TIMEOUT, code: code)
     }
 
     /// The key the server proved it holds: the SSH wire blob, whose first field names its kind.

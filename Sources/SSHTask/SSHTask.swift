@@ -61,16 +61,20 @@ public enum SSHTask {
         let place = "\(request.hostname):\(request.port)"
         let kinds: [String?] = request.hostKeys.kinds.isEmpty ? [nil] : request.hostKeys.kinds
         var offered: [String] = []
+        var rsaRefused = false
         for kind in kinds {
             let connection: SSHConnection
             do {
                 connection = try SSHConnection(
-                    host: request.hostname, port: request.port, deadline: deadline, hostKeyAlgorithms: kind)
+                    host: request.hostname, port: request.port, deadline: deadline, hostKeyAlgorithms: kind.map(hostKeyMethods))
             } catch {
                 if error.isTimeout {
                     throw TaskFailure("connect timeout after \(describe(request.connectTimeout)) s connecting to \(place) (\(error.detail))")
                 }
-                if error.call == "libssh2_session_handshake" && kind != nil { continue }  // no key of that kind
+                if error.call == "libssh2_session_handshake" && kind != nil {  // no key of that kind, or no method for it
+                    if kind == "ssh-rsa" && error.isNegotiationFailure { rsaRefused = true }
+                    continue
+                }
                 throw TaskFailure("cannot connect to \(place): \(error.detail)")
             }
             guard let key = connection.hostKey else { continue }
@@ -81,20 +85,43 @@ public enum SSHTask {
         if request.hostKeys.keys.isEmpty {
             throw TaskFailure("input 'hostkey' is required: \(place) offered this key; if it is the right one, give it as the hostkey input:\n\(offered.joined(separator: "\n"))")
         }
+        if offered.isEmpty && rsaRefused && !supportsRSASHA2 {
+            throw TaskFailure("""
+                cannot check the RSA host key pinned for \(place): the server refuses ssh-rsa (SHA-1) signatures, \
+                as OpenSSH 8.8 and later do, and libssh2 \(SSHConnection.libraryVersion) can check RSA host keys only as ssh-rsa. \
+                Pin the host's ed25519 or ECDSA key instead (ssh-keyscan -t ed25519 -p \(request.port) \(request.hostname) prints it), \
+                or run with libssh2 1.11; nothing was sent
+                """)
+        }
         if offered.isEmpty {
             throw TaskFailure("host key mismatch for \(place): it has no key of the kinds in the hostkey input (\(request.hostKeys.kinds.joined(separator: ", "))); nothing was sent")
         }
         throw TaskFailure("host key mismatch for \(place): it offered\n\(offered.joined(separator: "\n"))\nwhich is none of the keys in the hostkey input; nothing was sent")
     }
 
+    /// The host-key methods to ask for a pinned kind: an RSA key as rsa-sha2-512, rsa-sha2-256 and
+    /// ssh-rsa, those the loaded libssh2 has, so that one binary does the right thing with 1.10 and 1.11.
+    static func hostKeyMethods(_ kind: String) -> String {
+        guard kind == "ssh-rsa" else { return kind }
+        let supported = SSHConnection.supportedHostKeyAlgorithms
+        let methods = ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"].filter { supported.isEmpty || supported.contains($0) }
+        return methods.joined(separator: ",")
+    }
+
+    /// Whether the loaded libssh2 signs and checks RSA with SHA-2 (1.11 and later).
+    static var supportsRSASHA2: Bool { SSHConnection.supportedHostKeyAlgorithms.contains("rsa-sha2-256") }
+
     static func authenticate(_ connection: SSHConnection, _ request: SSHRequest, target: String) throws(TaskFailure) {
         var failures: [String] = []
         if let key = request.key {
+            if key.isEncrypted && request.passphrase == nil {
+                throw TaskFailure("the key for \(target) is encrypted: give its passphrase in the passphrase input")
+            }
             do {
-                try connection.authenticate(user: request.username, privateKey: key, passphrase: request.passphrase)
+                try connection.authenticate(user: request.username, privateKey: key.text, passphrase: request.passphrase)
                 return
             } catch {
-                failures.append("key: \(error.detail)")
+                failures.append("key: \(reason(error, key: key))")
             }
         }
         if let password = request.password {
@@ -108,11 +135,19 @@ public enum SSHTask {
         if failures.isEmpty {
             throw TaskFailure("give a password or a key input to log in to \(target)")
         }
-        // libssh2 1.10 signs with RSA keys only as ssh-rsa (SHA-1), which OpenSSH 8.8 and later refuse.
-        let rsaHint = request.key.map { $0.contains("RSA") || $0.contains("OPENSSH") } == true && request.password == nil
-            ? "; an RSA key needs a server that accepts ssh-rsa signatures (PubkeyAcceptedAlgorithms +ssh-rsa), else use an ed25519 or ECDSA key"
-            : ""
-        throw TaskFailure("authentication failed for \(target) (\(failures.joined(separator: "; ")))\(rsaHint)")
+        throw TaskFailure("authentication failed for \(target) (\(failures.joined(separator: "; ")))")
+    }
+
+    /// Why a key was refused, each failure with its own reason.
+    static func reason(_ error: SSHError, key: PrivateKey) -> String {
+        if error.code == -48 || error.isEncryptedKey {
+            return key.isEncrypted ? "the passphrase does not open this encrypted key" : "libssh2 cannot read this key (\(error.detail))"
+        }
+        if key.isRSA && !supportsRSASHA2 {
+            // libssh2 1.10 signs with RSA keys only as ssh-rsa (SHA-1), which OpenSSH 8.8 and later refuse.
+            return "\(error.detail); libssh2 \(SSHConnection.libraryVersion) signs with RSA keys only as ssh-rsa (SHA-1), which OpenSSH 8.8 and later refuse unless PubkeyAcceptedAlgorithms allows it: log in with an ed25519 key, or run with libssh2 1.11"
+        }
+        return error.detail
     }
 
     static func outputs(_ collected: ReportBuffer, _ request: SSHRequest, _ variables: OutputVariables, retcode: Int?) -> JSONObject {
@@ -139,7 +174,7 @@ struct SSHRequest {
     let port: Int
     let username: String
     let password: String?
-    let key: String?
+    let key: PrivateKey?
     let passphrase: String?
     let script: String
     let connectTimeout: Double
@@ -162,15 +197,21 @@ struct SSHRequest {
         port = Int(portNumber)
         username = try inputs.requiredString("username")
         password = try inputs.string("password")
-        key = try inputs.string("key")
+        key = try inputs.string("key").map(PrivateKey.init)
         passphrase = try inputs.string("passphrase")
         script = try inputs.requiredString("script")
         connectTimeout = try Self.seconds(&inputs, "connect-timeout", "connect_timeout", default: 10)
         scriptTimeout = try Self.seconds(&inputs, "script-timeout", "script_timeout", default: 60)
         removeCarriageReturns = try Self.flag(&inputs, "remove-cr", "remove_cr")
         removeANSIEscapes = try Self.flag(&inputs, "remove-ansi-escapes", "remove_ansi_escapes")
-        expectedRetcodes = try inputs.list("expected_retcode").map { (list) throws(TaskFailure) -> [Int] in
-            try list.map { (element) throws(TaskFailure) -> Int in
+        // One return code or a list of them, as REST's expected_status_code takes.
+        let expected = inputs.value("expected_retcode")
+        expectedRetcodes = try expected.flatMap { $0 == .null ? nil : $0 }.map { (value) throws(TaskFailure) -> [Int] in
+            if let single = value.intValue { return [single] }
+            guard let list = value.arrayValue else {
+                throw TaskFailure("input 'expected_retcode' must be a return code or a list of them, not \(value.kindDescription)")
+            }
+            return try list.map { (element) throws(TaskFailure) -> Int in
                 guard let code = element.intValue else {
                     throw TaskFailure("input 'expected_retcode' must be a list of return codes, not \(element.compactText)")
                 }

@@ -243,4 +243,68 @@ struct SSHTaskTests {
         #expect(log.contains("as \(TestEnvironment.sshUser)"))
         #expect(log.contains("is up since 20"))
     }
+
+    @Test("keys without their final newline, as $(cat keyfile) gives them, work in every format", arguments: [
+        ("id_ed25519", nil), ("id_rsa", nil), ("id_rsa_pem", nil), ("id_ed25519_pass", "open sesame"),
+    ] as [(String, String?)])
+    func keysWithoutNewline(key: String, passphrase: String?) throws {
+        var extra: JSONObject = ["key": .string(TestEnvironment.sshFile(key).trimming())]
+        if let passphrase { extra["passphrase"] = .string(passphrase) }
+        let ended = try ssh(extra, key: nil)
+        #expect(ended.status == .success, "\(ended.message)")
+    }
+
+    @Test("an encrypted key without its passphrase, or with a wrong one, says so")
+    func encryptedKey() throws {
+        let none = try ssh([:], key: "id_ed25519_pass")
+        #expect(none.message == "the key for \(TestEnvironment.sshUser)@127.0.0.1:\(TestEnvironment.sshPort) is encrypted: give its passphrase in the passphrase input\n")
+        let wrong = try ssh(["passphrase": "not it"], key: "id_ed25519_pass")
+        #expect(wrong.message.contains("key: the passphrase does not open this encrypted key"), "\(wrong.message)")
+        #expect(!wrong.message.contains("RSA"))
+    }
+
+    @Test("expected_retcode takes one code as well as a list")
+    func singleRetcode() throws {
+        #expect(try ssh(["expected_retcode": 3], script: "exit 3").status == .success)
+        let ended = try ssh(["expected_retcode": 0], script: "exit 3")
+        #expect(ended.message.hasPrefix("the script on \(TestEnvironment.sshUser)@127.0.0.1:\(TestEnvironment.sshPort) returned 3 (expected 0)"))
+    }
+
+    @Test("a stock OpenSSH server: ed25519 host and client keys work; a pinned RSA host key fails saying exactly why with libssh2 1.10")
+    func stockServer() throws {
+        let stock: JSONObject = ["port": .int(TestEnvironment.stockSSHPort)]
+        let ed25519 = try ssh(stock)
+        #expect(ed25519.status == .success, "\(ed25519.message)")
+        var rsa = stock
+        rsa["hostkey"] = .string(Self.hostKey("rsa"))
+        let pinned = try ssh(rsa, key: "id_rsa_pem")
+        if SSHLibrary.hasRSASHA2 {
+            #expect(pinned.status == .success, "\(pinned.message)")
+        } else {
+            #expect(pinned.message == """
+                cannot check the RSA host key pinned for 127.0.0.1:\(TestEnvironment.stockSSHPort): the server refuses ssh-rsa (SHA-1) signatures, \
+                as OpenSSH 8.8 and later do, and libssh2 \(SSHLibrary.version) can check RSA host keys only as ssh-rsa. \
+                Pin the host's ed25519 or ECDSA key instead (ssh-keyscan -t ed25519 -p \(TestEnvironment.stockSSHPort) 127.0.0.1 prints it), \
+                or run with libssh2 1.11; nothing was sent
+
+                """)
+            let rsaLogin = try ssh(stock, key: "id_rsa")
+            #expect(rsaLogin.message.contains("signs with RSA keys only as ssh-rsa (SHA-1), which OpenSSH 8.8 and later refuse"), "\(rsaLogin.message)")
+        }
+    }
+}
+
+/// The libssh2 the SSH runner loads (the one the dynamic loader finds for libssh2.so.1).
+enum SSHLibrary {
+    /// Its version, from the library itself.
+    static let version: String = {
+        guard let library = dlopen("libssh2.so.1", RTLD_NOW), let symbol = dlsym(library, "libssh2_version") else { return "unknown" }
+        typealias Version = @convention(c) (Int32) -> UnsafePointer<CChar>?
+        return unsafeBitCast(symbol, to: Version.self)(0).map { String(cString: $0) } ?? "unknown"
+    }()
+
+    static var hasRSASHA2: Bool {
+        let parts = version.split(separator: ".").compactMap { Int($0) }
+        return parts.count >= 2 && (parts[0], parts[1]) >= (1, 11)
+    }
 }

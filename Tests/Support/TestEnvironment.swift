@@ -66,6 +66,9 @@ public enum TestEnvironment {
     public static var awsKeyID: String { required("FLOWSPOOL_TEST_AWS_KEY_ID") }
     public static var awsSecret: String { required("FLOWSPOOL_TEST_AWS_SECRET") }
 
+    /// An sshd with Debian's defaults: it refuses ssh-rsa (SHA-1) signatures.
+    public static var stockSSHPort: Int { Int(required("FLOWSPOOL_TEST_STOCK_SSH_PORT")) ?? 0 }
+
     public static var sshPort: Int { Int(required("FLOWSPOOL_TEST_SSH_PORT")) ?? 0 }
     public static var sshUser: String { required("FLOWSPOOL_TEST_SSH_USER") }
     public static var sshPassword: String { required("FLOWSPOOL_TEST_SSH_PASSWORD") }

@@ -112,6 +112,22 @@ SSHD
     done
     export FLOWSPOOL_TEST_SSH_PORT=$port FLOWSPOOL_TEST_SSH_USER=$user FLOWSPOOL_TEST_SSH_PASSWORD=$password
     export FLOWSPOOL_TEST_SSH_DIR=$dir
+
+    # A second sshd as Debian ships it, with no algorithm overrides: OpenSSH 9 refuses ssh-rsa (SHA-1).
+    local stock_port
+    stock_port=$(free_port)
+    grep -v -e '^# libssh2 1.10' -e '^# refuse unless' -e '^HostKeyAlgorithms' -e '^PubkeyAcceptedAlgorithms' -e '^Port ' -e '^PidFile' \
+        "$dir/sshd_config" > "$dir/sshd_stock_config"
+    printf 'Port %s\nPidFile %s\n' "$stock_port" "$dir/sshd_stock.pid" >> "$dir/sshd_stock_config"
+    /usr/sbin/sshd -D -e -f "$dir/sshd_stock_config" 2>"$dir/sshd_stock.log" &
+    server_pids+=($!)
+    tries=0
+    until ssh-keyscan -p "$stock_port" 127.0.0.1 >/dev/null 2>&1; do
+        kill -0 "${server_pids[-1]}" 2>/dev/null || { flowspool_say "the stock sshd did not start: $(cat "$dir/sshd_stock.log")"; exit 1; }
+        tries=$((tries + 1)); [ $tries -gt 100 ] && { flowspool_say "the stock sshd did not answer within 10 s"; exit 1; }
+        sleep 0.1
+    done
+    export FLOWSPOOL_TEST_STOCK_SSH_PORT=$stock_port
 }
 
 
