@@ -215,6 +215,11 @@ struct SSHTaskTests {
         try eleven.startSupervisor(runnerPath: runners + ":" + TestEnvironment.binDirectory)
         let (ended, log) = try runSpecExample(port: port, on: eleven)
         #expect(ended.status == .success, "\(ended.message): \(log)")
+        let ed25519 = try eleven.run("SSH", [
+            "hostname": "127.0.0.1", "port": .int(port), "username": .string(TestEnvironment.sshUser),
+            "hostkey": .string(Self.hostKey()), "key": .string(TestEnvironment.sshFile("id_ed25519")), "script": "id -un",
+        ])
+        #expect(ed25519.status == .success, "\(ed25519.message)")
         #expect(log.contains("as \(TestEnvironment.sshUser)"))
         #expect(log.contains("is up since 20"))
     }
