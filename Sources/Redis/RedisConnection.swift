@@ -68,7 +68,7 @@ public final class RedisConnection {
         let reply = withArgv(arguments) { argc, argv, lengths in
             redisCommandArgv(context, argc, argv, lengths)
         }
-        guard let reply else { throw failure("waiting for a reply", remaining: remaining) }
+        guard let reply else { throw failure("waiting for a reply") }
         defer { freeReplyObject(reply) }
         return Self.convert(reply.assumingMemoryBound(to: redisReply.self).pointee)
     }
@@ -105,14 +105,13 @@ public final class RedisConnection {
     }
 
     /// What hiredis recorded of a failure, said for the operator: a timeout as one.
-    private func failure(_ step: String, remaining: Double? = nil) -> RedisError {
+    private func failure(_ step: String) -> RedisError {
         let code = context.pointee.err
         let detail = withUnsafeBytes(of: context.pointee.errstr) { raw in
             String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
         }
         if code == REDIS_ERR_IO, Errno.current == .wouldBlock || Errno.current == .timedOut {
-            let waited = remaining.map { " within \(Clock.describeDuration($0))" } ?? ""
-            return RedisError(kind: .timeout, description: "no reply from Redis at \(endpoint)\(waited) (\(step))")
+            return RedisError(kind: .timeout, description: "no reply from Redis at \(endpoint) (\(step))")
         }
         if code == REDIS_ERR_EOF {
             return RedisError(kind: .connection, description: "Redis at \(endpoint) closed the connection (\(step))")
