@@ -24,18 +24,11 @@ let package = Package(
     targets: [
         // C shims: one per library.
         .systemLibrary(name: "CPOSIX", path: "Sources/CPOSIX"),
-        .systemLibrary(
-            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]),
-
-        .systemLibrary(
-            name: "CLibSSH2", path: "Sources/CLibSSH2", pkgConfig: "libssh2",
-            providers: [.apt(["libssh2-1-dev"])]),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CLibSSH2", path: "Sources/CLibSSH2", pkgConfig: "libssh2", providers: [.apt(["libssh2-1-dev"])]),
+        .systemLibrary(name: "CHiredis", path: "Sources/CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
-        .systemLibrary(
-            name: "CHiredis", path: "Sources/CHiredis", pkgConfig: "hiredis",
-            providers: [.apt(["libhiredis-dev"])]),
 
         // Library modules.
         .target(name: "POSIX", dependencies: ["CPOSIX", .product(name: "SystemPackage", package: "swift-system")]),
@@ -43,7 +36,7 @@ let package = Package(
         .target(name: "Spool", dependencies: ["POSIX", "JSON"]),
         .target(name: "TaskRunner", dependencies: ["Spool", "POSIX", "JSON"]),
         .target(name: "Curl", dependencies: ["CCurl", "POSIX"]),
-        .target(name: "RESTTask", dependencies: ["TaskRunner", "Spool", "Curl", "JSON"]),
+        .target(name: "RESTTask", dependencies: ["TaskRunner", "Spool", "Curl", "POSIX", "JSON"]),
         .target(name: "FlowTask", dependencies: ["TaskRunner", "Spool", "POSIX", "JSON"]),
         .target(name: "SSH", dependencies: ["CLibSSH2", "POSIX"]),
         .target(name: "SSHTask", dependencies: ["TaskRunner", "Spool", "SSH", "POSIX", "JSON"]),
