@@ -49,11 +49,8 @@ public final class RedisConnection {
             throw RedisError(kind: .connection, description: "cannot connect to Redis at \(endpoint): out of memory")
         }
         self.context = context
-        if context.pointee.err != 0 {
-            let error = failure("connect")
-            redisFree(context)
-            throw error
-        }
+        // deinit frees the context, even when this throws.
+        if context.pointee.err != 0 { throw failure("connect") }
     }
 
     deinit { redisFree(context) }

@@ -27,13 +27,14 @@ struct RedisRequest {
         port = try inputs.integer("port") ?? Self.defaultPort
         guard (1...65535).contains(port) else { throw TaskFailure("input 'port' must be from 1 to 65535, not \(port)") }
         let words = try Self.split(inputs.requiredString("command"))
-        guard let first = words.first else { throw TaskFailure("input 'command' is empty: name a Redis command, such as GET or \"CONFIG GET\"") }
-        commandName = words.joined(separator: " ").uppercased()
+        guard let firstWord = words.first else { throw TaskFailure("input 'command' is empty: name a Redis command, such as GET or \"CONFIG GET\"") }
+        let first = String(decoding: firstWord, as: UTF8.self)
+        commandName = Self.name(words)
         guard !Self.streamingCommands.contains(first.uppercased()) else {
             throw TaskFailure("\(first.uppercased()) is not supported: it turns the connection into a stream of messages, and a REDIS execution returns one reply (poll with XREAD BLOCK or BLPOP in a flow instead)")
         }
         let args = try inputs.list("args") ?? []
-        arguments = words.map { Array($0.utf8) }
+        arguments = words
         for (index, arg) in args.enumerated() {
             arguments.append(try Self.encode(arg, index: index))
         }
@@ -67,54 +68,87 @@ struct RedisRequest {
         }
     }
 
-    /// Splits a command line as redis-cli does (sdssplitargs): words apart by spaces, "double
-    /// quotes" with backslash escapes (\n, \t, \xHH, \"), 'single quotes' with only \' escaped.
-    static func split(_ line: String) throws(TaskFailure) -> [String] {
-        var words: [String] = []
-        var scalars = Array(line.unicodeScalars)[...]
+    /// Commands whose second word is part of their name: CONFIG GET, CLIENT LIST, ACL WHOAMI.
+    static let containers: Set<String> = [
+        "ACL", "CLIENT", "CLUSTER", "COMMAND", "CONFIG", "DEBUG", "FUNCTION", "LATENCY", "MEMORY", "MODULE",
+        "OBJECT", "PUBSUB", "SCRIPT", "SLOWLOG", "XGROUP", "XINFO",
+    ]
+
+    /// The command's name, for the log and messages: its first word, and its second for a
+    /// container command, never an argument (`CONFIG SET requirepass ...` is logged as CONFIG SET).
+    static func name(_ words: [[UInt8]]) -> String {
+        let first = String(decoding: words.first ?? [], as: UTF8.self).uppercased()
+        guard containers.contains(first), words.count > 1 else { return first }
+        return first + " " + String(decoding: words[1], as: UTF8.self).uppercased()
+    }
+
+    /// Splits a command line as redis-cli does (sdssplitargs): words apart by spaces, tabs and line
+    /// breaks; "double quotes" with backslash escapes (\n, \r, \t, \b, \a, \xHH as one byte, any
+    /// other character as itself), 'single quotes' with only \' escaped; a quote may open inside a
+    /// word, and a closing quote must end it.
+    static func split(_ line: String) throws(TaskFailure) -> [[UInt8]] {
         func fail(_ why: String) -> TaskFailure { TaskFailure("input 'command' cannot be split into words: \(why)") }
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0a || byte == 0x0d || byte == 0x0b || byte == 0x0c }
+        func hex(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case 0x30...0x39: byte - 0x30
+            case 0x41...0x46: byte - 0x41 + 10
+            case 0x61...0x66: byte - 0x61 + 10
+            default: nil
+            }
+        }
+        var words: [[UInt8]] = []
+        var rest = Array(line.utf8)[...]
         while true {
-            while let first = scalars.first, first.properties.isWhitespace { scalars.removeFirst() }
-            guard !scalars.isEmpty else { return words }
-            var word = String.UnicodeScalarView()
-            var quote: Unicode.Scalar?
-            while let scalar = scalars.popFirst() {
-                if let open = quote {
-                    if scalar == "\\", open == "\"", let next = scalars.popFirst() {
+            while let first = rest.first, isSpace(first) { rest.removeFirst() }
+            guard !rest.isEmpty else { return words }
+            var word: [UInt8] = []
+            var quote: UInt8?
+            while true {
+                guard let byte = rest.popFirst() else {
+                    if quote != nil { throw fail("a quote is not closed") }
+                    break
+                }
+                if quote == 0x22 {
+                    if byte == 0x5c, let next = rest.first {
+                        rest.removeFirst()
                         switch next {
-                        case "n": word.append("\n")
-                        case "r": word.append("\r")
-                        case "t": word.append("\t")
-                        case "b": word.append("\u{8}")
-                        case "a": word.append("\u{7}")
-                        case "x":
-                            let hex = String(String.UnicodeScalarView(scalars.prefix(2)))
-                            guard hex.count == 2, let value = UInt8(hex, radix: 16) else { throw fail("\\x takes two hexadecimal digits") }
-                            scalars.removeFirst(2)
-                            word.append(Unicode.Scalar(value))
+                        case 0x78 where rest.count >= 2 && hex(rest[rest.startIndex]) != nil && hex(rest[rest.startIndex + 1]) != nil:
+                            word.append(hex(rest[rest.startIndex])! << 4 | hex(rest[rest.startIndex + 1])!)
+                            rest.removeFirst(2)
+                        case 0x6e: word.append(0x0a)
+                        case 0x72: word.append(0x0d)
+                        case 0x74: word.append(0x09)
+                        case 0x62: word.append(0x08)
+                        case 0x61: word.append(0x07)
                         default: word.append(next)
                         }
-                    } else if scalar == "\\", open == "'", scalars.first == "'" {
-                        word.append(scalars.removeFirst())
-                    } else if scalar == open {
-                        guard scalars.first.map({ $0.properties.isWhitespace }) ?? true else {
-                            throw fail("a closing quote must be followed by a space")
-                        }
+                    } else if byte == 0x22 {
+                        guard rest.first.map(isSpace) ?? true else { throw fail("a closing quote must be followed by a space") }
                         quote = nil
                         break
                     } else {
-                        word.append(scalar)
+                        word.append(byte)
                     }
-                } else if scalar.properties.isWhitespace {
+                } else if quote == 0x27 {
+                    if byte == 0x5c, rest.first == 0x27 {
+                        word.append(rest.removeFirst())
+                    } else if byte == 0x27 {
+                        guard rest.first.map(isSpace) ?? true else { throw fail("a closing quote must be followed by a space") }
+                        quote = nil
+                        break
+                    } else {
+                        word.append(byte)
+                    }
+                } else if isSpace(byte) {
                     break
-                } else if (scalar == "\"" || scalar == "'") && word.isEmpty {
-                    quote = scalar
+                } else if byte == 0x22 || byte == 0x27 {
+                    quote = byte
                 } else {
-                    word.append(scalar)
+                    word.append(byte)
                 }
             }
-            if quote != nil { throw fail("a quote is not closed") }
-            words.append(String(word))
+            words.append(word)
         }
     }
 }

@@ -14,15 +14,18 @@ public enum RedisTask {
         let started = Clock.monotonic()
         let deadline = started + request.timeout
         let reply: RedisReply
+        var sendingCommand = false
         do {
             let connection = try RedisConnection(host: request.host, port: request.port, deadline: deadline)
             try authenticate(connection, request, deadline: deadline)
             if let database = request.database {
                 try expectOK(connection.command([Array("SELECT".utf8), Array(String(database).utf8)], deadline: deadline), doing: "SELECT \(database)")
             }
+            sendingCommand = true
             reply = try connection.command(request.arguments, deadline: deadline)
         } catch let error as RedisError {
-            throw TaskFailure(error.kind == .timeout && request.arguments.count > 0
+            // Only the command itself can have blocked past the timeout input (BLPOP 0).
+            throw TaskFailure(error.kind == .timeout && sendingCommand
                 ? "\(error.description): \(request.commandName) took longer than the timeout input (\(Clock.describeDuration(request.timeout)))"
                 : error.description)
         } catch let error as TaskFailure {

@@ -142,9 +142,9 @@ struct MailMessage {
     static func encodedWords(_ text: String) -> String {
         var words: [String] = []
         var chunk: [UInt8] = []
-        for character in text {
-            let bytes = Array(String(character).utf8)
-            if chunk.count + bytes.count > 36 {
+        for scalar in text.unicodeScalars {
+            let bytes = Array(String(scalar).utf8)
+            if chunk.count + bytes.count > 36 && !chunk.isEmpty {
                 words.append("=?UTF-8?B?\(Base64.encode(chunk))?=")
                 chunk = []
             }
@@ -160,7 +160,8 @@ struct MailMessage {
         var lines: [String] = []
         var line = name + ":"
         for word in value.split(separator: " ", omittingEmptySubsequences: false) {
-            if line.utf8.count + 1 + word.utf8.count > 78, line != name + ":" {
+            // Breaks only before a word, so that no line is white space alone; spaces in a row stay.
+            if line.utf8.count + 1 + word.utf8.count > 78, line != name + ":", !word.isEmpty {
                 lines.append(line)
                 line = ""
             }

@@ -103,6 +103,9 @@ struct SMTPRequest {
         useTLS = try inputs.bool("use_tls") ?? false
         let login = try inputs.string("login") ?? ""
         self.login = login.isEmpty ? nil : login
+        if self.login != nil && !useTLS && port != Self.implicitTLSPort {
+            throw TaskFailure("input 'login' without TLS would send the password in clear: set use_tls (STARTTLS), or use port 465; nothing was sent")
+        }
         password = try inputs.string("password")
         if let certificate = try inputs.string("cacert") {
             do {

@@ -56,6 +56,13 @@ struct RedisTaskTests {
     func severalWords() throws {
         #expect(try redis("CONFIG GET", ["port"])["result"] == ["port", .string(String(TestEnvironment.redisPort))])
         #expect(try redis("  echo  \"two words\\n\"  ")["result"] == "two words\n")
+        // \xHH is one byte, as redis-cli sends it; a quote may open inside a word.
+        #expect(try redis("SET \(key):x \"\\xff\"")["result"] == "OK")
+        #expect(try redis("GET \(key):x")["result"] == ["base64": "/w=="])
+        #expect(try redis("ECHO a\"b c\"")["result"] == "ab c")
+        let logged = try redis("CONFIG GET", ["maxmemory-not-a-secret"])
+        let log = try FileSystem.readText(test.execution(logged.id).path(.log)) ?? ""
+        #expect(log.contains("CONFIG GET on 127.0.0.1") && !log.contains("maxmemory-not-a-secret"))
     }
 
     @Test("flowspool run REDIS prints the reply among the outputs")

@@ -180,6 +180,8 @@ struct SMTPTaskTests {
         }
         #expect(messages(to: me) == 0)
         #expect(try send(["to": "not an address"]).message.hasPrefix("input 'to' has 'not an address', which is not a mail address"))
+        let clear = try send(["login": "someone", "password": "never-in-clear"])
+        #expect(clear.message == "input 'login' without TLS would send the password in clear: set use_tls (STARTTLS), or use port 465; nothing was sent\n")
     }
 
     @Test("a refused recipient or sender ends error with the server's reply")

@@ -188,7 +188,7 @@ start_smtp_server() {
         --smtps-host "$FLOWSPOOL_TEST_SMTPS_HOST" --starttls-port "$(free_port)" --plain-port "$(free_port)" \
         2>"$dir/server.log" &
     server_pids+=($!)
-    wait_for_file "$dir/ports" $! "the SMTP server ($(cat "$dir/server.log" 2>/dev/null))"
+    wait_for_file "$dir/ports" $! "the SMTP server (see $dir/server.log)"
     export FLOWSPOOL_TEST_SMTP_PORT=$(awk '$1=="starttls"{print $2}' "$dir/ports")
     export FLOWSPOOL_TEST_SMTP_PLAIN_PORT=$(awk '$1=="plain"{print $2}' "$dir/ports")
     export FLOWSPOOL_TEST_MAIL_DIR=$dir/mail FLOWSPOOL_TEST_SMTP_USER=flowspool FLOWSPOOL_TEST_SMTP_PASSWORD=$password
