@@ -3,21 +3,19 @@ import CCrypto
 /// SHA-256 and HMAC-SHA256 from OpenSSL's libcrypto, for AWS Signature Version 4.
 public enum Digest {
     public static func sha256(_ data: some Collection<UInt8>) -> [UInt8] {
-        var digest = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        let bytes = Array(data)
-        bytes.withUnsafeBytes { raw in
-            _ = EVP_Digest(raw.baseAddress, raw.count, &digest, &length, EVP_sha256(), nil)
-        }
-        return digest
+        digest(data, EVP_sha256(), length: 32)
     }
 
     public static func sha1(_ data: some Collection<UInt8>) -> [UInt8] {
-        var digest = [UInt8](repeating: 0, count: 20)
-        var length: UInt32 = 0
+        digest(data, EVP_sha1(), length: 20)
+    }
+
+    private static func digest(_ data: some Collection<UInt8>, _ algorithm: OpaquePointer?, length: Int) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: length)
+        var written: UInt32 = 0
         let bytes = Array(data)
         bytes.withUnsafeBytes { raw in
-            _ = EVP_Digest(raw.baseAddress, raw.count, &digest, &length, EVP_sha1(), nil)
+            _ = EVP_Digest(raw.baseAddress, raw.count, &digest, &written, algorithm, nil)
         }
         return digest
     }
