@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """A crash storm: mixed jobs while flowspoold and its runners are killed with SIGKILL.
 
-  storm.py --bin DIR --url HTTP_BASE [--redis-port P] [--smtp-port P --mail-dir DIR] [--jobs N]
-           [--supervisor-kills K] [--runner-kills M]
+  storm.py --bin DIR --url HTTP_BASE [--redis-port P] [--smtp-port P --mail-dir DIR]
+           [--aws-endpoint URL --aws-key ID --aws-secret SECRET] [--jobs N] [--supervisor-kills K] [--runner-kills M]
 
 N jobs (REST calls counted by the test server's /count/KEY, INPUT requests answered by a respond
 loop, FLOW scripts with two REST children each, and with their servers given, REDIS INCRs of a key
-each and SMTP messages to an address each, counted on the server) are dropped into a fresh spool while flowspoold is
+each, SMTP messages to an address each and AWS SQS messages naming their job, counted on the servers) are dropped into
+a fresh spool while flowspoold is
 killed K times at random moments (and started again) and M random runners are killed. Then it
 waits for every execution to end and prints what went wrong: jobs lost, tasks run twice,
 executions stuck, files half-written, processes left behind. Exits 1 on any of them.
@@ -34,6 +35,9 @@ def parse_arguments():
     parser.add_argument("--redis-port", help="a redis-server on 127.0.0.1, for REDIS jobs")
     parser.add_argument("--smtp-port", help="an SMTP server on 127.0.0.1 that records messages in --mail-dir, for SMTP jobs")
     parser.add_argument("--mail-dir")
+    parser.add_argument("--aws-endpoint", help="moto's server, for AWS jobs (SQS send_message), with --aws-key and --aws-secret")
+    parser.add_argument("--aws-key")
+    parser.add_argument("--aws-secret")
     parser.add_argument("--jobs", type=int, default=2000)
     parser.add_argument("--supervisor-kills", type=int, default=25)
     parser.add_argument("--runner-kills", type=int, default=100)
@@ -51,7 +55,9 @@ class Storm:
         self.stop = threading.Event()
         self.runner_kills = 0
         self.token = "%08x" % random.getrandbits(32)
-        self.kinds = ["REST", "INPUT", "FLOW"] + (["REDIS"] if options.redis_port else []) + (["SMTP"] if options.smtp_port else [])
+        self.kinds = ["REST", "INPUT", "FLOW"] + (["REDIS"] if options.redis_port else []) + (["SMTP"] if options.smtp_port else []) \
+            + (["AWS"] if options.aws_endpoint else [])
+        self.queue_url = None
 
     def program(self, name):
         return os.path.join(self.options.bin, name)
@@ -99,6 +105,11 @@ class Storm:
             elif kind == "REDIS":
                 job = {"task": "REDIS", "inputs": {"host": "127.0.0.1", "port": int(self.options.redis_port),
                                                    "command": "INCR", "args": [self.key(name)]}}
+            elif kind == "AWS":
+                job = {"task": "AWS", "inputs": {"client": "sqs", "service": "send_message", "region": "us-east-1",
+                                                 "endpoint_url": self.options.aws_endpoint, "aws_access_key_id": self.options.aws_key,
+                                                 "aws_secret_access_key": self.options.aws_secret,
+                                                 "parameters": {"QueueUrl": self.aws_queue(), "MessageBody": name}}}
             elif kind == "SMTP":
                 job = {"task": "SMTP", "inputs": {"from": "storm@example.com", "to": self.key(name) + "@example.com",
                                                   "subject": "storm", "body": name, "smtp_host": "127.0.0.1",
@@ -113,9 +124,30 @@ class Storm:
         """A Redis key or mail address of this storm's own: runs at the same time share the servers."""
         return f"storm-{self.token}-{name}"
 
+    def aws_client(self):
+        import boto3
+        return boto3.client("sqs", endpoint_url=self.options.aws_endpoint, region_name="us-east-1",
+                            aws_access_key_id=self.options.aws_key, aws_secret_access_key=self.options.aws_secret)
+
+    def aws_queue(self):
+        """A queue of this storm's own, where each AWS job sends one message naming itself."""
+        if self.queue_url is None:
+            self.queue_url = self.aws_client().create_queue(QueueName="storm-" + self.token)["QueueUrl"]
+        return self.queue_url
+
     def counted_elsewhere(self, ids):
-        """How many times each REDIS and SMTP job did its work, as the servers saw it."""
+        """How many times each REDIS, SMTP and AWS job did its work, as the servers saw it."""
         counts = {}
+        if self.queue_url:
+            client = self.aws_client()
+            while True:
+                messages = client.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+                if not messages:
+                    break
+                for message in messages:
+                    key = "aws " + message["Body"]
+                    counts[key] = counts.get(key, 0) + 1
+                    client.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
         redis_ids = [i for n, i in enumerate(ids) if self.kinds[n % len(self.kinds)] == "REDIS"]
         if redis_ids:
             values = subprocess.run(["redis-cli", "-p", self.options.redis_port, "MGET"] + [self.key(i) for i in redis_ids],
