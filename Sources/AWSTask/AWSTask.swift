@@ -122,9 +122,15 @@ struct Call {
     let operation: Operation
     let request: AWSRequest
 
-    /// endpoint_url when given (signed for the region asked), else the model's endpoint for the region.
-    var resolved: Endpoint {
-        request.endpointURL.map { Endpoint(url: $0, signingRegion: request.region) } ?? Endpoint.resolve(model, region: request.region)
+    /// endpoint_url when given (signed for the region asked), else the model's endpoint for the region:
+    /// resolved once, as endpoints.json is read for it, however many calls a waiter or pages make.
+    let resolved: Endpoint
+
+    init(model: ServiceModel, operation: Operation, request: AWSRequest) {
+        self.model = model
+        self.operation = operation
+        self.request = request
+        resolved = request.endpointURL.map { Endpoint(url: $0, signingRegion: request.region) } ?? Endpoint.resolve(model, region: request.region)
     }
 
     var endpoint: String { resolved.url }
