@@ -87,8 +87,8 @@ enum Timestamp {
            let hours = number((index + 1)..<(index + 3)), let minutes = number((index + 4)..<(index + 6)) {
             offset = (bytes[index] == 43 ? 1 : -1) * (hours * 3600 + minutes * 60)
         }
-        let days = daysFromCivil(year, month, day)
-        return Double(days * 86400 + hour * 3600 + minute * 60 + second - offset) + fraction
+        return Clock.utcSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+            - Double(offset) + fraction
     }
 
     /// Sun, 29 Nov 2026 05:56:00 GMT (HTTP dates, as rest protocols send in headers).
@@ -99,17 +99,7 @@ enum Timestamp {
               let year = Int(parts[3]) else { return nil }
         let clock = parts[4].split(separator: ":").compactMap { Int($0) }
         guard clock.count == 3 else { return nil }
-        return Double(daysFromCivil(year, month + 1, day) * 86400 + clock[0] * 3600 + clock[1] * 60 + clock[2])
-    }
-
-    /// Days since 1970-01-01 of a date in the proleptic Gregorian calendar (Howard Hinnant's algorithm).
-    static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146097 + dayOfEra - 719468
+        return Clock.utcSeconds(year: year, month: month + 1, day: day, hour: clock[0], minute: clock[1], second: clock[2])
     }
 
     /// A time as the wire wants it, by the model's `timestampFormat` (the member's, else its shape's,

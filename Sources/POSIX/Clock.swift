@@ -77,14 +77,20 @@ public enum Clock {
         guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
               let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
               let millis = number(20..<23) else { return nil }
+        return utcSeconds(year: Int(year), month: Int(month), day: Int(day), hour: Int(hour), minute: Int(minute), second: Int(second))
+            + Double(millis) / 1000
+    }
+
+    /// Seconds since the epoch of a UTC date and time (timegm(3)).
+    public static func utcSeconds(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) -> Double {
         var parts = tm()
-        parts.tm_year = year - 1900
-        parts.tm_mon = month - 1
-        parts.tm_mday = day
-        parts.tm_hour = hour
-        parts.tm_min = minute
-        parts.tm_sec = second
-        return Double(timegm(&parts)) + Double(millis) / 1000
+        parts.tm_year = Int32(clamping: year - 1900)
+        parts.tm_mon = Int32(clamping: month - 1)
+        parts.tm_mday = Int32(clamping: day)
+        parts.tm_hour = Int32(clamping: hour)
+        parts.tm_min = Int32(clamping: minute)
+        parts.tm_sec = Int32(clamping: second)
+        return Double(timegm(&parts))
     }
 
     /// A duration for people: 850ms, 12.3s, 4m05s, 2h07m, 3d04h.
