@@ -130,7 +130,6 @@ enum Timestamp {
 enum Blob {
     static func bytes(_ value: JSON) -> [UInt8]? {
         if let text = value.stringValue { return Array(text.utf8) }
-        if let object = value.objectValue, object.count == 1, let encoded = object["base64"]?.stringValue { return Base64.decode(encoded) }
-        return nil
+        return Base64.bytes(ofObject: value)
     }
 }

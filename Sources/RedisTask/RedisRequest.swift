@@ -60,9 +60,7 @@ struct RedisRequest {
         case .string(let text): return Array(text.utf8)
         case .bool(let flag): return Array((flag ? "1" : "0").utf8)
         case .int, .double: return Array(value.compactText.utf8)
-        case .object(let object) where object.count == 1:
-            if let encoded = object["base64"]?.stringValue, let bytes = Base64.decode(encoded) { return bytes }
-            fallthrough
+        case .object where Base64.bytes(ofObject: value) != nil: return Base64.bytes(ofObject: value)!
         default:
             throw TaskFailure("input 'args' item \(index) must be a string, a number, a boolean or {\"base64\": \"...\"}, not \(value.compactText.prefix(80))")
         }

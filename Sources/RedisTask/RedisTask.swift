@@ -58,7 +58,7 @@ extension RedisReply {
         switch self {
         case .status(let text): .string(text)
         case .string(let bytes):
-            if let text = String(validating: bytes, as: UTF8.self) { .string(text) } else { ["base64": .string(Base64.encode(bytes))] }
+            if let text = String(validating: bytes, as: UTF8.self) { .string(text) } else { Base64.object(bytes) }
         case .integer(let value): .int(Int(value))
         case .null: .null
         case .array(let elements): .array(elements.map(\.json))

@@ -45,9 +45,6 @@ struct PrivateKey {
         _ = string()  // kdf name
         _ = string()  // kdf options
         offset += 4   // number of keys
-        guard let publicKey = string() else { return (cipher, nil) }
-        let kindLength = publicKey.prefix(4).reduce(0) { $0 << 8 | Int($1) }
-        guard publicKey.count >= 4 + kindLength else { return (cipher, nil) }
-        return (cipher, String(decoding: publicKey[4..<(4 + kindLength)], as: UTF8.self))
+        return (cipher, string().flatMap(HostKeys.kind(of:)))
     }
 }

@@ -1,3 +1,5 @@
+import JSON
+
 /// Base64 (RFC 4648, with padding), as SSH keys, MIME and RESP values in JSON use it. Decoding
 /// refuses anything outside the alphabet.
 public enum Base64 {
@@ -31,5 +33,18 @@ public enum Base64 {
             output += bytes.prefix(chunk.count - 1)
         }
         return output
+    }
+}
+
+extension Base64 {
+    /// Bytes where JSON has only text: {"base64": "..."}, the form the REDIS and AWS tasks take and give.
+    public static func object(_ bytes: [UInt8]) -> JSON {
+        ["base64": .string(encode(bytes))]
+    }
+
+    /// The bytes of {"base64": "..."}; nil for anything else.
+    public static func bytes(ofObject value: JSON) -> [UInt8]? {
+        guard let object = value.objectValue, object.count == 1, let encoded = object["base64"]?.stringValue else { return nil }
+        return decode(encoded)
     }
 }
