@@ -2,29 +2,8 @@
 import Glibc
 #endif
 
-/// poll(2) for readability of several descriptors.
+/// poll(2): waiting until descriptors are ready.
 public enum Poll {
-    /// Waits until one of `descriptors` is readable or `timeout` seconds pass (nil: no limit).
-    /// Returns the readable ones.
-    public static func readable(_ descriptors: [FileDescriptor], timeout: Double?) throws(SystemError) -> Set<FileDescriptor> {
-        var fds = descriptors.map { pollfd(fd: $0.rawValue, events: Int16(POLLIN), revents: 0) }
-        let milliseconds: Int32 = timeout.map { Int32(min(max(($0 * 1000).rounded(.up), 0), 86_400_000)) } ?? -1
-        let count = fds.count
-        // Not retried on EINTR: a signal is an event of its own, and the caller looks again.
-        do {
-            try valueOrErrno("poll", retryOnInterrupt: false) { poll(&fds, nfds_t(count), milliseconds) }
-        } catch where error.errno == .interrupted {
-            return []
-        }
-        var result: Set<FileDescriptor> = []
-        for entry in fds where entry.revents != 0 {
-            result.insert(FileDescriptor(rawValue: entry.fd))
-        }
-        return result
-    }
-}
-
-extension Poll {
     /// Which way a descriptor is to be ready.
     public struct Directions: OptionSet, Sendable {
         public let rawValue: Int16
@@ -33,15 +12,30 @@ extension Poll {
         public static let writable = Directions(rawValue: Int16(POLLOUT))
     }
 
+    /// Waits until one of `descriptors` is readable or `timeout` seconds pass (nil: no limit).
+    /// Returns the readable ones.
+    public static func readable(_ descriptors: [FileDescriptor], timeout: Double?) throws(SystemError) -> Set<FileDescriptor> {
+        Set(try ready(descriptors.map { ($0, .readable) }, timeout: timeout))
+    }
+
     /// Waits until `descriptor` is ready in one of `directions` (or has failed or hung up), at most
-    /// `timeout` seconds; false when the time ran out. A signal ends the wait early, as an event would.
+    /// `timeout` seconds; false when the time ran out.
     public static func wait(for descriptor: FileDescriptor, _ directions: Directions, timeout: Double) throws(SystemError) -> Bool {
-        var entry = pollfd(fd: descriptor.rawValue, events: directions.rawValue, revents: 0)
-        let milliseconds = Int32(min(max((timeout * 1000).rounded(.up), 0), 86_400_000))
+        try !ready([(descriptor, directions)], timeout: timeout).isEmpty
+    }
+
+    /// The descriptors that became ready (or failed or hung up) within `timeout` seconds (nil: no
+    /// limit). Not retried on EINTR: a signal is an event of its own, ending the wait with none
+    /// ready, and the caller looks again.
+    private static func ready(_ entries: [(FileDescriptor, Directions)], timeout: Double?) throws(SystemError) -> [FileDescriptor] {
+        var fds = entries.map { pollfd(fd: $0.0.rawValue, events: $0.1.rawValue, revents: 0) }
+        let milliseconds: Int32 = timeout.map { Int32(min(max(($0 * 1000).rounded(.up), 0), 86_400_000)) } ?? -1
+        let count = fds.count
         do {
-            return try valueOrErrno("poll", retryOnInterrupt: false) { poll(&entry, 1, milliseconds) } > 0
+            try valueOrErrno("poll", retryOnInterrupt: false) { poll(&fds, nfds_t(count), milliseconds) }
         } catch where error.errno == .interrupted {
-            return false
+            return []
         }
+        return fds.filter { $0.revents != 0 }.map { FileDescriptor(rawValue: $0.fd) }
     }
 }
