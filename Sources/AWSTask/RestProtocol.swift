@@ -152,13 +152,10 @@ struct RestProtocol {
         }
     }
 
+    /// A header's value as its member's type says, as a body's would be, but that float and double
+    /// headers stay text.
     private func headerValue(_ text: String, type: String?) -> JSON {
-        switch type {
-        case "integer", "long": Int(text).map(JSON.int) ?? .string(text)
-        case "boolean": .bool(text == "true")
-        case "timestamp": Timestamp.parse(text).map { .string(Clock.iso8601($0)) } ?? .string(text)
-        default: .string(text)
-        }
+        type == "float" || type == "double" ? .string(text) : XMLShapeParser(model: model).scalar(text, type: type)
     }
 }
 
