@@ -213,9 +213,9 @@ public final class Supervisor {
         let batch = Array(names.filter { heldBack[$0].map { $0.nextTry <= now } ?? true }.sorted().prefix(Self.admissionBatch))
         let outcome = admission.admit(batch)
         outcome.admitted.forEach(enqueue)
-        // Admitted or set aside: those waiting for these jobs look again.
-        for name in batch { notifyWaiters(of: name.hasSuffix(".json") ? String(name.dropLast(5)) : name) }
-        outcome.admitted.forEach(notifyWaiters)
+        // Admitted or set aside: those waiting for these jobs look again, each waiter woken once
+        // (an admitted id is mostly its file's name).
+        Set(batch.map { $0.hasSuffix(".json") ? String($0.dropLast(5)) : $0 }).union(outcome.admitted).forEach(notifyWaiters)
         for name in outcome.stuck {
             heldBack[name, default: Backoff()].fail(at: now)
         }
