@@ -12,6 +12,8 @@ struct Waiter {
     let delay: Double
     let maxAttempts: Int
     let acceptors: [JSONObject]
+    /// Each acceptor's argument, parsed once: nil for the matchers that have none (status, error).
+    let paths: [JMESPath?]
     let parameters: JSONObject
 
     init(model: ServiceModel, name given: String, request: AWSRequest) throws(TaskFailure) {
@@ -31,13 +33,19 @@ struct Waiter {
         let members = model.shape(operation.inputShape)?["members"]?.objectValue ?? [:]
         parameters = request.operation.isEmpty ? request.parameters : JSONObject(request.parameters.filter { members[$0.key] != nil }.map { ($0.key, $0.value) })
         try ParameterValidator(model: model).validate(.object(parameters), shape: operation.inputShape)
-        for acceptor in acceptors where ["path", "pathAll", "pathAny"].contains(acceptor["matcher"]?.stringValue ?? "") {
+        var paths: [JMESPath?] = []
+        for acceptor in acceptors {
+            guard ["path", "pathAll", "pathAny"].contains(acceptor["matcher"]?.stringValue ?? "") else {
+                paths.append(nil)
+                continue
+            }
             do {
-                _ = try JMESPath(acceptor["argument"]?.stringValue ?? "")
+                paths.append(try JMESPath(acceptor["argument"]?.stringValue ?? ""))
             } catch {
                 throw TaskFailure("the waiter \(name) uses \(error)")
             }
         }
+        self.paths = paths
     }
 
     func wait(log: RunnerLog) throws(TaskFailure) -> JSON {
@@ -64,7 +72,7 @@ struct Waiter {
 
     /// The state of the first acceptor that matches, as botocore reads them.
     private func state(after outcome: Call.Outcome) -> String? {
-        for acceptor in acceptors {
+        for (acceptor, path) in zip(acceptors, paths) {
             let expected = acceptor["expected"] ?? .null
             let matched: Bool
             switch (acceptor["matcher"]?.stringValue, outcome) {
@@ -75,12 +83,12 @@ struct Waiter {
             case ("error"?, .success):
                 matched = expected == .bool(false)
             case ("path"?, .success(_, let json)):
-                matched = search(acceptor, json) == expected
+                matched = path?.search(json) == expected
             case ("pathAll"?, .success(_, let json)):
-                let values = search(acceptor, json)?.arrayValue ?? []
+                let values = path?.search(json)?.arrayValue ?? []
                 matched = !values.isEmpty && values.allSatisfy { $0 == expected }
             case ("pathAny"?, .success(_, let json)):
-                matched = search(acceptor, json)?.arrayValue?.contains(expected) == true
+                matched = path?.search(json)?.arrayValue?.contains(expected) == true
             default:
                 matched = false
             }
@@ -89,9 +97,6 @@ struct Waiter {
         return nil
     }
 
-    private func search(_ acceptor: JSONObject, _ json: JSON) -> JSON? {
-        (try? JMESPath(acceptor["argument"]?.stringValue ?? ""))?.search(json)
-    }
 
     private func describe(_ outcome: Call.Outcome) -> String {
         if case .failure(_, let code, let message) = outcome { return ": the last call failed with \(code): \(message)" }
