@@ -6,6 +6,10 @@
   spool_driver.py wake SPOOL JOB N    N copies of JOB one after another, each with a waiter registered in
                                       waiters/: how long after the end (the kernel's inotify event)
                                       flowspoold wakes the waiter through its FIFO
+
+With FLOWSPOOL_BENCH_SUPERVISOR set to flowspoold's pid, chain and burst also print the CPU time per
+execution of flowspoold and its runners, from the kernel's accounting (utime and stime of flowspoold
+and of its live children, and cutime and cstime of those reaped).
 """
 import ctypes
 import json
@@ -51,6 +55,43 @@ class Watcher:
                 yield None, None
             else:
                 yield self.directories.get(wd), name
+
+
+def process_cpu_ticks(pid):
+    """utime + stime + cutime + cstime of one process, in clock ticks; 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as file:
+            fields = file.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return sum(int(value) for value in fields[11:15])
+
+
+def children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as file:
+            return [int(child) for child in file.read().split()]
+    except OSError:
+        return []
+
+
+class CPUMeter:
+    """CPU time of flowspoold and its runners (live or reaped) between two readings, in ms."""
+
+    def __init__(self):
+        pid = os.environ.get("FLOWSPOOL_BENCH_SUPERVISOR")
+        self.pid = int(pid) if pid else None
+        self.start = self.reading()
+
+    def reading(self):
+        if self.pid is None:
+            return 0
+        return sum(process_cpu_ticks(pid) for pid in [self.pid] + children(self.pid)) * 1000 / os.sysconf("SC_CLK_TCK")
+
+    def describe(self, count):
+        if self.pid is None:
+            return ""
+        return f"; CPU {(self.reading() - self.start) / count:.2f} ms per execution (flowspoold and its runners)"
 
 
 def status(spool, execution_id):
@@ -101,29 +142,33 @@ def check_success(spool, ids):
 def chain(spool, job, count, label):
     watcher = Watcher(spool)
     ids = [f"{label}{n:05d}" for n in range(count)]
+    cpu = CPUMeter()
     start = time.perf_counter()
     for execution_id in ids:
         temporary = drop(spool, execution_id, job)
         os.rename(temporary, os.path.join(spool, "incoming", execution_id + ".json"))
         wait_all(spool, watcher, {execution_id})
     elapsed = time.perf_counter() - start
+    cpu_line = cpu.describe(count)
     check_success(spool, ids)
     task = json.loads(job)["task"]
-    print(f"{label}: {count} {task} executions one after another: {elapsed * 1000 / count:.2f} ms per execution (drop to end)")
+    print(f"{label}: {count} {task} executions one after another: {elapsed * 1000 / count:.2f} ms per execution (drop to end){cpu_line}")
 
 
 def burst(spool, job, count, label):
     watcher = Watcher(spool)
     ids = [f"{label}{n:05d}" for n in range(count)]
     temporaries = [drop(spool, execution_id, job) for execution_id in ids]
+    cpu = CPUMeter()
     start = time.perf_counter()
     for execution_id, temporary in zip(ids, temporaries):
         os.rename(temporary, os.path.join(spool, "incoming", execution_id + ".json"))
     wait_all(spool, watcher, set(ids))
     elapsed = time.perf_counter() - start
+    cpu_line = cpu.describe(count)
     check_success(spool, ids)
     task = json.loads(job)["task"]
-    print(f"{label}: {count} {task} job files dropped at once: {count / elapsed:.0f} executions per second ({elapsed:.2f} s in all)")
+    print(f"{label}: {count} {task} job files dropped at once: {count / elapsed:.0f} executions per second ({elapsed:.2f} s in all){cpu_line}")
 
 
 def wake(spool, job, count, label):

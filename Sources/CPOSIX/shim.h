@@ -23,7 +23,9 @@ extern int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char
 extern int pipe2(int fds[2], int flags);
 extern int syncfs(int fd);
 extern char **environ;
+extern int close_range(unsigned int first, unsigned int last, int flags);
 #define FLOWSPOOL_RENAME_NOREPLACE (1 << 0)
+#define FLOWSPOOL_CLOSE_RANGE_CLOEXEC (1U << 2)
 
 /* openat2(2) (Linux 5.6): opens below a directory with no symbolic link on the way. Its header
    and number are spelled out so that this module needs no kernel headers of its own. */

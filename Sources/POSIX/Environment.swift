@@ -23,6 +23,15 @@ public enum Environment {
         setenv(name, value, 1)
     }
 
+    /// Replaces the whole environment with `entries` ("NAME=value" strings).
+    public static func replace(with entries: [String]) {
+        clearenv()
+        for entry in entries {
+            guard let equals = entry.firstIndex(of: "=") else { continue }
+            setenv(String(entry[..<equals]), String(entry[entry.index(after: equals)...]), 1)
+        }
+    }
+
     /// `base` with the named variables set, replacing earlier values.
     public static func with(_ values: [String: String], base: [String] = current()) -> [String] {
         base.filter { entry in

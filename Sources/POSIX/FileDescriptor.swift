@@ -104,6 +104,12 @@ extension FileDescriptor {
         }
     }
 
+    /// A close-on-exec copy numbered `lowest` or above (fcntl F_DUPFD_CLOEXEC): a program keeps its
+    /// original standard error there while descriptor 2 points elsewhere for a while.
+    public func duplicatePrivately(atLeast lowest: Int32 = 10) throws(SystemError) -> FileDescriptor {
+        FileDescriptor(rawValue: try valueOrErrno("fcntl") { fcntl(rawValue, F_DUPFD_CLOEXEC, lowest) })
+    }
+
     /// pipe2(2), both ends close-on-exec (swift-system's `pipe()` leaves them inheritable).
     public static func closeOnExecPipe(nonBlocking: Bool = false) throws(SystemError) -> Pipe {
         try calling("pipe2") { () throws(Errno) in

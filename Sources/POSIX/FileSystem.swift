@@ -252,6 +252,13 @@ public enum FileSystem {
         return String(cString: resolved)
     }
 
+    /// What a symbolic link holds (readlink(2)), as it is: also what /proc shows for a descriptor.
+    public static func readLink(_ path: String) throws(SystemError) -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let length = try valueOrErrno("readlink", path: path) { readlink(path, &buffer, buffer.count) }
+        return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     public static func changeDirectory(to path: String) throws(SystemError) {
         try valueOrErrno("chdir", path: path) { chdir(path) }
     }

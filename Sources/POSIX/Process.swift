@@ -159,6 +159,12 @@ public enum CurrentProcess {
         }
     }
 
+    /// Marks every descriptor above 2 that the program was started with close-on-exec
+    /// (close_range(2)), so that what its parent leaked does not reach the programs it starts.
+    public static func keepInheritedDescriptorsFromChildren() {
+        _ = close_range(3, UInt32.max, Int32(FLOWSPOOL_CLOSE_RANGE_CLOEXEC))
+    }
+
     /// How many processors are online now.
     public static var processorCount: Int { max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 

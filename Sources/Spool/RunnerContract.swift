@@ -7,11 +7,13 @@ import POSIX
 ///    `running`. It starts the runner in the execution directory, in a process group of its own,
 ///    with the lock on descriptor 3, standard input from /dev/null, standard output and error
 ///    appended to `log`, and `FLOWSPOOL_SPOOL`, `FLOWSPOOL_EXECUTION` and `FLOWSPOOL_LOCK_FD=3` set.
-/// 2. Standby (`FLOWSPOOL_STANDBY=1`): the runner is started earlier, in the spool directory, with
-///    standard input a Unix socket. The hand-over is one message on it: the execution id's bytes,
-///    with two descriptors attached (SCM_RIGHTS), the held lock first and the log second. The runner
-///    moves them to 3 and to 1 and 2, changes into the execution directory, sets
-///    `FLOWSPOOL_EXECUTION`, and goes on as in 1. A socket closed instead means: exit, doing nothing.
+/// 2. Standby (`FLOWSPOOL_STANDBY=1`): the runner is started in the spool directory, with standard
+///    input a Unix socket. A hand-over is one message on it: the execution id's bytes, with two
+///    descriptors attached (SCM_RIGHTS), the held lock first and the log second. The runner moves
+///    them to 3 and to 1 and 2, changes into the execution directory, sets `FLOWSPOOL_EXECUTION`,
+///    and goes on as in 1. Once the execution is ended or parked it leaves it behind (lock closed,
+///    1 and 2 away from the log, working directory and environment as before), answers `done ID`
+///    and waits for the next hand-over. A socket closed instead means: exit, doing nothing.
 /// 3. The runner's first act is `declareBegun`: its pid over the lock file's content, fsynced.
 /// 4. It reads `inputs.json`, does the task, and ends the execution: outputs, message, then the
 ///    final status, each written under tmp/ and renamed into place. It may then write `ended ID`
@@ -24,7 +26,7 @@ public enum RunnerContract {
     /// The descriptor that holds the execution's lock: always 3.
     public static let lockDescriptorVariable = "FLOWSPOOL_LOCK_FD"
     public static let lockDescriptor: Int32 = 3
-    /// "1" for a runner started on standby: it waits on standard input for its execution.
+    /// "1" for a runner started on standby: it serves the executions handed over on standard input.
     public static let standbyVariable = "FLOWSPOOL_STANDBY"
 
     /// A runner's first act: its pid, a newline, written over the lock file's content on descriptor

@@ -25,6 +25,9 @@ struct Runner {
     /// timeout does not run.
     var waits = 0
     var waitingSince: Double?
+    /// The process serving the execution when it is one that serves one execution after another
+    /// (RunnerProcess); nil for a runner started for this execution alone, or adopted.
+    var process: RunnerProcess?
 
     enum Ending {
         case cancelled
@@ -49,14 +52,6 @@ struct Runner {
             waitingSince = nil
         }
     }
-}
-
-/// A runner started ahead of need for a task type, waiting on its socket for an execution
-/// (TaskRunner's `Standby`).
-struct StandbyRunner {
-    let pid: ProcessID
-    let socket: FileDescriptor
-    let executable: String
 }
 
 extension Supervisor {
@@ -111,10 +106,15 @@ extension Supervisor {
             return true
         }
         do {
-            let pid = try launchRunner(runnerPath, task: job.task, for: execution)
+            let process = try launchRunner(runnerPath, task: job.task, for: execution)
             let timeout = job.timeout ?? options.taskTimeout
-            runners[id] = Runner(id: id, processGroup: pid, deadline: Clock.monotonic() + timeout, timeout: timeout)
-            reapable[pid] = id
+            var runner = Runner(id: id, processGroup: process.pid, deadline: Clock.monotonic() + timeout, timeout: timeout)
+            if let serving = process.serving {
+                runner.process = serving
+                servedBySocket[serving.socket] = id
+            }
+            runners[id] = runner
+            reapable[process.pid] = id
             startBackoff = Backoff()
         } catch where error.isShortOfResources {
             startBackoff.fail(at: Clock.monotonic())
@@ -123,17 +123,15 @@ extension Supervisor {
         } catch {
             end(execution, .error, message: "cannot start \(runnerPath): \(error)")
         }
-        if options.standbyTypes.contains(job.task) && standbys[job.task] == nil {
-            startStandby(for: job.task, runnerPath)
-        }
         return true
     }
 
-    /// Takes the execution's lock, marks it running and hands it to a runner: the standby runner of its
-    /// task type when there is one, else a new process. Either way the runner ends up with the lock on
-    /// descriptor 3 and its log on 1 and 2, in the execution directory, in its own process group. The
-    /// lock is taken before the runner has the execution, so a running execution always has a holder.
-    func launchRunner(_ runnerPath: String, task: String, for execution: Execution) throws(SystemError) -> ProcessID {
+    /// Takes the execution's lock, marks it running and hands it to a runner: an idle runner process
+    /// of its task type when there is one, else a new process. Either way the runner ends up with the
+    /// lock on descriptor 3 and its log on 1 and 2, in the execution directory, in its own process
+    /// group. The lock is taken before the runner has the execution, so a running execution always
+    /// has a holder.
+    func launchRunner(_ runnerPath: String, task: String, for execution: Execution) throws(SystemError) -> (pid: ProcessID, serving: RunnerProcess?) {
         guard let lock = try execution.tryLock() else {
             throw SystemError("flock", path: execution.path(.lock), errno: .wouldBlock)
         }
@@ -144,25 +142,19 @@ extension Supervisor {
         try lock.replaceContent(with: [])
         try spool.commit("running\n", to: execution.path(.status), mode: 0o644)
         do {
-            return try handOver(execution, to: runnerPath, task: task, lock: lock, log: logFile)
+            if options.reusableTypes.contains(task) {
+                let process = try handOver(execution, task: task, runnerPath: runnerPath, lock: lock, log: logFile)
+                return (process.pid, process)
+            }
+            return (try startRunner(execution, runnerPath: runnerPath, lock: lock, log: logFile), nil)
         } catch {
             try? spool.commit("queued\n", to: execution.path(.status), mode: 0o644)  // nothing began
             throw error
         }
     }
 
-    /// Gives a locked execution marked running to the standby runner of its type, else to a new
-    /// runner process, and returns the runner's pid.
-    private func handOver(_ execution: Execution, to runnerPath: String, task: String, lock: FileDescriptor, log logFile: FileDescriptor) throws(SystemError) -> ProcessID {
-        if let standby = standbys.removeValue(forKey: task) {
-            defer { try? standby.socket.close() }
-            if standby.executable == runnerPath,
-               (try? standby.socket.send(Array(execution.id.utf8), passing: [lock, logFile])) != nil {
-                try? execution.recordHistory(.running, detail: "pid=\(standby.pid) standby")
-                return standby.pid
-            }
-            Signal.kill.send(toGroup: standby.pid)
-        }
+    /// Starts a runner process for this execution alone (flowspool-spool(5), the runner contract).
+    private func startRunner(_ execution: Execution, runnerPath: String, lock: FileDescriptor, log logFile: FileDescriptor) throws(SystemError) -> ProcessID {
         var spawnOptions = Spawn.Options(
             directory: execution.directory,
             environment: Environment.with([
@@ -176,60 +168,31 @@ extension Supervisor {
         return pid
     }
 
-    /// Starts a runner for `task` that loads its libraries now and waits for an execution, so that
-    /// the next execution of that type does not wait for a process to start.
-    func startStandby(for task: String, _ runnerPath: String) {
-        let sockets: SocketPair
-        do {
-            sockets = try SocketPair()
-        } catch {
-            log.line("cannot start a standby runner for \(task): \(error)")
-            return
-        }
-        defer { try? sockets.second.close() }
-        do {
-            var spawnOptions = Spawn.Options(
-                directory: spool.root,
-                environment: Environment.with([
-                    RunnerContract.spoolVariable: spool.root, RunnerContract.lockDescriptorVariable: "3",
-                    RunnerContract.standbyVariable: "1",
-                ]))
-            spawnOptions.descriptors = [0: sockets.second, 2: .standardError]
-            spawnOptions.fromNull = [1]
-            let pid = try Spawn.run(runnerPath, arguments: [], options: spawnOptions)
-            standbys[task] = StandbyRunner(pid: pid, socket: sockets.first, executable: runnerPath)
-        } catch {
-            try? sockets.first.close()
-            log.line("cannot start a standby runner for \(task): \(error)")
-        }
-    }
-
-    /// Lets the standby runners go: they exit when their socket closes.
-    func releaseStandbys() {
-        standbys.values.forEach { try? $0.socket.close() }
-        standbys.removeAll()
-    }
-
     func reapRunners() {
         while let (pid, exitStatus) = Spawn.reapOne() {
-            if let task = standbys.first(where: { $0.value.pid == pid })?.key {
-                try? standbys.removeValue(forKey: task)?.socket.close()
-                log.line("the standby runner for \(task) \(exitStatus) before it had an execution")
-            } else if let id = reapable.removeValue(forKey: pid), var runner = runners[id] {
+            if let id = reapable.removeValue(forKey: pid), var runner = runners[id] {
+                if let process = runner.process {
+                    servedBySocket.removeValue(forKey: process.socket)
+                    try? process.socket.close()
+                    runner.process = nil
+                }
                 runner.exitStatus = exitStatus
                 runnerGone(runner)
+            } else if let process = removeIdle(pid: pid) {
+                log.line("the idle \(process.task) runner (pid \(pid)) \(exitStatus)")
             }
         }
     }
 
-    /// After a runner is gone: done if it ended its execution; otherwise whatever is left in its
-    /// process group is killed, so that nothing can end the execution later, and the supervisor ends
-    /// it as soon as it holds its lock.
-    func runnerGone(_ runner: Runner) {
+    /// After a runner is gone, or done with its execution: done if it ended or parked the execution
+    /// (true); otherwise whatever is left in its process group is killed, so that nothing can end
+    /// the execution later, and the supervisor ends it as soon as it holds its lock.
+    @discardableResult
+    func runnerGone(_ runner: Runner) -> Bool {
         let execution = spool.execution(runner.id)
         guard execution.exists else {
             forgetVanished(runner.id)
-            return
+            return false
         }
         let status = (try? execution.readStatus()) ?? nil
         if let status, status.isFinal {
@@ -237,12 +200,12 @@ extension Supervisor {
             log.line("\(runner.id) \(status.rawValue)")
             if waitersToldOfEnd.remove(runner.id) == nil { notifyWaiters(of: runner.id) }
             cancelChildren(of: execution)
-            return
+            return true
         }
         if status == .waiting, runner.ending == nil, let condition = execution.wakeCondition() {
             runners.removeValue(forKey: runner.id)
             park(execution, until: condition)
-            return
+            return true
         }
         if let group = runner.processGroup { Signal.kill.send(toGroup: group) }
         let message = switch runner.ending {
@@ -269,6 +232,7 @@ extension Supervisor {
             waiting.endRetry?.fail(at: Clock.monotonic())
             runners[runner.id] = waiting
         }
+        return false
     }
 
     /// An execution directory removed by hand while the supervisor still had business with it:
@@ -374,6 +338,7 @@ extension Supervisor {
             }
             runners[id]?.enforce(at: now, grace: options.killGrace)
         }
+        retireIdleRunners(at: now)
         wakeParkedPastDeadline()
     }
 }

@@ -20,8 +20,10 @@ public final class Supervisor {
     var runners: [String: Runner] = [:]
     /// The execution ids of the runners this supervisor started, by pid, for reaping.
     var reapable: [ProcessID: String] = [:]
-    /// Runners started ahead of need, by task type.
-    var standbys: [String: StandbyRunner] = [:]
+    /// Runner processes waiting for their next execution, by task type, the longest idle first.
+    var idleRunners: [String: [RunnerProcess]] = [:]
+    /// The execution each busy runner process serves, by its socket, which it answers on when done.
+    var servedBySocket: [FileDescriptor: String] = [:]
     /// Executions parked by their runner, waiting for a file or a deadline, by id.
     var parked: [String: ParkedExecution] = [:]
     var parkedByWatch: [Int32: String] = [:]
@@ -78,7 +80,7 @@ public final class Supervisor {
             waitForEvents()
             enforceDeadlines()
         }
-        releaseStandbys()
+        retireIdleRunners()
         log.line("stopped" + (runners.isEmpty ? "" : "; \(runners.count) runner(s) keep running and the next flowspoold adopts them"))
     }
 
@@ -128,8 +130,8 @@ public final class Supervisor {
     /// Sleeps in poll until something happens or the next deadline comes.
     func waitForEvents() {
         let nextStart = queueHead < queue.count ? startBackoff.nextTry : .infinity
-        let wake = runners.values.reduce(min(nextRescan, nextParkedDeadline, nextHeldBackTry, nextStart)) { min($0, $1.nextDeadline) }
-        let sources = [signals.descriptor, inotify.descriptor, trigger!, control!, lockReleases.readEnd]
+        let wake = runners.values.reduce(min(nextRescan, nextParkedDeadline, nextHeldBackTry, nextStart, nextIdleExpiry)) { min($0, $1.nextDeadline) }
+        let sources = [signals.descriptor, inotify.descriptor, trigger!, control!, lockReleases.readEnd] + servedBySocket.keys
         let ready: Set<FileDescriptor>
         do {
             ready = try Poll.readable(sources, timeout: incomingNeedsScan || answersNeedScan ? 0 : max(0, wake - Clock.monotonic()))
@@ -166,13 +168,16 @@ public final class Supervisor {
         }
         if ready.contains(control) { handleControl() }
         if ready.contains(lockReleases.readEnd) { handleLockReleases() }
+        for socket in ready where servedBySocket[socket] != nil { runnerProcessAnswered(on: socket) }
     }
 
     func handleSignals() {
         for signal in (try? signals.take()) ?? [] {
             switch signal {
             case .childEnded: reapRunners()
-            case .hangUp: incomingNeedsScan = true
+            case .hangUp:
+                incomingNeedsScan = true
+                retireIdleRunners()
             default:
                 log.line("\(signal) received")
                 stopping = true

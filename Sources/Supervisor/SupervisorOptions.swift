@@ -17,13 +17,18 @@ public struct SupervisorOptions: Sendable {
     public var killGrace: Double = 2
     /// Files under tmp/ older than this many seconds are leftovers of a crashed writer.
     public var staleTemporaryAge: Double = 3600
-    /// Task types whose runner is started ahead of need (it must speak TaskRunner's standby protocol).
-    public var standbyTypes: Set<String> = SupervisorOptions.defaultStandbyTypes
+    /// Task types whose runner processes serve one execution after another (they must speak
+    /// TaskRunner's standby protocol); the others get a process for each execution.
+    public var reusableTypes: Set<String> = SupervisorOptions.builtInTypes
+    /// How many executions one runner process serves before it is let go (Postfix's max_use).
+    public var runnerMaxUse = 100
+    /// Seconds a runner process may wait idle for its next execution (Postfix's max_idle).
+    public var runnerMaxIdle = 100.0
     /// Who besides the owner may do what: the responders' group (flowspool-spool(5), SECURITY).
     public var roles = SpoolRoles(responders: nil)
 
     /// The built-in runners, which all speak the standby protocol.
-    public static let defaultStandbyTypes: Set<String> = ["REST", "SSH", "FLOW"]
+    public static let builtInTypes: Set<String> = ["AWS", "FLOW", "INPUT", "REDIS", "REST", "SMTP", "SSH"]
 
     public init(spool: Spool, maxRunning: Int, taskTimeout: Double, runnerPath: [String]) {
         self.spool = spool

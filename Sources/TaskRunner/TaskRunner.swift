@@ -8,8 +8,8 @@ public enum TaskRunner {
     /// Runs `task` on the execution in the current directory and exits. The supervisor starts runners
     /// there with FLOWSPOOL_SPOOL and FLOWSPOOL_EXECUTION set and the execution's lock on descriptor 3.
     ///
-    /// A runner started on standby (FLOWSPOOL_STANDBY=1) first runs `prepare`, then waits for its
-    /// execution on standard input; see `Standby`.
+    /// A runner started on standby (FLOWSPOOL_STANDBY=1) first runs `prepare`, then serves the
+    /// executions handed to it on standard input, one at a time; see `Standby`.
     public static func main(
         taskType: String, prepare: () -> Void = {},
         _ task: (inout TaskInputs, TaskContext) throws(TaskFailure) -> TaskResult
@@ -20,14 +20,39 @@ public enum TaskRunner {
         CurrentProcess.openStandardDescriptors()
         if Environment.value(RunnerContract.standbyVariable) == "1" {
             prepare()
-            Standby.awaitExecution(taskType: taskType)
+            Standby.serve { runExecution(taskType: taskType, task) }
         }
+        let outcome = runExecution(taskType: taskType, task)
+        if case .ended(let execution) = outcome {
+            // So that flowspoold wakes those waiting for it now, not once this process is gone.
+            _ = try? execution.spool.sendControl("ended \(execution.id)")
+        }
+        CurrentProcess.exit(outcome.exitStatus)
+    }
+
+    /// How one execution went: ended or parked, the runner's part done; or not, and the execution
+    /// is left to the supervisor, which learns of it when the runner exits with `exitStatus`.
+    enum Outcome {
+        case ended(Execution)
+        case parked(Execution)
+        case abandoned(exitStatus: Int32)
+
+        var exitStatus: Int32 {
+            if case .abandoned(let status) = self { return status }
+            return 0
+        }
+    }
+
+    /// Runs the task on the execution this process stands in, and ends or parks the execution.
+    static func runExecution(
+        taskType: String, _ task: (inout TaskInputs, TaskContext) throws(TaskFailure) -> TaskResult
+    ) -> Outcome {
         do {
             try RunnerContract.declareBegun()
         } catch {
             // Nothing was done: after a restart the execution is run, not ended (flowspool-spool(5)).
             RunnerLog().line("cannot declare the run begun (the lock on descriptor 3): \(error)")
-            CurrentProcess.exit(2)
+            return .abandoned(exitStatus: 2)
         }
         let execution: Execution
         let job: Job
@@ -36,7 +61,7 @@ public enum TaskRunner {
             job = try execution.job()
         } catch {
             RunnerLog().line("\(error)")
-            CurrentProcess.exit(2)
+            return .abandoned(exitStatus: 2)
         }
         let log = RunnerLog()
         var inputs = TaskInputs(taskType: taskType, values: job.inputs)
@@ -45,7 +70,7 @@ public enum TaskRunner {
         let outputs: JSONObject?
         do {
             let result = try task(&inputs, TaskContext(execution: execution, log: log))
-            if let condition = result.parking { park(execution, until: condition, taskType: taskType) }
+            if let condition = result.parking { return park(execution, until: condition) }
             (status, message, outputs) = (.success, result.message, result.outputs)
         } catch {
             log.line("error: \(error.message)")
@@ -55,20 +80,18 @@ public enum TaskRunner {
             try execution.end(status, message: message, outputs: outputs ?? [:])
         } catch {
             log.line("cannot end execution \(execution.id): \(error)")
-            CurrentProcess.exit(1)
+            return .abandoned(exitStatus: 1)
         }
-        // So that flowspoold wakes those waiting for it now, not once this process is gone.
-        _ = try? execution.spool.sendControl("ended \(execution.id)")
-        CurrentProcess.exit(0)
+        return .ended(execution)
     }
 
-    static func park(_ execution: Execution, until condition: WakeCondition, taskType: String) -> Never {
+    static func park(_ execution: Execution, until condition: WakeCondition) -> Outcome {
         do {
             try execution.park(until: condition)
-            CurrentProcess.exit(0)
+            return .parked(execution)
         } catch {
             RunnerLog().line("cannot park execution \(execution.id): \(error)")
-            CurrentProcess.exit(1)
+            return .abandoned(exitStatus: 1)
         }
     }
 
@@ -130,23 +153,62 @@ public struct RunnerLog: Sendable {
     }
 }
 
-/// Standby: the supervisor starts a runner before its execution exists, so that loading the runner's
-/// libraries overlaps with other work. The runner waits on standard input, a Unix socket, for one
-/// message: the execution id, with the execution's held lock and its log attached. It then stands
-/// exactly where a runner started for that execution stands: lock on descriptor 3, log on 1 and 2,
-/// in the execution directory, FLOWSPOOL_EXECUTION set. When the supervisor closes the socket instead,
-/// the runner exits quietly. A standby runner still runs one execution and then exits.
+/// Standby: a runner that serves executions one at a time over a socket, so that one process start
+/// (and its libraries' loading) serves many executions, as Postfix's master reuses its delivery
+/// agents. The supervisor starts it in the spool directory with standard input a Unix socket. Each
+/// hand-over is one message: the execution id, with the execution's held lock and its log attached.
+/// The runner then stands exactly where a runner started for that execution stands (lock on
+/// descriptor 3, log on 1 and 2, in the execution directory, FLOWSPOOL_EXECUTION set), runs it, and
+/// leaves it: the lock released, 1 and 2 back where they were, the working directory and the
+/// environment as before the hand-over. Then it answers `done ID` and waits for the next one. When the
+/// supervisor closes the socket instead, the runner exits quietly; how many executions a runner serves
+/// and how long it may wait idle is the supervisor's decision (flowspoold(8) --runner-max-use and
+/// --runner-max-idle).
 public enum Standby {
-    static func awaitExecution(taskType: String) {
+    static func serve(_ run: () -> TaskRunner.Outcome) -> Never {
+        let home = FileSystem.currentDirectory()
+        let environment = Environment.current()
+        // The socket and the supervisor's standard error move to close-on-exec numbers, so that
+        // nothing the tasks start inherits them; standard input becomes /dev/null.
+        let socket: FileDescriptor
+        let standardError: FileDescriptor
+        do {
+            socket = try FileDescriptor.standardInput.duplicatePrivately()
+            standardError = try FileDescriptor.standardError.duplicatePrivately()
+            let null = try FileDescriptor.open("/dev/null", .readOnly)
+            try null.duplicate(onto: 0)
+            try null.close()
+        } catch {
+            RunnerLog().line("cannot set up to serve executions: \(error)")
+            CurrentProcess.exit(2)
+        }
+        while let id = awaitExecution(on: socket) {
+            let outcome = run()
+            if case .abandoned(let status) = outcome { CurrentProcess.exit(status) }
+            leaveExecution(home: home, environment: environment, standardError: standardError)
+            do {
+                try socket.send(Array("done \(id)".utf8), passing: [])
+            } catch {
+                // The supervisor that handed it over is gone; the next one learns of the end from
+                // the control FIFO and the released lock.
+                if case .ended(let execution) = outcome { _ = try? execution.spool.sendControl("ended \(execution.id)") }
+                CurrentProcess.exit(0)
+            }
+        }
+        CurrentProcess.exit(0)
+    }
+
+    /// Waits for the next hand-over and takes the execution over; nil when the socket closed.
+    static func awaitExecution(on socket: FileDescriptor) -> String? {
         let received: (message: [UInt8], descriptors: [FileDescriptor])
         do {
-            received = try FileDescriptor.standardInput.receiveWithDescriptors(upTo: 256)
+            received = try socket.receiveWithDescriptors(upTo: 256)
         } catch {
-            CurrentProcess.exit(0)
+            return nil
         }
         let id = String(decoding: received.message, as: UTF8.self)
         guard !id.isEmpty, ExecutionID.isValid(id), received.descriptors.count == 2,
-              let spoolRoot = Environment.value(RunnerContract.spoolVariable) else { CurrentProcess.exit(0) }
+              let spoolRoot = Environment.value(RunnerContract.spoolVariable) else { return nil }
         let (lock, log) = (received.descriptors[0], received.descriptors[1])
         do {
             try lock.duplicate(onto: RunnerContract.lockDescriptor)
@@ -160,12 +222,25 @@ public enum Standby {
         // The received descriptors may already sit at the numbers they were moved to.
         if lock.rawValue != RunnerContract.lockDescriptor { try? lock.close() }
         if log.rawValue > 2 { try? log.close() }
-        if let null = try? FileDescriptor.open("/dev/null", .readOnly) {
-            try? null.duplicate(onto: 0)
-            try? null.close()
-        }
         Environment.set(RunnerContract.executionVariable, id)
         Environment.set(RunnerContract.standbyVariable, "0")
+        return id
+    }
+
+    /// Carries nothing of the execution into the next: its lock released, its log no longer on 1
+    /// and 2, the working directory and the environment as they were before it.
+    static func leaveExecution(home: String, environment: [String], standardError: FileDescriptor) {
+        do {
+            try FileDescriptor(rawValue: RunnerContract.lockDescriptor).close()
+            try standardError.duplicate(onto: 2)
+            let null = try FileDescriptor.open("/dev/null", .writeOnly)
+            try null.duplicate(onto: 1)
+            try null.close()
+            try FileSystem.changeDirectory(to: home)
+        } catch {
+            RunnerLog().line("cannot leave the execution behind: \(error)")
+            CurrentProcess.exit(2)
+        }
+        Environment.replace(with: environment)
     }
 }
-

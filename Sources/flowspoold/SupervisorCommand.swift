@@ -28,25 +28,36 @@ struct SupervisorCommand: ParsableCommand {
     @Option(help: "The group whose members may list and answer INPUT requests, and do nothing else (default: none; see respond(1)).")
     var responders: String?
 
-    @Option(help: "Comma-separated task types whose runner is started ahead of need; only runners built on flowspool's TaskRunner take part (default: REST,SSH,FLOW; '' for none).")
-    var standby: String?
+    @Option(help: "Comma-separated task types whose runner processes serve one execution after another; only runners built on flowspool's TaskRunner take part (default: all built-in types; '' for none).")
+    var reuse: String?
+
+    @Option(help: "How many executions one runner process serves before it exits (default: 100).")
+    var runnerMaxUse: Int = 100
+
+    @Option(help: "Seconds a runner process waits idle for its next execution before it exits (default: 100).")
+    var runnerMaxIdle: Double = 100
 
     func validate() throws {
         if let maxRunning, maxRunning < 1 { throw ValidationError("--max-running must be at least 1") }
         if taskTimeout <= 0 { throw ValidationError("--task-timeout must be a positive number of seconds") }
         if rescanInterval <= 0 { throw ValidationError("--rescan-interval must be a positive number of seconds") }
+        if runnerMaxUse < 1 { throw ValidationError("--runner-max-use must be at least 1") }
+        if runnerMaxIdle <= 0 { throw ValidationError("--runner-max-idle must be a positive number of seconds") }
     }
 
     func run() throws {
         CurrentProcess.openStandardDescriptors()
+        CurrentProcess.keepInheritedDescriptorsFromChildren()
         var options = SupervisorOptions(
             spool: Spool.locate(spool),
             maxRunning: maxRunning ?? SupervisorOptions.defaultMaxRunning,
             taskTimeout: taskTimeout,
             runnerPath: runnerPath.map(SupervisorOptions.parseRunnerPath) ?? SupervisorOptions.defaultRunnerPath())
         options.rescanInterval = rescanInterval
-        if let standby {
-            options.standbyTypes = Set(standby.split(separator: ",").map(String.init))
+        options.runnerMaxUse = runnerMaxUse
+        options.runnerMaxIdle = runnerMaxIdle
+        if let reuse {
+            options.reusableTypes = Set(reuse.split(separator: ",").map(String.init))
         }
         if let responders {
             guard let group = Group.id(named: responders) else {

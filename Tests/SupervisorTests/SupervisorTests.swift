@@ -32,8 +32,7 @@ struct SupervisorTests {
     }
 
     func runnerPID(_ id: String) -> ProcessID? {
-        test.execution(id).history().last { $0.status == .running }
-            .flatMap { $0.detail.split(separator: "=").last.flatMap { ProcessID($0) } }
+        test.execution(id).history().last { $0.status == .running }?.runnerPID
     }
 
     @Test("bad job files go to failed/ beside a .why naming the problem, and the next good job still runs")
@@ -242,40 +241,6 @@ struct SupervisorTests {
         #expect(repaired.message.contains("the runner was gone when flowspoold started"))
         #expect(try test.ended("claimed").status == .success)
         #expect(!FileSystem.exists(claim))
-    }
-
-    /// The processes waiting on standby for this test's spool, found by their environment.
-    func standbyRunners() -> [ProcessID] {
-        let pids = ((try? FileSystem.listDirectory("/proc")) ?? []).compactMap { ProcessID($0) }
-        return pids.filter { pid in
-            guard let environment = try? FileSystem.readFile("/proc/\(pid)/environ") else { return false }
-            let variables = environment.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            return variables.contains("FLOWSPOOL_STANDBY=1") && variables.contains("FLOWSPOOL_SPOOL=\(test.root)")
-        }
-    }
-
-    @Test("after a REST execution a REST runner waits on standby; one that died meanwhile is replaced")
-    func standby() throws {
-        try test.startSupervisor()
-        #expect(try test.run("REST", ["url": .string(http + "/echo")]).status == .success)
-        let waiting = standbyRunners()
-        #expect(waiting.count == 1)
-        kill(try #require(waiting.first), SIGKILL)
-        try waitUntil("flowspoold notices", timeout: 10, watching: [test.directory.path]) {
-            ((try? FileSystem.readText(test.supervisorLog)) ?? nil)?.contains("the standby runner for REST was killed by SIGKILL before it had an execution") == true
-        }
-        let next = try test.run("REST", ["url": .string(http + "/echo")])
-        #expect(next.status == .success)
-        #expect(test.execution(next.id).history().contains { $0.status == .running && !$0.detail.contains("standby") })
-        let third = try test.run("REST", ["url": .string(http + "/echo")])
-        #expect(test.execution(third.id).history().contains { $0.status == .running && $0.detail.contains("standby") })
-    }
-
-    @Test("--standby '' starts every runner for its own execution")
-    func withoutStandby() throws {
-        try test.startSupervisor(["--standby", ""])
-        #expect(try test.run("REST", ["url": .string(http + "/echo")]).status == .success)
-        #expect(standbyRunners().isEmpty)
     }
 
     @Test("one supervisor per spool: a second one says who holds the spool and exits 1")
