@@ -23,10 +23,17 @@ public enum Environment {
         setenv(name, value, 1)
     }
 
-    /// Replaces the whole environment with `entries` ("NAME=value" strings).
-    public static func replace(with entries: [String]) {
-        clearenv()
-        for entry in entries {
+    /// Makes the environment `entries` ("NAME=value" strings) again, touching only the variables
+    /// that differ from it.
+    public static func restore(_ entries: [String]) {
+        let present = current()
+        guard present != entries else { return }
+        let wanted = Set(entries)
+        let had = Set(present)
+        for entry in present where !wanted.contains(entry) {
+            unsetenv(String(entry.prefix { $0 != "=" }))
+        }
+        for entry in entries where !had.contains(entry) {
             guard let equals = entry.firstIndex(of: "=") else { continue }
             setenv(String(entry[..<equals]), String(entry[entry.index(after: equals)...]), 1)
         }

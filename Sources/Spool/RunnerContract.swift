@@ -41,6 +41,18 @@ public enum RunnerContract {
 }
 
 extension Execution {
+    /// Empties the lock file durably, so that the next run starts with no runner's mark in it. Only
+    /// for an execution no process holds (parked, queued).
+    public func clearRunnerMark() throws(SystemError) {
+        guard let lock = try tryLock() else {
+            throw SystemError("flock", path: path(.lock), errno: .wouldBlock, reason: "a process still holds the execution's lock")
+        }
+        defer { try? lock.close() }
+        guard (try lock.status()).size > 0 else { return }
+        try lock.replaceContent(with: [])
+        try lock.sync()
+    }
+
     /// The pid a runner wrote into the lock file when it began (RunnerContract.declareBegun); nil
     /// when no runner has begun since the supervisor last marked the execution running.
     public func runnerPID() -> ProcessID? {

@@ -51,6 +51,9 @@ extension Supervisor {
         }
         guard let entry = unpark(id) else { return }
         do {
+            // The pid of the runner that parked it goes first, durably: a queued execution whose
+            // lock file names a pid was begun (Repair).
+            try spool.execution(id).clearRunnerMark()
             try spool.execution(id).setStatus(.queued, detail: "woken")
             enqueue(id)
         } catch {

@@ -26,6 +26,10 @@ extension Supervisor {
                 continue
             }
             switch status {
+            case .queued? where execution.runnerPID() != nil:
+                // A runner began it, and the unsynced mark `running` was lost with the machine.
+                let outcome = end(execution, .fault, message: "a runner had begun it when the machine stopped (its pid is in the lock file), and it was gone when flowspoold started. Not re-run: tasks have side effects")
+                if outcome == .lockHeld { adopt(execution) }
             case .queued?:
                 queued.append((id, execution.history().first?.time ?? 0))
             case .waiting? where !execution.isLockHeld() && execution.wakeCondition() != nil:

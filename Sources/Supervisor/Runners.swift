@@ -56,7 +56,7 @@ struct Runner {
 
 extension Supervisor {
     /// Runners that hold a slot: all but those waiting on other executions.
-    var busyRunners: Int { runners.values.filter { $0.waits == 0 }.count }
+    var busyRunners: Int { runners.values.reduce(0) { $0 + ($1.waits == 0 ? 1 : 0) } }
 
     /// Starts runners for queued executions while slots are free, unless starting is paused after
     /// a failure that time may mend (a full disk, no descriptors or memory left).
@@ -139,8 +139,10 @@ extension Supervisor {
         let logFile = try spool.open(execution.path(.log), .writeOnly, options: [.create, .append])
         defer { try? logFile.close() }
         // An empty lock file says that no runner has begun this run (RunnerContract.declareBegun).
+        // The mark `running` is for people and is not synced: after a crash the lock file alone
+        // decides, and the runner's first act makes it durable (flowspool-spool(5), "Durability").
         try lock.replaceContent(with: [])
-        try spool.commit("running\n", to: execution.path(.status), mode: 0o644)
+        try spool.commit("running\n", to: execution.path(.status), mode: 0o644, durable: false)
         do {
             if options.reusableTypes.contains(task) {
                 let process = try handOver(execution, task: task, runnerPath: runnerPath, lock: lock, log: logFile)
@@ -148,7 +150,7 @@ extension Supervisor {
             }
             return (try startRunner(execution, runnerPath: runnerPath, lock: lock, log: logFile), nil)
         } catch {
-            try? spool.commit("queued\n", to: execution.path(.status), mode: 0o644)  // nothing began
+            try? spool.commit("queued\n", to: execution.path(.status), mode: 0o644, durable: false)  // nothing began
             throw error
         }
     }
@@ -331,14 +333,16 @@ extension Supervisor {
     /// wakes parked executions whose deadline has come.
     func enforceDeadlines() {
         let now = Clock.monotonic()
-        for id in Array(runners.keys) {
-            if let runner = runners[id], let retry = runner.endRetry, retry.nextTry <= now {
-                runnerGone(runner)
-                continue
+        if now >= nextRunnerDeadline {
+            for id in Array(runners.keys) {
+                if let runner = runners[id], let retry = runner.endRetry, retry.nextTry <= now {
+                    runnerGone(runner)
+                    continue
+                }
+                runners[id]?.enforce(at: now, grace: options.killGrace)
             }
-            runners[id]?.enforce(at: now, grace: options.killGrace)
         }
-        retireIdleRunners(at: now)
+        if now >= nextIdleExpiry { retireIdleRunners(at: now) }
         wakeParkedPastDeadline()
     }
 }

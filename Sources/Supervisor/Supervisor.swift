@@ -43,6 +43,8 @@ public final class Supervisor {
     /// Paused starts: when runners may be started again after a failure time may mend.
     var startBackoff = Backoff()
     var nextRescan = 0.0
+    /// The soonest deadline of a runner, as of the last wait (monotonic seconds).
+    var nextRunnerDeadline = 0.0
     var stopping = false
 
     // Event sources, set up in run().
@@ -130,7 +132,8 @@ public final class Supervisor {
     /// Sleeps in poll until something happens or the next deadline comes.
     func waitForEvents() {
         let nextStart = queueHead < queue.count ? startBackoff.nextTry : .infinity
-        let wake = runners.values.reduce(min(nextRescan, nextParkedDeadline, nextHeldBackTry, nextStart, nextIdleExpiry)) { min($0, $1.nextDeadline) }
+        nextRunnerDeadline = runners.values.reduce(.infinity) { min($0, $1.nextDeadline) }
+        let wake = min(nextRescan, nextParkedDeadline, nextHeldBackTry, nextStart, nextIdleExpiry, nextRunnerDeadline)
         let sources = [signals.descriptor, inotify.descriptor, trigger!, control!, lockReleases.readEnd] + servedBySocket.keys
         let ready: Set<FileDescriptor>
         do {

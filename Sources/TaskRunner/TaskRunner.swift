@@ -241,6 +241,6 @@ public enum Standby {
             RunnerLog().line("cannot leave the execution behind: \(error)")
             CurrentProcess.exit(2)
         }
-        Environment.replace(with: environment)
+        Environment.restore(environment)
     }
 }

@@ -96,6 +96,19 @@ struct RobustnessTests {
         #expect(execution.history().contains { $0.status == .queued && $0.detail.contains("no runner had begun") })
     }
 
+    @Test("after a power failure, an execution still queued whose lock file names a runner (the unsynced mark running was lost) ends fault, not run again")
+    func begunButShownQueuedIsNotRun() throws {
+        let execution = test.execution("begun")
+        try FileSystem.makeDirectory(execution.directory)
+        try FileSystem.writeFile(execution.path(.inputs), Array(#"{"task":"REST","inputs":{"url":"\#(http)/echo"}}"#.utf8))
+        try execution.setStatus(.queued)
+        try FileSystem.writeFile(execution.path(.lock), Array("4242\n".utf8))  // the runner's synced first act
+        try test.startSupervisor()
+        let ended = try test.ended("begun")
+        #expect(ended.status == .fault)
+        #expect(ended.message.contains("a runner had begun it when the machine stopped"))
+    }
+
     @Test("a runner adopted with no pid in its history is still stopped by its timeout and by cancel")
     func adoptedWithoutPID() throws {
         try test.startSupervisor()
