@@ -3,6 +3,8 @@
 
   spool_driver.py chain SPOOL JOB N   N copies of JOB (a JSON job file), each dropped when the previous one ended
   spool_driver.py burst SPOOL JOB N   N copies of JOB dropped at once
+  spool_driver.py populate SPOOL ID N  N new ended executions, each a copy of the files of execution ID with
+                                      its own id and times: a spool of many executions for `list`
   spool_driver.py wake SPOOL JOB N    N copies of JOB one after another, each with a waiter registered in
                                       waiters/: how long after the end (the kernel's inotify event)
                                       flowspoold wakes the waiter through its FIFO
@@ -215,9 +217,38 @@ def wake(spool, job, count, label):
           f"{worst * 1000:.3f} ms (99th percentile), through its FIFO")
 
 
+def populate(spool, template, count, label):
+    """Copies the files of one ended execution into `count` new execution directories, with ids
+    LABEL0000000... and submission times a millisecond apart, as flowspoold would have left them."""
+    source = os.path.join(spool, "executions", template)
+    files = {}
+    for name in os.listdir(source):
+        with open(os.path.join(source, name), "rb") as file:
+            files[name] = file.read()
+    history = files.pop("history").decode().splitlines()
+    start = time.time() - count / 1000
+    executions = os.path.join(spool, "executions")
+    for n in range(count):
+        directory = os.path.join(executions, f"{label}{n:07d}")
+        os.mkdir(directory, 0o700)
+        for name, content in files.items():
+            with open(os.path.join(directory, name), "wb") as file:
+                file.write(content)
+        stamp = start + n / 1000
+        lines = []
+        for offset, line in enumerate(history):
+            moment = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(stamp + offset * 0.002)) + ".%03dZ" % ((stamp + offset * 0.002) % 1 * 1000)
+            lines.append(moment + " " + line.split(" ", 1)[1])
+        with open(os.path.join(directory, "history"), "w") as file:
+            file.write("\n".join(lines) + "\n")
+
+
 if __name__ == "__main__":
     mode, spool, job_file, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     label = sys.argv[5] if len(sys.argv) > 5 else mode
+    if mode == "populate":
+        populate(spool, job_file, count, label)
+        sys.exit(0)
     with open(job_file) as file:
         job = file.read()
     {"chain": chain, "burst": burst, "wake": wake}[mode](spool, job, count, label)

@@ -38,13 +38,23 @@ public enum Clock {
         let millis = Int((seconds - Double(whole)) * 1000)
         var parts = tm()
         gmtime_r(&whole, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        // Written digit by digit: `flowspool list` writes one for each of many executions.
+        var text = Array("0000-00-00T00:00:00.000Z".utf8)
+        func put(_ value: Int32, at end: Int, width: Int) {
+            var value = value
+            for position in stride(from: end, to: end - width, by: -1) {
+                text[position] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            }
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))"
-            + "T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))"
-            + ".\(pad(Int32(millis), 3))Z"
+        put(parts.tm_year + 1900, at: 3, width: 4)
+        put(parts.tm_mon + 1, at: 6, width: 2)
+        put(parts.tm_mday, at: 9, width: 2)
+        put(parts.tm_hour, at: 12, width: 2)
+        put(parts.tm_min, at: 15, width: 2)
+        put(parts.tm_sec, at: 18, width: 2)
+        put(Int32(millis), at: 22, width: 3)
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// The date of a mail header (RFC 5322, section 3.3), in UTC: "Sun, 29 Nov 2026 05:40:00 +0000".

@@ -10,6 +10,7 @@ public enum ExecutionID {
 
     /// An id is 1 to 64 letters, digits, '_', '-' and '.', not starting with '.' or '-'.
     /// Checked before an id ever becomes part of a path.
+    @inlinable
     public static func isValid(_ id: some StringProtocol) -> Bool {
         guard let first = id.utf8.first, id.utf8.count <= 64, first != UInt8(ascii: "."), first != UInt8(ascii: "-")
         else { return false }
@@ -44,6 +45,7 @@ public enum TaskType {
 }
 
 /// Letters, digits, '_' and '-': what ids and task type names are made of.
+@usableFromInline
 func isNameByte(_ byte: UInt8) -> Bool {
     switch byte {
     case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),

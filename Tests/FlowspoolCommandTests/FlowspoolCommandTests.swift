@@ -111,6 +111,33 @@ struct FlowspoolCommandTests {
         #expect(try flowspool("list", "--status", "bogus", spool: test).exitCode != 0)
     }
 
+    @Test("list keeps what it read of ended executions in spool/index and shows the same from it; a waiting one is not kept")
+    func listIndex() throws {
+        let ended = try test.run("REST", ["url": .string(http + "/status/500")])
+        let waiting = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "name?"]))
+        try waitUntil("it waits", timeout: 10, watching: [test.execution(waiting).directory]) { test.execution(waiting).status() == .waiting }
+        let fromFiles = try flowspool("list", spool: test).standardOutput
+        let index = try #require(try FileSystem.readText(test.root + "/index"))
+        #expect(index.split(separator: "\n").map { $0.split(separator: "\t").first } == [Substring(ended.id)])
+        let fromIndex = try flowspool("list", spool: test).standardOutput
+        func row(_ id: String, in table: String) -> Substring? { table.split(separator: "\n").first { $0.hasPrefix(id) } }
+        #expect(row(ended.id, in: fromIndex) != nil && row(ended.id, in: fromIndex) == row(ended.id, in: fromFiles))
+        #expect(row(waiting, in: fromIndex)?.contains("waiting") == true)
+        _ = try flowspool("cancel", waiting, spool: test)
+    }
+
+    @Test("spool/index is a cache: a damaged line is read from the files again, and an execution removed by hand is gone from list")
+    func listIndexIsNotTheTruth() throws {
+        let kept = try test.run("REST", ["url": .string(http + "/echo")])
+        let removed = try test.run("REST", ["url": .string(http + "/echo")])
+        let before = try flowspool("list", spool: test).standardOutput
+        try FileSystem.writeFile(test.root + "/index", Array("\(kept.id)\tsuccess\tREST\tgarbage\n\(removed.id)\tsuccess\tREST\t1\t2\t3\t-\tstale\n".utf8))
+        try FileSystem.removeTree(test.execution(removed.id).directory)
+        let after = try flowspool("list", spool: test).standardOutput
+        #expect(!after.contains(removed.id))
+        #expect(after.split(separator: "\n").first { $0.hasPrefix(kept.id) } == before.split(separator: "\n").first { $0.hasPrefix(kept.id) })
+    }
+
     @Test("log prints the runner's log; -f follows it until the execution ends")
     func log() throws {
         let id = try test.spool.submit(Job(task: "REST", inputs: ["url": .string(http + "/slow?seconds=0.5")]))

@@ -37,6 +37,7 @@ struct TerminalSafetyTests {
         expectNoControls(listed, "list")
         #expect(listed.split(separator: "\n").count == 2, "\(listed)")
         #expect(listed.contains(#"\x1b[2J\x1b[32mok\nfake000001  success  REST  \u{9b}0m"#))
+        #expect(try output("list") == listed, "listed again, from spool/index")
         let shown = try output("show", id)
         expectNoControls(shown, "show")
         #expect(shown.contains(#"name:      \x1b[2J\x1b[32mok\nfake000001"#))

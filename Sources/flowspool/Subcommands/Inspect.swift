@@ -87,38 +87,113 @@ struct List: ParsableCommand {
         try reportingFailures {
             let spool = try spoolOption.open()
             try requireOwnersAccess(to: spool)
-            let ids = try parent.map { try checkedID($0, in: spool).children() }
-                ?? (try? FileSystem.listDirectory(spool.executions)) ?? []
-            let reports = ids.filter { ExecutionID.isValid($0) }
-                .map { ExecutionReport(spool.execution($0)) }
-                .filter { status == nil || $0.status?.rawValue == status }
-                .filter { task == nil || $0.job?.task == task }
-                .sorted { ($0.submitted ?? 0, $0.execution.id) < ($1.submitted ?? 0, $1.execution.id) }
+            let ids = (try parent.map { try checkedID($0, in: spool).children() }
+                ?? (try? FileSystem.listDirectory(spool.executions)) ?? []).filter { ExecutionID.isValid($0) }
             if json {
+                let reports = ids.map { ExecutionReport(spool.execution($0)) }
+                    .filter { status == nil || $0.status?.rawValue == status }
+                    .filter { task == nil || $0.job?.task == task }
+                    .sorted { ($0.submitted ?? 0, $0.execution.id) < ($1.submitted ?? 0, $1.execution.id) }
                 printLine(JSON.array(reports.map(\.json)).prettyText)
                 return
             }
-            let rows = reports.map { report in
-                [report.execution.id, report.status?.rawValue ?? "?", report.job?.task ?? "?",
-                 report.submitted.map(Clock.iso8601) ?? "-", report.duration.map(Clock.describeDuration) ?? "-",
-                 report.job?.name?.escapingControlCharacters() ?? report.execution.message()?.firstLine ?? ""]
+            let all = summaries(of: ids, in: spool)
+            // Sorted as positions, so that the sort moves integers rather than rows.
+            let order = all.indices
+                .filter { (status == nil || all[$0].status?.rawValue == status) && (task == nil || all[$0].task == task) }
+                .sorted { (all[$0].submitted ?? 0, all[$0].id) < (all[$1].submitted ?? 0, all[$1].id) }
+            let now = Clock.now()
+            let rows = order.map { position in
+                let entry = all[position]
+                return [entry.id, entry.status?.rawValue ?? "?", entry.task ?? "?",
+                        entry.submitted.map(Clock.iso8601) ?? "-",
+                        (entry.started ?? entry.submitted).map { Clock.describeDuration((entry.ended ?? now) - $0) } ?? "-",
+                        entry.label]
             }
             printTable(header: ["ID", "STATUS", "TASK", "SUBMITTED", "DURATION", "NAME/MESSAGE"], rows: rows)
         }
     }
-}
 
-/// Prints columns aligned with two spaces between them; the last column is not padded.
-func printTable(header: [String], rows: [[String]]) {
-    let all = [header] + rows
-    let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
-    for row in all {
-        let cells = row.enumerated().map { index, cell in index == row.count - 1 ? cell : cell.padding(to: widths[index]) }
-        printLine(cells.joined(separator: "  "))
+    /// One row's worth of each execution: ended ones from spool/index (EndedIndex) where it has them,
+    /// the others from their files; those found ended in their files are added to the index.
+    func summaries(of ids: [String], in spool: Spool) -> [Summary] {
+        let index = EndedIndex(spool: spool)
+        let indexed = index.read()
+        var added: [EndedIndex.Entry] = []
+        let summaries = ids.map { id in
+            if let entry = indexed[id] { return Summary(entry) }
+            let report = ExecutionReport(spool.execution(id))
+            let summary = Summary(report)
+            if let entry = summary.indexEntry { added.append(entry) }
+            return summary
+        }
+        index.append(added)
+        return summaries
     }
 }
 
+/// What a row of `list` shows of an execution.
+struct Summary {
+    let id: String
+    let status: ExecutionStatus?
+    let task: String?
+    let submitted: Double?
+    let started: Double?
+    let ended: Double?
+    let parent: String?
+    let label: String
+
+    init(_ entry: EndedIndex.Entry) {
+        (id, status, task, parent, label) = (entry.id, entry.status, entry.task, entry.parent, entry.label)
+        (submitted, started, ended) = (entry.submitted, entry.started, entry.ended)
+    }
+
+    init(_ report: ExecutionReport) {
+        id = report.execution.id
+        status = report.status
+        task = report.job?.task
+        (submitted, started, ended) = (report.submitted, report.started, report.ended)
+        parent = report.job?.parent
+        label = report.job?.name?.escapingControlCharacters() ?? report.execution.message()?.firstLine ?? ""
+    }
+
+    /// Its line in spool/index, once it has ended and everything shown is known.
+    var indexEntry: EndedIndex.Entry? {
+        // The history's final line comes just after the final status: without it the duration is not known yet.
+        guard let status, status.isFinal, let task, ended != nil else { return nil }
+        return EndedIndex.Entry(id: id, status: status, task: task, submitted: submitted, started: started, ended: ended, parent: parent, label: label)
+    }
+}
+
+/// Prints columns aligned with two spaces between them; the last column is not padded. Written in
+/// blocks of 64 KiB, as a list may have a hundred thousand rows.
+func printTable(header: [String], rows: [[String]]) {
+    let widths = header.indices.map { column in rows.reduce(header[column].displayWidth) { max($0, $1[column].displayWidth) } }
+    var output: [UInt8] = []
+    output.reserveCapacity(1 << 17)
+    for row in [header] + rows {
+        for (column, cell) in row.enumerated() {
+            output.append(contentsOf: cell.utf8)
+            if column < row.count - 1 {
+                output.append(contentsOf: repeatElement(UInt8(ascii: " "), count: widths[column] - cell.displayWidth + 2))
+            }
+        }
+        output.append(0x0a)
+        if output.count >= 1 << 16 {
+            try? FileDescriptor.standardOutput.write(output)
+            output.removeAll(keepingCapacity: true)
+        }
+    }
+    try? FileDescriptor.standardOutput.write(output)
+}
+
 extension String {
+    /// How many columns the text takes: its characters, or for ASCII (the ids, statuses, task types
+    /// and times of a list) its bytes, which cost nothing to count.
+    var displayWidth: Int {
+        utf8.allSatisfy { $0 < 0x80 } ? utf8.count : count
+    }
+
     func padding(to width: Int) -> String {
         count >= width ? self : self + String(repeating: " ", count: width - count)
     }
