@@ -50,7 +50,8 @@ extension FileDescriptor {
     public func readAll(limit: Int = .max) throws(SystemError) -> [UInt8] {
         var result: [UInt8] = []
         while true {
-            let chunk = try read(upTo: 65536)
+            // Reads grow with what has come, so that a large file takes few reads and copies.
+            let chunk = try read(upTo: max(65536, min(result.count, limit)))
             if chunk.isEmpty { return result }
             result += chunk
             if result.count > limit { throw SystemError("read", errno: .fileTooLarge) }
