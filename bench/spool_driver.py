@@ -5,6 +5,13 @@
   spool_driver.py burst SPOOL JOB N   N copies of JOB dropped at once
   spool_driver.py populate SPOOL ID N  N new ended executions, each a copy of the files of execution ID with
                                       its own id and times: a spool of many executions for `list`
+  spool_driver.py floor SPOOL - N     N times, a small file written, fsynced and renamed, and its directory
+                                      fsynced, in the spool: the least one durable step costs
+  spool_driver.py run SPOOL URL N     N `flowspool run REST url=URL` commands one after another (FLOWSPOOL_BIN
+                                      names the programs' directory)
+  spool_driver.py lists SPOOL DIR N   `flowspool list` and `status` in a new spool grown to 1,000, 10,000 ... N
+                                      executions, copies of execution directory DIR (populate); the first
+                                      list from the files, the next from spool/index
   spool_driver.py wake SPOOL JOB N    N copies of JOB one after another, each with a waiter registered in
                                       waiters/: how long after the end (the kernel's inotify event)
                                       flowspoold wakes the waiter through its FIFO
@@ -243,11 +250,85 @@ def populate(spool, template, count, label):
             file.write("\n".join(lines) + "\n")
 
 
+def floor(spool, _, count, label):
+    directory = os.path.join(spool, "tmp")
+    timings = []
+    for n in range(count):
+        start = time.perf_counter()
+        temporary = os.path.join(directory, f"floor.{os.getpid()}.{n}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, b"success\n")
+        os.fsync(fd)
+        os.close(fd)
+        os.rename(temporary, os.path.join(directory, f"floor.{os.getpid()}"))
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        os.fsync(fd)
+        os.close(fd)
+        timings.append(time.perf_counter() - start)
+    os.unlink(os.path.join(directory, f"floor.{os.getpid()}"))
+    timings.sort()
+    pair = timings[len(timings) // 2] * 1000
+    print(f"{label}: one small file written and fsynced, renamed, and its directory fsynced, on the spool's file system: "
+          f"{pair:.2f} ms (median of {count}); an execution has three durable points (admitted, begun, ended), "
+          f"so its floor is {3 * pair:.2f} ms")
+    return pair
+
+
+def run_commands(spool, url, count, label):
+    import resource
+    import subprocess
+    program = os.path.join(os.environ["FLOWSPOOL_BIN"], "flowspool")
+    cpu = CPUMeter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    for _ in range(count):
+        subprocess.run([program, "run", "--spool", spool, "--quiet", "REST", f"url={url}"], check=True, stdout=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000 / count
+    print(f"{label}: {count} `flowspool run REST` commands one after another: {elapsed * 1000 / count:.2f} ms per execution "
+          f"(command start to its exit){cpu.describe(count)}; the command itself {own:.2f} ms of CPU")
+
+
+def lists(spool, template_directory, largest, label):
+    """In a new spool SPOOL (only the directories list needs), grown from a copy of one ended
+    execution's directory."""
+    import shutil
+    import subprocess
+    program = os.path.join(os.environ["FLOWSPOOL_BIN"], "flowspool")
+    for directory in ("", "executions", "incoming", "tmp"):
+        os.makedirs(os.path.join(spool, directory), mode=0o700, exist_ok=True)
+    template = os.path.basename(template_directory.rstrip("/"))
+    if not os.path.exists(os.path.join(spool, "executions", template)):
+        shutil.copytree(template_directory, os.path.join(spool, "executions", template))
+
+    def timed(*arguments):
+        start = time.perf_counter()
+        subprocess.run([program, *arguments, "--spool", spool], check=True, stdout=subprocess.DEVNULL)
+        return time.perf_counter() - start
+
+    present = len(os.listdir(os.path.join(spool, "executions")))
+    size = 1000
+    while size <= largest:
+        if size > present:
+            populate(spool, template, size - present, f"{label}{size}-")
+            present = size
+        first = timed("list")
+        again = min(timed("list") for _ in range(3))
+        status = min(timed("status", template) for _ in range(10))
+        print(f"{label}: {size:,} executions: flowspool list {first:.2f} s the first time (from the files), "
+              f"{again:.3f} s again (from spool/index); flowspool status {status * 1000:.1f} ms")
+        size *= 10
+
+
 if __name__ == "__main__":
     mode, spool, job_file, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     label = sys.argv[5] if len(sys.argv) > 5 else mode
-    if mode == "populate":
-        populate(spool, job_file, count, label)
+    if mode in ("populate", "floor", "lists"):
+        {"populate": populate, "floor": floor, "lists": lists}[mode](spool, job_file, count, label)
+        sys.exit(0)
+    if mode == "run":
+        run_commands(spool, job_file, count, label)
         sys.exit(0)
     with open(job_file) as file:
         job = file.read()

@@ -8,6 +8,7 @@ import Spool
 /// requests/, which the spool's owner and its responders' group may read.
 struct Inputs: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "inputs",
         abstract: "List the INPUT requests waiting for an answer (answer them with respond ID VALUE).")
 
     @OptionGroup var spoolOption: SpoolOption

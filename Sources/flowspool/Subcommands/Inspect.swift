@@ -4,7 +4,7 @@ import POSIX
 import Spool
 
 struct Status: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print an execution's status word.")
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Print an execution's status word.")
 
     @OptionGroup var spoolOption: SpoolOption
     @Argument(help: "The execution id.") var id: String
@@ -20,6 +20,7 @@ struct Status: ParsableCommand {
 
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "show",
         abstract: "Show an execution: task, status, times, message, inputs and outputs (protected values masked).")
 
     @OptionGroup var spoolOption: SpoolOption

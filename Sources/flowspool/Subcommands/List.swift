@@ -4,7 +4,7 @@ import POSIX
 import Spool
 
 struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List executions, oldest first.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List executions, oldest first.")
 
     @OptionGroup var spoolOption: SpoolOption
     @Option(help: "Only executions with this status.") var status: String?

@@ -12,6 +12,7 @@ struct SettingsCommand: ParsableCommand {
 
     struct Set: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "set",
             abstract: "Set a setting to VALUE (JSON if it parses as JSON, else a string), or to the JSON in --file.")
 
         @OptionGroup var spoolOption: SpoolOption
@@ -42,7 +43,7 @@ struct SettingsCommand: ParsableCommand {
     }
 
     struct Get: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print a setting's value as JSON.")
+        static let configuration = CommandConfiguration(commandName: "get", abstract: "Print a setting's value as JSON.")
 
         @OptionGroup var spoolOption: SpoolOption
         @Argument(help: "The setting's name.") var name: String
@@ -61,7 +62,7 @@ struct SettingsCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the settings' names, one a line.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the settings' names, one a line.")
 
         @OptionGroup var spoolOption: SpoolOption
 

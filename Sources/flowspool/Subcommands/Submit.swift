@@ -77,7 +77,7 @@ struct JobArguments: ParsableArguments {
 }
 
 struct Submit: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Submit a job and print its execution id.")
+    static let configuration = CommandConfiguration(commandName: "submit", abstract: "Submit a job and print its execution id.")
 
     @OptionGroup var spoolOption: SpoolOption
     @OptionGroup var job: JobArguments
@@ -91,6 +91,7 @@ struct Submit: ParsableCommand {
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Submit a job, wait for it to end, and print its outputs as JSON.",
         discussion: "Exits 0 when the execution ends success; otherwise 1, with the status and message on standard error.")
 

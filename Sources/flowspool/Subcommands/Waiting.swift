@@ -4,6 +4,7 @@ import Spool
 
 struct Wait: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "wait",
         abstract: "Wait until an execution ends and print its status.",
         discussion: "Exits 0 when it ended success, 1 when it ended otherwise, 124 when --timeout passed first.")
 
@@ -31,7 +32,7 @@ struct Wait: ParsableCommand {
 }
 
 struct Log: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print an execution's log.")
+    static let configuration = CommandConfiguration(commandName: "log", abstract: "Print an execution's log.")
 
     @OptionGroup var spoolOption: SpoolOption
     @Argument(help: "The execution id.") var id: String
@@ -90,6 +91,7 @@ struct Log: ParsableCommand {
 
 struct Cancel: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "cancel",
         abstract: "Cancel a queued or running execution and print how it ended.",
         discussion: "Exits 0 when the execution ended cancelled, 1 when it had ended otherwise.")
 
