@@ -34,14 +34,16 @@ extension FileDescriptor {
     public func readAvailable(limit: Int = 1 << 20) throws(SystemError) -> [UInt8] {
         var result: [UInt8] = []
         while result.count < limit {
+            let wanted = min(65536, limit - result.count)
             let chunk: [UInt8]
             do {
-                chunk = try read(upTo: min(65536, limit - result.count))
+                chunk = try read(upTo: wanted)
             } catch where error.errno == .wouldBlock {
                 break
             }
-            if chunk.isEmpty { break }
             result += chunk
+            // A short read took all there was: asking again would only say EAGAIN.
+            if chunk.count < wanted { break }
         }
         return result
     }

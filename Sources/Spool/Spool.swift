@@ -89,7 +89,9 @@ public struct Spool: Sendable {
     /// `durable: false` nothing is synced, for states that need not survive a crash.
     public func commit(_ files: [FileContent], durable: Bool = true) throws(SystemError) {
         var temporaries: [String] = []
-        defer { temporaries.forEach { try? FileSystem.removeIfPresent($0) } }
+        var renamed = 0
+        // What a failure leaves under tmp/ is removed; what was renamed is in place.
+        defer { temporaries.dropFirst(renamed).forEach { try? FileSystem.removeIfPresent($0) } }
         let syncEach = durable && files.count == 1
         for file in files {
             temporaries.append(try writeTemporary(file, sync: syncEach))
@@ -97,6 +99,7 @@ public struct Spool: Sendable {
         if durable && !syncEach { try FileSystem.syncFileSystem(tmp) }
         for (file, temporary) in zip(files, temporaries) {
             try FileSystem.rename(temporary, file.path)
+            renamed += 1
         }
         guard durable else { return }
         var synced: Set<String> = []

@@ -27,6 +27,8 @@ struct Admission {
     struct Outcome {
         var admitted: [String] = []
         var stuck: [String] = []
+        /// The executions that got a child in this pass.
+        var parents: Set<String> = []
     }
 
     /// Admits the named files of incoming/.
@@ -41,6 +43,8 @@ struct Admission {
             }
         }
         outcome.admitted = publish(claims)
+        let admitted = Set(outcome.admitted)
+        outcome.parents = Set(claims.filter { admitted.contains($0.id) }.compactMap(\.parent))
         return outcome
     }
 

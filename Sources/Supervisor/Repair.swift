@@ -25,6 +25,7 @@ extension Supervisor {
                 log.line("cannot read the status of \(id); left as it is: \(error)")
                 continue
             }
+            if status?.isFinal != true && FileSystem.exists(execution.path(.children)) { parents.insert(id) }
             switch status {
             case .queued? where execution.runnerPID() != nil:
                 // A runner began it, and the unsynced mark `running` was lost with the machine.
@@ -70,6 +71,7 @@ extension Supervisor {
             let id = String(name.dropLast(Spool.claimSuffix.count))
             if let admitted = admission.complete(claimDirectory: spool.tmp + "/" + name, id: id) {
                 enqueue(admitted)
+                if let parent = (try? spool.execution(admitted).job())?.parent { parents.insert(parent) }
                 notifyWaiters(of: admitted)
             }
         }

@@ -322,6 +322,7 @@ extension Supervisor {
     /// Children do not outlive their flow: when it has ended, however it ended, those that have not
     /// are cancelled, but for the ones started detached.
     func cancelChildren(of flow: Execution) {
+        guard parents.remove(flow.id) != nil else { return }
         for child in flow.children() where spool.execution(child).status()?.isFinal == false {
             guard (try? spool.execution(child).job())?.detached != true else { continue }
             log.line("\(child): its flow \(flow.id) has ended; cancelled")

@@ -36,6 +36,9 @@ public final class Supervisor {
     var waitersByID: [String: Set<String>] = [:]
     var countedWaits: [String: String] = [:]
     var waitersWatch: Int32 = -1
+    /// The executions with children, whose children are looked at when they end: those given a child
+    /// since the supervisor started, and those found with a `children` file when it started.
+    var parents: Set<String> = []
     /// Executions whose runner said they ended, and whose waiters were woken before the runner exited.
     var waitersToldOfEnd: Set<String> = []
     /// Names in incoming/ that could neither be admitted nor set aside, and when to try each again.
@@ -221,6 +224,7 @@ public final class Supervisor {
         let batch = Array(names.filter { heldBack[$0].map { $0.nextTry <= now } ?? true }.sorted().prefix(Self.admissionBatch))
         let outcome = admission.admit(batch)
         outcome.admitted.forEach(enqueue)
+        parents.formUnion(outcome.parents)
         // Admitted or set aside: those waiting for these jobs look again, each waiter woken once
         // (an admitted id is mostly its file's name).
         Set(batch.map { $0.hasSuffix(".json") ? String($0.dropLast(5)) : $0 }).union(outcome.admitted).forEach(notifyWaiters)
