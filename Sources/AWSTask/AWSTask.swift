@@ -6,7 +6,8 @@ import Spool
 import TaskRunner
 
 /// The AWS task: one operation of any service, as boto3's low-level client calls it, driven by
-/// botocore's API models and signed with SigV4. Nothing outlives the call that runs an execution.
+/// botocore's API models and signed with SigV4. Nothing of an execution outlives the call that runs
+/// it; the models read are kept for the runner's next executions (`ServiceModel.loaded`).
 public enum AWSTask {
     public static let taskType = "AWS"
 

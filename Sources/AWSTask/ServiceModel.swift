@@ -41,20 +41,23 @@ struct ServiceModel {
     }
 
     /// The newest API version of `client`'s model in the first directory that has it.
-    static func load(_ client: String) throws(TaskFailure) -> ServiceModel {
+    static func load(_ client: String, from directories: [String] = candidateDirectories()) throws(TaskFailure) -> ServiceModel {
         guard !client.isEmpty, client.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }), client.first != "-" else {
             throw TaskFailure("input 'client' must be a service name such as ec2, s3 or sts, not '\(client.escapingControlCharacters())'")
         }
-        let directories = candidateDirectories()
         for directory in directories where FileSystem.exists(directory) {
             let serviceDirectory = directory + "/" + client
             guard let version = ((try? FileSystem.listDirectory(serviceDirectory)) ?? []).filter({ $0.first?.isNumber == true }).max() else {
                 continue
             }
+            let modelDirectory = serviceDirectory + "/" + version
+            let stamp = Self.stamp(of: modelDirectory)
+            if let cached = Self.loaded[modelDirectory], cached.stamp == stamp { return cached.model }
             do {
-                let json = try readWithExtras(serviceDirectory + "/" + version + "/service-2")
+                let json = try readWithExtras(modelDirectory + "/service-2")
                 var model = try ServiceModel(client: client, json: json)
-                model.directory = serviceDirectory + "/" + version
+                model.directory = modelDirectory
+                Self.loaded[modelDirectory] = (stamp, model)
                 return model
             } catch {
                 throw TaskFailure("the model of \(client) in \(serviceDirectory)/\(version) cannot be read: \(error)")
@@ -64,6 +67,18 @@ struct ServiceModel {
             throw TaskFailure("no AWS API models found: install botocore (apt-get install python3-botocore, or pip install botocore), or name its data directory in \(modelsVariable)")
         }
         throw TaskFailure("unknown client '\(client)': botocore has no model of that service (\(directories.first(where: FileSystem.exists)!))")
+    }
+
+    /// The models this runner process has read, by directory, with the stamp of their files then: a
+    /// runner serves many executions (flowspoold --reuse), and the ec2 model alone takes some 70 ms to
+    /// read. A model whose files changed since (botocore upgraded) is read again.
+    nonisolated(unsafe) static var loaded: [String: (stamp: [Double], model: ServiceModel)] = [:]
+
+    /// The modification times of the files a model is read from, as they are now.
+    static func stamp(of directory: String) -> [Double] {
+        ["service-2.json", "service-2.json.gz", "service-2.sdk-extras.json"].map { name in
+            ((try? FileSystem.status(directory + "/" + name)) ?? nil)?.modificationTime ?? 0
+        }
     }
 
     /// One of the model's companion files (paginators-1, waiters-2), as JSON; nil when there is none.

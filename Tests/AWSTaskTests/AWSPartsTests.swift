@@ -1,5 +1,7 @@
 @testable import AWSTask
+import FlowspoolTestSupport
 import JSON
+import POSIX
 import Spool
 import Testing
 
@@ -14,6 +16,23 @@ struct AWSPartsTests {
         SigV4.sign(&request, credentials: credentials, region: "us-east-1", service: "service", at: 1_440_938_160)
         #expect(request.headers.first { $0.0 == "Authorization" }?.1
             == "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31")
+    }
+
+    @Test("a runner process reads a model once, and again when its files have changed (botocore upgraded)")
+    func modelsKeptWhileUnchanged() throws {
+        let data = try TemporaryDirectory()
+        let directory = data.path + "/demo/2020-01-01"
+        try FileSystem.makeDirectory(data.path + "/demo")
+        try FileSystem.makeDirectory(directory)
+        let model: JSON = ["metadata": ["protocol": "json", "apiVersion": "first"], "operations": [:], "shapes": [:]]
+        try FileSystem.writeFile(directory + "/service-2.json", Array(model.compactText.utf8))
+        #expect(try ServiceModel.load("demo", from: [data.path]).apiVersion == "first")
+        #expect(ServiceModel.loaded[directory]?.model.apiVersion == "first")
+        #expect(try ServiceModel.load("demo", from: [data.path]).apiVersion == "first")
+        // As botocore's upgrade might: an sdk-extras file comes, changing the model.
+        let extras: JSON = ["merge": ["metadata": ["apiVersion": "second"]]]
+        try FileSystem.writeFile(directory + "/service-2.sdk-extras.json", Array(extras.compactText.utf8))
+        #expect(try ServiceModel.load("demo", from: [data.path]).apiVersion == "second")
     }
 
     @Test("operation names as boto3 spells them", arguments: [
