@@ -12,6 +12,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from spool_driver import children, process_cpu_ticks  # noqa: E402
+
 port, redis_pid, url, chain_count, burst_count, label, work = sys.argv[1:8]
 chain_count, burst_count = int(chain_count), int(burst_count)
 module_dir = os.path.join(work, f"celery-{label}")
@@ -39,26 +42,9 @@ worker = subprocess.Popen(
     cwd=module_dir, stdout=subprocess.DEVNULL, stderr=open(os.path.join(module_dir, "worker.log"), "w"))
 
 
-def ticks(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as file:
-            fields = file.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return sum(int(value) for value in fields[11:15])
-
-
-def children(pid):
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as file:
-            return [int(child) for child in file.read().split()]
-    except OSError:
-        return []
-
-
 def cpu_ms():
     pids = [worker.pid] + children(worker.pid) + [int(redis_pid)]
-    return sum(ticks(pid) for pid in pids) * 1000 / os.sysconf("SC_CLK_TCK")
+    return sum(process_cpu_ticks(pid) for pid in pids) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 try:
