@@ -20,6 +20,8 @@ struct Admission {
         let directory: String
         /// The execution that submitted the job, once the job has been read.
         var parent: String?
+        /// The job as read, when it is small enough to keep until its runner starts.
+        var job: Job?
     }
 
     /// What a pass over incoming/ did: the executions it admitted, and the names it was given that
@@ -29,7 +31,12 @@ struct Admission {
         var stuck: [String] = []
         /// The executions that got a child in this pass.
         var parents: Set<String> = []
+        /// The jobs admitted, as read, when small (`keptJobSize`): starting them reads nothing again.
+        var jobs: [String: Job] = [:]
     }
+
+    /// The largest job, as inputs.json, kept in memory from its admission to its start.
+    static let keptJobSize = 4096
 
     /// Admits the named files of incoming/.
     func admit(_ names: [String]) -> Outcome {
@@ -44,7 +51,10 @@ struct Admission {
         }
         outcome.admitted = publish(claims)
         let admitted = Set(outcome.admitted)
-        outcome.parents = Set(claims.filter { admitted.contains($0.id) }.compactMap(\.parent))
+        for claim in claims where admitted.contains(claim.id) {
+            if let parent = claim.parent { outcome.parents.insert(parent) }
+            outcome.jobs[claim.id] = claim.job
+        }
         return outcome
     }
 
@@ -112,8 +122,9 @@ struct Admission {
             return nil
         }
         let now = Clock.now()
+        let inputs = job.document(submitted: now).prettyText + "\n"
         let files: [(Execution.File, String, FilePermissions)] = [
-            (.inputs, job.document(submitted: now).prettyText + "\n", 0o600),
+            (.inputs, inputs, 0o600),
             (.status, "queued\n", 0o644),
             (.history, "\(Clock.iso8601(now)) queued\n", 0o644),
         ]
@@ -123,6 +134,7 @@ struct Admission {
             }
             var built = claim
             built.parent = job.parent
+            if inputs.utf8.count <= Self.keptJobSize { built.job = job }
             return built
         } catch {
             log.once("admit \(error.errno)", "cannot admit jobs now; they wait in tmp/ and the next rescan tries again: \(error)")

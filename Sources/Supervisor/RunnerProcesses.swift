@@ -21,28 +21,29 @@ extension Supervisor {
     /// Hands a locked execution marked running to an idle runner process of its type, else to a new
     /// one, and returns that process.
     func handOver(_ execution: Execution, task: String, runnerPath: String, lock: FileDescriptor, log logFile: FileDescriptor) throws(SystemError) -> RunnerProcess {
-        let message = Array(execution.id.utf8)
         while var process = takeIdleRunner(task, executable: runnerPath) {
             do {
-                try process.socket.send(message, passing: [lock, logFile])
+                try deliver(execution, lock: lock, log: logFile, to: &process)
+                return process
             } catch {
                 retire(process, kill: true)  // died idle, not yet reaped: the next one is tried
-                continue
             }
-            process.uses += 1
-            try? execution.recordHistory(.running, detail: "pid=\(process.pid) use=\(process.uses)")
-            return process
         }
         var process = try startRunnerProcess(task, runnerPath)
         do {
-            try process.socket.send(message, passing: [lock, logFile])
+            try deliver(execution, lock: lock, log: logFile, to: &process)
         } catch {
             retire(process, kill: true)
             throw error
         }
-        process.uses = 1
-        try? execution.recordHistory(.running, detail: "pid=\(process.pid) use=1")
         return process
+    }
+
+    /// Sends the hand-over: the id, with the held lock and the log attached.
+    private func deliver(_ execution: Execution, lock: FileDescriptor, log logFile: FileDescriptor, to process: inout RunnerProcess) throws(SystemError) {
+        try process.socket.send(Array(execution.id.utf8), passing: [lock, logFile])
+        process.uses += 1
+        try? execution.recordHistory(.running, detail: "pid=\(process.pid) use=\(process.uses)")
     }
 
     /// Starts a runner process that serves executions of `task`, in the spool directory, with
@@ -143,26 +144,14 @@ extension Supervisor {
     /// Lets go of the runner processes idle for longer than `--runner-max-idle`.
     func retireIdleRunners(at now: Double) {
         for (task, processes) in idleRunners {
-            let (expired, kept) = processes.split { now - $0.idleSince >= options.runnerMaxIdle }
-            expired.forEach { retire($0) }
-            idleRunners[task] = kept
+            let expired = { (process: RunnerProcess) in now - process.idleSince >= self.options.runnerMaxIdle }
+            processes.filter(expired).forEach { retire($0) }
+            idleRunners[task] = processes.filter { !expired($0) }
         }
     }
 
     /// When the next idle runner process is to be let go (monotonic seconds).
     var nextIdleExpiry: Double {
         (idleRunners.values.joined().map(\.idleSince).min() ?? .infinity) + options.runnerMaxIdle
-    }
-}
-
-extension Array {
-    /// The elements that satisfy `condition` and those that do not, each in their order.
-    fileprivate func split(_ condition: (Element) -> Bool) -> ([Element], [Element]) {
-        var yes: [Element] = []
-        var no: [Element] = []
-        for element in self {
-            if condition(element) { yes.append(element) } else { no.append(element) }
-        }
-        return (yes, no)
     }
 }

@@ -82,6 +82,7 @@ extension Supervisor {
     /// when starting runners must pause: the execution stays queued.
     func start(_ id: String) -> Bool {
         let execution = spool.execution(id)
+        let admittedJob = admittedJobs.removeValue(forKey: id)
         let status: ExecutionStatus?
         do {
             status = try execution.readStatus()
@@ -91,11 +92,15 @@ extension Supervisor {
         }
         guard status == .queued, runners[id] == nil else { return true }  // cancelled while it waited
         let job: Job
-        do {
-            job = try execution.job()
-        } catch {
-            end(execution, .error, message: error.description)
-            return true
+        if let admittedJob {
+            job = admittedJob
+        } else {
+            do {
+                job = try execution.job()
+            } catch {
+                end(execution, .error, message: error.description)
+                return true
+            }
         }
         if let parent = job.parent, !job.detached, let ended = spool.execution(parent).status(), ended.isFinal {
             end(execution, .cancelled, message: ended == .cancelled ? "its parent \(parent) was cancelled" : "its flow \(parent) had ended (\(ended.rawValue)) before it started")

@@ -15,6 +15,9 @@ public final class Supervisor {
 
     /// Admitted executions waiting for a runner slot, oldest first.
     var queue: [String] = []
+    /// The small jobs of the queued executions this supervisor admitted, as read then, so that
+    /// starting one reads nothing it already knows (Admission.keptJobSize).
+    var admittedJobs: [String: Job] = [:]
     var queueHead = 0
     /// Live runners by execution id: those this supervisor started, and those it watches by their lock.
     var runners: [String: Runner] = [:]
@@ -225,6 +228,7 @@ public final class Supervisor {
         let outcome = admission.admit(batch)
         outcome.admitted.forEach(enqueue)
         parents.formUnion(outcome.parents)
+        admittedJobs.merge(outcome.jobs) { _, new in new }
         // Admitted or set aside: those waiting for these jobs look again, each waiter woken once
         // (an admitted id is mostly its file's name).
         Set(batch.map { $0.hasSuffix(".json") ? String($0.dropLast(5)) : $0 }).union(outcome.admitted).forEach(notifyWaiters)
