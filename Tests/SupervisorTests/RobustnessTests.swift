@@ -27,8 +27,9 @@ struct RobustnessTests {
     @Test("an execution directory removed while its runner works is logged once and forgotten; flowspoold goes on")
     func vanishedExecution() throws {
         try test.startSupervisor()
-        let id = try test.spool.submit(Job(task: "REST", inputs: ["url": .string(http + "/slow?seconds=2"), "timeout": 60]))
-        try waitUntil("it runs", timeout: 10, watching: [test.execution(id).directory]) { test.execution(id).status() == .running }
+        // Running for 5 s: long enough to be seen running on a loaded machine, short enough to end soon.
+        let id = try test.spool.submit(Job(task: "REST", inputs: ["url": .string(http + "/slow?seconds=5"), "timeout": 60]))
+        try waitUntil("it runs", timeout: 20, watching: [test.execution(id).directory]) { test.execution(id).status() == .running }
         try FileSystem.rename(test.execution(id).directory, test.directory.path + "/removed")  // as rm -r does, at once
         do {
             try waitUntil("flowspoold notices", timeout: 20, watching: [test.directory.path]) { lines(containing: "executions/\(id) vanished") > 0 }
