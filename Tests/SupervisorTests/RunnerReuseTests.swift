@@ -18,14 +18,28 @@ struct RunnerReuseTests {
         test = try TestSpool()
     }
 
+    var supervisorLog: String { ((try? FileSystem.readText(test.supervisorLog)) ?? nil) ?? "" }
+
+    /// Runs a REST execution, and waits until flowspoold has dealt with its end.
     func rest() throws -> Ended {
-        try test.run("REST", ["url": .string(http + "/echo")])
+        try settled(try test.run("REST", ["url": .string(http + "/echo")]))
     }
 
-    /// The runner process and its use count, from the execution's history line "running pid=N use=K".
-    func servedBy(_ id: String) -> (pid: ProcessID, use: Int)? {
-        guard let entry = test.execution(id).history().last(where: { $0.status == .running }),
-              let pid = entry.runnerPID else { return nil }
+    /// Waits until flowspoold has dealt with the end of an execution (its log line "ID STATUS"),
+    /// after which the runner that served it waits idle. The execution's final status comes a little
+    /// earlier: the runner writes it, then leaves the execution and answers `done`.
+    func settled(_ ended: Ended) throws -> Ended {
+        try waitUntil("flowspoold notes the end of \(ended.id)", timeout: 10, watching: [test.directory.path]) {
+            supervisorLog.contains(": \(ended.id) \(ended.status.rawValue)\n")
+        }
+        return ended
+    }
+
+    /// The runner process and its use count, from the execution's history line "running pid=N use=K"
+    /// (its latest, or its first).
+    func servedBy(_ id: String, first: Bool = false) -> (pid: ProcessID, use: Int)? {
+        let running = test.execution(id).history().filter { $0.status == .running }
+        guard let entry = first ? running.first : running.last, let pid = entry.runnerPID else { return nil }
         let use = entry.detail.split(separator: " ").first { $0.hasPrefix("use=") }.flatMap { Int($0.dropFirst(4)) }
         return use.map { (pid, $0) }
     }
@@ -77,7 +91,7 @@ struct RunnerReuseTests {
             echo "directory=$(pwd)"
             for fd in /proc/$$/fd/*; do echo "fd=${fd##*/}:$(readlink "$fd")"; done
             """.utf8), mode: 0o755)
-        let flows = try (1...2).map { _ in try test.run("FLOW", ["script": .string(script)]) }
+        let flows = try (1...2).map { _ in try settled(try test.run("FLOW", ["script": .string(script)])) }
         #expect(flows.allSatisfy { $0.status == .success })
         #expect(servedBy(flows[0].id)?.pid == servedBy(flows[1].id)?.pid)
         for flow in flows {
@@ -145,11 +159,12 @@ struct RunnerReuseTests {
     func parkingFreesTheRunner() throws {
         try test.startSupervisor()
         let asking = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "name?"]))
-        try waitUntil("it parks", timeout: 10, watching: [test.execution(asking).directory]) { test.execution(asking).status() == .waiting }
+        // Published in requests/ once flowspoold has dealt with the parking, the runner idle by then.
+        try waitUntil("it parks", timeout: 10, watching: [test.root + "/requests"]) { FileSystem.exists(test.root + "/requests/\(asking).json") }
         let pid = try #require(servedBy(asking)?.pid)
         let other = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "other?", "timeout": 0.01]))
         _ = try test.ended(other)
-        #expect(servedBy(other)?.pid == pid)
+        #expect(servedBy(other, first: true)?.pid == pid)
         let answered = try runProgram(TestEnvironment.program("respond"), ["--spool", test.root, asking, "Ada"])
         #expect(answered.exitCode == 0, "\(answered.standardError)")
         let ended = try test.ended(asking)
