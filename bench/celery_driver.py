@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The chain and the burst of bench/peers through Celery: a worker with 8 prefork processes on a Redis
-broker and result backend, each task an HTTP GET of URL with urllib.
+"""The chain and the burst of bench/peers through Celery, as it comes: a worker with 8 prefork
+processes on a Redis broker and result backend, each task an HTTP GET of URL with urllib.
 
   celery_driver.py REDIS_PORT REDIS_PID URL CHAIN_COUNT BURST_COUNT LABEL WORK_DIR
 
@@ -25,8 +25,6 @@ import urllib.request
 from celery import Celery
 
 app = Celery("benchtasks", broker="redis://127.0.0.1:{port}/0", backend="redis://127.0.0.1:{port}/1")
-app.conf.worker_prefetch_multiplier = 1
-app.conf.task_acks_late = False
 
 @app.task
 def get(url):
