@@ -49,29 +49,36 @@ struct Admission {
                 outcome.stuck.append(name)
             }
         }
+        publish(claims, into: &outcome)
+        return outcome
+    }
+
+    /// Finishes a claim that a crash (or a failed step) left in tmp/; idempotent. Its outcome names
+    /// the execution when it was admitted now.
+    func complete(claimDirectory: String, id: String) -> Outcome {
+        var outcome = Outcome()
+        let claim = Claim(id: id, directory: claimDirectory)
+        if FileSystem.exists(claimDirectory + "/job.json") {
+            publish(build(claim, stem: nil).map { [$0] } ?? [], into: &outcome)
+        } else if FileSystem.exists(claimDirectory + "/" + Execution.File.status.rawValue) {
+            let inputs = try? spool.readFile(claimDirectory + "/" + Execution.File.inputs.rawValue)
+            let parent = inputs.flatMap { try? Job(parsing: $0, record: true) }?.parent
+            publish([Claim(id: id, directory: claimDirectory, parent: parent)], into: &outcome)
+        } else {
+            try? FileSystem.removeTree(claimDirectory)  // a claim that never got its job
+        }
+        return outcome
+    }
+
+    /// Publishes the claims and notes in `outcome` the executions admitted, their parents and the
+    /// jobs kept.
+    private func publish(_ claims: [Claim], into outcome: inout Outcome) {
         outcome.admitted = publish(claims)
         let admitted = Set(outcome.admitted)
         for claim in claims where admitted.contains(claim.id) {
             if let parent = claim.parent { outcome.parents.insert(parent) }
             outcome.jobs[claim.id] = claim.job
         }
-        return outcome
-    }
-
-    /// Finishes a claim that a crash (or a failed step) left in tmp/; idempotent. Returns the id when
-    /// the execution was admitted now.
-    func complete(claimDirectory: String, id: String) -> String? {
-        let claim = Claim(id: id, directory: claimDirectory)
-        if FileSystem.exists(claimDirectory + "/job.json") {
-            return build(claim, stem: nil).flatMap { publish([$0]).first }
-        }
-        if FileSystem.exists(claimDirectory + "/" + Execution.File.status.rawValue) {
-            let inputs = try? spool.readFile(claimDirectory + "/" + Execution.File.inputs.rawValue)
-            let parent = inputs.flatMap { try? Job(parsing: $0, record: true) }?.parent
-            return publish([Claim(id: id, directory: claimDirectory, parent: parent)]).first
-        }
-        try? FileSystem.removeTree(claimDirectory)  // a claim that never got its job
-        return nil
     }
 
     private func claimAndBuild(_ name: String) -> Claim? {

@@ -69,11 +69,9 @@ extension Supervisor {
         guard let names = try? FileSystem.listDirectory(spool.tmp) else { return }
         for name in names where name.hasSuffix(Spool.claimSuffix) {
             let id = String(name.dropLast(Spool.claimSuffix.count))
-            if let admitted = admission.complete(claimDirectory: spool.tmp + "/" + name, id: id) {
-                enqueue(admitted)
-                if let parent = (try? spool.execution(admitted).job())?.parent { parents.insert(parent) }
-                notifyWaiters(of: admitted)
-            }
+            let outcome = admission.complete(claimDirectory: spool.tmp + "/" + name, id: id)
+            take(outcome)
+            outcome.admitted.forEach(notifyWaiters)
         }
     }
 

@@ -81,13 +81,10 @@ extension Supervisor {
     /// A busy runner process answered on its socket: `done ID` when it has left its execution, or
     /// end of file when it is going.
     func runnerProcessAnswered(on socket: FileDescriptor) {
-        guard let id = servedBySocket[socket], let runner = runners[id], let process = runner.process else {
-            servedBySocket.removeValue(forKey: socket)
-            return
-        }
+        guard let runner = runners.values.first(where: { $0.process?.socket == socket }), let process = runner.process else { return }
+        let id = runner.id
         let answer = (try? socket.receiveWithDescriptors(upTo: 256)) ?? (message: [], descriptors: [])
         answer.descriptors.forEach { try? $0.close() }
-        servedBySocket.removeValue(forKey: socket)
         var left = runner
         left.process = nil
         runners[id] = left

@@ -114,10 +114,7 @@ extension Supervisor {
             let process = try launchRunner(runnerPath, task: job.task, for: execution)
             let timeout = job.timeout ?? options.taskTimeout
             var runner = Runner(id: id, processGroup: process.pid, deadline: Clock.monotonic() + timeout, timeout: timeout)
-            if let serving = process.serving {
-                runner.process = serving
-                servedBySocket[serving.socket] = id
-            }
+            runner.process = process.serving
             runners[id] = runner
             reapable[process.pid] = id
             startBackoff = Backoff()
@@ -178,11 +175,8 @@ extension Supervisor {
     func reapRunners() {
         while let (pid, exitStatus) = Spawn.reapOne() {
             if let id = reapable.removeValue(forKey: pid), var runner = runners[id] {
-                if let process = runner.process {
-                    servedBySocket.removeValue(forKey: process.socket)
-                    try? process.socket.close()
-                    runner.process = nil
-                }
+                try? runner.process?.socket.close()
+                runner.process = nil
                 runner.exitStatus = exitStatus
                 runnerGone(runner)
             } else if let process = removeIdle(pid: pid) {

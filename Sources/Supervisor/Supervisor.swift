@@ -25,8 +25,6 @@ public final class Supervisor {
     var reapable: [ProcessID: String] = [:]
     /// Runner processes waiting for their next execution, by task type, the longest idle first.
     var idleRunners: [String: [RunnerProcess]] = [:]
-    /// The execution each busy runner process serves, by its socket, which it answers on when done.
-    var servedBySocket: [FileDescriptor: String] = [:]
     /// Executions parked by their runner, waiting for a file or a deadline, by id.
     var parked: [String: ParkedExecution] = [:]
     var parkedByWatch: [Int32: String] = [:]
@@ -140,7 +138,9 @@ public final class Supervisor {
         let nextStart = queueHead < queue.count ? startBackoff.nextTry : .infinity
         nextRunnerDeadline = runners.values.reduce(.infinity) { min($0, $1.nextDeadline) }
         let wake = min(nextRescan, nextParkedDeadline, nextHeldBackTry, nextStart, nextIdleExpiry, nextRunnerDeadline)
-        let sources = [signals.descriptor, inotify.descriptor, trigger!, control!, lockReleases.readEnd] + servedBySocket.keys
+        // The sockets of busy runner processes, which answer `done` on them.
+        let servedSockets = runners.values.compactMap { $0.process?.socket }
+        let sources = [signals.descriptor, inotify.descriptor, trigger!, control!, lockReleases.readEnd] + servedSockets
         let ready: Set<FileDescriptor>
         do {
             ready = try Poll.readable(sources, timeout: incomingNeedsScan || answersNeedScan ? 0 : max(0, wake - Clock.monotonic()))
@@ -177,7 +177,7 @@ public final class Supervisor {
         }
         if ready.contains(control) { handleControl() }
         if ready.contains(lockReleases.readEnd) { handleLockReleases() }
-        for socket in ready where servedBySocket[socket] != nil { runnerProcessAnswered(on: socket) }
+        for socket in servedSockets where ready.contains(socket) { runnerProcessAnswered(on: socket) }
     }
 
     func handleSignals() {
@@ -226,9 +226,7 @@ public final class Supervisor {
         }
         let batch = Array(names.filter { heldBack[$0].map { $0.nextTry <= now } ?? true }.sorted().prefix(Self.admissionBatch))
         let outcome = admission.admit(batch)
-        outcome.admitted.forEach(enqueue)
-        parents.formUnion(outcome.parents)
-        admittedJobs.merge(outcome.jobs) { _, new in new }
+        take(outcome)
         // Admitted or set aside: those waiting for these jobs look again, each waiter woken once
         // (an admitted id is mostly its file's name).
         Set(batch.map { $0.hasSuffix(".json") ? String($0.dropLast(5)) : $0 }).union(outcome.admitted).forEach(notifyWaiters)
@@ -247,6 +245,13 @@ public final class Supervisor {
 
     func enqueue(_ id: String) {
         queue.append(id)
+    }
+
+    /// Queues what an admission admitted, and keeps what it learnt: who has children, and the jobs.
+    func take(_ outcome: Admission.Outcome) {
+        outcome.admitted.forEach(enqueue)
+        parents.formUnion(outcome.parents)
+        admittedJobs.merge(outcome.jobs) { _, new in new }
     }
 
     /// Reads whole lines from the control FIFO: `cancel ID`, `rescan`, `stop`.
