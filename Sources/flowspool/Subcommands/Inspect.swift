@@ -69,26 +69,46 @@ struct Show: ParsableCommand {
     }
 }
 
-/// Prints columns aligned with two spaces between them; the last column is not padded. Written in
-/// blocks of 64 KiB, as a list may have a hundred thousand rows.
+/// Prints columns aligned with two spaces between them; the last column is not padded.
 func printTable(header: [String], rows: [[String]]) {
-    let widths = header.indices.map { column in rows.reduce(header[column].displayWidth) { max($0, $1[column].displayWidth) } }
-    var output: [UInt8] = []
-    output.reserveCapacity(1 << 17)
+    let widths = header.indices.dropLast().map { column in rows.reduce(header[column].displayWidth) { max($0, $1[column].displayWidth) } }
+    var output = TableOutput(widths: widths)
     for row in [header] + rows {
-        for (column, cell) in row.enumerated() {
-            output.append(contentsOf: cell.utf8)
-            if column < row.count - 1 {
-                output.append(contentsOf: repeatElement(UInt8(ascii: " "), count: widths[column] - cell.displayWidth + 2))
-            }
-        }
-        output.append(0x0a)
-        if output.count >= 1 << 16 {
-            try? FileDescriptor.standardOutput.write(output)
-            output.removeAll(keepingCapacity: true)
-        }
+        for (column, cell) in row.dropLast().enumerated() { output.cell(cell.utf8, width: cell.displayWidth, column: column) }
+        output.lastCell(row.last!.utf8)
     }
-    try? FileDescriptor.standardOutput.write(output)
+    output.flush()
+}
+
+/// A table on standard output: each cell padded to its column's width and two spaces, the last of
+/// a row not padded; written in blocks of 64 KiB, as a list may have a hundred thousand rows.
+struct TableOutput {
+    /// The widths of the columns but the last.
+    let widths: [Int]
+    private var buffer: [UInt8] = []
+
+    init(widths: [Int]) {
+        self.widths = widths
+        buffer.reserveCapacity(1 << 17)
+    }
+
+    /// A cell that takes `width` columns on a terminal (by default, as many as it has bytes).
+    mutating func cell(_ bytes: some Collection<UInt8>, width: Int? = nil, column: Int) {
+        buffer.append(contentsOf: bytes)
+        buffer.append(contentsOf: repeatElement(UInt8(ascii: " "), count: widths[column] - (width ?? bytes.count) + 2))
+    }
+
+    /// The row's last cell, and the end of the row.
+    mutating func lastCell(_ bytes: some Collection<UInt8>) {
+        buffer.append(contentsOf: bytes)
+        buffer.append(0x0a)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    mutating func flush() {
+        try? FileDescriptor.standardOutput.write(buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
 }
 
 extension String {

@@ -86,9 +86,8 @@ struct Listing {
         }
     }
 
-    /// Writes the rows at the positions in `order` as a table: columns aligned with two spaces between them, the last one not padded, in
-    /// blocks of 64 KiB. Every column but the last is ASCII (ids, statuses, task type names, times),
-    /// so widths are counted in bytes.
+    /// Writes the rows at the positions in `order` as a table. Every column but the last is ASCII
+    /// (ids, statuses, task type names, times), so widths are counted in bytes.
     func write(_ order: [Int]) {
         let now = Clock.now()
         let rows = order.lazy.map { self.rows[$0] }
@@ -107,34 +106,24 @@ struct Listing {
             widths[3] = max(widths[3], row.submitted == nil ? 1 : 24)
             widths[4] = max(widths[4], duration.utf8.count)
         }
-        var output: [UInt8] = []
-        output.reserveCapacity(1 << 17)
-        func cell(_ bytes: some Collection<UInt8>, _ column: Int) {
-            output.append(contentsOf: bytes)
-            output.append(contentsOf: repeatElement(UInt8(ascii: " "), count: widths[column] - bytes.count + 2))
-        }
-        for (column, title) in ["ID", "STATUS", "TASK", "SUBMITTED", "DURATION"].enumerated() { cell(title.utf8, column) }
-        output.append(contentsOf: "NAME/MESSAGE\n".utf8)
+        var output = TableOutput(widths: widths)
+        for (column, title) in ["ID", "STATUS", "TASK", "SUBMITTED", "DURATION"].enumerated() { output.cell(title.utf8, column: column) }
+        output.lastCell("NAME/MESSAGE".utf8)
         for (row, duration) in zip(rows, durations) {
-            cell(row.id.utf8, 0)
-            cell(statusWord(row).utf8, 1)
+            output.cell(row.id.utf8, column: 0)
+            output.cell(statusWord(row).utf8, column: 1)
             switch row.source {
-            case .indexed(let line): cell(table.bytes[line.task], 2)
-            case .read(let summary): cell((summary.task ?? "?").utf8, 2)
+            case .indexed(let line): output.cell(table.bytes[line.task], column: 2)
+            case .read(let summary): output.cell((summary.task ?? "?").utf8, column: 2)
             }
-            cell((row.submitted.map(Clock.iso8601) ?? "-").utf8, 3)
-            cell(duration.utf8, 4)
+            output.cell((row.submitted.map(Clock.iso8601) ?? "-").utf8, column: 3)
+            output.cell(duration.utf8, column: 4)
             switch row.source {
-            case .indexed(let line): output.append(contentsOf: table.bytes[line.label])
-            case .read(let summary): output.append(contentsOf: summary.label.utf8)
-            }
-            output.append(0x0a)
-            if output.count >= 1 << 16 {
-                try? FileDescriptor.standardOutput.write(output)
-                output.removeAll(keepingCapacity: true)
+            case .indexed(let line): output.lastCell(table.bytes[line.label])
+            case .read(let summary): output.lastCell(summary.label.utf8)
             }
         }
-        try? FileDescriptor.standardOutput.write(output)
+        output.flush()
     }
 
     func statusWord(_ row: Row) -> String {
