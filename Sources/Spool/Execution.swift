@@ -141,6 +141,15 @@ public struct Execution: Sendable {
         public let time: Double
         public let status: ExecutionStatus
         public let detail: String
+
+        /// A `NAME=value` word of the detail, as flowspoold writes on a `running` line
+        /// ("pid=1234 use=3"); nil when there is none.
+        public func detailValue(_ name: String) -> Substring? {
+            detail.split(separator: " ").first { $0.hasPrefix(name + "=") }?.dropFirst(name.count + 1)
+        }
+
+        /// The runner's pid on a `running` line.
+        public var runnerPID: ProcessID? { detailValue("pid").flatMap { ProcessID($0) } }
     }
 
     public func history() -> [HistoryEntry] {

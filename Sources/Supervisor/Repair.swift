@@ -92,9 +92,7 @@ extension Supervisor {
     func adopt(_ execution: Execution) {
         let history = execution.history()
         let started = history.last { $0.status == .running }
-        let pid = execution.runnerPID() ?? started.flatMap { entry in
-            entry.detail.split(separator: " ").first { $0.hasPrefix("pid=") }.flatMap { ProcessID($0.dropFirst(4)) }
-        }
+        let pid = execution.runnerPID() ?? started?.runnerPID
         let timeout = (try? execution.job())?.timeout ?? options.taskTimeout
         let elapsed = started.map { Clock.now() - $0.time } ?? 0
         let runner = Runner(id: execution.id, processGroup: pid, deadline: Clock.monotonic() + timeout - elapsed, timeout: timeout)

@@ -18,7 +18,7 @@ struct RobustnessTests {
         test = try TestSpool()
     }
 
-    var supervisorLog: String { ((try? FileSystem.readText(test.supervisorLog)) ?? nil) ?? "" }
+    var supervisorLog: String { test.supervisorLogText }
 
     func lines(containing text: String) -> Int {
         supervisorLog.split(separator: "\n").filter { $0.contains(text) }.count
@@ -79,7 +79,7 @@ struct RobustnessTests {
         for name in names {
             #expect(try small.ended(name, within: 60).status == .success)
         }
-        let log = ((try? FileSystem.readText(small.supervisorLog)) ?? nil) ?? ""
+        let log = small.supervisorLogText
         #expect(log.utf8.count < 20_000, "flowspoold logged \(log.utf8.count) bytes while the disk was full")
     }
 

@@ -18,8 +18,6 @@ struct RunnerReuseTests {
         test = try TestSpool()
     }
 
-    var supervisorLog: String { ((try? FileSystem.readText(test.supervisorLog)) ?? nil) ?? "" }
-
     /// Runs a REST execution, and waits until flowspoold has dealt with its end.
     func rest() throws -> Ended {
         try settled(try test.run("REST", ["url": .string(http + "/echo")]))
@@ -30,7 +28,7 @@ struct RunnerReuseTests {
     /// earlier: the runner writes it, then leaves the execution and answers `done`.
     func settled(_ ended: Ended) throws -> Ended {
         try waitUntil("flowspoold notes the end of \(ended.id)", timeout: 10, watching: [test.directory.path]) {
-            supervisorLog.contains(": \(ended.id) \(ended.status.rawValue)\n")
+            test.supervisorLogText.contains(": \(ended.id) \(ended.status.rawValue)\n")
         }
         return ended
     }
@@ -39,9 +37,9 @@ struct RunnerReuseTests {
     /// (its latest, or its first).
     func servedBy(_ id: String, first: Bool = false) -> (pid: ProcessID, use: Int)? {
         let running = test.execution(id).history().filter { $0.status == .running }
-        guard let entry = first ? running.first : running.last, let pid = entry.runnerPID else { return nil }
-        let use = entry.detail.split(separator: " ").first { $0.hasPrefix("use=") }.flatMap { Int($0.dropFirst(4)) }
-        return use.map { (pid, $0) }
+        guard let entry = first ? running.first : running.last, let pid = entry.runnerPID,
+              let use = entry.detailValue("use").flatMap({ Int($0) }) else { return nil }
+        return (pid, use)
     }
 
     func isAlive(_ pid: ProcessID) -> Bool {
@@ -130,7 +128,7 @@ struct RunnerReuseTests {
         let pid = try #require(servedBy(first.id)?.pid)
         kill(pid, SIGKILL)
         try waitUntil("flowspoold notices", timeout: 10, watching: [test.directory.path]) {
-            ((try? FileSystem.readText(test.supervisorLog)) ?? nil)?.contains("the idle REST runner (pid \(pid)) was killed by SIGKILL") == true
+            test.supervisorLogText.contains("the idle REST runner (pid \(pid)) was killed by SIGKILL")
         }
         let next = try rest()
         #expect(next.status == .success)
@@ -190,12 +188,5 @@ struct RunnerReuseTests {
         kill(try #require(test.supervisorPID), SIGHUP)
         try waitUntil("the idle runner exits", timeout: 10) { !isAlive(pid) }
         #expect(servedBy(try rest().id)?.use == 1)
-    }
-}
-
-extension Execution.HistoryEntry {
-    /// The runner's pid in a "running pid=N ..." line.
-    var runnerPID: ProcessID? {
-        detail.split(separator: " ").first { $0.hasPrefix("pid=") }.flatMap { ProcessID($0.dropFirst(4)) }
     }
 }

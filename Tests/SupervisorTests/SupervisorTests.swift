@@ -166,7 +166,7 @@ struct SupervisorTests {
                 !test.execution(id).isLockHeld() && test.execution(id).history().contains { $0.status.isFinal }
             }
             let finals = test.execution(id).history().filter { $0.status.isFinal }
-            #expect(finals.count == 1, "\(id) ended \(finals.count) times: \(test.execution(id).history().map { "\($0.status) \($0.detail)" }) log: \((try? FileSystem.readText(test.supervisorLog)) ?? nil ?? "")")
+            #expect(finals.count == 1, "\(id) ended \(finals.count) times: \(test.execution(id).history().map { "\($0.status) \($0.detail)" }) log: \(test.supervisorLogText)")
         }
     }
 
@@ -222,7 +222,7 @@ struct SupervisorTests {
         #expect(test.execution(id).isLockHeld())
         try test.startSupervisor()
         #expect(try test.ended(id).status == .success)
-        #expect(try FileSystem.readText(test.supervisorLog)?.contains("adopted \(id)") == true)
+        #expect(test.supervisorLogText.contains("adopted \(id)"))
     }
 
     @Test("startup repair: a running execution whose runner had begun and is gone becomes fault; an interrupted admission is finished")

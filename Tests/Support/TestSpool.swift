@@ -102,6 +102,9 @@ public final class TestSpool: @unchecked Sendable {
 
     public func execution(_ id: String) -> Execution { spool.execution(id) }
 
+    /// What flowspoold has logged so far; empty before it has.
+    public var supervisorLogText: String { ((try? FileSystem.readText(supervisorLog)) ?? nil) ?? "" }
+
     /// The reason written beside a rejected job file.
     public func failureReason(_ name: String) -> String? {
         (try? FileSystem.readText(spool.failed + "/" + name + ".why")) ?? nil
