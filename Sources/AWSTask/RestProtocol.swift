@@ -58,7 +58,7 @@ struct RestProtocol {
                 body[name] = value
             }
         }
-        for (name, value) in headers where value.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
+        for (name, value) in headers where value.hasLineBreakOrNUL {
             throw TaskFailure("the header \(name) would hold a line break or NUL, which would start a header of its own; nothing was sent")
         }
         let payloadBytes: [UInt8]

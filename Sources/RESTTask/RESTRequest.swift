@@ -82,7 +82,7 @@ struct RESTRequest {
     /// Refuses CR, LF and NUL, with which a value would end its header line and start another of
     /// the sender's choosing (header injection).
     static func refuseLineBreaks(_ value: String, input: String, item: String? = nil) throws(TaskFailure) {
-        guard value.utf8.contains(where: { $0 == 0x0d || $0 == 0x0a || $0 == 0 }) else { return }
+        guard value.hasLineBreakOrNUL else { return }
         let which = item.map { " ('\($0.escapingControlCharacters())')" } ?? ""
         throw TaskFailure("input '\(input)'\(which) holds a CR, LF or NUL character, which would start another header line; refused, nothing was sent")
     }

@@ -193,7 +193,7 @@ struct SMTPRequest {
     /// A CR, LF or NUL would start a header or an SMTP command of its own: refused before anything
     /// is sent.
     static func refuseLineBreaks(_ text: String, input: String) throws(TaskFailure) {
-        if text.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\r\n" || $0 == "\0" }) {
+        if text.hasLineBreakOrNUL {
             throw TaskFailure("input '\(input)' contains a line break or NUL, which would start a header or command of its own; nothing was sent")
         }
     }

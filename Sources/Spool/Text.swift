@@ -26,6 +26,12 @@ extension StringProtocol {
         return escaped
     }
 
+    /// Whether the text holds a CR, LF or NUL: what would start another line of a header or of a
+    /// protocol command. Looked at byte by byte: as Characters, "\r\n" is one, equal to neither.
+    public var hasLineBreakOrNUL: Bool {
+        utf8.contains { $0 == 0x0d || $0 == 0x0a || $0 == 0 }
+    }
+
     /// The text without the given characters at either end: `" a b\n".trimming(" \n")` is `"a b"`.
     /// Compared scalar by scalar: as Characters, "\r\n" is one, and a lone "\n" would not match it.
     public func trimming(_ characters: String = " \t\r\n") -> String {

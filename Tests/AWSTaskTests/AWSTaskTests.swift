@@ -199,6 +199,15 @@ struct AWSTaskTests {
     }
 
     /// moto checks the signatures of rest-json GETs wrongly, boto3's too: the calls here are POSTs.
+    @Test("a header value holding CR, LF (alone or as a CRLF pair) or NUL is refused before anything is sent")
+    func headerInjection() throws {
+        for value in ["text/plain\r\nX-Injected: yes", "text/plain\nX-Injected: yes", "text/plain\0"] {
+            let ended = try aws("s3", "put_object", ["Bucket": "no-such-bucket", "Key": "k", "Body": "x", "ContentType": .string(value)])
+            #expect(ended.status == .error)
+            #expect(ended.message.contains("the header Content-Type would hold a line break or NUL, which would start a header of its own; nothing was sent"), "\(ended.message)")
+        }
+    }
+
     @Test("apigateway (rest-json protocol): create_rest_api, and create_resource with members in the URI, match boto3")
     func restJSON() throws {
         let created = try aws("apigateway", "create_rest_api", ["name": "flowspool", "description": "made by a test"])
