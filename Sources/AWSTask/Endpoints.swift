@@ -11,8 +11,7 @@ struct Endpoint {
     static func resolve(_ model: ServiceModel, region: String) -> Endpoint {
         let fallback = Endpoint(url: "https://\(model.endpointPrefix).\(region).amazonaws.com", signingRegion: region)
         let data = model.directory.split(separator: "/", omittingEmptySubsequences: false).dropLast(2).joined(separator: "/")
-        guard let bytes = try? FileSystem.readFile(data + "/endpoints.json"), let json = try? JSON(parsing: bytes),
-              let partitions = json["partitions"]?.arrayValue else { return fallback }
+        guard let partitions = partitions(in: data) else { return fallback }
         let partition = partitions.first { $0["regions"]?[region] != nil }
             ?? partitions.first { partition in
                 guard let pattern = partition["regionRegex"]?.stringValue, let regex = try? Regex(pattern) else { return false }
@@ -30,5 +29,18 @@ struct Endpoint {
         let host = template.replacing("{service}", with: model.endpointPrefix).replacing("{region}", with: region)
             .replacing("{dnsSuffix}", with: dnsSuffix)
         return Endpoint(url: "https://" + host, signingRegion: entry["credentialScope"]?["region"]?.stringValue ?? region)
+    }
+
+    /// The partitions of endpoints.json in botocore's data directory `data`, kept for the runner
+    /// process's next executions as the models are (1.3 MB of JSON), and read again when it changes.
+    nonisolated(unsafe) static var partitionsRead: [String: (stamp: [Double], partitions: [JSON])] = [:]
+
+    static func partitions(in data: String) -> [JSON]? {
+        let stamp = ServiceModel.stamp(of: data, files: ["endpoints.json"])
+        if let read = partitionsRead[data], read.stamp == stamp { return read.partitions }
+        guard let bytes = try? FileSystem.readFile(data + "/endpoints.json"), let json = try? JSON(parsing: bytes),
+              let partitions = json["partitions"]?.arrayValue else { return nil }
+        partitionsRead[data] = (stamp, partitions)
+        return partitions
     }
 }

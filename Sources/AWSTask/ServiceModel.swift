@@ -74,11 +74,10 @@ struct ServiceModel {
     /// read. A model whose files changed since (botocore upgraded) is read again.
     nonisolated(unsafe) static var loaded: [String: (stamp: [Double], model: ServiceModel)] = [:]
 
-    /// The modification times of the files a model is read from, as they are now.
-    static func stamp(of directory: String) -> [Double] {
-        ["service-2.json", "service-2.json.gz", "service-2.sdk-extras.json"].map { name in
-            ((try? FileSystem.status(directory + "/" + name)) ?? nil)?.modificationTime ?? 0
-        }
+    /// The modification times of the files a model is read from (by default) as they are now, 0 for
+    /// one that is missing: what tells a runner process that what it keeps is out of date.
+    static func stamp(of directory: String, files: [String] = ["service-2.json", "service-2.json.gz", "service-2.sdk-extras.json"]) -> [Double] {
+        files.map { name in ((try? FileSystem.status(directory + "/" + name)) ?? nil)?.modificationTime ?? 0 }
     }
 
     /// One of the model's companion files (paginators-1, waiters-2), as JSON; nil when there is none.

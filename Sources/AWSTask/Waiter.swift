@@ -60,10 +60,13 @@ struct Waiter {
                 return .object([:])
             case "failure"?:
                 throw TaskFailure("Waiter \(name) failed: Waiter encountered a terminal failure state\(describe(outcome))")
-            default:
-                if case .failure(_, let code, let message) = outcome, state(after: outcome) == nil {
+            case nil:
+                // An error no acceptor expects ends the wait, as botocore's does.
+                if case .failure(_, let code, let message) = outcome {
                     throw TaskFailure("Waiter \(name) failed: An error occurred (\(code)): \(message)")
                 }
+            default:
+                break  // "retry"
             }
             if attempt < maxAttempts { Clock.sleep(delay) }
         }
