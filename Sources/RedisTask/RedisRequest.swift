@@ -28,10 +28,10 @@ struct RedisRequest {
         guard (1...65535).contains(port) else { throw TaskFailure("input 'port' must be from 1 to 65535, not \(port)") }
         let words = try Self.split(inputs.requiredString("command"))
         guard let firstWord = words.first else { throw TaskFailure("input 'command' is empty: name a Redis command, such as GET or \"CONFIG GET\"") }
-        let first = String(decoding: firstWord, as: UTF8.self)
+        let first = String(decoding: firstWord, as: UTF8.self).uppercased()
         commandName = Self.name(words)
-        guard !Self.streamingCommands.contains(first.uppercased()) else {
-            throw TaskFailure("\(first.uppercased()) is not supported: it turns the connection into a stream of messages, and a REDIS execution returns one reply (poll with XREAD BLOCK or BLPOP in a flow instead)")
+        guard !Self.streamingCommands.contains(first) else {
+            throw TaskFailure("\(first) is not supported: it turns the connection into a stream of messages, and a REDIS execution returns one reply (poll with XREAD BLOCK or BLPOP in a flow instead)")
         }
         let args = try inputs.list("args") ?? []
         arguments = words
@@ -60,8 +60,8 @@ struct RedisRequest {
         case .string(let text): return Array(text.utf8)
         case .bool(let flag): return Array((flag ? "1" : "0").utf8)
         case .int, .double: return Array(value.compactText.utf8)
-        case .object where Base64.bytes(ofObject: value) != nil: return Base64.bytes(ofObject: value)!
         default:
+            if let bytes = Base64.bytes(ofObject: value) { return bytes }
             throw TaskFailure("input 'args' item \(index) must be a string, a number, a boolean or {\"base64\": \"...\"}, not \(value.compactText.prefix(80))")
         }
     }

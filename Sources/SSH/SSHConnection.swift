@@ -20,6 +20,8 @@ public struct SSHError: Error, CustomStringConvertible {
     public var isNegotiationFailure: Bool { code == LIBSSH2_ERROR_KEX_FAILURE }
     /// A private key that is encrypted and was given no (or the wrong) passphrase.
     public var isEncryptedKey: Bool { code == LIBSSH2_ERROR_FILE && detail.lowercased().contains("passphrase") }
+    /// A private key libssh2 could not use: unreadable, or encrypted and not opened.
+    public var isUnusableKey: Bool { code == LIBSSH2_ERROR_KEYFILE_AUTH_FAILED || isEncryptedKey }
 
     public var description: String { "\(call): \(detail)" }
 }

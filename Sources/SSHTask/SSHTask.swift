@@ -140,7 +140,7 @@ public enum SSHTask {
 
     /// Why a key was refused, each failure with its own reason.
     static func reason(_ error: SSHError, key: PrivateKey) -> String {
-        if error.code == -48 || error.isEncryptedKey {
+        if error.isUnusableKey {
             return key.isEncrypted ? "the passphrase does not open this encrypted key" : "libssh2 cannot read this key (\(error.detail))"
         }
         if key.isRSA && !supportsRSASHA2 {
@@ -206,7 +206,7 @@ struct SSHRequest {
         removeANSIEscapes = try Self.flag(&inputs, "remove-ansi-escapes", "remove_ansi_escapes")
         // One return code or a list of them, as REST's expected_status_code takes.
         let expected = inputs.value("expected_retcode")
-        expectedRetcodes = try expected.flatMap { $0 == .null ? nil : $0 }.map { (value) throws(TaskFailure) -> [Int] in
+        expectedRetcodes = try expected.map { (value) throws(TaskFailure) -> [Int] in
             if let single = value.intValue { return [single] }
             guard let list = value.arrayValue else {
                 throw TaskFailure("input 'expected_retcode' must be a return code or a list of them, not \(value.kindDescription)")
