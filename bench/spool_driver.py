@@ -271,7 +271,6 @@ def floor(spool, _, count, label):
     print(f"{label}: one small file written and fsynced, renamed, and its directory fsynced, on the spool's file system: "
           f"{pair:.2f} ms (median of {count}); an execution has three durable points (admitted, begun, ended), "
           f"so its floor is {3 * pair:.2f} ms")
-    return pair
 
 
 def run_commands(spool, url, count, label):
@@ -324,11 +323,8 @@ def lists(spool, template_directory, largest, label):
 if __name__ == "__main__":
     mode, spool, job_file, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     label = sys.argv[5] if len(sys.argv) > 5 else mode
-    if mode in ("populate", "floor", "lists"):
-        {"populate": populate, "floor": floor, "lists": lists}[mode](spool, job_file, count, label)
-        sys.exit(0)
-    if mode == "run":
-        run_commands(spool, job_file, count, label)
+    if mode in ("populate", "floor", "lists", "run"):
+        {"populate": populate, "floor": floor, "lists": lists, "run": run_commands}[mode](spool, job_file, count, label)
         sys.exit(0)
     with open(job_file) as file:
         job = file.read()

@@ -274,7 +274,7 @@ class Storm:
             counts = json.load(response)
         counts.update(self.counted_elsewhere(ids))
         twice = sorted(key for key, count in counts.items() if count > 1)
-        time.sleep(3)  # runners that are still ending their execution, and standby runners, go
+        time.sleep(3)  # runners that are still ending their execution, and idle runner processes, go
         orphans = self.runners()
         outcomes = {}
         for e in executions:

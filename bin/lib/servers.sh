@@ -55,6 +55,15 @@ start_http_server() {
     export FLOWSPOOL_TEST_HTTPS_URL="https://127.0.0.1:$(awk '$1=="https"{print $2}' "$work/http.ports")"
 }
 
+# start_flowspoold SPOOL: a flowspoold from $FLOWSPOOL_BIN on SPOOL, stopped with the servers, its
+# log appended to $work/flowspoold.log; returns once it reads its control FIFO, its pid in
+# $flowspoold_pid (the bench drivers read flowspoold's and its runners' CPU time through it).
+start_flowspoold() {
+    "$FLOWSPOOL_BIN/flowspoold" --spool "$1" 2>>"$work/flowspoold.log" & server_pids+=($!)
+    flowspoold_pid=$!
+    until [ -p "$1/control" ] && "$FLOWSPOOL_BIN/flowspool" list --spool "$1" >/dev/null 2>&1; do sleep 0.05; done
+}
+
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
