@@ -170,12 +170,7 @@ struct Call {
         let response: CurlEasy.Response
         do {
             let easy = try CurlEasy()
-            try easy.set(CURLOPT_URL, http.url)
-            try easy.set(CURLOPT_PROTOCOLS_STR, "http,https")
-            try easy.set(CURLOPT_NOSIGNAL, 1)
-            try easy.set(CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000))
-            try easy.set(CURLOPT_SSL_VERIFYPEER, 1)
-            try easy.set(CURLOPT_SSL_VERIFYHOST, 2)
+            try easy.setTransfer(url: http.url, protocols: "http,https", timeout: request.timeout)
             try easy.set(CURLOPT_CUSTOMREQUEST, http.method)
             if http.method == "HEAD" { try easy.set(CURLOPT_NOBODY, 1) }
             // No Content-Type but the request's own: libcurl would add a form's to any body.

@@ -110,6 +110,18 @@ public final class CurlEasy {
         if let previous = lists.updateValue(list, forKey: option.rawValue) { curl_slist_free_all(previous) }
     }
 
+    /// What every flowspool transfer starts from: the URL, the protocols it may speak, no signals,
+    /// the time limit for the whole transfer (and, when given, for connecting), TLS always verified.
+    public func setTransfer(url: String, protocols: String, timeout: Double, connectTimeout: Double? = nil) throws(CurlError) {
+        try set(CURLOPT_URL, url)
+        try set(CURLOPT_PROTOCOLS_STR, protocols)
+        try set(CURLOPT_NOSIGNAL, 1)
+        try set(CURLOPT_TIMEOUT_MS, Int(timeout * 1000))
+        if let connectTimeout { try set(CURLOPT_CONNECTTIMEOUT_MS, Int(connectTimeout * 1000)) }
+        try set(CURLOPT_SSL_VERIFYPEER, 1)
+        try set(CURLOPT_SSL_VERIFYHOST, 2)
+    }
+
     /// Uploads `bytes` (an SMTP message, a PUT body) through libcurl's read callback.
     public func setUpload(_ bytes: [UInt8]) throws(CurlError) {
         let source = UploadSource(bytes)

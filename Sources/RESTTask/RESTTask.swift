@@ -45,16 +45,10 @@ public enum RESTTask {
 
     static func perform(_ request: RESTRequest) throws(CurlError) -> CurlEasy.Response {
         let easy = try CurlEasy()
-        try easy.set(CURLOPT_URL, request.url)
-        try easy.set(CURLOPT_PROTOCOLS_STR, "http,https")
+        try easy.setTransfer(url: request.url, protocols: "http,https", timeout: request.timeout, connectTimeout: min(request.timeout, 30))
         try easy.set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
         try easy.set(CURLOPT_FOLLOWLOCATION, 1)
         try easy.set(CURLOPT_MAXREDIRS, 30)
-        try easy.set(CURLOPT_NOSIGNAL, 1)
-        try easy.set(CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000))
-        try easy.set(CURLOPT_CONNECTTIMEOUT_MS, Int(min(request.timeout, 30) * 1000))
-        try easy.set(CURLOPT_SSL_VERIFYPEER, 1)
-        try easy.set(CURLOPT_SSL_VERIFYHOST, 2)
         try easy.set(CURLOPT_ACCEPT_ENCODING, "")
         try easy.set(CURLOPT_USERAGENT, "flowspool")
         easy.bodyLimit = bodyLimit

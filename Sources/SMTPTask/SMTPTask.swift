@@ -31,13 +31,7 @@ public enum SMTPTask {
         let easy: CurlEasy
         do {
             easy = try CurlEasy()
-            try easy.set(CURLOPT_URL, request.url)
-            try easy.set(CURLOPT_PROTOCOLS_STR, "smtp,smtps")
-            try easy.set(CURLOPT_NOSIGNAL, 1)
-            try easy.set(CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000))
-            try easy.set(CURLOPT_CONNECTTIMEOUT_MS, Int(min(request.timeout, 30) * 1000))
-            try easy.set(CURLOPT_SSL_VERIFYPEER, 1)
-            try easy.set(CURLOPT_SSL_VERIFYHOST, 2)
+            try easy.setTransfer(url: request.url, protocols: "smtp,smtps", timeout: request.timeout, connectTimeout: min(request.timeout, 30))
             if request.useTLS { try easy.set(CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue)) }
             if let certificates = request.trustedCertificates { try easy.set(CURLOPT_CAINFO_BLOB, blob: certificates) }
             if let login = request.login {
