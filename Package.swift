@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "FlowTaskTests", dependencies: ["InputTask", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "SupervisorTests", dependencies: ["FlowspoolTestSupport", "InputTask", "Spool", "JSON"]),
         .testTarget(name: "FlowspoolCommandTests", dependencies: ["InputTask", "FlowspoolTestSupport", "JSON"]),
-        .testTarget(name: "ManPageTests", dependencies: ["FlowspoolTestSupport"]),
+        .testTarget(name: "ManPageTests", dependencies: ["FlowspoolTestSupport", "Spool"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -11,8 +11,10 @@ enum FlowScript {
     case executable(path: String)
 
     /// Reads the `script` input. A value with a newline, or one that names no file and does not look
-    /// like a path, is Python source: it is written to the execution directory as `script.py`.
-    static func resolve(_ value: String, execution: Execution) throws(TaskFailure) -> FlowScript {
+    /// like a path, is source: a shell flow's when it starts with `#!` or `interpreter` names a
+    /// program other than a Python (`sh`, `/bin/bash`), written to the execution directory as
+    /// `script`; otherwise Python's, written there as `script.py`. Nothing is guessed from the text.
+    static func resolve(_ value: String, interpreter: String?, execution: Execution) throws(TaskFailure) -> FlowScript {
         if !value.contains("\n") && (FileSystem.exists(value) || looksLikePath(value)) {
             guard let info = try? FileSystem.status(value), info.isRegularFile else {
                 throw TaskFailure("flow script \(value) does not exist")
@@ -23,13 +25,30 @@ enum FlowScript {
             }
             return .executable(path: value)
         }
-        let path = execution.directory + "/script.py"
+        if value.hasPrefix("#!") {
+            return .executable(path: try write(value, as: "script", mode: 0o700, in: execution))
+        }
+        if let interpreter, !isPython(interpreter) {
+            let program = interpreter.hasPrefix("/") ? interpreter : "/usr/bin/env " + interpreter
+            return .executable(path: try write("#!\(program)\n" + value, as: "script", mode: 0o700, in: execution))
+        }
+        return .python(path: try write(value, as: "script.py", mode: 0o600, in: execution))
+    }
+
+    /// Whether an `interpreter` input names a Python (python3, /usr/bin/python3.11), which runs a
+    /// flow through the stub, rather than a shell.
+    static func isPython(_ interpreter: String) -> Bool {
+        (interpreter.split(separator: "/").last ?? "").hasPrefix("python")
+    }
+
+    static func write(_ source: String, as name: String, mode: FilePermissions, in execution: Execution) throws(TaskFailure) -> String {
+        let path = execution.directory + "/" + name
         do {
-            try execution.spool.commit(value, to: path, mode: 0o600)
+            try execution.spool.commit(source, to: path, mode: mode)
         } catch {
             throw TaskFailure("cannot write the flow script to \(path): \(error)")
         }
-        return .python(path: path)
+        return path
     }
 
     static func looksLikePath(_ value: String) -> Bool {

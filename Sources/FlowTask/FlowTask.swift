@@ -13,7 +13,10 @@ public enum FlowTask {
         let flowInputs = try inputs.dictionary("inputs") ?? [:]
         let interpreter = try inputs.string("interpreter")
         try inputs.rejectUnknown()
-        let script = try FlowScript.resolve(scriptInput, execution: context.execution)
+        if let interpreter, interpreter.isEmpty || interpreter.contains(where: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\0" }) {
+            throw TaskFailure("interpreter must name one program (python3, sh, /bin/bash), not '\(interpreter.escapingControlCharacters())'")
+        }
+        let script = try FlowScript.resolve(scriptInput, interpreter: interpreter, execution: context.execution)
         switch script {
         case .python(let path):
             let python = if let interpreter { interpreter } else { try locatePython() }

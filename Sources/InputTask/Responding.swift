@@ -20,9 +20,9 @@ public struct Responding {
 
         public var exitCode: Int32 {
             switch self {
-            case .taken: 0
-            case .refused: 1
-            case .noVerdict: 3
+            case .taken: ProgramExit.success
+            case .refused: ProgramExit.failure
+            case .noVerdict: ProgramExit.noVerdict
             }
         }
     }

@@ -62,6 +62,22 @@ extension Spool {
             || FileSystem.exists(failureReason(ofJobNamed: id + ".json"))
     }
 
+    /// Takes back a job that no supervisor has admitted yet, setting it aside as failed/ID.json
+    /// beside `why`; false when it is no longer in incoming/ (it was admitted meanwhile). The job
+    /// is moved before the reason is written, so that it is never both waiting and rejected.
+    public func withdraw(_ id: String, because why: String) throws(SystemError) -> Bool {
+        let name = id + ".json"
+        guard !FileSystem.exists(failed + "/" + name) else { return false }
+        do {
+            try FileSystem.rename(incoming + "/" + name, failed + "/" + name)
+        } catch where error.errno == .noSuchFileOrDirectory {
+            return false
+        }
+        try commit(why + "\n", to: failureReason(ofJobNamed: name), mode: 0o644)
+        try FileSystem.syncDirectory(failed)
+        return true
+    }
+
     /// The id of a job submitted with this unique key that has not ended: waiting in incoming/ or
     /// being admitted, or an execution whose status is not final.
     public func unfinishedJob(withUniqueKey key: String) -> String? {

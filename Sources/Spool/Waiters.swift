@@ -36,7 +36,8 @@ public struct WaitRegistration: Equatable, Sendable {
 
 /// Waits for jobs to be admitted or to end, woken by flowspoold through a FIFO of its own
 /// (WaitRegistration). One watcher serves many waits, as a flow waits on child after child. While
-/// no flowspoold runs, it looks every second instead, and says so once on standard error.
+/// no flowspoold runs, it looks every second instead, and says so once on standard error when none
+/// has come within a grace period (a supervisor being restarted is not worth a word).
 public final class JobWatcher {
     public let spool: Spool
     let token: String
@@ -45,11 +46,23 @@ public final class JobWatcher {
     let waiter: String?
     var registered: WaitRegistration?
     var saidNoSupervisor = false
+    var unsupervisedSince: Double?
+
+    /// A descriptor that ends a wait early when it becomes readable: a SignalDescriptor's, so that
+    /// Ctrl-C reaches a waiting `flowspool run`. The wait then returns what it has.
+    public var interruption: FileDescriptor?
+    /// Called each time the watcher wakes, before the files are looked at again: `flowspool run`
+    /// looks for INPUT requests of its execution there.
+    public var onWake: (() -> Void)?
+    /// Set when the interruption descriptor ended a wait.
+    public private(set) var interrupted = false
 
     /// How often the files are looked at without being woken: a backstop for a supervisor that
     /// stops while we wait, and the pace of waiting when none runs.
     static let supervisedRecheck = 5.0
     static let unsupervisedRecheck = 1.0
+    /// How long no supervisor may run before a waiter says so.
+    static let noSupervisorGrace = 2.0
 
     public init(spool: Spool, waiter: String? = nil) throws(SystemError) {
         self.spool = spool
@@ -95,11 +108,12 @@ public final class JobWatcher {
         while true {
             var states: [String: JobState] = [:]
             for id in ids { states[id] = spool.jobState(id) }
-            if condition.holds(in: states) { return states }
+            if condition.holds(in: states) || interrupted { return states }
             let remaining = deadline.map { $0 - Clock.monotonic() }
             if let remaining, remaining <= 0 { return states }
             try register(WaitRegistration(waiter: waiter, ids: ids.filter { states[$0] == .pending }))
             try sleep(atMost: remaining)
+            onWake?()
         }
     }
 
@@ -126,13 +140,25 @@ public final class JobWatcher {
     /// Until woken by flowspoold, or for the recheck interval.
     func sleep(atMost remaining: Double?) throws(SystemError) {
         let supervised = spool.hasSupervisor
-        if !supervised && !saidNoSupervisor {
-            saidNoSupervisor = true
-            OperatorLine.write("no flowspoold supervises \(spool.root); waiting by looking every \(Int(Self.unsupervisedRecheck)) s until one does")
-        }
+        noteSupervisor(supervised)
         let recheck = supervised ? Self.supervisedRecheck : Self.unsupervisedRecheck
-        _ = try Poll.readable([fifo], timeout: min(remaining ?? .infinity, recheck))
-        _ = try fifo.readAvailable()
+        let ready = try Poll.readable([fifo] + (interruption.map { [$0] } ?? []), timeout: min(remaining ?? .infinity, recheck))
+        if let interruption, ready.contains(interruption) { interrupted = true }
+        if ready.contains(fifo) { _ = try fifo.readAvailable() }
+    }
+
+    /// Says once that no supervisor runs, when none has for the grace period.
+    func noteSupervisor(_ supervised: Bool) {
+        guard !supervised else {
+            unsupervisedSince = nil
+            return
+        }
+        let now = Clock.monotonic()
+        let since = unsupervisedSince ?? now
+        unsupervisedSince = since
+        guard !saidNoSupervisor, now - since >= Self.noSupervisorGrace else { return }
+        saidNoSupervisor = true
+        OperatorLine.write("no flowspoold supervises \(spool.root); waiting by looking every \(Int(Self.unsupervisedRecheck)) s until one does")
     }
 
     /// Tells flowspoold what we wait for, unless it knows already.

@@ -28,8 +28,20 @@ extension Supervisor {
             } catch {
                 log.once("publish", "cannot publish the open requests in \(spool.requests); responders cannot list them: \(error)")
             }
+            notifyWaitersOfLineage(execution)
         }
         if condition.isMet(in: execution) { wake(execution.id) }
+    }
+
+    /// Wakes whoever waits for the execution or for a flow above it, so that a `flowspool run` of
+    /// the flow can say that a question waits for an answer.
+    func notifyWaitersOfLineage(_ execution: Execution) {
+        var id: String? = execution.id
+        var seen: Set<String> = []
+        while let current = id, seen.insert(current).inserted, seen.count <= 64 {
+            notifyWaiters(of: current)
+            id = try? spool.execution(current).job().parent
+        }
     }
 
     /// Stops watching a parked execution and returns what it was waiting for.

@@ -97,8 +97,14 @@ public struct TaskInputs {
         guard let value = value(name) else { return nil }
         guard let converted = convert(value) else {
             // The value is shown to help find the mistake, unless it is a secret.
-            let shown = Protection.protectedInputs(values).contains(name) ? "" : " (\(Self.abbreviate(value)))"
-            throw TaskFailure("input '\(name)' must be \(expected), not \(value.kindDescription)\(shown)")
+            let secret = Protection.protectedInputs(values).contains(name)
+            let shown = secret ? "" : " (\(Self.abbreviate(value)))"
+            // key=value on flowspool's command line is always a string: say how to give the type.
+            var hint = ""
+            if !secret, case .string(let text) = value, let parsed = try? JSON(parsing: text), convert(parsed) != nil {
+                hint = "; on flowspool's command line, write \(name):=\(text)"
+            }
+            throw TaskFailure("input '\(name)' must be \(expected), not \(value.kindDescription)\(shown)\(hint)")
         }
         return converted
     }

@@ -18,6 +18,11 @@ public enum TaskRunner {
         // get the default back).
         Signal.brokenPipe.ignore()
         CurrentProcess.openStandardDescriptors()
+        if CommandLine.arguments.dropFirst().first == "--version" {
+            // What flowspool doctor runs to see that the runner starts, its C libraries found.
+            try? FileDescriptor.standardOutput.write(FlowspoolVersion.line(for: "flowspool-task-" + taskType) + "\n")
+            CurrentProcess.exit(0)
+        }
         if Environment.value(RunnerContract.standbyVariable) == "1" {
             prepare()
             Standby.serve { runExecution(taskType: taskType, task) }

@@ -7,7 +7,14 @@ public struct FlowspoolCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "flowspool",
         abstract: "Submit, run, inspect and cancel flowspool executions.",
-        discussion: "Every command works on the spool given by --spool, else $FLOWSPOOL_SPOOL, else ./spool. See flowspool(1).",
+        // --spool is taken by runCommandLine before the command is parsed, so it is shown here: an
+        // option of this command would take it from the subcommands when it comes after them.
+        usage: "flowspool [--spool <dir>] <subcommand> [<arguments>]",
+        discussion: """
+            Every command works on the spool given by --spool <dir> (before or after the command), \
+            else $FLOWSPOOL_SPOOL, else ./spool. See flowspool(1).
+            """,
+        version: FlowspoolVersion.line(for: "flowspool"),
         subcommands: [
             Submit.self, Run.self, Status.self, Show.self, Wait.self, List.self, Log.self, Cancel.self,
             Inputs.self, SettingsCommand.self,
@@ -54,7 +61,7 @@ struct CommandFailure: Error, CustomStringConvertible {
     let description: String
     let exitCode: Int32
 
-    init(_ description: String, exitCode: Int32 = 1) {
+    init(_ description: String, exitCode: Int32 = ProgramExit.failure) {
         self.description = description
         self.exitCode = exitCode
     }
@@ -62,7 +69,7 @@ struct CommandFailure: Error, CustomStringConvertible {
     /// "permission denied: PATH (owned by flowspool, group responders, mode 710); WHY": a refusal
     /// said as one, never shown as an empty result.
     static func permissionDenied(_ path: String, _ why: String) -> CommandFailure {
-        CommandFailure("permission denied: \(path)\(FileSystem.ownershipNote(path)); \(why)")
+        CommandFailure("permission denied: \(path)\(FileSystem.ownershipNote(path)); \(why)", exitCode: ProgramExit.permissionDenied)
     }
 }
 
@@ -103,14 +110,22 @@ func requireOwnersAccess(to spool: Spool) throws {
     }
 }
 
-/// Waits for a job to end, as `Spool.waitForEnd` does, reporting a failure to wait as a CommandFailure.
-/// Inside a shell flow (FLOWSPOOL_EXECUTION set), the flow holds no runner slot meanwhile, so that
-/// what it waits for can run: its registration as a waiter says so to flowspoold. Its status is
-/// not touched, as only its runner, which holds its lock, writes that.
+/// Waits for a job to end, reporting a failure to wait as a CommandFailure.
 func awaitEnd(of id: String, in spool: Spool, timeout: Double?) throws -> JobState {
+    do {
+        return try makeWatcher(for: id, in: spool).wait(for: [id], until: .all, timeout: timeout)[id] ?? .pending
+    } catch {
+        throw CommandFailure("cannot wait for \(id): \(error)")
+    }
+}
+
+/// A watcher to wait for `id` with. Inside a shell flow (FLOWSPOOL_EXECUTION set), the flow holds
+/// no runner slot meanwhile, so that what it waits for can run: its registration as a waiter says
+/// so to flowspoold. Its status is not touched, as only its runner, which holds its lock, writes that.
+func makeWatcher(for id: String, in spool: Spool) throws -> JobWatcher {
     let flowID = Environment.value(RunnerContract.executionVariable).flatMap { $0 != id ? $0 : nil }
     do {
-        return try JobWatcher(spool: spool, waiter: flowID).wait(for: [id], until: .all, timeout: timeout)[id] ?? .pending
+        return try JobWatcher(spool: spool, waiter: flowID)
     } catch {
         throw CommandFailure("cannot wait for \(id): \(error)")
     }

@@ -8,7 +8,8 @@ struct SupervisorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flowspoold",
         abstract: "Supervise a flowspool spool: admit jobs, run task runners, end what they leave unfinished.",
-        discussion: "See flowspoold(8) and flowspool-spool(5).")
+        discussion: "See flowspoold(8) and flowspool-spool(5).",
+        version: FlowspoolVersion.line(for: "flowspoold"))
 
     @Option(name: .long, help: "The spool directory (default: $FLOWSPOOL_SPOOL, else ./spool).")
     var spool: String?
@@ -69,7 +70,7 @@ struct SupervisorCommand: ParsableCommand {
             try Supervisor(options: options).run()
         } catch {
             OperatorLine.write("\(error)")
-            throw ExitCode(1)
+            throw ExitCode(ProgramExit.failure)
         }
     }
 }

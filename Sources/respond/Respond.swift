@@ -5,9 +5,9 @@ import Spool
 
 /// `respond [--spool DIR] [--wait SECONDS] ID VALUE`: answers a pending INPUT request (respond(1)).
 ///
-/// Exits 0 when the answer was taken, 1 when it was refused (with the reason), 2 on usage errors,
-/// 3 when no verdict came in time (the answer stays in the drop box and is judged when flowspoold
-/// reads it).
+/// Exits 0 when the answer was taken, 1 when it was refused (with the reason), 3 when no verdict
+/// came in time (the answer stays in the drop box and is judged when flowspoold reads it), 64 on
+/// usage errors (ProgramExit).
 @main
 struct Respond: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,9 +15,10 @@ struct Respond: ParsableCommand {
         abstract: "Answer a pending INPUT request.",
         discussion: """
             The answer goes into the spool's drop box and flowspoold decides whether it is taken; \
-            respond waits for that verdict and prints it. Exit status: 0 taken, 1 refused, 2 usage \
-            error, 3 no verdict in time. See respond(1).
-            """)
+            respond waits for that verdict and prints it. Exit status: 0 taken, 1 refused, 3 no \
+            verdict in time, 64 usage error. See respond(1).
+            """,
+        version: FlowspoolVersion.line(for: "respond"))
 
     @Option(help: "The spool directory (default: $FLOWSPOOL_SPOOL, else ./spool).")
     var spool: String?
@@ -60,19 +61,9 @@ struct Respond: ParsableCommand {
         CurrentProcess.exit(code)
     }
 
-    /// Usage errors exit 2, as respond(1) has always said, where ArgumentParser would use 64.
     static func main() {
         CurrentProcess.openStandardDescriptors()
-        do {
-            var command = try parseAsRoot(valuesMayStartWithADash(Array(CommandLine.arguments.dropFirst())))
-            try command.run()
-        } catch {
-            let code = exitCode(for: error)
-            guard code == .validationFailure else { exit(withError: error) }
-            OperatorLine.write(message(for: error))
-            OperatorLine.write("usage: " + usageString())
-            CurrentProcess.exit(2)
-        }
+        main(valuesMayStartWithADash(Array(CommandLine.arguments.dropFirst())))
     }
 
     /// An answer may begin with a dash (`respond ID -5`), and so may an option's value: every

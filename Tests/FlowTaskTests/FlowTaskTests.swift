@@ -228,7 +228,7 @@ struct FlowTaskTests {
     @Test("secrets inside a flow's inputs are masked too")
     func nestedSecrets() throws {
         let path = try script("secret.py", "def handler(c):\n    c.setOutput('ok', c.getInputs()['password'] == 'hunter2')\n")
-        let result = try runFlow(path, #"inputs={"password": "hunter2"}"#)
+        let result = try runFlow(path, #"inputs:={"password": "hunter2"}"#)
         #expect(try JSON(parsing: result.standardOutput)["ok"] == true)
         let shown = try flowspool("show", try flowID(result), spool: test).standardOutput
         #expect(!shown.contains("hunter2"))
@@ -352,6 +352,24 @@ struct FlowTaskTests {
         #expect(try JSON(parsing: result.standardOutput)["answer"] == 42)
     }
 
+    @Test("shell flows are chosen, never guessed: interpreter=sh or a #! line; other source is Python")
+    func shellFlowSource() throws {
+        func run(_ arguments: String...) throws -> CommandResult {
+            try runProgram(TestEnvironment.program("flowspool"), ["run", "--spool", test.root, "FLOW"] + arguments)
+        }
+        let viaInterpreter = try run("script=echo \"from sh in $PWD\"", "interpreter=sh")
+        #expect(viaInterpreter.exitCode == 0, "\(viaInterpreter.standardError)")
+        let shID = try flowID(viaInterpreter)
+        #expect(try FileSystem.readText(test.execution(shID).path(.log))?.contains("from sh in \(test.execution(shID).directory)") == true)
+        #expect(try FileSystem.readText(test.execution(shID).directory + "/script")?.hasPrefix("#!/usr/bin/env sh\n") == true)
+        let viaShebang = try run("script=#!/bin/sh\nexit 3")
+        #expect(viaShebang.exitCode == 1)
+        #expect(viaShebang.standardError.contains("exited with status 3"), "\(viaShebang.standardError)")
+        let notGuessed = try run("script=echo hi")
+        #expect(notGuessed.exitCode == 1)
+        #expect(notGuessed.standardError.contains("SyntaxError"), "\(notGuessed.standardError)")
+    }
+
     @Test("from cron: under env -i, run --quiet prints nothing on success and fails loudly on error")
     func cron() throws {
         let good = try script("cron-good.py", "def handler(c):\n    c.task('REST', url='\(http)/echo').run()\n")
@@ -365,13 +383,18 @@ struct FlowTaskTests {
         #expect(failing.standardError.contains("ended error: disk full"))
     }
 
-    @Test("run --unique skips while another execution with the key is still going")
+    @Test("run --unique skips while another execution with the key is still going: exit 75, and with --quiet not a word")
     func unique() throws {
         let slow = try script("slow.py", "def handler(c):\n    c.sleep(30)\n")
         let going = try test.spool.submit(Job(task: "FLOW", inputs: ["script": .string(slow)], unique: "nightly"))
         let skipped = try runFlow(slow, "--unique", "nightly")
-        #expect(skipped.exitCode == 0)
+        #expect(skipped.exitCode == 75)
         #expect(skipped.standardError.contains("skipped: \(going) with unique key 'nightly' has not ended yet"))
+        // From cron: not a word, so that cron mails nothing; the exit status says it skipped.
+        let quietlySkipped = try runFlow(slow, "--quiet", "--unique", "nightly")
+        #expect(quietlySkipped.exitCode == 75)
+        #expect(quietlySkipped.standardError.isEmpty)
+        #expect(quietlySkipped.standardOutput.isEmpty)
         #expect(try flowspool("cancel", going, spool: test).exitCode == 0)
         let quick = try script("quick.py", "def handler(c):\n    pass\n")
         let ran = try runProgram(TestEnvironment.program("flowspool"), ["run", "--spool", test.root, "--unique", "nightly", "FLOW", "script=\(quick)"])

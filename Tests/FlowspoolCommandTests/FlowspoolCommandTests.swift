@@ -50,10 +50,20 @@ struct FlowspoolCommandTests {
         #expect(quiet.standardOutput.isEmpty)
     }
 
-    @Test("key=value values that parse as JSON are JSON, the rest strings; --inputs reads a file or stdin")
+    @Test("key=value is always a string, key:=json raw JSON, key@file a file's text, key:=@file its JSON; --inputs reads a file or stdin")
     func inputs() throws {
-        let asJSON = try flowspool("run", "REST", "url=\(http)/status/404", "expected_status_code=[404]", spool: test)
+        let scratch = try TemporaryDirectory()
+        try FileSystem.writeFile(scratch.path + "/body.txt", Array("from a file\n".utf8))
+        try FileSystem.writeFile(scratch.path + "/headers.json", Array(#"{"X-From": "file"}"#.utf8))
+        let sent = try flowspool(
+            "run", "REST", "url=\(http)/echo", "method=post", "data=42", "headers:=@\(scratch.path)/headers.json", spool: test)
+        #expect(sent.exitCode == 0, "\(sent.standardError)")
+        #expect(try JSON(parsing: sent.standardOutput)["json"]?["body"] == "42")
+        #expect(try JSON(parsing: sent.standardOutput)["json"]?["headers"]?["X-From"] == "file")
+        let asJSON = try flowspool("run", "REST", "url=\(http)/status/404", "expected_status_code:=[404]", spool: test)
         #expect(asJSON.exitCode == 0, "\(asJSON.standardError)")
+        let fromFile = try flowspool("run", "REST", "url=\(http)/echo", "method=post", "data@\(scratch.path)/body.txt", spool: test)
+        #expect(try JSON(parsing: fromFile.standardOutput)["json"]?["body"] == "from a file\n")
         let fromStdin = try flowspool(
             "run", "REST", "--inputs", "-", "method=put", spool: test,
             input: #"{"url": "\#(http)/echo", "method": "post", "data": {"n": 1}}"#)
@@ -61,9 +71,24 @@ struct FlowspoolCommandTests {
         let outputs = try JSON(parsing: fromStdin.standardOutput)
         #expect(outputs["json"]?["method"] == "PUT")
         #expect(outputs["json"]?["body"] == #"{"n":1}"#)
-        let bad = try flowspool("submit", "REST", "novalue", spool: test)
-        #expect(bad.exitCode == 2)
-        #expect(bad.standardError.contains("input 'novalue' is not of the form key=value"))
+    }
+
+    @Test("a bad input argument is a usage error (64) naming it, and a secret in it is not repeated")
+    func badInputs() throws {
+        let noValue = try flowspool("submit", "REST", "novalue", spool: test)
+        #expect(noValue.exitCode == 64)
+        #expect(noValue.standardError.contains("input 'novalue' is not key=value, key:=json or key@file"))
+        let badJSON = try flowspool("submit", "REST", "url=\(http)/echo", "password:=hunter2", spool: test)
+        #expect(badJSON.exitCode == 64)
+        #expect(badJSON.standardError.contains("input 'password': the value after := is not JSON"), "\(badJSON.standardError)")
+        #expect(!badJSON.standardError.contains("hunter2"))
+        let missing = try flowspool("submit", "REST", "data@/nonexistent/body", spool: test)
+        #expect(missing.exitCode == 64)
+        #expect(missing.standardError.contains("cannot read /nonexistent/body"))
+        // A typed input given as a string is refused by the task, which says how to type it.
+        let typed = try flowspool("run", "REST", "url=\(http)/echo", "timeout=5", spool: test)
+        #expect(typed.exitCode == 1)
+        #expect(typed.standardError.contains("on flowspool's command line, write timeout:=5"), "\(typed.standardError)")
     }
 
     @Test("a job that is not admitted: run and wait say why, and its id is not given out again")
@@ -79,8 +104,8 @@ struct FlowspoolCommandTests {
     @Test("show masks protected inputs and outputs")
     func masking() throws {
         let id = try flowspool(
-            "submit", "REST", "url=\(http)/echo", #"headers={"Authorization": "Bearer s3cret"}"#,
-            #"protect_inputs=["headers"]"#, #"protect_outputs=["json"]"#, spool: test
+            "submit", "REST", "url=\(http)/echo", #"headers:={"Authorization": "Bearer s3cret"}"#,
+            #"protect_inputs:=["headers"]"#, #"protect_outputs:=["json"]"#, spool: test
         ).standardOutput.trimming("\n")
         _ = try test.ended(id)
         for command in [["show", id], ["show", "--json", id], ["list", "--json"], ["list"]] {

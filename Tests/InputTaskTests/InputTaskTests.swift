@@ -146,7 +146,7 @@ struct InputTaskTests {
         #expect(late.standardError == "respond: the input request \(id) expired\n")
     }
 
-    @Test("respond refuses what it cannot answer, with exit 1 and the reason, and usage errors with 2")
+    @Test("respond refuses what it cannot answer, with exit 1 and the reason, and usage errors with 64")
     func refusals() throws {
         #expect(try respond("../../etc/passwd", "x").standardError == "respond: '../../etc/passwd' is not an execution id\n")
         #expect(try respond("nosuch", "x").standardError == "respond: no execution nosuch\n")
@@ -160,11 +160,12 @@ struct InputTaskTests {
         _ = try test.ended(answered)
         #expect(try respond(answered, "again").standardError == "respond: \(answered) was already answered\n")
         let usage = try respond("only-one-argument")
-        #expect(usage.exitCode == 2)
-        #expect(usage.standardError == "respond: Missing expected argument '<value>'\nrespond: usage: respond [--spool <spool>] [--wait <wait>] <id> <value>\n")
+        #expect(usage.exitCode == 64)
+        #expect(usage.standardError.contains("Missing expected argument '<value>'"))
+        #expect(usage.standardError.contains("Usage: respond [--spool <spool>] [--wait <wait>] <id> <value>"))
         let negative = try respond("--wait", "-1", answered, "yes")
-        #expect(negative.exitCode == 2)
-        #expect(negative.standardError.hasPrefix("respond: --wait takes a number of seconds from 0 to 86400\n"))
+        #expect(negative.exitCode == 64)
+        #expect(negative.standardError.contains("--wait takes a number of seconds from 0 to 86400"))
     }
 
     @Test("an answer written by hand (echo yes > response) counts; who answered is the file's owner")

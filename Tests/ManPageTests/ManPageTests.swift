@@ -1,5 +1,6 @@
 import FlowspoolTestSupport
 import POSIX
+import Spool
 import Testing
 
 @Suite("man pages")
@@ -8,16 +9,42 @@ struct ManPageTests {
 
     @Test("every page is there and lint-clean under mandoc -T lint -W warning", arguments: pages)
     func lint(page: String) throws {
-        let path = TestEnvironment.packageRoot + "/man/" + page
-        #expect(FileSystem.exists(path), "man/\(page) is missing")
+        let path = TestEnvironment.manPage(page)
+        #expect(FileSystem.exists(path), "\(path) is missing")
         let result = try runProgram("/usr/bin/mandoc", ["-T", "lint", "-W", "warning", path])
         #expect(result.exitCode == 0 && result.standardOutput.isEmpty && result.standardError.isEmpty,
                 "mandoc: \(result.standardOutput)\(result.standardError)")
     }
 
-    @Test("every page in man/ is one the test knows, so none goes unchecked")
+    @Test("every page in man/ is one the test knows, so none goes unchecked; each is in its section's folder")
     func allPagesChecked() throws {
-        let present = try FileSystem.listDirectory(TestEnvironment.packageRoot + "/man").filter { $0.first != "." }
-        #expect(Set(present) == Set(Self.pages))
+        let root = TestEnvironment.packageRoot + "/man"
+        let sections = try FileSystem.listDirectory(root).filter { $0.first != "." }
+        #expect(Set(sections) == ["man1", "man5", "man7", "man8"])
+        let present = try sections.flatMap { section in
+            try FileSystem.listDirectory(root + "/" + section).filter { $0.first != "." }.map { section + "/" + $0 }
+        }
+        #expect(Set(present) == Set(Self.pages.map { page in "man" + String(page.split(separator: ".").last ?? "") + "/" + page }))
+    }
+
+    @Test("man finds every page with MANPATH=$PWD/man")
+    func manPathFindsThem() throws {
+        for page in Self.pages {
+            let name = String(page[..<page.lastIndex(of: ".")!]), section = String(page[page.index(after: page.lastIndex(of: ".")!)...])
+            let result = try runProgram("/usr/bin/man", ["-w", section, name], environment: ["MANPATH": TestEnvironment.packageRoot + "/man"])
+            #expect(result.standardOutput == TestEnvironment.manPage(page) + "\n", "\(page): \(result.standardError)")
+        }
+    }
+
+    @Test("the programs' pages have one EXIT STATUS table, the codes of ProgramExit")
+    func oneExitStatusTable() throws {
+        let tables = try ["flowspool.1", "respond.1", "flowspoold.8"].map { page -> [Substring] in
+            let lines = try #require(try FileSystem.readText(TestEnvironment.manPage(page))).split(separator: "\n")
+            let section = lines.drop { $0 != ".Sh EXIT STATUS" }.dropFirst()
+            return Array(section.prefix { !$0.hasPrefix(".Sh ") })
+        }
+        #expect(!tables[0].isEmpty && tables.allSatisfy { $0 == tables[0] })
+        let codes = tables[0].filter { $0.hasPrefix(".It ") }.compactMap { Int32($0.dropFirst(4)) }
+        #expect(codes == ProgramExit.all)
     }
 }

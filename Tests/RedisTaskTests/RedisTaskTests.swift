@@ -68,7 +68,7 @@ struct RedisTaskTests {
     @Test("flowspool run REDIS prints the reply among the outputs")
     func commandLine() throws {
         let result = try runProgram(TestEnvironment.program("flowspool"), [
-            "--spool", test.root, "run", "REDIS", "host=127.0.0.1", "port=\(TestEnvironment.redisPort)", "command=PING",
+            "--spool", test.root, "run", "REDIS", "host=127.0.0.1", "port:=\(TestEnvironment.redisPort)", "command=PING",
         ])
         #expect(result.exitCode == 0, "\(result.standardError)")
         #expect(try JSON(parsing: Array(result.standardOutput.utf8))["result"] == "PONG")

@@ -74,7 +74,7 @@ struct SMTPTaskTests {
     func commandLine() throws {
         let result = try runProgram(TestEnvironment.program("flowspool"), [
             "--spool", test.root, "run", "SMTP", "from=cron@example.com", "to=\(me)", "subject=disk almost full",
-            "body=/var is 91% full", "smtp_host=127.0.0.1", "smtp_port=\(TestEnvironment.plainSMTPPort)",
+            "body=/var is 91% full", "smtp_host=127.0.0.1", "smtp_port:=\(TestEnvironment.plainSMTPPort)",
         ])
         #expect(result.exitCode == 0, "\(result.standardError)")
         let message = try received(by: me)

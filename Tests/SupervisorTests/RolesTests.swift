@@ -163,7 +163,7 @@ struct RolesTests {
         let id = try openRequest()
         for command in [["list"], ["show", id], ["log", id], ["status", id]] {
             let result = try runProgram(as: responder, TestEnvironment.program("flowspool"), command + ["--spool", test.root])
-            #expect(result.exitCode == 1, "\(command)")
+            #expect(result.exitCode == 77, "\(command)")
             #expect(result.standardOutput.isEmpty, "\(command)")
             #expect(result.standardError.hasPrefix("flowspool: permission denied: \(test.spool.executions) (owned by root, group root, mode 700)"), "\(command): \(result.standardError)")
         }
@@ -173,7 +173,7 @@ struct RolesTests {
     func outsiderIsRefused() throws {
         let id = try openRequest()
         let listed = try flowspool(as: outsider, "inputs")
-        #expect(listed.exitCode == 1)
+        #expect(listed.exitCode == 77)
         #expect(listed.standardOutput.isEmpty)
         #expect(listed.standardError.contains("permission denied: \(test.root) (owned by root, group \(TestEnvironment.respondersGroup), mode 710)"), "\(listed.standardError)")
         let answered = try respond(as: outsider, id, "x")

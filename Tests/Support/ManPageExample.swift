@@ -6,7 +6,7 @@ public enum ManPageExample {
     /// The first literal display (`.Bd -literal` to `.Ed`) after the line that names `marker` in
     /// `page` (a file in man/), with mdoc's `\e` turned back into a backslash.
     public static func display(after marker: String, in page: String) throws -> String {
-        let path = TestEnvironment.packageRoot + "/man/" + page
+        let path = TestEnvironment.manPage(page)
         guard let text = try FileSystem.readText(path) else { throw SystemError("open", path: path, errno: .noSuchFileOrDirectory) }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard let markerLine = lines.firstIndex(where: { $0.contains(marker) }),

@@ -22,23 +22,47 @@ public func runProgram(
     _ path: String, _ arguments: [String], environment: [String: String] = [:], input: String = "",
     timeout: Double? = nil
 ) throws -> CommandResult {
-    let scratch = try TemporaryDirectory()
-    let inputPath = scratch.path + "/stdin", outputPath = scratch.path + "/stdout", errorPath = scratch.path + "/stderr"
-    try FileSystem.writeFile(inputPath, Array(input.utf8))
-    let stdin = try FileDescriptor.open(inputPath, .readOnly)
-    let stdout = try FileDescriptor.open(outputPath, .writeOnly, options: [.create, .truncate])
-    let stderr = try FileDescriptor.open(errorPath, .writeOnly, options: [.create, .truncate])
-    var options = Spawn.Options(environment: Environment.with(environment))
-    options.newProcessGroup = false
-    options.descriptors = [0: stdin, 1: stdout, 2: stderr]
-    let pid = try Spawn.run(path, arguments: arguments, options: options)
-    [stdin, stdout, stderr].forEach { try? $0.close() }
-    if let timeout { try waitForExit(of: pid, within: timeout, what: ([path] + arguments).joined(separator: " ")) }
-    let status = try Spawn.wait(for: pid)
-    return CommandResult(
-        status: status,
-        standardOutput: try FileSystem.readText(outputPath) ?? "",
-        standardError: try FileSystem.readText(errorPath) ?? "")
+    try StartedProgram(path, arguments, environment: environment, input: input).finish(within: timeout)
+}
+
+/// A program running in the background, its output going to files: for a test that acts while it
+/// runs (sends it Ctrl-C, answers what it asks) and then collects how it ended.
+public final class StartedProgram {
+    public let pid: ProcessID
+    let what: String
+    let scratch: TemporaryDirectory
+
+    public init(_ path: String, _ arguments: [String], environment: [String: String] = [:], input: String = "") throws {
+        scratch = try TemporaryDirectory()
+        what = ([path] + arguments).joined(separator: " ")
+        try FileSystem.writeFile(scratch.path + "/stdin", Array(input.utf8))
+        let stdin = try FileDescriptor.open(scratch.path + "/stdin", .readOnly)
+        let stdout = try FileDescriptor.open(scratch.path + "/stdout", .writeOnly, options: [.create, .truncate])
+        let stderr = try FileDescriptor.open(scratch.path + "/stderr", .writeOnly, options: [.create, .truncate])
+        defer { [stdin, stdout, stderr].forEach { try? $0.close() } }
+        var options = Spawn.Options(environment: Environment.with(environment))
+        options.newProcessGroup = false
+        options.descriptors = [0: stdin, 1: stdout, 2: stderr]
+        pid = try Spawn.run(path, arguments: arguments, options: options)
+    }
+
+    /// What it has written to standard error so far.
+    public var standardError: String { (try? FileSystem.readText(scratch.path + "/stderr")) ?? "" }
+
+    /// Waits until its standard error holds `text`.
+    public func awaitStandardError(containing text: String, timeout: Double = 30) throws {
+        try waitUntil("\(what) writes '\(text)'", timeout: timeout) { standardError.contains(text) }
+    }
+
+    /// Waits for its end (killing it and throwing after `seconds`) and collects its output.
+    public func finish(within seconds: Double?) throws -> CommandResult {
+        if let seconds { try waitForExit(of: pid, within: seconds, what: what) }
+        let status = try Spawn.wait(for: pid)
+        return CommandResult(
+            status: status,
+            standardOutput: try FileSystem.readText(scratch.path + "/stdout") ?? "",
+            standardError: try FileSystem.readText(scratch.path + "/stderr") ?? "")
+    }
 }
 
 /// Returns once `pid` has exited (leaving it to be reaped), or kills it and throws after `seconds`.

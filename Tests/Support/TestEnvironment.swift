@@ -25,6 +25,12 @@ public enum TestEnvironment {
         return path
     }
 
+    /// A man page's path in man/, laid out by section (man/man1/flowspool.1) so that
+    /// MANPATH=$PWD/man finds them.
+    public static func manPage(_ page: String) -> String {
+        packageRoot + "/man/man" + (page.split(separator: ".").last.map(String.init) ?? "") + "/" + page
+    }
+
     /// A variable bin/test exports. Missing means the tests were not started by bin/test: the
     /// message says so instead of letting a test skip quietly.
     public static func required(_ name: String) -> String {

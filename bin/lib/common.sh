@@ -34,20 +34,40 @@ ensure_swift() {
     exit 1
 }
 
+# The programs a release build has.
+FLOWSPOOL_PROGRAMS=(flowspoold flowspool respond flowspool-task-REST flowspool-task-FLOW flowspool-task-INPUT flowspool-task-SSH flowspool-task-REDIS flowspool-task-SMTP flowspool-task-AWS)
+
+# release_build_missing: whether a program of the release build is missing.
+release_build_missing() {
+    local binary
+    for binary in "${FLOWSPOOL_PROGRAMS[@]}"; do
+        [ -x "$FLOWSPOOL_BIN/$binary" ] || return 0
+    done
+    return 1
+}
+
 # ensure_release_build: builds the release binaries when one is missing or older than the sources.
-FLOWSPOOL_BIN="$FLOWSPOOL_ROOT/.build/release"
+FLOWSPOOL_BIN="${FLOWSPOOL_BIN:-$FLOWSPOOL_ROOT/.build/release}"
 ensure_release_build() {
+    if ! release_build_missing && [ -z "$(find "$FLOWSPOOL_ROOT/Sources" "$FLOWSPOOL_ROOT/Package.swift" -newer "$FLOWSPOOL_BIN/flowspoold" -print -quit)" ]; then
+        return 0
+    fi
     ensure_packages "${FLOWSPOOL_PACKAGES[@]}"
     ensure_swift
-    local binary stale=
-    for binary in flowspoold flowspool respond flowspool-task-REST flowspool-task-FLOW flowspool-task-INPUT flowspool-task-SSH flowspool-task-REDIS flowspool-task-SMTP flowspool-task-AWS; do
-        [ -x "$FLOWSPOOL_BIN/$binary" ] || stale=yes
-    done
-    if [ -z "$stale" ] && [ -n "$(find "$FLOWSPOOL_ROOT/Sources" "$FLOWSPOOL_ROOT/Package.swift" -newer "$FLOWSPOOL_BIN/flowspoold" -print -quit)" ]; then
-        stale=yes
-    fi
-    [ -z "$stale" ] && return 0
     flowspool_say "building release binaries (swift build -c release)"
     (cd "$FLOWSPOOL_ROOT" && swift build -c release --static-swift-stdlib >&2)
     touch "$FLOWSPOOL_BIN/flowspoold"
+}
+
+# use_release_build: what the bin/ wrappers of the programs call. From a terminal they build what is
+# missing or stale, as ensure_release_build does; from cron (standard error not a terminal), or with
+# FLOWSPOOL_NO_BUILD set (the wrappers' --no-build), they run the binaries there are and never build:
+# a source change must not turn one cron call into a minute of compiling.
+use_release_build() {
+    if [ -t 2 ] && [ -z "${FLOWSPOOL_NO_BUILD:-}" ]; then
+        ensure_release_build
+    elif release_build_missing; then
+        flowspool_say "no release build in $FLOWSPOOL_BIN: run ./bin/flowspoold once from a terminal (it builds), or install with bin/install"
+        exit 1
+    fi
 }

@@ -99,16 +99,21 @@ struct SettingsCommand: ParsableCommand {
 
 /// A JSON document from a file, or from standard input for "-".
 func readJSON(_ path: String) throws -> JSON {
-    let source = path == "-" ? "standard input" : path
-    let bytes: [UInt8]
-    do {
-        bytes = path == "-" ? try FileDescriptor.standardInput.readAll(limit: Job.maximumSize) : try FileSystem.readFile(path)
-    } catch {
-        throw CommandFailure("cannot read \(source): \(error)", exitCode: 2)
-    }
+    let bytes = try readArgumentFile(path)
     do {
         return try JSON(parsing: bytes)
     } catch {
-        throw CommandFailure("\(source) is not JSON: \(error)", exitCode: 2)
+        throw CommandFailure("\(describeArgumentFile(path)) is not JSON: \(error)", exitCode: ProgramExit.usage)
     }
 }
+
+/// The bytes of a file named on the command line, or of standard input for "-", at most a job's size.
+func readArgumentFile(_ path: String) throws -> [UInt8] {
+    do {
+        return path == "-" ? try FileDescriptor.standardInput.readAll(limit: Job.maximumSize) : try FileSystem.readFile(path)
+    } catch {
+        throw CommandFailure("cannot read \(describeArgumentFile(path)): \(error)", exitCode: ProgramExit.usage)
+    }
+}
+
+func describeArgumentFile(_ path: String) -> String { path == "-" ? "standard input" : path }

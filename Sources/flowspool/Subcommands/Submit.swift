@@ -8,7 +8,7 @@ struct JobArguments: ParsableArguments {
     @Argument(help: "The task type: REST, or any TYPE with a flowspool-task-TYPE runner.")
     var task: String
 
-    @Argument(help: "Inputs as key=value. A value that parses as JSON is taken as JSON (expected_status_code=[200]), else as a string.")
+    @Argument(help: "Inputs: key=value is a string, key:=json raw JSON (expected_status_code:=[200]), key@file a file's text, key:=@file a file's JSON.")
     var inputs: [String] = []
 
     @Option(name: .customLong("inputs"), help: ArgumentHelp("Read the inputs from a JSON file, or from standard input with '-'; key=value arguments override them.", valueName: "file"))
@@ -29,16 +29,12 @@ struct JobArguments: ParsableArguments {
     func job() throws -> Job {
         var values = try inputsFile.map(readInputsFile) ?? JSONObject()
         for argument in inputs {
-            guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else {
-                throw CommandFailure("input '\(argument)' is not of the form key=value", exitCode: 2)
-            }
-            let key = String(argument[..<equals])
-            let text = String(argument[argument.index(after: equals)...])
-            values[key] = (try? JSON(parsing: text)) ?? .string(text)
+            let input = try InputArgument(argument)
+            values[input.key] = input.value
         }
-        if let timeout, timeout <= 0 { throw CommandFailure("--timeout must be a positive number of seconds", exitCode: 2) }
+        if let timeout, timeout <= 0 { throw CommandFailure("--timeout must be a positive number of seconds", exitCode: ProgramExit.usage) }
         guard TaskType.isValid(task) else {
-            throw CommandFailure("'\(task)' is not a task type name (letters, digits, '_' and '-')", exitCode: 2)
+            throw CommandFailure("'\(task)' is not a task type name (letters, digits, '_' and '-')", exitCode: ProgramExit.usage)
         }
         if task == "FLOW", case .string(let script)? = values["script"] { values["script"] = .string(absoluteIfFile(script)) }
         return Job(
@@ -56,17 +52,18 @@ struct JobArguments: ParsableArguments {
     func readInputsFile(_ path: String) throws -> JSONObject {
         let document = try readJSON(path)
         guard let object = document.objectValue else {
-            throw CommandFailure("inputs must be a JSON dictionary, not \(document.kindDescription)", exitCode: 2)
+            throw CommandFailure("inputs must be a JSON dictionary, not \(document.kindDescription)", exitCode: ProgramExit.usage)
         }
         return object
     }
 
-    func submit(to spool: Spool, unique: String? = nil) throws -> String {
+    /// Submits the job; `warn`s at once when no supervisor runs (`run` waits a grace period first).
+    func submit(to spool: Spool, unique: String? = nil, warn: Bool = true) throws -> String {
         do {
             var job = try job()
             job.unique = unique
             let id = try spool.submit(job, id: id)
-            if !spool.hasSupervisor {
+            if warn, !spool.hasSupervisor {
                 printError("warning: no flowspoold supervises \(spool.root); the job waits in incoming/ until one starts")
             }
             return id
@@ -93,37 +90,57 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Submit a job, wait for it to end, and print its outputs as JSON.",
-        discussion: "Exits 0 when the execution ends success; otherwise 1, with the status and message on standard error.")
+        discussion: """
+            Prints the execution id on standard error when the job is submitted, and says once when an \
+            INPUT request of it waits for an answer. Ctrl-C detaches: the execution goes on. Exits 0 \
+            when it ends success, 1 otherwise (the status and message on standard error), 75 when \
+            --unique skipped it, 124 when --timeout passed, 130 when interrupted.
+            """)
 
     @OptionGroup var spoolOption: SpoolOption
     @OptionGroup var job: JobArguments
 
-    @Flag(help: "Print no outputs: nothing on success, only the status and message on stderr otherwise.")
+    @Flag(help: "Print nothing on success or when --unique skips; only the status and message on stderr when it fails.")
     var quiet = false
 
-    @Option(help: "Skip this run (exit 0) while another execution submitted with the same KEY is still going.")
+    @Option(help: "Skip this run (exit 75) while another execution submitted with the same KEY is still going.")
     var unique: String?
+
+    @Flag(help: "On Ctrl-C, cancel the execution instead of leaving it to go on.")
+    var cancelOnInterrupt = false
 
     func run() throws {
         try reportingFailures {
             let spool = try spoolOption.open()
+            // Blocked before the job exists, so that Ctrl-C never leaves it unaccounted for.
+            let interrupt = try? SignalDescriptor([.interrupt])
             let id: String
             if let unique {
-                guard let submitted = try submitUnlessGoing(unique, to: spool) else { return }
+                guard let submitted = try submitUnlessGoing(unique, to: spool) else {
+                    throw ExitCode(ProgramExit.skipped)
+                }
                 id = submitted
             } else {
-                id = try job.submit(to: spool)
+                id = try job.submit(to: spool, warn: false)
             }
-            let state = try awaitEnd(of: id, in: spool, timeout: nil)
-            try report(state, of: spool.execution(id), quiet: quiet)
+            if !quiet { printError("execution \(id)") }
+            let waiting = RunWaiting(spool: spool, id: id)
+            switch try waiting.wait(timeout: job.timeout, interrupt: interrupt, announce: !quiet) {
+            case .ended(let state):
+                try report(state, of: spool.execution(id), quiet: quiet)
+            case .interrupted:
+                try waiting.detach(cancel: cancelOnInterrupt)
+            case .timedOut:
+                try waiting.giveUp(after: job.timeout ?? 0)
+            }
         }
     }
 }
 
 extension Run {
     /// Submits the job unless an execution with the same unique key has not ended yet; returns nil
-    /// (and says so on stderr) when it skips. A lock on incoming/ keeps two such runs from both
-    /// deciding that they are alone.
+    /// (and says so on stderr unless --quiet) when it skips. A lock on incoming/ keeps two such
+    /// runs from both deciding that they are alone.
     func submitUnlessGoing(_ key: String, to spool: Spool) throws -> String? {
         let lock: FileDescriptor
         do {
@@ -134,14 +151,15 @@ extension Run {
         }
         defer { try? lock.close() }
         if let going = spool.unfinishedJob(withUniqueKey: key) {
-            printError("skipped: \(going) with unique key '\(key)' has not ended yet")
+            if !quiet { printError("skipped: \(going) with unique key '\(key)' has not ended yet") }
             return nil
         }
-        return try job.submit(to: spool, unique: key)
+        return try job.submit(to: spool, unique: key, warn: false)
     }
 }
 
-/// Prints how a job ended: outputs on success, else the status and message on stderr and exit 1.
+/// Prints how a job ended: outputs (and any end message, on stderr) on success, else the status
+/// and message on stderr and exit 1.
 func report(_ state: JobState, of execution: Execution, quiet: Bool) throws {
     switch state {
     case .pending:
@@ -152,12 +170,14 @@ func report(_ state: JobState, of execution: Execution, quiet: Bool) throws {
         let outputs = execution.outputs() ?? [:]
         let inputs = (try? execution.job().inputs) ?? [:]
         let shown = Protection.maskedOutputs(outputs, inputs: inputs)
+        let message = execution.message() ?? ""
         if status == .success {
-            if !quiet { printLine(JSON.object(shown).prettyText) }
+            guard !quiet else { return }
+            printLine(JSON.object(shown).prettyText)
+            if !message.isEmpty { printError(message.trimming("\n")) }
             return
         }
         if !shown.isEmpty && !quiet { printLine(JSON.object(shown).prettyText) }
-        let message = execution.message() ?? ""
         throw CommandFailure("\(execution.id) ended \(status.rawValue)" + (message.isEmpty ? "" : ": " + message.trimming("\n")))
     }
 }

@@ -20,12 +20,12 @@ struct Wait: ParsableCommand {
             let state = try awaitEnd(of: id, in: spool, timeout: timeout)
             switch state {
             case .pending:
-                throw CommandFailure("\(id) has not ended after \(Clock.describeDuration(timeout ?? 0))", exitCode: 124)
+                throw CommandFailure("\(id) has not ended after \(Clock.describeDuration(timeout ?? 0))", exitCode: ProgramExit.timedOut)
             case .rejected(let why):
                 throw CommandFailure("job \(id) was not admitted: \(why)")
             case .ended(let status):
                 printLine(status.rawValue)
-                if status != .success { throw ExitCode(1) }
+                if status != .success { throw ExitCode(ProgramExit.failure) }
             }
         }
     }
@@ -121,7 +121,7 @@ struct Cancel: ParsableCommand {
             let state = try awaitEnd(of: id, in: spool, timeout: 30)
             guard case .ended(let status) = state else { throw CommandFailure("\(id) has not ended 30 s after the cancel") }
             printLine(status.rawValue)
-            if status != .cancelled { throw ExitCode(1) }
+            if status != .cancelled { throw ExitCode(ProgramExit.failure) }
         }
     }
 }

@@ -1,0 +1,59 @@
+import FlowspoolTestSupport
+import POSIX
+import Spool
+import Testing
+
+/// One table of exit statuses (ProgramExit), kept by every program, as their man pages say.
+@Suite("exit statuses and versions")
+struct ExitStatusTests {
+    let test: TestSpool
+
+    init() throws {
+        test = try TestSpool()
+    }
+
+    func run(_ program: String, _ arguments: [String]) throws -> CommandResult {
+        try runProgram(TestEnvironment.program(program), arguments, environment: ["FLOWSPOOL_SPOOL": test.root], timeout: 30)
+    }
+
+    @Test("every usage error of every program exits 64 and says what is wrong")
+    func usageErrors() throws {
+        let cases: [(String, [String], String)] = [
+            ("flowspool", ["frobnicate"], "Unexpected argument 'frobnicate'"),
+            ("flowspool", ["status"], "Missing expected argument '<id>'"),
+            ("flowspool", ["list", "--bogus"], "Unknown option '--bogus'"),
+            ("flowspool", ["list", "--status", "done"], "'done' is not a status"),
+            ("flowspool", ["run", "REST", "nokey"], "input 'nokey' is not key=value"),
+            ("flowspool", ["run", "--timeout=-1", "REST", "url=x"], "--timeout must be a positive number of seconds"),
+            ("flowspool", ["settings", "set", "x", "--file", "/nonexistent"], "cannot read /nonexistent"),
+            ("respond", ["only-an-id"], "Missing expected argument '<value>'"),
+            ("flowspoold", ["--max-running", "0"], "--max-running must be at least 1"),
+        ]
+        for (program, arguments, message) in cases {
+            let result = try run(program, arguments)
+            #expect(result.exitCode == ProgramExit.usage, "\(program) \(arguments): \(result.standardError)")
+            #expect(result.standardError.contains(message), "\(program) \(arguments): \(result.standardError)")
+        }
+    }
+
+    @Test("an unknown execution is a failure (1); a timeout 124")
+    func failures() throws {
+        try test.startSupervisor()
+        let unknown = try run("flowspool", ["status", "nosuchid"])
+        #expect(unknown.exitCode == ProgramExit.failure)
+        #expect(unknown.standardError == "flowspool: no execution nosuchid in \(test.root)\n")
+        let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "wait"]))
+        let waited = try run("flowspool", ["wait", id, "--timeout", "0.5"])
+        #expect(waited.exitCode == ProgramExit.timedOut)
+    }
+
+    @Test("every program and runner says its version")
+    func versions() throws {
+        let programs = ["flowspool", "flowspoold", "respond"] + ["AWS", "FLOW", "INPUT", "REDIS", "REST", "SMTP", "SSH"].map { "flowspool-task-" + $0 }
+        for program in programs {
+            let result = try run(program, ["--version"])
+            #expect(result.exitCode == 0, "\(program): \(result.standardError)")
+            #expect(result.standardOutput == "\(program) \(FlowspoolVersion.current)\n", "\(program)")
+        }
+    }
+}
