@@ -11,6 +11,8 @@
 #include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <stddef.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -125,5 +127,25 @@ static inline ssize_t flowspool_receive_with_fds(int socket, void *data, size_t 
 /* An eventfd(2) that one thread signals and another polls: close-on-exec, never blocking. */
 static inline int flowspool_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
 static inline int flowspool_eventfd_signal(int fd) { return eventfd_write(fd, 1); }
+
+/// Sends one datagram to the Unix socket at `path`, which names the abstract namespace when it
+/// starts with '@' (as $NOTIFY_SOCKET may): sd_notify(3)'s transport, without libsystemd.
+static inline ssize_t flowspool_send_datagram(const char *path, const void *data, size_t length) {
+    struct sockaddr_un address;
+    size_t path_length = strlen(path);
+    memset(&address, 0, sizeof address);
+    address.sun_family = AF_UNIX;
+    if (path_length == 0 || path_length >= sizeof address.sun_path) { errno = EINVAL; return -1; }
+    memcpy(address.sun_path, path, path_length);
+    if (path[0] == '@') address.sun_path[0] = 0;
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    ssize_t sent = sendto(fd, data, length, MSG_NOSIGNAL, (struct sockaddr *)&address,
+                          (socklen_t)(offsetof(struct sockaddr_un, sun_path) + path_length));
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return sent;
+}
 
 #endif

@@ -23,6 +23,10 @@ public enum Environment {
         setenv(name, value, 1)
     }
 
+    public static func unset(_ name: String) {
+        unsetenv(name)
+    }
+
     /// Makes the environment `entries` ("NAME=value" strings) again, touching only the variables
     /// that differ from it.
     public static func restore(_ entries: [String]) {

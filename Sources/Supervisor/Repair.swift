@@ -93,9 +93,12 @@ extension Supervisor {
         let history = execution.history()
         let started = history.last { $0.status == .running }
         let pid = execution.runnerPID() ?? started?.runnerPID
-        let timeout = (try? execution.job())?.timeout ?? options.taskTimeout
+        let job = try? execution.job()
+        let timeout = job?.timeout ?? options.taskTimeout
         let elapsed = started.map { Clock.now() - $0.time } ?? 0
-        let runner = Runner(id: execution.id, processGroup: pid, deadline: Clock.monotonic() + timeout - elapsed, timeout: timeout)
+        let runner = Runner(
+            id: execution.id, task: job?.task ?? "?", started: Clock.now() - elapsed, processGroup: pid,
+            deadline: Clock.monotonic() + timeout - elapsed, timeout: timeout)
         watchLock(of: runner)
         log.line("adopted \(execution.id), still running" + (pid.map { " as pid \($0)" } ?? ""))
     }

@@ -4,6 +4,9 @@ import Spool
 /// A live runner and what the supervisor has decided about it.
 struct Runner {
     let id: String
+    /// The task type, and when the execution began (wall clock): for the log line of its end.
+    let task: String
+    let started: Double
     /// The runner's process group (its pid); nil for an adopted runner whose pid is unknown.
     let processGroup: ProcessID?
     /// When the overall task timeout runs out (monotonic seconds); moved on by the time spent waiting.
@@ -113,7 +116,8 @@ extension Supervisor {
         do {
             let process = try launchRunner(runnerPath, task: job.task, for: execution)
             let timeout = job.timeout ?? options.taskTimeout
-            var runner = Runner(id: id, processGroup: process.pid, deadline: Clock.monotonic() + timeout, timeout: timeout)
+            var runner = Runner(
+                id: id, task: job.task, started: Clock.now(), processGroup: process.pid, deadline: Clock.monotonic() + timeout, timeout: timeout)
             runner.process = process.serving
             runners[id] = runner
             reapable[process.pid] = id
@@ -198,7 +202,7 @@ extension Supervisor {
         let status = (try? execution.readStatus()) ?? nil
         if let status, status.isFinal {
             runners.removeValue(forKey: runner.id)
-            log.line("\(runner.id) \(status.rawValue)")
+            log.line(endLine(runner.id, task: runner.task, started: runner.started, status))
             if waitersToldOfEnd.remove(runner.id) == nil { notifyWaiters(of: runner.id) }
             cancelChildren(of: execution)
             return true
@@ -272,9 +276,19 @@ extension Supervisor {
         defer { try? lock.close() }
         if let current = try execution.readStatus(), current.isFinal { return .endedAlready }
         try execution.end(status, message: message)
-        log.line("\(execution.id) \(status.rawValue): \(message)")
+        let runner = runners[execution.id]
+        log.line(endLine(execution.id, task: runner?.task ?? (try? execution.job())?.task, started: runner?.started, status, message: message))
         notifyWaiters(of: execution.id)
         return .ended
+    }
+
+    /// The log line of an end, one per execution, read alike by journald and grep:
+    /// "ID TASK STATUS in DURATION", and ": MESSAGE" when the supervisor ended it.
+    func endLine(_ id: String, task: String?, started: Double?, _ status: ExecutionStatus, message: String? = nil) -> String {
+        var line = "\(id) \(task ?? "?") \(status.rawValue)"
+        if let started { line += " in " + Clock.describeDuration(max(0, Clock.now() - started)) }
+        if let message { line += ": " + message }
+        return line
     }
 
     /// Moves whatever is not a regular file where an execution's file belongs (a FIFO, a symbolic

@@ -78,6 +78,7 @@ public final class Supervisor {
         scanWaiters()
         nextRescan = Clock.monotonic() + options.rescanInterval
         log.line("supervising \(spool.root) (at most \(options.maxRunning) running, runners from \(options.runnerPath.joined(separator: ":")))")
+        tellServiceManager("READY=1\nSTATUS=supervising \(spool.root)")
         while !stopping {
             if Clock.monotonic() >= nextRescan { rescan() }
             if incomingNeedsScan || Clock.monotonic() >= nextHeldBackTry { scanIncoming() }
@@ -86,8 +87,18 @@ public final class Supervisor {
             waitForEvents()
             enforceDeadlines()
         }
+        tellServiceManager("STOPPING=1")
         retireIdleRunners()
         log.line("stopped" + (runners.isEmpty ? "" : "; \(runners.count) runner(s) keep running and the next flowspoold adopts them"))
+    }
+
+    /// Tells systemd (Type=notify) how the service stands, when it listens.
+    func tellServiceManager(_ state: String) {
+        do {
+            try ServiceManager.notify(state)
+        } catch {
+            log.once("notify", "cannot tell the service manager through $NOTIFY_SOCKET: \(error)")
+        }
     }
 
     /// One supervisor per spool: an exclusive, non-blocking flock on spool/lock (DESIGN rule 4).

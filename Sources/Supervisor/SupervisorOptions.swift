@@ -44,12 +44,16 @@ public struct SupervisorOptions: Sendable {
         CurrentProcess.processorCount * 4
     }
 
-    /// $FLOWSPOOL_RUNNER_PATH, else the directory flowspoold itself is in.
+    /// $FLOWSPOOL_RUNNER_PATH, else the directory flowspoold itself is in (a build directory) and
+    /// ../libexec/flowspool beside it (where bin/install puts the runners: PREFIX/bin/flowspoold
+    /// finds PREFIX/libexec/flowspool).
     public static func defaultRunnerPath() -> [String] {
         if let path = Environment.value("FLOWSPOOL_RUNNER_PATH"), !path.isEmpty {
             return parseRunnerPath(path)
         }
-        return [ownDirectory()]
+        let own = ownDirectory()
+        let prefix = own.hasSuffix("/bin") ? String(own.dropLast(4)) : own + "/.."
+        return [own, prefix + "/libexec/flowspool"]
     }
 
     /// The directories of a colon-separated path, made absolute: runners start in their execution

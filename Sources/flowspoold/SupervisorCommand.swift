@@ -49,6 +49,7 @@ struct SupervisorCommand: ParsableCommand {
     func run() throws {
         CurrentProcess.openStandardDescriptors()
         CurrentProcess.keepInheritedDescriptorsFromChildren()
+        ServiceManager.prepare()
         var options = SupervisorOptions(
             spool: Spool.locate(spool),
             maxRunning: maxRunning ?? SupervisorOptions.defaultMaxRunning,

@@ -23,12 +23,12 @@ struct RunnerReuseTests {
         try settled(try test.run("REST", ["url": .string(http + "/echo")]))
     }
 
-    /// Waits until flowspoold has dealt with the end of an execution (its log line "ID STATUS"),
+    /// Waits until flowspoold has dealt with the end of an execution (its log line "ID TASK STATUS in"),
     /// after which the runner that served it waits idle. The execution's final status comes a little
     /// earlier: the runner writes it, then leaves the execution and answers `done`.
     func settled(_ ended: Ended) throws -> Ended {
         try waitUntil("flowspoold notes the end of \(ended.id)", timeout: 10, watching: [test.directory.path]) {
-            test.supervisorLogText.contains(": \(ended.id) \(ended.status.rawValue)\n")
+            test.supervisorLogText.split(separator: "\n").contains { $0.contains(": \(ended.id) ") && $0.contains(" \(ended.status.rawValue) in ") }
         }
         return ended
     }

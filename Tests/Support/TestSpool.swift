@@ -54,13 +54,14 @@ public final class TestSpool: @unchecked Sendable {
 
     /// Starts flowspoold on this spool and returns once it watches incoming/.
     public func startSupervisor(
-        _ arguments: [String] = [], runnerPath: String = TestEnvironment.binDirectory, workingDirectory: String? = nil
+        _ arguments: [String] = [], runnerPath: String = TestEnvironment.binDirectory, workingDirectory: String? = nil,
+        environment: [String: String] = [:]
     ) throws {
         let log = try FileDescriptor.open(supervisorLog, .writeOnly, options: [.create, .append])
         defer { try? log.close() }
         let null = try FileDescriptor.open("/dev/null", .readOnly)
         defer { try? null.close() }
-        var options = Spawn.Options(directory: workingDirectory, environment: Environment.current())
+        var options = Spawn.Options(directory: workingDirectory, environment: Environment.with(environment))
         options.newProcessGroup = false
         options.descriptors = [0: null, 1: log, 2: log]
         supervisorPID = try Spawn.run(

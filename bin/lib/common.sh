@@ -47,6 +47,8 @@ release_build_missing() {
 }
 
 # ensure_release_build: builds the release binaries when one is missing or older than the sources.
+# $FLOWSPOOL_BIN names other binaries (a debug build, for the tests), used as they are.
+FLOWSPOOL_BIN_GIVEN=${FLOWSPOOL_BIN:+yes}
 FLOWSPOOL_BIN="${FLOWSPOOL_BIN:-$FLOWSPOOL_ROOT/.build/release}"
 ensure_release_build() {
     if ! release_build_missing && [ -z "$(find "$FLOWSPOOL_ROOT/Sources" "$FLOWSPOOL_ROOT/Package.swift" -newer "$FLOWSPOOL_BIN/flowspoold" -print -quit)" ]; then
