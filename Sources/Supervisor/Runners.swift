@@ -185,6 +185,8 @@ extension Supervisor {
                 runnerGone(runner)
             } else if let process = removeIdle(pid: pid) {
                 log.line("the idle \(process.task) runner (pid \(pid)) \(exitStatus)")
+            } else {
+                _ = cleanupEnded(pid, exitStatus)
             }
         }
     }

@@ -47,6 +47,10 @@ public final class Supervisor {
     /// Paused starts: when runners may be started again after a failure time may mend.
     var startBackoff = Backoff()
     var nextRescan = 0.0
+    /// When the next daily cleanup is due (monotonic seconds; checked at each rescan), and the
+    /// `flowspool gc` process of the one that runs.
+    var nextCleanup = 0.0
+    var cleanupProcess: ProcessID?
     /// The soonest deadline of a runner, as of the last wait (monotonic seconds).
     var nextRunnerDeadline = 0.0
     var stopping = false
@@ -216,6 +220,7 @@ public final class Supervisor {
         checkWatchedLocks()
         wakeParked(at: Clock.now())
         scanWaiters()
+        if options.cleanup != nil, cleanupProcess == nil, Clock.monotonic() >= nextCleanup { startCleanup() }
     }
 
     /// Admits a batch of what incoming/ holds. Whatever is there is accounted for: admitted, set

@@ -38,7 +38,17 @@ struct SupervisorCommand: ParsableCommand {
     @Option(help: "Seconds a runner process waits idle for its next execution before it exits (default: 100).")
     var runnerMaxIdle: Double = 100
 
+    @Option(help: ArgumentHelp("Once a day, remove the executions that ended longer ago than AGE (7d, 12h...), as flowspool gc does (default: never).", valueName: "age"))
+    var gcOlderThan: String?
+
+    @Option(help: ArgumentHelp("With --gc-older-than: archive them first, one tar.gz a day in DIR.", valueName: "dir"))
+    var gcArchive: String?
+
     func validate() throws {
+        if let gcOlderThan, Cleanup.seconds(inAge: gcOlderThan) == nil {
+            throw ValidationError("--gc-older-than takes an age such as 7d, 12h, 30m or a number of seconds, not '\(gcOlderThan)'")
+        }
+        if gcArchive != nil && gcOlderThan == nil { throw ValidationError("--gc-archive goes with --gc-older-than") }
         if let maxRunning, maxRunning < 1 { throw ValidationError("--max-running must be at least 1") }
         if taskTimeout <= 0 { throw ValidationError("--task-timeout must be a positive number of seconds") }
         if rescanInterval <= 0 { throw ValidationError("--rescan-interval must be a positive number of seconds") }
@@ -58,6 +68,10 @@ struct SupervisorCommand: ParsableCommand {
         options.rescanInterval = rescanInterval
         options.runnerMaxUse = runnerMaxUse
         options.runnerMaxIdle = runnerMaxIdle
+        if let gcOlderThan {
+            // Made absolute here: the cleanup runs in the spool.
+            options.cleanup = (gcOlderThan, gcArchive.map { $0.hasPrefix("/") ? $0 : FileSystem.currentDirectory() + "/" + $0 })
+        }
         if let reuse {
             options.reusableTypes = Set(reuse.split(separator: ",").map(String.init))
         }

@@ -136,6 +136,31 @@ struct FlowspoolCommandTests {
         #expect(try flowspool("list", "--status", "bogus", spool: test).exitCode != 0)
     }
 
+    @Test("list --limit shows the most recent, --status may be given several times, --all adds the jobs in incoming/ and failed/")
+    func listLimitStatusesAndAll() throws {
+        let first = try test.run("REST", ["url": .string(http + "/echo")])
+        let failing = try test.run("REST", ["url": .string(http + "/status/500")])
+        let last = try test.run("REST", ["url": .string(http + "/echo")])
+        func ids(_ arguments: String...) throws -> [String] {
+            let result = try runProgram(TestEnvironment.program("flowspool"), ["list", "--spool", test.root] + arguments)
+            #expect(result.exitCode == 0, "\(result.standardError)")
+            return result.standardOutput.split(separator: "\n").dropFirst().map { String($0.prefix { $0 != " " }) }
+        }
+        #expect(try ids("--limit", "2") == [failing.id, last.id])
+        #expect(try ids("--status", "error", "--status", "success") == [first.id, failing.id, last.id])
+        #expect(try ids("--status", "error") == [failing.id])
+        try test.drop("broken.json", bytes: Array("{not json".utf8))
+        try waitUntil("broken.json is set aside", timeout: 10) { test.failureReason("broken.json") != nil }
+        try test.stopSupervisor()
+        let waiting = try test.spool.submit(Job(task: "REST", inputs: ["url": .string(http + "/echo")]))
+        #expect(try ids() == [first.id, failing.id, last.id])
+        let everything = try runProgram(TestEnvironment.program("flowspool"), ["list", "--spool", test.root, "--all"]).standardOutput
+        let rows = everything.split(separator: "\n")
+        #expect(rows.contains { $0.hasPrefix("broken  ") && $0.contains("rejected") && $0.contains("not JSON") }, "\(everything)")
+        #expect(rows.contains { $0.hasPrefix(waiting + "  ") && $0.contains("incoming") && $0.contains("REST") }, "\(everything)")
+        #expect(try ids("--all", "--status", "incoming") == [waiting])
+    }
+
     @Test("list keeps what it read of ended executions in spool/index and shows the same from it; a waiting one is not kept")
     func listIndex() throws {
         let ended = try test.run("REST", ["url": .string(http + "/status/500")])

@@ -2,7 +2,8 @@
 """The loopback HTTP and HTTPS server the tests talk to.
 
 Listens on 127.0.0.1 on two free ports (plain and TLS) and writes "http PORT" and "https PORT" lines to
---port-file once both listen. Endpoints:
+--port-file once both listen; with --port N, on that port alone, saying so on standard error (how
+bin/example-server runs it for the README's examples). Endpoints:
   /echo            any method: JSON of the method, path, query, headers, body and cookies received
   /text            text/plain; charset=utf-8 "hello, flowspool"
   /latin1          text/html without a charset, body in ISO-8859-1
@@ -114,12 +115,21 @@ class Server(ThreadingHTTPServer):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--port-file", required=True)
+    parser.add_argument("--port-file")
+    parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--cert")
     parser.add_argument("--key")
     args = parser.parse_args()
 
-    plain = Server(("127.0.0.1", 0), Handler)
+    plain = Server(("127.0.0.1", args.port), Handler)
+    if not args.port_file:
+        import sys
+        print(f"serving http://127.0.0.1:{plain.server_address[1]}/ (/echo, /jokes/random, /status/N, /slow?seconds=S ...); Ctrl-C stops it", file=sys.stderr, flush=True)
+        try:
+            plain.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        return
     servers = [("http", plain)]
     if args.cert:
         secure = Server(("127.0.0.1", 0), Handler)

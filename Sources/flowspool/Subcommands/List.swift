@@ -4,18 +4,28 @@ import POSIX
 import Spool
 
 struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List executions, oldest first.")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List executions, oldest first; with --all, the jobs in incoming/ and failed/ too.")
 
     @OptionGroup var spoolOption: SpoolOption
-    @Option(help: "Only executions with this status.") var status: String?
+    @Option(help: "Only executions with this status; may be given several times (with --all: incoming, rejected too).")
+    var status: [String] = []
     @Option(help: "Only executions of this task type.") var task: String?
     @Option(help: "Only the children of this execution (the executions a flow started).") var parent: String?
+    @Option(help: "Only the N most recent, still oldest first.") var limit: Int?
+    @Flag(help: "Also the jobs waiting in incoming/ (status incoming) and those set aside in failed/ (status rejected).")
+    var all = false
     @Flag(help: "Print a JSON list.") var json = false
 
+    /// The status words of the jobs that are not executions, which --all lists.
+    static let jobStatuses = ["incoming", "rejected"]
+
     func validate() throws {
-        if let status, ExecutionStatus(rawValue: status) == nil {
-            throw ValidationError("'\(status)' is not a status (\(ExecutionStatus.allCases.map(\.rawValue).joined(separator: ", ")))")
+        let known = ExecutionStatus.allCases.map(\.rawValue) + Self.jobStatuses
+        for status in status where !known.contains(status) {
+            throw ValidationError("'\(status)' is not a status (\(known.joined(separator: ", ")))")
         }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
     }
 
     func run() throws {
@@ -24,22 +34,65 @@ struct List: ParsableCommand {
             try requireOwnersAccess(to: spool)
             let ids = (try parent.map { try checkedID($0, in: spool).children() }
                 ?? (try? FileSystem.listDirectory(spool.executions)) ?? []).filter { ExecutionID.isValid($0) }
+            let statuses = Set(status)
+            let jobs = all && parent == nil ? JobSummary.all(in: spool) : []
             if json {
-                let reports = ids.map { ExecutionReport(spool.execution($0)) }
-                    .filter { status == nil || $0.status?.rawValue == status }
+                var reports = ids.map { ExecutionReport(spool.execution($0)) }
+                    .filter { statuses.isEmpty || statuses.contains($0.status?.rawValue ?? "") }
                     .filter { task == nil || $0.job?.task == task }
-                    .sorted { ($0.submitted ?? 0, $0.execution.id) < ($1.submitted ?? 0, $1.execution.id) }
-                printLine(JSON.array(reports.map(\.json)).prettyText)
+                    .map { (submitted: $0.submitted ?? 0, id: $0.execution.id, json: $0.json) }
+                reports += jobs.filter { statuses.isEmpty || statuses.contains($0.status) }.filter { task == nil || $0.task == task }
+                    .map { (submitted: $0.submitted ?? 0, id: $0.id, json: $0.json) }
+                reports.sort { ($0.submitted, $0.id) < ($1.submitted, $1.id) }
+                printLine(JSON.array(reports.suffix(limit ?? reports.count).map(\.json)).prettyText)
                 return
             }
-            let listing = Listing(ids, in: spool)
+            let listing = Listing(ids, in: spool, jobs: jobs)
             let rows = listing.rows
             // Sorted as positions, so that the sort moves integers rather than rows.
             let order = rows.indices
-                .filter { listing.matches(rows[$0], status: status.flatMap(ExecutionStatus.init(rawValue:)), task: task) }
+                .filter { listing.matches(rows[$0], statuses: statuses, task: task) }
                 .sorted { (rows[$0].submitted ?? 0, rows[$0].id) < (rows[$1].submitted ?? 0, rows[$1].id) }
-            listing.write(order)
+            listing.write(Array(order.suffix(limit ?? order.count)))
         }
+    }
+}
+
+/// A job that is no execution: one waiting in incoming/ to be admitted, or one set aside in
+/// failed/ beside the reason. `list --all` shows them, so that nothing in the spool goes unseen.
+struct JobSummary {
+    let id: String
+    let status: String
+    let task: String?
+    let submitted: Double?
+    let why: String?
+
+    static func all(in spool: Spool) -> [JobSummary] {
+        read(spool.incoming, status: "incoming", in: spool) + read(spool.failed, status: "rejected", in: spool)
+    }
+
+    static func read(_ directory: String, status: String, in spool: Spool) -> [JobSummary] {
+        // failed/ keeps a second job of one name as NAME.json.2, beside NAME.json.2.why.
+        let names = ((try? FileSystem.listDirectory(directory)) ?? []).filter { name in
+            !name.hasPrefix(".") && (status == "rejected" ? !name.hasSuffix(".why") : name.hasSuffix(".json"))
+        }
+        return names.map { name in
+            let path = directory + "/" + name
+            let job = (try? spool.readFile(path, limit: Job.maximumSize)).flatMap { try? Job(parsing: $0, record: false) }
+            let why = status == "rejected" ? (try? FileSystem.readText(spool.failureReason(ofJobNamed: name))).flatMap { $0?.firstLine } : nil
+            return JobSummary(
+                id: String(name.hasSuffix(".json") ? name.dropLast(5) : name[...]).escapingControlCharacters(), status: status, task: job?.task,
+                submitted: (try? FileSystem.status(path, followLinks: false))??.modificationTime, why: why)
+        }
+    }
+
+    var json: JSON {
+        ["id": .string(id), "status": .string(status), "task": task.map(JSON.string) ?? .null,
+         "submitted": submitted.map { .string(Clock.iso8601($0)) } ?? .null, "message": why.map(JSON.string) ?? .null]
+    }
+
+    var summary: Summary {
+        Summary(id: id, status: nil, word: status, task: task, submitted: submitted, started: nil, ended: nil, parent: nil, label: why?.escapingControlCharacters() ?? "")
     }
 }
 
@@ -61,7 +114,7 @@ struct Listing {
         case read(Summary)
     }
 
-    init(_ ids: [String], in spool: Spool) {
+    init(_ ids: [String], in spool: Spool, jobs: [JobSummary] = []) {
         let index = EndedIndex(spool: spool)
         let table = index.read()
         var added: [EndedIndex.Entry] = []
@@ -72,17 +125,17 @@ struct Listing {
             let summary = Summary(ExecutionReport(spool.execution(id)))
             if let entry = summary.indexEntry { added.append(entry) }
             return Row(id: id, submitted: summary.submitted, source: .read(summary))
-        }
+        } + jobs.map { Row(id: $0.id, submitted: $0.submitted, source: .read($0.summary)) }
         self.table = table
         index.append(added)
     }
 
-    func matches(_ row: Row, status: ExecutionStatus?, task: String?) -> Bool {
+    func matches(_ row: Row, statuses: Set<String>, task: String?) -> Bool {
         switch row.source {
         case .indexed(let line):
-            (status == nil || line.status == status) && (task == nil || table.bytes[line.task].elementsEqual(task!.utf8))
+            (statuses.isEmpty || statuses.contains(line.status.rawValue)) && (task == nil || table.bytes[line.task].elementsEqual(task!.utf8))
         case .read(let summary):
-            (status == nil || summary.status == status) && (task == nil || summary.task == task)
+            (statuses.isEmpty || statuses.contains(summary.word)) && (task == nil || summary.task == task)
         }
     }
 
@@ -129,7 +182,7 @@ struct Listing {
     func statusWord(_ row: Row) -> String {
         switch row.source {
         case .indexed(let line): line.status.rawValue
-        case .read(let summary): summary.status?.rawValue ?? "?"
+        case .read(let summary): summary.word
         }
     }
 
@@ -145,6 +198,8 @@ struct Listing {
 struct Summary {
     let id: String
     let status: ExecutionStatus?
+    /// The status as the STATUS column shows it: an execution's, or a job's (incoming, rejected).
+    let word: String
     let task: String?
     let submitted: Double?
     let started: Double?
@@ -155,10 +210,16 @@ struct Summary {
     init(_ report: ExecutionReport) {
         id = report.execution.id
         status = report.status
+        word = report.status?.rawValue ?? "?"
         task = report.job?.task
         (submitted, started, ended) = (report.submitted, report.started, report.ended)
         parent = report.job?.parent
         label = report.job?.name?.escapingControlCharacters() ?? report.execution.message()?.firstLine ?? ""
+    }
+
+    init(id: String, status: ExecutionStatus?, word: String, task: String?, submitted: Double?, started: Double?, ended: Double?, parent: String?, label: String) {
+        (self.id, self.status, self.word, self.task) = (id, status, word, task)
+        (self.submitted, self.started, self.ended, self.parent, self.label) = (submitted, started, ended, parent, label)
     }
 
     /// Its line in spool/index, once it has ended and everything shown is known.

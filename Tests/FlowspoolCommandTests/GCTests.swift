@@ -1,0 +1,99 @@
+import FlowspoolTestSupport
+import JSON
+import POSIX
+import Spool
+import Testing
+
+/// `flowspool gc`: cleaning up after a spool without ever touching what runs, or a child before
+/// its flow.
+@Suite("flowspool gc")
+struct GCTests {
+    let test: TestSpool
+    let scratch: TemporaryDirectory
+    let http = TestEnvironment.httpURL
+
+    init() throws {
+        test = try TestSpool()
+        scratch = try TemporaryDirectory()
+        try test.startSupervisor()
+    }
+
+    func gc(_ arguments: String...) throws -> CommandResult {
+        try runProgram(TestEnvironment.program("flowspool"), ["gc", "--spool", test.root] + arguments, timeout: 60)
+    }
+
+    func flow(_ source: String) throws -> String {
+        try test.spool.submit(Job(task: "FLOW", inputs: ["script": .string(source)]))
+    }
+
+    @Test("gc removes ended executions older than the cutoff, a flow with its children, never what has not ended or a child before its flow")
+    func removesWholeEndedTrees() throws {
+        let lone = try test.run("REST", ["url": .string(http + "/echo")])
+        let failed = try test.run("REST", ["url": .string(http + "/status/500")])
+        let parent = try test.ended(try flow("def handler(c):\n    c.task('REST', url='\(http)/echo').run()\n"))
+        let child = try #require(test.execution(parent.id).children().first)
+        let asking = try flow("def handler(c):\n    c.task('REST', url='\(http)/echo').run()\n    c.task('INPUT', request='keep me?').run()\n")
+        try waitUntil("the flow's question waits", timeout: 30) { test.spool.jobState(asking) == .pending && test.execution(asking).children().count == 2 }
+        let askingChildren = test.execution(asking).children()
+        try waitUntil("its REST child has ended", timeout: 30) { test.execution(askingChildren[0]).status()?.isFinal == true }
+
+        let tooYoung = try gc("--older-than", "1h")
+        #expect(tooYoung.exitCode == 0 && tooYoung.standardOutput.isEmpty, "\(tooYoung)")
+        let dryRun = try gc("--older-than", "0s", "--dry-run")
+        #expect(dryRun.exitCode == 0, "\(dryRun.standardError)")
+        let planned = dryRun.standardOutput.split(separator: "\n")
+        #expect(planned.count == 3, "\(dryRun.standardOutput)")
+        #expect(planned.contains { $0.hasPrefix("would remove \(parent.id) (success, ended ") && $0.hasSuffix(" and 1 execution it started") })
+        #expect(!dryRun.standardOutput.contains(asking) && !dryRun.standardOutput.contains(askingChildren[0]))
+        #expect(test.execution(lone.id).exists)
+
+        let onlyErrors = try gc("--older-than", "0s", "--status", "error")
+        #expect(onlyErrors.standardOutput.hasPrefix("removed \(failed.id) (error, ended "))
+        #expect(!test.execution(failed.id).exists && test.execution(lone.id).exists)
+
+        let archive = scratch.path + "/archive"
+        let archived = try gc("--older-than", "0s", "--archive", archive)
+        #expect(archived.exitCode == 0, "\(archived.standardError)")
+        let day = String(Clock.iso8601(Clock.now()).prefix(10))
+        let tarball = archive + "/flowspool-\(day).tar.gz"
+        #expect(try FileSystem.status(tarball)?.permissions == 0o600)
+        let contents = try runProgram("/usr/bin/tar", ["-tzf", tarball]).standardOutput
+        for id in [lone.id, parent.id, child] {
+            #expect(contents.contains("\(id)/status"), "\(id) is not in the archive")
+            #expect(!test.execution(id).exists, "\(id) is still there")
+        }
+        #expect(test.execution(asking).status() == .waiting)
+        #expect(test.execution(askingChildren[0]).exists, "a child went before its flow")
+        let listed = try flowspool("list", spool: test).standardOutput
+        #expect(!listed.contains(lone.id) && listed.contains(asking))
+        #expect(try FileSystem.readText(test.root + "/index").map { !$0.contains(lone.id) } ?? true)
+
+        // Once the flow has ended, it goes with its children; an archive of the same day is a second file.
+        let request = try #require(askingChildren.last)
+        #expect(try runProgram(TestEnvironment.program("respond"), ["--spool", test.root, request, "no"]).exitCode == 0)
+        _ = try test.ended(asking)
+        #expect(try gc("--older-than", "0s", "--archive", archive).exitCode == 0)
+        #expect(!test.execution(asking).exists && !test.execution(request).exists)
+        #expect(FileSystem.exists(archive + "/flowspool-\(day).2.tar.gz"))
+    }
+
+    @Test("flowspoold --gc-older-than runs the cleanup itself, at its first rescan and then daily, and logs it")
+    func dailyCleanup() throws {
+        let old = try test.run("REST", ["url": .string(http + "/echo")])
+        try test.stopSupervisor()
+        try test.startSupervisor(["--gc-older-than", "0s", "--gc-archive", scratch.path + "/archive", "--rescan-interval", "0.2"])
+        try waitUntil("the cleanup removes \(old.id)", timeout: 20) { !test.execution(old.id).exists }
+        #expect(test.supervisorLogText.contains("cleanup: \(TestEnvironment.program("flowspool")) gc --spool \(test.root) --older-than 0s --archive \(scratch.path)/archive (pid "))
+        #expect(try FileSystem.listDirectory(scratch.path + "/archive").contains { $0.hasPrefix("flowspool-") && $0.hasSuffix(".tar.gz") })
+    }
+
+    @Test("gc refuses an age it cannot read, and a status that is not final")
+    func usage() throws {
+        let badAge = try gc("--older-than", "soon")
+        #expect(badAge.exitCode == 64)
+        #expect(badAge.standardError.contains("--older-than takes an age such as 7d"))
+        let badStatus = try gc("--older-than", "7d", "--status", "running")
+        #expect(badStatus.exitCode == 64)
+        #expect(badStatus.standardError.contains("'running' is not a final status"))
+    }
+}
