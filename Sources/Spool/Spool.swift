@@ -10,9 +10,9 @@ public struct Spool: Sendable {
         self.root = root.hasPrefix("/") ? root : FileSystem.currentDirectory() + "/" + root
     }
 
-    /// The spool named by `--spool`, else $FLOWSPOOL_SPOOL, else ./spool.
+    /// The spool named by `--spool`, else $FLOWSPOOL_SPOOL (when not empty), else ./spool.
     public static func locate(_ option: String?) -> Spool {
-        Spool(root: option ?? Environment.value("FLOWSPOOL_SPOOL") ?? "spool")
+        Spool(root: option ?? Environment.value("FLOWSPOOL_SPOOL").flatMap { $0.isEmpty ? nil : $0 } ?? "spool")
     }
 
     public var tmp: String { root + "/tmp" }

@@ -50,15 +50,16 @@ public struct SupervisorOptions: Sendable {
     }
 
     /// $FLOWSPOOL_RUNNER_PATH, else the directory flowspoold itself is in (a build directory) and
-    /// ../libexec/flowspool beside it (where bin/install puts the runners: PREFIX/bin/flowspoold
-    /// finds PREFIX/libexec/flowspool).
+    /// ../libexec/flowspool beside it when there is one (where bin/install puts the runners:
+    /// PREFIX/bin/flowspoold finds PREFIX/libexec/flowspool).
     public static func defaultRunnerPath() -> [String] {
         if let path = Environment.value("FLOWSPOOL_RUNNER_PATH"), !path.isEmpty {
             return parseRunnerPath(path)
         }
         let own = ownDirectory()
         let prefix = own.hasSuffix("/bin") ? String(own.dropLast(4)) : own + "/.."
-        return [own, prefix + "/libexec/flowspool"]
+        let installed = prefix + "/libexec/flowspool"
+        return FileSystem.exists(installed) ? [own, installed] : [own]
     }
 
     /// The directories of a colon-separated path, made absolute: runners start in their execution
