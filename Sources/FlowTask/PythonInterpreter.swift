@@ -32,17 +32,10 @@ public enum PythonInterpreter {
     }
 
     static func askForExecutable(_ python: String) throws -> String? {
-        let output = try FileDescriptor.closeOnExecPipe()
-        var options = Spawn.Options(environment: Environment.current())
-        options.newProcessGroup = false
-        options.descriptors = [1: output.writeEnd]
-        options.fromNull = [0, 2]
-        let pid = try Spawn.run(python, arguments: ["-c", "import sys; print(sys.executable)"], options: options)
-        try? output.writeEnd.close()
-        defer { try? output.readEnd.close() }
-        var answer = String(decoding: try output.readEnd.readAll(limit: 4096), as: UTF8.self)
+        let (status, output) = try Spawn.capture(python, arguments: ["-c", "import sys; print(sys.executable)"], limit: 4096, timeout: 30)
+        var answer = String(decoding: output, as: UTF8.self)
         while answer.last?.isNewline == true { answer.removeLast() }
-        guard try Spawn.wait(for: pid) == .exited(0), FileSystem.isExecutableFile(answer) else { return nil }
+        guard status == .exited(0), FileSystem.isExecutableFile(answer) else { return nil }
         return answer
     }
 }

@@ -216,6 +216,23 @@ public enum FileSystem {
         }
     }
 
+    /// How full the file system holding `path` is (statvfs(2)), as an unprivileged user sees it.
+    public struct Space: Sendable {
+        public let availableBytes: UInt64
+        public let totalBytes: UInt64
+        public let availableFiles: UInt64
+        public let totalFiles: UInt64
+    }
+
+    public static func space(_ path: String) throws(SystemError) -> Space {
+        var info = statvfs()
+        try valueOrErrno("statvfs", path: path) { statvfs(path, &info) }
+        let block = UInt64(info.f_frsize)
+        return Space(
+            availableBytes: UInt64(info.f_bavail) * block, totalBytes: UInt64(info.f_blocks) * block,
+            availableFiles: UInt64(info.f_favail), totalFiles: UInt64(info.f_files))
+    }
+
     public static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
     }

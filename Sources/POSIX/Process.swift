@@ -137,6 +137,38 @@ public enum Spawn {
         return try wait(for: pid)
     }
 
+    /// Runs a program to its end and returns how it exited and what it wrote on standard output
+    /// (and standard error, with `withErrors`), at most `limit` bytes; a program still running
+    /// after `timeout` seconds is killed.
+    public static func capture(
+        _ path: String, arguments: [String], withErrors: Bool = false, limit: Int = 1 << 16, timeout: Double
+    ) throws(SystemError) -> (status: ExitStatus, output: [UInt8]) {
+        let output = try FileDescriptor.closeOnExecPipe()
+        var options = Options(environment: Environment.current())
+        options.newProcessGroup = false
+        options.descriptors = withErrors ? [1: output.writeEnd, 2: output.writeEnd] : [1: output.writeEnd]
+        options.fromNull = withErrors ? [0] : [0, 2]
+        let pid: ProcessID
+        do {
+            pid = try run(path, arguments: arguments, options: options)
+        } catch {
+            try? output.readEnd.close()
+            try? output.writeEnd.close()
+            throw error
+        }
+        try? output.writeEnd.close()
+        defer { try? output.readEnd.close() }
+        let deadline = Clock.monotonic() + timeout
+        var bytes: [UInt8] = []
+        while bytes.count < limit, Clock.monotonic() < deadline,
+              (try? Poll.readable([output.readEnd], timeout: deadline - Clock.monotonic()))?.isEmpty == false {
+            let chunk = (try? output.readEnd.read(upTo: limit - bytes.count)) ?? []
+            if chunk.isEmpty { break }
+            bytes += chunk
+        }
+        return (try wait(for: pid, killingAfter: max(0, deadline - Clock.monotonic())), bytes)
+    }
+
     /// Waits for one particular child.
     public static func wait(for pid: ProcessID) throws(SystemError) -> ExitStatus {
         var status: Int32 = 0

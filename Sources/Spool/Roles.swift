@@ -40,6 +40,40 @@ public struct SpoolRoles: Sendable {
     }
 }
 
+/// How one part of the layout stands against what the roles ask of it.
+enum PartCheck {
+    case right
+    /// Not there, not of its kind, or not the owner's: refused, with the reason for the operator.
+    case refused(String)
+    /// Right but for its group and mode, which the owner can set: the current ones.
+    case settable(group: GroupID?, mode: FilePermissions?)
+
+    init(_ part: SpoolRoles.Part, roles: SpoolRoles, owner: UserID) {
+        let info: FileSystem.Status
+        do {
+            guard let found = try FileSystem.status(part.path, followLinks: false) else {
+                self = .refused("\(part.path) is missing")
+                return
+            }
+            info = found
+        } catch {
+            self = .refused("cannot check \(part.path): \(error)")
+            return
+        }
+        guard part.isFIFO ? info.isFIFO : info.isDirectory else {
+            self = .refused("\(part.path) is \(info.kind), not \(part.isFIFO ? "a FIFO" : "a directory"); move it away and start again")
+            return
+        }
+        guard info.owner == owner else {
+            self = .refused("\(part.path) is \(info.ownership), not owned by \(User.name(of: owner)), the user flowspoold runs as: whoever owns it could make flowspoold run anything (see flowspool-spool(5), SECURITY)")
+            return
+        }
+        let wrongGroup = part.forResponders && roles.responders != nil && info.group != roles.responders
+        let wrongMode = info.permissions != part.mode
+        self = wrongGroup || wrongMode ? .settable(group: wrongGroup ? info.group : nil, mode: wrongMode ? info.permissions : nil) : .right
+    }
+}
+
 extension Spool {
     /// Creates the layout and gives every part of it the mode and group the roles ask for. A part
     /// that is not what it should be (a link, a file where a directory belongs, another user's) is
@@ -53,35 +87,41 @@ extension Spool {
         }
         var changes: [String] = []
         for part in roles.parts(of: self) {
-            let info: FileSystem.Status
-            do {
-                guard let found = try FileSystem.status(part.path, followLinks: false) else {
-                    throw SystemError("lstat", path: part.path, errno: .noSuchFileOrDirectory)
+            switch PartCheck(part, roles: roles, owner: User.effective) {
+            case .right:
+                continue
+            case .refused(let why):
+                throw SpoolError(why)
+            case .settable(let group, let mode):
+                do {
+                    if let group, let responders = roles.responders {
+                        try FileSystem.changeGroup(part.path, responders)
+                        changes.append("\(part.path): group \(Group.name(of: group)) -> \(Group.name(of: responders))")
+                    }
+                    if let mode {
+                        try FileSystem.changeMode(part.path, part.mode)
+                        changes.append("\(part.path): mode \(mode.octal) -> \(part.mode.octal)")
+                    }
+                } catch {
+                    throw SpoolError("cannot set the mode of \(part.path): \(error)")
                 }
-                info = found
-            } catch {
-                throw SpoolError("cannot check \(part.path): \(error)")
-            }
-            let kindIsRight = part.isFIFO ? info.isFIFO : info.isDirectory
-            guard kindIsRight else {
-                throw SpoolError("\(part.path) is \(info.kind), not \(part.isFIFO ? "a FIFO" : "a directory"); move it away and start again")
-            }
-            guard info.owner == User.effective else {
-                throw SpoolError("\(part.path) is \(info.ownership), not owned by \(User.name(of: User.effective)), the user flowspoold runs as: whoever owns it could make flowspoold run anything (see flowspool-spool(5), SECURITY)")
-            }
-            do {
-                if part.forResponders, let group = roles.responders, info.group != group {
-                    try FileSystem.changeGroup(part.path, group)
-                    changes.append("\(part.path): group \(Group.name(of: info.group)) -> \(Group.name(of: group))")
-                }
-                if info.permissions != part.mode {
-                    try FileSystem.changeMode(part.path, part.mode)
-                    changes.append("\(part.path): mode \(info.permissions.octal) -> \(part.mode.octal)")
-                }
-            } catch {
-                throw SpoolError("cannot set the mode of \(part.path): \(error)")
             }
         }
         return changes
+    }
+
+    /// What is wrong with the layout for `roles`, owned by `owner`, without changing anything: a
+    /// sentence each, saying what flowspoold would refuse or set at its next start.
+    public func layoutProblems(_ roles: SpoolRoles, owner: UserID) -> [String] {
+        roles.parts(of: self).compactMap { part in
+            switch PartCheck(part, roles: roles, owner: owner) {
+            case .right: nil
+            case .refused(let why): why
+            case .settable(let group, let mode):
+                [group.map { "\(part.path) has the group \(Group.name(of: $0)), not the responders' \(Group.name(of: roles.responders!))" },
+                 mode.map { "\(part.path) has the mode \($0.octal), not \(part.mode.octal)" }]
+                    .compactMap { $0 }.joined(separator: "; ") + " (flowspoold sets it when it starts)"
+            }
+        }
     }
 }

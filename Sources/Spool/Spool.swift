@@ -186,9 +186,11 @@ extension Spool {
         case unknown
     }
 
+    /// A supervisor reads the control FIFO: opening it to write without blocking succeeds only
+    /// then. Anything else there (a file, a link) means no supervisor.
     public var supervisorPresence: SupervisorPresence {
         do {
-            let fd = try FileDescriptor.open(control, .writeOnly, options: .nonBlocking)
+            let fd = try open(control, .writeOnly, fifo: true)
             try? fd.close()
             return .running
         } catch where error.errno == .permissionDenied || error.errno == .notPermitted {

@@ -7,7 +7,7 @@ extension Supervisor {
     func startCleanup() {
         guard let cleanup = options.cleanup else { return }
         nextCleanup = Clock.monotonic() + options.cleanupInterval
-        let program = SupervisorOptions.ownDirectory() + "/flowspool"
+        let program = RunnerPath.ownDirectory() + "/flowspool"
         let arguments = ["gc", "--spool", spool.root, "--older-than", cleanup.olderThan] + (cleanup.archive.map { ["--archive", $0] } ?? [])
         do {
             var spawn = Spawn.Options(directory: spool.root, environment: Environment.current())

@@ -48,29 +48,4 @@ public struct SupervisorOptions: Sendable {
     public static var defaultMaxRunning: Int {
         CurrentProcess.processorCount * 4
     }
-
-    /// $FLOWSPOOL_RUNNER_PATH, else the directory flowspoold itself is in (a build directory) and
-    /// ../libexec/flowspool beside it when there is one (where bin/install puts the runners:
-    /// PREFIX/bin/flowspoold finds PREFIX/libexec/flowspool).
-    public static func defaultRunnerPath() -> [String] {
-        if let path = Environment.value("FLOWSPOOL_RUNNER_PATH"), !path.isEmpty {
-            return parseRunnerPath(path)
-        }
-        let own = ownDirectory()
-        let prefix = own.hasSuffix("/bin") ? String(own.dropLast(4)) : own + "/.."
-        let installed = prefix + "/libexec/flowspool"
-        return FileSystem.exists(installed) ? [own, installed] : [own]
-    }
-
-    /// The directories of a colon-separated path, made absolute: runners start in their execution
-    /// directory, where a relative path would mean something else.
-    public static func parseRunnerPath(_ path: String) -> [String] {
-        let cwd = FileSystem.currentDirectory()
-        return path.split(separator: ":").map { $0.hasPrefix("/") ? String($0) : cwd + "/" + $0 }
-    }
-
-    static func ownDirectory() -> String {
-        let executable = (try? FileSystem.realPath("/proc/self/exe")) ?? "."
-        return String(executable[..<(executable.lastIndex(of: "/") ?? executable.endIndex)])
-    }
 }

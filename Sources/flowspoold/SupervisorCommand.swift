@@ -64,7 +64,7 @@ struct SupervisorCommand: ParsableCommand {
             spool: Spool.locate(spool),
             maxRunning: maxRunning ?? SupervisorOptions.defaultMaxRunning,
             taskTimeout: taskTimeout,
-            runnerPath: runnerPath.map(SupervisorOptions.parseRunnerPath) ?? SupervisorOptions.defaultRunnerPath())
+            runnerPath: runnerPath.map(RunnerPath.parse) ?? RunnerPath.default())
         options.rescanInterval = rescanInterval
         options.runnerMaxUse = runnerMaxUse
         options.runnerMaxIdle = runnerMaxIdle
