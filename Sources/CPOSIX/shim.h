@@ -12,6 +12,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/ioctl.h>
 #include <stddef.h>
 #include <errno.h>
 #include <string.h>
@@ -146,6 +147,16 @@ static inline ssize_t flowspool_send_datagram(const char *path, const void *data
     close(fd);
     errno = saved;
     return sent;
+}
+
+/// The terminal's size (TIOCGWINSZ, which Swift cannot reach through the variadic ioctl).
+static inline int flowspool_window_size(int fd, unsigned short *rows, unsigned short *columns) {
+    struct winsize size;
+    memset(&size, 0, sizeof size);
+    int result = ioctl(fd, TIOCGWINSZ, &size);
+    *rows = size.ws_row;
+    *columns = size.ws_col;
+    return result;
 }
 
 #endif

@@ -41,6 +41,7 @@ public struct Signal: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let terminate = Signal(rawValue: SIGTERM)
     public static let childEnded = Signal(rawValue: SIGCHLD)
     public static let brokenPipe = Signal(rawValue: SIGPIPE)
+    public static let windowChanged = Signal(rawValue: SIGWINCH)
 
     public func ignore() {
         Glibc.signal(rawValue, SIG_IGN)

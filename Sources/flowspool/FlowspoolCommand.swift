@@ -17,7 +17,7 @@ public struct FlowspoolCommand: ParsableCommand {
         version: FlowspoolVersion.line(for: "flowspool"),
         subcommands: [
             Submit.self, Run.self, Status.self, Show.self, Wait.self, List.self, Log.self, Cancel.self,
-            Inputs.self, SettingsCommand.self, GC.self, Doctor.self,
+            Inputs.self, Top.self, SettingsCommand.self, GC.self, Doctor.self,
         ])
 
     public init() {}

@@ -179,6 +179,18 @@ struct Listing {
         output.flush()
     }
 
+    /// A row as a Summary, for the few rows that are shown one by one (top's recent ends).
+    func summary(of row: Row) -> Summary {
+        switch row.source {
+        case .read(let summary):
+            return summary
+        case .indexed(let line):
+            return Summary(
+                id: row.id, status: line.status, word: line.status.rawValue, task: table.text(line.task), submitted: line.submitted,
+                started: line.started, ended: line.ended, parent: line.parent.map(table.text), label: table.text(line.label))
+        }
+    }
+
     func statusWord(_ row: Row) -> String {
         switch row.source {
         case .indexed(let line): line.status.rawValue
