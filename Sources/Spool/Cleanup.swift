@@ -91,6 +91,7 @@ public struct Cleanup {
         var removed: [String] = []
         for id in tree.ids.reversed() {
             let aside = spool.tmp + "/gc." + id
+            try FileSystem.removeTree(aside)  // what a gc that crashed there left
             try FileSystem.rename(spool.execution(id).directory, aside)
             removed.append(id)
             try FileSystem.removeTree(aside)

@@ -11,13 +11,18 @@ struct TaskInputsTests {
         #expect(try inputs.number("timeout") == nil)
     }
 
-    @Test("an input of the wrong type is named with what it should be and what it is")
+    @Test("an input of the wrong type is named with what it should be and what it is; a string that reads as the type says how to write it on the command line")
     func wrongType() {
-        var inputs = TaskInputs(taskType: "REST", values: ["port": "22"])
+        var inputs = TaskInputs(taskType: "REST", values: ["port": "22", "timeout": "soon"])
         #expect {
             try inputs.integer("port")
         } throws: { error in
-            "\(error)" == "input 'port' must be an integer, not a string (\"22\")"
+            "\(error)" == "input 'port' must be an integer, not a string (\"22\"); on flowspool's command line, write port:=22"
+        }
+        #expect {
+            try inputs.number("timeout")
+        } throws: { error in
+            "\(error)" == "input 'timeout' must be a number, not a string (\"soon\")"
         }
     }
 
