@@ -4,7 +4,7 @@
 Listens on 127.0.0.1 on two free ports (plain and TLS) and writes "http PORT" and "https PORT" lines to
 --port-file once both listen; with --port N, on that port alone, saying so on standard error (how
 bin/example-server runs it for the README's examples). Endpoints:
-  /echo            any method: JSON of the method, path, query, headers, body and cookies received
+  /echo, /post     any method: JSON of the method, path, query, headers, body and cookies received
   /text            text/plain; charset=utf-8 "hello, flowspool"
   /latin1          text/html without a charset, body in ISO-8859-1
   /list            a JSON list
@@ -50,7 +50,7 @@ class Handler(BaseHTTPRequestHandler):
         query = dict(parse_qsl(url.query))
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        if url.path == "/echo":
+        if url.path in ("/echo", "/post"):
             cookies = http.cookies.SimpleCookie(self.headers.get("Cookie", ""))
             document = {
                 "method": self.command,
