@@ -87,6 +87,35 @@ struct GCTests {
         #expect(try FileSystem.listDirectory(scratch.path + "/archive").contains { $0.hasPrefix("flowspool-") && $0.hasSuffix(".tar.gz") })
     }
 
+    @Test("on a full disk, an archive that cannot be written removes nothing; without one, gc frees the space")
+    func fullDisk() throws {
+        let small = try TestSpool(diskSize: 4 << 20)
+        try small.startSupervisor()
+        let ended = try small.run("REST", ["url": .string(http + "/echo")])
+        try small.fillDisk()
+        let archive = small.root + "/archive"
+        let refused = try runProgram(TestEnvironment.program("flowspool"), ["gc", "--spool", small.root, "--older-than", "0s", "--archive", archive])
+        #expect(refused.exitCode == 1)
+        #expect(refused.standardError.contains("nothing was removed"), "\(refused.standardError)")
+        #expect(small.execution(ended.id).status() == .success)
+        let freed = try runProgram(TestEnvironment.program("flowspool"), ["gc", "--spool", small.root, "--older-than", "0s"])
+        #expect(freed.exitCode == 0, "\(freed.standardError)")
+        #expect(!small.execution(ended.id).exists)
+        try small.freeDisk()
+    }
+
+    @Test("a thousand ended executions go in one gc, and list is empty afterwards")
+    func aThousand() throws {
+        let ids = try (0..<1000).map { _ in try test.spool.submit(Job(task: "REST", inputs: ["url": .string(http + "/echo")]), durable: false) }
+        for id in ids { _ = try test.waitForEnd(of: id, timeout: 120) }
+        #expect(try flowspool("list", "--status", "success", spool: test).standardOutput.split(separator: "\n").count == 1001)
+        let removed = try gc("--older-than", "0s")
+        #expect(removed.exitCode == 0, "\(removed.standardError)")
+        #expect(removed.standardOutput.split(separator: "\n").count == 1000)
+        #expect(try FileSystem.listDirectory(test.spool.executions).isEmpty)
+        #expect(try flowspool("list", spool: test).standardOutput.split(separator: "\n").count == 1)
+    }
+
     @Test("gc refuses an age it cannot read, and a status that is not final")
     func usage() throws {
         let badAge = try gc("--older-than", "soon")

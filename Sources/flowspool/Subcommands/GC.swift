@@ -73,7 +73,7 @@ struct GC: ParsableCommand {
         do {
             try FileSystem.ensureDirectory(directory, mode: 0o700)
         } catch {
-            throw CommandFailure("cannot make the archive directory \(directory): \(error)")
+            throw CommandFailure("cannot make the archive directory \(directory) (nothing was removed): \(error)")
         }
         var days: [String: [String]] = [:]
         for tree in trees { days[String(Clock.iso8601(tree.ended).prefix(10)), default: []] += tree.ids }
@@ -96,6 +96,8 @@ struct GC: ParsableCommand {
             try? FileSystem.removeIfPresent(list)
         }
         do {
+            // What a gc killed here left.
+            try FileSystem.removeIfPresent(partial)
             try FileSystem.writeFile(list, Array(ids.map { $0 + "\n" }.joined().utf8))
             let tar = FileSystem.isExecutableFile("/usr/bin/tar") ? "/usr/bin/tar" : "/bin/tar"
             var options = Spawn.Options(environment: Environment.current())
