@@ -23,9 +23,7 @@ struct FlowTaskTests {
 
     /// Writes a flow script and returns its path.
     func script(_ name: String, _ source: String, executable: Bool = false) throws -> String {
-        let path = scripts.path + "/" + name
-        try FileSystem.writeFile(path, Array(source.utf8), mode: executable ? 0o755 : 0o644)
-        return path
+        try scripts.file(name, source, mode: executable ? 0o755 : 0o644)
     }
 
     func runFlow(_ path: String, _ extra: String...) throws -> CommandResult {

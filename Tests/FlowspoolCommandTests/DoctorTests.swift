@@ -38,8 +38,8 @@ struct DoctorTests {
         try FileSystem.writeFile(test.spool.control, Array("not a FIFO\n".utf8))
         // A REST runner that needs a C library that is not there, as a runner built elsewhere would.
         let runners = try TemporaryDirectory()
-        try FileSystem.writeFile(runners.path + "/gone.c", Array("int gone(void) { return 0; }\n".utf8))
-        try FileSystem.writeFile(runners.path + "/main.c", Array("int gone(void);\nint main(void) { return gone(); }\n".utf8))
+        try runners.file("gone.c", "int gone(void) { return 0; }\n")
+        try runners.file("main.c", "int gone(void);\nint main(void) { return gone(); }\n")
         for arguments in [["-shared", "-fPIC", "-o", "libflowspoolgone.so", "gone.c"], ["-o", "flowspool-task-REST", "main.c", "-L.", "-lflowspoolgone"]] {
             let compiled = try runProgram("/usr/bin/env", ["-C", runners.path, "clang"] + arguments)
             #expect(compiled.exitCode == 0, "clang: \(compiled.standardError)")

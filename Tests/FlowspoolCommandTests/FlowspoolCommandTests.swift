@@ -53,8 +53,8 @@ struct FlowspoolCommandTests {
     @Test("key=value is always a string, key:=json raw JSON, key@file a file's text, key:=@file its JSON; --inputs reads a file or stdin")
     func inputs() throws {
         let scratch = try TemporaryDirectory()
-        try FileSystem.writeFile(scratch.path + "/body.txt", Array("from a file\n".utf8))
-        try FileSystem.writeFile(scratch.path + "/headers.json", Array(#"{"X-From": "file"}"#.utf8))
+        try scratch.file("body.txt", "from a file\n")
+        try scratch.file("headers.json", #"{"X-From": "file"}"#)
         let sent = try flowspool(
             "run", "REST", "url=\(http)/echo", "method=post", "data=42", "headers:=@\(scratch.path)/headers.json", spool: test)
         #expect(sent.exitCode == 0, "\(sent.standardError)")

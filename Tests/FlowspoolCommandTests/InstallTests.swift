@@ -63,8 +63,7 @@ struct InstallTests {
         let rest = try installed(["flowspool", "run", "--spool", spool, "REST", "url=\(http)/echo"])
         #expect(rest.exitCode == 0, "\(rest.standardError)")
         #expect(try JSON(parsing: rest.standardOutput)["status_code"] == 200)
-        let flow = scratch.path + "/flow.py"
-        try FileSystem.writeFile(flow, Array("def handler(c):\n    c.setOutput('code', c.task('REST', url='\(http)/echo').run().getOutputs()['status_code'])\n".utf8))
+        let flow = try scratch.file("flow.py", "def handler(c):\n    c.setOutput('code', c.task('REST', url='\(http)/echo').run().getOutputs()['status_code'])\n")
         let ranFlow = try installed(["flowspool", "run", "--spool", spool, "FLOW", "script=\(flow)"])
         #expect(ranFlow.exitCode == 0, "\(ranFlow.standardError)")
         #expect(try JSON(parsing: ranFlow.standardOutput)["code"] == 200)

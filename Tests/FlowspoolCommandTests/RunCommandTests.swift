@@ -21,12 +21,6 @@ struct RunCommandTests {
         try test.startSupervisor()
     }
 
-    func script(_ name: String, _ source: String) throws -> String {
-        let path = scripts.path + "/" + name
-        try FileSystem.writeFile(path, Array(source.utf8), mode: 0o644)
-        return path
-    }
-
     func start(_ arguments: String...) throws -> StartedProgram {
         try StartedProgram(TestEnvironment.program("flowspool"), ["run", "--spool", test.root] + arguments)
     }
@@ -39,7 +33,7 @@ struct RunCommandTests {
 
     @Test("run prints the execution id on stderr at once, the outputs on stdout, and a flow's end message on stderr")
     func idOutputsAndMessage() throws {
-        let flow = try script("ends.py", "def handler(c):\n    c.setOutput('n', 42)\n    c.end('success', message='all 42 hosts patched')\n")
+        let flow = try scripts.file("ends.py", "def handler(c):\n    c.setOutput('n', 42)\n    c.end('success', message='all 42 hosts patched')\n")
         let result = try runProgram(TestEnvironment.program("flowspool"), ["run", "--spool", test.root, "FLOW", "script=\(flow)"])
         #expect(result.exitCode == 0, "\(result.standardError)")
         let id = try executionID(in: result.standardError)
@@ -50,7 +44,7 @@ struct RunCommandTests {
 
     @Test("while an INPUT request of its flow waits, run says so once, with the respond command that answers it")
     func saysWhatWaitsForAnAnswer() throws {
-        let flow = try script("approve.py", """
+        let flow = try scripts.file("approve.py", """
             def handler(c):
                 answer = c.task('INPUT', request='deploy to production?').run().getOutputs()['response']
                 c.end('success', message='answered ' + answer)

@@ -110,4 +110,11 @@ public final class TemporaryDirectory: @unchecked Sendable {
     }
 
     deinit { try? FileSystem.removeTree(path) }
+
+    /// Writes `text` to the file `name` in it and returns the file's path.
+    @discardableResult
+    public func file(_ name: String, _ text: String, mode: FilePermissions = 0o644) throws -> String {
+        try FileSystem.writeFile(path + "/" + name, Array(text.utf8), mode: mode)
+        return path + "/" + name
+    }
 }
