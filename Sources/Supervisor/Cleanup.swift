@@ -20,11 +20,10 @@ extension Supervisor {
         }
     }
 
-    /// Whether `pid` was the cleanup's; its end is logged.
-    func cleanupEnded(_ pid: ProcessID, _ exitStatus: ExitStatus) -> Bool {
-        guard pid == cleanupProcess else { return false }
+    /// Notes the end of a reaped child that was no runner, when it was the cleanup: a failure is logged.
+    func cleanupEnded(_ pid: ProcessID, _ exitStatus: ExitStatus) {
+        guard pid == cleanupProcess else { return }
         cleanupProcess = nil
         if exitStatus != .exited(0) { log.line("cleanup (pid \(pid)) \(exitStatus); see its messages above") }
-        return true
     }
 }

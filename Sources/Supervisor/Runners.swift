@@ -186,7 +186,7 @@ extension Supervisor {
             } else if let process = removeIdle(pid: pid) {
                 log.line("the idle \(process.task) runner (pid \(pid)) \(exitStatus)")
             } else {
-                _ = cleanupEnded(pid, exitStatus)
+                cleanupEnded(pid, exitStatus)
             }
         }
     }
