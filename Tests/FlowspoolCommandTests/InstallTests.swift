@@ -91,6 +91,6 @@ struct InstallTests {
         #expect(noBuild.standardOutput == "stand-in \(binaries)/respond id yes\n")
         let missing = try script("flowspool", ["--no-build", "list"], environment: ["FLOWSPOOL_BIN": scratch.path + "/nothing"])
         #expect(missing.exitCode == 1)
-        #expect(missing.standardError.contains("no release build in \(scratch.path)/nothing: run ./bin/flowspoold once from a terminal (it builds), or install with bin/install"))
+        #expect(missing.standardError.contains("no release build in \(scratch.path)/nothing: run ./bin/flowspoold once (it builds), or install with bin/install"))
     }
 }

@@ -61,15 +61,17 @@ ensure_release_build() {
     touch "$FLOWSPOOL_BIN/flowspoold"
 }
 
-# use_release_build: what the bin/ wrappers of the programs call. From a terminal they build what is
-# missing or stale, as ensure_release_build does; from cron (standard error not a terminal), or with
-# FLOWSPOOL_NO_BUILD set (the wrappers' --no-build), they run the binaries there are and never build:
-# a source change must not turn one cron call into a minute of compiling.
+# use_release_build [--build-missing]: what the bin/ wrappers of the programs call. From a terminal
+# they build what is missing or stale, as ensure_release_build does; from cron (standard error not a
+# terminal), or with FLOWSPOOL_NO_BUILD set (the wrappers' --no-build), they run the binaries there
+# are and never build: a source change must not turn one cron call into a minute of compiling.
+# With --build-missing (bin/flowspoold, the README's first command), a checkout that was never built
+# is built wherever it is started from, unless FLOWSPOOL_NO_BUILD is set.
 use_release_build() {
-    if [ -t 2 ] && [ -z "${FLOWSPOOL_NO_BUILD:-}" ]; then
+    if [ -z "${FLOWSPOOL_NO_BUILD:-}" ] && { [ -t 2 ] || { [ "${1:-}" = --build-missing ] && release_build_missing; }; }; then
         ensure_release_build
     elif release_build_missing; then
-        flowspool_say "no release build in $FLOWSPOOL_BIN: run ./bin/flowspoold once from a terminal (it builds), or install with bin/install"
+        flowspool_say "no release build in $FLOWSPOOL_BIN: run ./bin/flowspoold once (it builds), or install with bin/install"
         exit 1
     fi
 }
