@@ -50,14 +50,15 @@ let package = Package(
         .target(name: "OpenSSL", dependencies: ["CCrypto"]),
         .target(name: "AWSTask", dependencies: ["TaskRunner", "Spool", "Curl", "Zlib", "OpenSSL", "POSIX", "JSON"]),
         .target(name: "Supervisor", dependencies: ["Spool", "InputTask", "POSIX", "JSON"]),
+        .target(name: "Cluster", dependencies: ["Redis", "Spool", "InputTask", "POSIX", "JSON"]),
 
         // Programs: their command lines (ArgumentParser) over the library modules.
         .executableTarget(
             name: "flowspoold",
-            dependencies: ["Supervisor", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Supervisor", "Cluster", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "flowspool",
-            dependencies: ["Spool", "InputTask", "POSIX", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Spool", "InputTask", "Cluster", "POSIX", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "flowspool-task-REST", dependencies: ["RESTTask"]),
         .executableTarget(name: "flowspool-task-FLOW", dependencies: ["FlowTask"]),
         .executableTarget(name: "flowspool-task-INPUT", dependencies: ["InputTask"]),
@@ -67,7 +68,7 @@ let package = Package(
         .executableTarget(name: "flowspool-task-AWS", dependencies: ["AWSTask"]),
         .executableTarget(
             name: "respond",
-            dependencies: ["InputTask", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["InputTask", "Cluster", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Tests mirror the modules.
         .target(name: "FlowspoolTestSupport", dependencies: ["Spool", "POSIX", "JSON"], path: "Tests/Support"),
@@ -79,6 +80,7 @@ let package = Package(
         .testTarget(name: "RESTTaskTests", dependencies: ["FlowspoolTestSupport", "JSON"]),
         .testTarget(name: "SSHTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "RedisTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "AWSTaskTests", dependencies: ["AWSTask", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "SMTPTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "InputTaskTests", dependencies: ["FlowspoolTestSupport", "InputTask", "Spool", "JSON", "POSIX"]),

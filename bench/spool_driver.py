@@ -85,20 +85,19 @@ def children(pid):
 
 
 class CPUMeter:
-    """CPU time of flowspoold and its runners (live or reaped) between two readings, in ms."""
+    """CPU time of flowspoold and its runners (live or reaped) between two readings, in ms; of
+    several flowspoolds when FLOWSPOOL_BENCH_SUPERVISOR names several pids."""
 
     def __init__(self):
-        pid = os.environ.get("FLOWSPOOL_BENCH_SUPERVISOR")
-        self.pid = int(pid) if pid else None
+        self.pids = [int(pid) for pid in os.environ.get("FLOWSPOOL_BENCH_SUPERVISOR", "").split()]
         self.start = self.reading()
 
     def reading(self):
-        if self.pid is None:
-            return 0
-        return sum(process_cpu_ticks(pid) for pid in [self.pid] + children(self.pid)) * 1000 / os.sysconf("SC_CLK_TCK")
+        ticks = sum(process_cpu_ticks(pid) for supervisor in self.pids for pid in [supervisor] + children(supervisor))
+        return ticks * 1000 / os.sysconf("SC_CLK_TCK")
 
     def describe(self, count):
-        if self.pid is None:
+        if not self.pids:
             return ""
         return f"; CPU {(self.reading() - self.start) / count:.2f} ms per execution (flowspoold and its runners)"
 

@@ -200,6 +200,13 @@ public enum CurrentProcess {
     /// How many processors are online now.
     public static var processorCount: Int { max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 
+    /// The machine's name (gethostname(2)).
+    public static var hostName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// Ends the process with `status`, flushing nothing: flowspool writes with write(2), never stdio.
     public static func exit(_ status: Int32) -> Never { Glibc.exit(status) }
 }

@@ -78,6 +78,22 @@ extension Spool {
         return true
     }
 
+    /// Takes back a job a crashed supervisor was admitting (its claim in tmp/), setting it aside
+    /// as failed/ID.json beside `why`; false when there is no such claim. Only while no supervisor
+    /// runs: one would complete the claim at its start.
+    public func withdrawClaim(_ id: String, because why: String) throws(SystemError) -> Bool {
+        let claim = claimDirectory(for: id)
+        guard FileSystem.exists(claim), !FileSystem.exists(failed + "/" + id + ".json") else { return false }
+        for file in ["job.json", Execution.File.inputs.rawValue] where FileSystem.exists(claim + "/" + file) {
+            try FileSystem.rename(claim + "/" + file, failed + "/" + id + ".json")
+            break
+        }
+        try commit(why + "\n", to: failureReason(ofJobNamed: id + ".json"), mode: 0o644)
+        try FileSystem.syncDirectory(failed)
+        try FileSystem.removeTree(claim)
+        return true
+    }
+
     /// The id of a job submitted with this unique key that has not ended: waiting in incoming/ or
     /// being admitted, or an execution whose status is not final.
     public func unfinishedJob(withUniqueKey key: String) -> String? {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import POSIX
 import Spool
 
@@ -9,15 +10,17 @@ public struct FlowspoolCommand: ParsableCommand {
         abstract: "Submit, run, inspect and cancel flowspool executions.",
         // --spool is taken by runCommandLine before the command is parsed, so it is shown here: an
         // option of this command would take it from the subcommands when it comes after them.
-        usage: "flowspool [--spool <dir>] <subcommand> [<arguments>]",
+        usage: "flowspool [--spool <dir> | --cluster <url>] <subcommand> [<arguments>]",
         discussion: """
             Every command works on the spool given by --spool <dir> (before or after the command), \
-            else $FLOWSPOOL_SPOOL, else ./spool. See flowspool(1).
+            else $FLOWSPOOL_SPOOL, else ./spool. With --cluster redis://... (or $FLOWSPOOL_CLUSTER) \
+            before it, submit, run, status, wait, show and list work on a cluster's queue, and nodes \
+            lists its hosts. See flowspool(1) and flowspool-cluster(7).
             """,
         version: FlowspoolVersion.line(for: "flowspool"),
         subcommands: [
             Submit.self, Run.self, Status.self, Show.self, Wait.self, List.self, Log.self, Cancel.self,
-            Inputs.self, Top.self, SettingsCommand.self, GC.self, Doctor.self,
+            Inputs.self, Top.self, SettingsCommand.self, GC.self, Doctor.self, Nodes.self,
         ])
 
     public init() {}
@@ -27,12 +30,21 @@ public struct FlowspoolCommand: ParsableCommand {
     public static func runCommandLine() {
         CurrentProcess.openStandardDescriptors()
         var arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments.first == "--spool", arguments.count >= 2 {
-            Environment.set(RunnerContract.spoolVariable, arguments[1])
-            arguments.removeFirst(2)
-        } else if let first = arguments.first, first.hasPrefix("--spool=") {
-            Environment.set(RunnerContract.spoolVariable, String(first.dropFirst("--spool=".count)))
-            arguments.removeFirst()
+        // --spool DIR and --cluster URL before the command stand for all that follows.
+        var took = true
+        while took {
+            took = false
+            for (option, variable) in [("--spool", RunnerContract.spoolVariable), ("--cluster", ClusterURL.variable)] {
+                if arguments.first == option, arguments.count >= 2 {
+                    Environment.set(variable, arguments[1])
+                    arguments.removeFirst(2)
+                    took = true
+                } else if let first = arguments.first, first.hasPrefix(option + "=") {
+                    Environment.set(variable, String(first.dropFirst(option.count + 1)))
+                    arguments.removeFirst()
+                    took = true
+                }
+            }
         }
         main(arguments)
     }

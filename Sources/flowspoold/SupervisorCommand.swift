@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import POSIX
 import Spool
 import Supervisor
@@ -44,7 +45,20 @@ struct SupervisorCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --gc-older-than: archive them first, one tar.gz a day in DIR.", valueName: "dir"))
     var gcArchive: String?
 
+    @Option(help: ArgumentHelp("Join the cluster whose queue is at redis://[USER:PASSWORD@]HOST:PORT[/DB] (default: $FLOWSPOOL_CLUSTER, where a password is not shown to ps; see flowspool-cluster(7)).", valueName: "url"))
+    var cluster: String?
+
+    @Option(help: "This host's name in the cluster (default: the host name).")
+    var node: String?
+
+    @Option(help: "Seconds a host's heartbeat may be silent before the cluster takes its work over (default: 10).")
+    var nodeTimeout: Double = 10
+
     func validate() throws {
+        if nodeTimeout < 1 { throw ValidationError("--node-timeout must be at least 1 second") }
+        if let node, !ExecutionID.isValid(node) {
+            throw ValidationError("--node must be 1 to 64 letters, digits, '_', '-' or '.', not '\(node)'")
+        }
         if let gcOlderThan, Cleanup.seconds(inAge: gcOlderThan) == nil {
             throw ValidationError("--gc-older-than takes an age such as 7d, 12h, 30m or a number of seconds, not '\(gcOlderThan)'")
         }
@@ -80,6 +94,31 @@ struct SupervisorCommand: ParsableCommand {
                 throw ValidationError("--responders: there is no group '\(responders)' (create it with groupadd, or name another)")
             }
             options.roles.responders = group
+        }
+        let fromEnvironment = Environment.value(ClusterURL.variable).flatMap { $0.isEmpty ? nil : $0 }
+        // Runners must not see it: a flow's `flowspool run` is for the local spool, and the URL
+        // may hold a password.
+        Environment.unset(ClusterURL.variable)
+        if let text = cluster ?? fromEnvironment {
+            let url: ClusterURL
+            do {
+                url = try ClusterURL(parsing: text)
+            } catch {
+                throw ValidationError("--cluster: \(error)")
+            }
+            let bridge = ClusterBridge(
+                url: url, node: node ?? CurrentProcess.hostName, spool: options.spool, slots: options.maxRunning, lostAfter: nodeTimeout)
+            // What the cluster gave another host while this one was lost must not run here again.
+            do {
+                for line in try bridge.fenceLocalWork() { OperatorLine.write("cluster: " + line, stamped: true) }
+            } catch {
+                OperatorLine.write("cluster: cannot check this host's work with the cluster before starting (\(error)); a job another host took over while this one was lost may run here too", stamped: true)
+            }
+            do {
+                try bridge.start()
+            } catch {
+                throw ValidationError("--cluster: cannot start the cluster's thread: \(error)")
+            }
         }
         do {
             try Supervisor(options: options).run()

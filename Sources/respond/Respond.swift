@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import InputTask
 import POSIX
 import Spool
@@ -23,6 +24,9 @@ struct Respond: ParsableCommand {
     @Option(help: "The spool directory (default: $FLOWSPOOL_SPOOL, else ./spool).")
     var spool: String?
 
+    @Option(help: "Answer through the cluster at redis://[USER:PASSWORD@]HOST:PORT[/DB], wherever the request waits (default: $FLOWSPOOL_CLUSTER).")
+    var cluster: String?
+
     @Option(help: "Seconds to wait for flowspoold's verdict, from 0 to 86400.")
     var wait: Double = 30
 
@@ -37,6 +41,9 @@ struct Respond: ParsableCommand {
     }
 
     func run() throws {
+        if let text = cluster ?? Environment.value(ClusterURL.variable).flatMap({ $0.isEmpty ? nil : $0 }) {
+            return try answerThroughCluster(text)
+        }
         let responding = Responding(spool: Spool.locate(spool))
         // Refused before standard input is read, so that nobody types an answer in vain.
         if let refusal = responding.refusal(answering: id) { fail(refusal, code: 1) }
@@ -50,6 +57,22 @@ struct Respond: ParsableCommand {
             answer = Array(value.utf8)
         }
         let outcome = responding.answer(id, with: answer, wait: wait)
+        switch outcome {
+        case .taken: break
+        case .refused(let why), .noVerdict(let why): fail(why, code: outcome.exitCode)
+        }
+    }
+
+    func answerThroughCluster(_ text: String) throws {
+        let store: ClusterStore
+        do {
+            store = try ClusterStore(try ClusterURL(parsing: text))
+        } catch {
+            fail("\(error)", code: ProgramExit.failure)
+        }
+        let answer = value == "-" ? Responding.readStandardInput() : Array(value.utf8)
+        guard let answer else { fail("cannot read the answer from standard input (at most \(DroppedAnswer.maximumSize >> 20) MiB)", code: 1) }
+        let outcome = ClusterResponding(store: store).answer(id, with: answer, wait: wait)
         switch outcome {
         case .taken: break
         case .refused(let why), .noVerdict(let why): fail(why, code: outcome.exitCode)
@@ -77,7 +100,7 @@ struct Respond: ParsableCommand {
             if argument == "--" {
                 values += rest
                 break
-            } else if argument == "--spool" || argument == "--wait", let value = rest.popFirst() {
+            } else if argument == "--spool" || argument == "--wait" || argument == "--cluster", let value = rest.popFirst() {
                 options.append(argument + "=" + value)
             } else if argument.hasPrefix("--") || argument == "-h" {
                 options.append(argument)

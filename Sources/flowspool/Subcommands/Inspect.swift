@@ -11,6 +11,10 @@ struct Status: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            if let cluster = try ClusterClient.store() {
+                printLine(try ClusterClient.record(id, in: cluster).status ?? "?")
+                return
+            }
             let execution = try checkedID(id, in: try spoolOption.open())
             guard let status = execution.status() else { throw CommandFailure("execution \(id) has no readable status") }
             printLine(status.rawValue)
@@ -29,6 +33,10 @@ struct Show: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            if let cluster = try ClusterClient.store() {
+                ClusterClient.show(try ClusterClient.record(id, in: cluster), json: json)
+                return
+            }
             let report = ExecutionReport(try checkedID(id, in: try spoolOption.open()))
             if json {
                 printLine(report.json.prettyText)

@@ -30,6 +30,12 @@ struct List: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            if let cluster = try ClusterClient.store() {
+                guard parent == nil, !all, !json else {
+                    throw CommandFailure("--parent, --all and --json are for a local spool, not a cluster", exitCode: ProgramExit.usage)
+                }
+                return try ClusterClient.list(cluster, statuses: Set(status), task: task, limit: limit)
+            }
             let spool = try spoolOption.open()
             try requireOwnersAccess(to: spool)
             let ids = (try parent.map { try checkedID($0, in: spool).children() }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import JSON
 import POSIX
 import Spool
@@ -25,6 +26,9 @@ struct JobArguments: ParsableArguments {
 
     @Flag(help: "Inside a flow: let this job go on when the flow ends (its other children are cancelled).")
     var detach = false
+
+    @Flag(help: "With --cluster: should the host running it be lost, run it again on another (default: it ends fault).")
+    var retryOnHostLoss = false
 
     func job() throws -> Job {
         var values = try inputsFile.map(readInputsFile) ?? JSONObject()
@@ -81,6 +85,10 @@ struct Submit: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            if let cluster = try ClusterClient.store() {
+                printLine(try ClusterClient.submit(try job.job(), id: job.id, retryOnHostLoss: job.retryOnHostLoss, to: cluster))
+                return
+            }
             printLine(try job.submit(to: try spoolOption.open()))
         }
     }
@@ -111,6 +119,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            if let cluster = try ClusterClient.store() { return try run(in: cluster) }
             let spool = try spoolOption.open()
             // Blocked before the job exists, so that Ctrl-C never leaves it unaccounted for.
             let interrupt = try? SignalDescriptor([.interrupt])
@@ -138,6 +147,16 @@ struct Run: ParsableCommand {
 }
 
 extension Run {
+    /// `run` against a cluster: submitted to its queue, waited for through its record.
+    func run(in cluster: ClusterStore) throws {
+        let id = try ClusterClient.submit(try job.job(), id: job.id, retryOnHostLoss: job.retryOnHostLoss, to: cluster)
+        if !quiet { printError("execution \(id)") }
+        guard let record = try ClusterClient.awaitEnd(of: id, in: cluster, timeout: job.timeout) else {
+            throw CommandFailure("\(id) has not ended after \(Clock.describeDuration(job.timeout ?? 0))", exitCode: ProgramExit.timedOut)
+        }
+        try ClusterClient.report(record, quiet: quiet)
+    }
+
     /// Submits the job unless an execution with the same unique key has not ended yet; returns nil
     /// (and says so on stderr unless --quiet) when it skips. A lock on incoming/ keeps two such
     /// runs from both deciding that they are alone.

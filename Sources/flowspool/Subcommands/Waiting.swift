@@ -14,6 +14,14 @@ struct Wait: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            if let cluster = try ClusterClient.store() {
+                guard let record = try ClusterClient.awaitEnd(of: id, in: cluster, timeout: timeout) else {
+                    throw CommandFailure("\(id) has not ended after \(Clock.describeDuration(timeout ?? 0))", exitCode: ProgramExit.timedOut)
+                }
+                printLine(record.status ?? "?")
+                if record.status != "success" { throw ExitCode(ProgramExit.failure) }
+                return
+            }
             let spool = try spoolOption.open()
             guard ExecutionID.isValid(id) else { throw CommandFailure("'\(id)' is not an execution id") }
             guard spool.knows(id) else { throw CommandFailure("no execution \(id) in \(spool.root)") }
@@ -100,6 +108,10 @@ struct Cancel: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            if let cluster = try ClusterClient.store() {
+                guard ExecutionID.isValid(id) else { throw CommandFailure("'\(id)' is not an execution id") }
+                return try ClusterClient.cancel(id, in: cluster)
+            }
             let spool = try spoolOption.open()
             if ExecutionID.isValid(id), spool.knows(id), spool.hasSupervisor {
                 // A job just submitted may still wait to be admitted: cancel it once it is.

@@ -1,0 +1,271 @@
+import InputTask
+import JSON
+import POSIX
+import Spool
+
+/// A host's part in a cluster (flowspoold --cluster, flowspool-cluster(7)): a thread of flowspoold
+/// that takes jobs from the cluster's queue while the host has a free slot, drops each into the
+/// local spool durably, and writes back to the cluster what becomes of it. The local spool stays
+/// the record of what the host runs; the supervisor does not know the cluster is there.
+///
+/// An entry stays pending under the host's name until its execution has ended and the record says
+/// so. A host whose heartbeat stops is lost: another takes its pending entries over, runs again
+/// those that had not started and ends the others `fault`. Every write of a host about an
+/// execution checks in Redis, in the same script, that the execution is still the host's, so that a
+/// lost host that comes back cannot overwrite what the cluster decided (fencing).
+public final class ClusterBridge: @unchecked Sendable {
+    let url: ClusterURL
+    let node: String
+    let spool: Spool
+    /// How many of the cluster's executions the host holds at once: flowspoold's --max-running.
+    let slots: Int
+    /// How long a host's heartbeat may be silent before it counts as lost.
+    let lostAfter: Double
+
+    /// The executions taken and not ended: their stream entry and the status last written back.
+    var held: [String: (entry: String, published: String?)] = [:]
+    var nextHeartbeat = 0.0
+    /// When this connection was made: a host judges others lost only once it has been connected
+    /// longer than `lostAfter`, so that after Redis comes back every host has beaten first.
+    var connectedSince = 0.0
+
+    static let heartbeatInterval = 2.0
+
+    public init(url: ClusterURL, node: String, spool: Spool, slots: Int, lostAfter: Double = 10) {
+        self.url = url
+        self.node = node
+        self.spool = spool
+        self.slots = slots
+        self.lostAfter = lostAfter
+    }
+
+    /// Starts the bridge's thread, which runs as long as the process.
+    public func start() throws(SystemError) {
+        try Threads.detach { [self] in run() }
+    }
+
+    /// Connects, serves, and when the connection fails connects again with a growing delay; what
+    /// the host holds meanwhile goes on running, and is written back once the cluster is reachable.
+    func run() {
+        var delay = 0.5
+        var saidDown = false
+        while true {
+            let failure: ClusterError
+            do {
+                let store = try connect()
+                delay = 0.5
+                saidDown = false
+                failure = session(store)
+            } catch {
+                failure = error
+            }
+            if !saidDown { log("\(failure); local work goes on, and is written back once the cluster is reachable") }
+            saidDown = true
+            Clock.sleep(delay)
+            delay = min(delay * 2, 30)
+        }
+    }
+
+    /// A connection, the consumer group made, and what the host held taken up.
+    func connect() throws(ClusterError) -> ClusterStore {
+        let store = try ClusterStore(url)
+        try store.ensureGroup()
+        try recover(store)
+        connectedSince = Clock.monotonic()
+        nextHeartbeat = 0
+        log("joined the cluster at \(url) as \(node)" + (held.isEmpty ? "" : ", holding \(held.count)"))
+        return store
+    }
+
+    /// Serves over one connection until a command fails, and returns the failure.
+    func session(_ store: ClusterStore) -> ClusterError {
+        while true {
+            do {
+                try serve(store)
+            } catch {
+                return error
+            }
+        }
+    }
+
+    /// Takes up what the host held: the entries pending under its name (after a restart, or what
+    /// it took while the connection broke).
+    func recover(_ store: ClusterStore) throws(ClusterError) {
+        for entry in try store.pending(for: node) where held[entry.id] == nil {
+            try admit(entry, into: store)
+        }
+    }
+
+    /// One round: a heartbeat when due (and a look for lost hosts), messages, what changed written
+    /// back, and new jobs taken while slots are free.
+    func serve(_ store: ClusterStore) throws(ClusterError) {
+        if Clock.monotonic() >= nextHeartbeat {
+            let holding = JSON.array(held.keys.sorted().prefix(20).map(JSON.string))
+            try store.heartbeat(node, ["seen": .double(Clock.now()), "held": .int(held.count), "slots": .int(slots), "executions": holding])
+            nextHeartbeat = Clock.monotonic() + Self.heartbeatInterval
+            if Clock.monotonic() - connectedSince > lostAfter { try reclaimFromLostHosts(store) }
+        }
+        for message in try store.takeMessages(for: node) { try handle(message, store) }
+        try publishChanges(to: store)
+        let free = slots - held.count
+        guard free > 0 else {
+            Clock.sleep(0.05)
+            return
+        }
+        for entry in try store.take(for: node, count: min(free, 64), waiting: held.isEmpty ? 0.5 : 0.02) {
+            try admit(entry, into: store)
+        }
+    }
+
+    /// Drops a job into the local spool, durably, once the record says the host takes it.
+    func admit(_ entry: ClusterStore.Entry, into store: ClusterStore) throws(ClusterError) {
+        switch try store.takeOver(entry.id, for: node) {
+        case "ok": break
+        case "ended":  // cancelled before any host took it
+            try store.acknowledge(entry.entry)
+            return
+        default:  // another host's: it acknowledges it
+            return
+        }
+        held[entry.id] = (entry.entry, nil)
+        guard !spool.knows(entry.id) else { return }  // taken before a restart, or a reconnection
+        let job: Job
+        do {
+            job = try Job(parsing: Array(entry.job.utf8))
+        } catch {
+            held[entry.id] = nil
+            _ = try store.finish(entry.id, entry: entry.entry, by: node, ["status": "error", "message": "not admitted by \(node): \(error)", "ended": String(Clock.now())])
+            return
+        }
+        do {
+            _ = try spool.submit(job, id: entry.id)
+        } catch {
+            // Left pending under this host's name: taken up again after the back-off (recover).
+            held[entry.id] = nil
+            throw ClusterError("cannot drop \(entry.id) into \(spool.root): \(error)")
+        }
+    }
+
+    /// Writes back each held execution's status when it changed, and its whole record when it
+    /// ended. An execution another host has taken over is let go: its record is not this host's.
+    func publishChanges(to store: ClusterStore) throws(ClusterError) {
+        for (id, state) in held {
+            var stillOurs = true
+            switch spool.jobState(id) {
+            case .rejected(let why):
+                held[id] = nil
+                stillOurs = try store.finish(id, entry: state.entry, by: node, ["status": "error", "message": "not admitted by \(node): \(why)", "ended": String(Clock.now())])
+            case .pending:
+                let execution = spool.execution(id)
+                guard let status = execution.status()?.rawValue, status != state.published else { continue }
+                var fields = ["status": status]
+                if status == "running", let started = execution.history().last(where: { $0.status == .running })?.time {
+                    fields["started"] = String(started)
+                }
+                stillOurs = try store.update(id, by: node, fields)
+                held[id]?.published = status
+            case .ended(let status):
+                held[id] = nil
+                stillOurs = try store.finish(id, entry: state.entry, by: node, finalRecord(of: spool.execution(id), status))
+            }
+            if !stillOurs {
+                held[id] = nil
+                log("\(id) was taken over by the cluster while this host was out of reach; its record stands, and this host's part is not written back")
+            }
+        }
+    }
+
+    /// What the cluster keeps of an ended execution: protected outputs masked, as show masks them.
+    func finalRecord(of execution: Execution, _ status: ExecutionStatus) -> [String: String] {
+        let history = execution.history()
+        let inputs = (try? execution.job().inputs) ?? [:]
+        var fields = ["status": status.rawValue]
+        fields["message"] = execution.message()?.trimming("\n") ?? ""
+        fields["outputs"] = JSON.object(Protection.maskedOutputs(execution.outputs() ?? [:], inputs: inputs)).compactText
+        if let started = history.first(where: { $0.status == .running })?.time { fields["started"] = String(started) }
+        fields["ended"] = String(history.last { $0.status.isFinal }?.time ?? Clock.now())
+        return fields
+    }
+
+    /// Takes over the pending entries of the hosts whose heartbeat has been silent for `lostAfter`.
+    func reclaimFromLostHosts(_ store: ClusterStore) throws(ClusterError) {
+        let heard = try store.nodes()
+        let now = Clock.now()
+        for other in try store.consumersWithPending() where other != node {
+            let seen = heard[other]?["seen"]?.doubleValue ?? 0
+            guard now - seen > lostAfter else { continue }
+            for entry in try store.claim(from: other, for: node, idle: lostAfter) {
+                switch try store.reclaim(entry.id, from: other, for: node) {
+                case "run":
+                    log("\(entry.id): taken over from \(other), which was lost before it started")
+                    try admit(entry, into: store)
+                case "fault":
+                    log("\(entry.id): ended fault, host \(other) was lost while it ran")
+                    try store.acknowledge(entry.entry)
+                case "ended":
+                    try store.acknowledge(entry.entry)
+                default:
+                    break
+                }
+            }
+        }
+    }
+
+    /// A message left in this host's inbox: an answer to an INPUT request it holds, or a cancel.
+    func handle(_ message: JSON, _ store: ClusterStore) throws(ClusterError) {
+        guard let id = message["id"]?.stringValue, ExecutionID.isValid(id) else { return }
+        switch message["kind"]?.stringValue {
+        case "answer":
+            guard let token = message["token"]?.stringValue, let value = message["value"]?.stringValue else { return }
+            let outcome = Responding(spool: spool).answer(id, with: Array(value.utf8), wait: 10)
+            let verdict = switch outcome {
+            case .taken: "taken"
+            case .refused(let why): "refused: " + why
+            case .noVerdict(let why): "no verdict: " + why
+            }
+            try store.setVerdict(token, verdict)
+        case "cancel":
+            // A job not admitted yet here is taken back and ends cancelled; an execution is
+            // cancelled by the supervisor, and its end written back as any other.
+            if let state = held[id], (try? spool.withdraw(id, because: "cancelled through the cluster")) == true {
+                held[id] = nil
+                _ = try store.finish(id, entry: state.entry, by: node, ["status": "cancelled", "message": "cancelled before it started", "ended": String(Clock.now())])
+            } else {
+                _ = try? spool.sendControl("cancel \(id)")
+            }
+        default:
+            break
+        }
+    }
+
+    /// Before the supervisor starts: the executions this host took from the cluster and that the
+    /// cluster has since given to another host (while this one was lost) must not run here again.
+    /// Jobs still waiting in incoming/ are withdrawn and queued executions cancelled; one whose
+    /// runner still runs goes on, unpublished. Returns what it did, a line each; throws when the
+    /// cluster cannot be asked, and then nothing is touched.
+    public func fenceLocalWork() throws(ClusterError) -> [String] {
+        let store = try ClusterStore(url)
+        var lines: [String] = []
+        let incoming = ((try? FileSystem.listDirectory(spool.incoming)) ?? []).filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }
+        let executions = ((try? FileSystem.listDirectory(spool.executions)) ?? []).filter {
+            ExecutionID.isValid($0) && spool.execution($0).status()?.isFinal == false
+        }
+        // Jobs a supervisor killed mid-admission left as claims in tmp/.
+        let claims = ((try? FileSystem.listDirectory(spool.tmp)) ?? []).filter { $0.hasSuffix(Spool.claimSuffix) }.map { String($0.dropLast(Spool.claimSuffix.count)) }
+        for id in incoming + claims + executions where ExecutionID.isValid(id) {
+            guard let record = try store.record(id), record.node != nil, record.node != node || record.isFinal else { continue }
+            let why = "taken over by the cluster while this host was lost (\(record.status ?? "?") on \(record.node ?? "?"))"
+            if (try? spool.withdraw(id, because: why)) == true || (try? spool.withdrawClaim(id, because: why)) == true {
+                lines.append("\(id): withdrawn, \(why)")
+            } else if spool.execution(id).status() == .queued, let lock = try? spool.execution(id).tryLock() {
+                defer { try? lock.close() }
+                if (try? spool.execution(id).end(.cancelled, message: why)) != nil { lines.append("\(id): cancelled here, \(why)") }
+            }
+        }
+        return lines
+    }
+
+    func log(_ text: String) {
+        OperatorLine.write("cluster: " + text, stamped: true)
+    }
+}

@@ -1,0 +1,322 @@
+import JSON
+import POSIX
+import Redis
+import Spool
+
+/// What a cluster keeps in Redis (flowspool-cluster(7)), and the commands that read and write it:
+/// - `flowspool:queue`, a stream of jobs (`id`, `job`) read by the consumer group `hosts`, one
+///   consumer per host; an entry stays pending until its execution has ended and its record says so;
+/// - `flowspool:execution:ID`, a hash per execution: its job, status, node, times, message, outputs;
+/// - `flowspool:executions`, the ids by submission time;
+/// - `flowspool:nodes`, each host's last heartbeat.
+public final class ClusterStore {
+    public let url: ClusterURL
+    let connection: RedisConnection
+
+    static let queue = "flowspool:queue"
+    static let group = "hosts"
+    static let executions = "flowspool:executions"
+    static let nodes = "flowspool:nodes"
+    static func record(_ id: String) -> String { "flowspool:execution:" + id }
+
+    /// Seconds a command may take, beyond what it blocks for.
+    static let commandTimeout = 5.0
+
+    /// Connects, logs in and selects the database.
+    public init(_ url: ClusterURL) throws(ClusterError) {
+        self.url = url
+        do {
+            connection = try RedisConnection(host: url.host, port: url.port, deadline: Clock.monotonic() + Self.commandTimeout)
+        } catch {
+            throw ClusterError("cannot reach the cluster at \(url): \(error)")
+        }
+        if let password = url.password {
+            try expectOK(call(["AUTH"] + (url.user.map { [$0] } ?? []) + [password]), "logging in")
+        }
+        if url.database != 0 { try expectOK(call(["SELECT", String(url.database)]), "selecting database \(url.database)") }
+    }
+
+    /// One command; an error reply is returned as such, a broken connection thrown.
+    @discardableResult
+    func call(_ arguments: [String], blocking seconds: Double = 0) throws(ClusterError) -> RedisReply {
+        do {
+            return try connection.command(arguments.map { Array($0.utf8) }, deadline: Clock.monotonic() + Self.commandTimeout + seconds)
+        } catch {
+            throw ClusterError("the cluster at \(url): \(error)")
+        }
+    }
+
+    func expectOK(_ reply: RedisReply, _ step: String) throws(ClusterError) {
+        if case .error(let text) = reply { throw ClusterError("the cluster at \(url) refused \(step): \(text)") }
+    }
+
+    // MARK: Submitting and reading records
+
+    /// Adds a job to the queue under a new id, unique in the cluster, and returns the id. With
+    /// `retryOnHostLoss`, a host lost while it runs the job leaves it to another, which runs it
+    /// again; by default it ends `fault`, as automation has side effects.
+    public func submit(_ job: Job, id requested: String? = nil, retryOnHostLoss: Bool = false) throws(ClusterError) -> String {
+        for _ in 0..<16 {
+            let id = requested ?? ExecutionID.generate()
+            let submitted = Clock.now()
+            // The record reserves the id: a second submitter of the same id gets 0.
+            guard case .integer(1) = try call(["HSETNX", Self.record(id), "job", job.document().compactText]) else {
+                if requested != nil { throw ClusterError("the id '\(id)' is taken in the cluster") }
+                continue
+            }
+            try call(["MULTI"])
+            try call(["HSET", Self.record(id), "task", job.task, "status", "queued", "submitted", String(submitted),
+                      "retry_on_host_loss", retryOnHostLoss ? "1" : "0"])
+            try call(["ZADD", Self.executions, String(submitted), id])
+            try call(["XADD", Self.queue, "*", "id", id, "job", job.document().compactText])
+            try expectOK(try call(["EXEC"]), "the job")
+            return id
+        }
+        throw ClusterError("could not find a free execution id in the cluster")
+    }
+
+    /// An execution's record, field by field; nil when the cluster has none of that id.
+    public func record(_ id: String) throws(ClusterError) -> ClusterRecord? {
+        guard case .array(let items) = try call(["HGETALL", Self.record(id)]), !items.isEmpty else { return nil }
+        return ClusterRecord(id: id, fields: Self.pairs(items))
+    }
+
+    /// The ids of all executions, oldest first.
+    public func executionIDs() throws(ClusterError) -> [String] {
+        guard case .array(let items) = try call(["ZRANGE", Self.executions, "0", "-1"]) else { return [] }
+        return items.compactMap(Self.text)
+    }
+
+    /// Every host's last heartbeat, by node name.
+    public func nodes() throws(ClusterError) -> [String: JSON] {
+        guard case .array(let items) = try call(["HGETALL", Self.nodes]) else { return [:] }
+        return Self.pairs(items).compactMapValues { try? JSON(parsing: $0) }
+    }
+
+    /// Cancels an execution no host has taken yet ("cancelled"); otherwise says which host holds
+    /// it ("node NAME"), or that it has ended ("ended").
+    public func cancelUntaken(_ id: String) throws(ClusterError) -> String {
+        try script(Self.cancelScript, keys: [Self.record(id)], [String(Clock.now())])
+    }
+
+    /// Leaves a message (an answer, a cancel) for a host, which takes it at its next round.
+    public func send(to node: String, _ message: JSON) throws(ClusterError) {
+        try call(["RPUSH", Self.inbox(node), message.compactText])
+    }
+
+    /// A host's word on a message that asked for one (an answer's verdict), when it has come.
+    public func verdict(_ token: String) throws(ClusterError) -> String? {
+        Self.text(try call(["GET", Self.verdict(token)]))
+    }
+
+    // MARK: What a host does
+
+    static func inbox(_ node: String) -> String { "flowspool:inbox:" + node }
+    static func verdict(_ token: String) -> String { "flowspool:verdict:" + token }
+
+    /// Makes the consumer group, unless it is there.
+    func ensureGroup() throws(ClusterError) {
+        let reply = try call(["XGROUP", "CREATE", Self.queue, Self.group, "0", "MKSTREAM"])
+        if case .error(let text) = reply, !text.hasPrefix("BUSYGROUP") {
+            throw ClusterError("the cluster at \(url) refused the consumer group: \(text)")
+        }
+    }
+
+    /// A job of the queue: its stream entry, id and job document.
+    struct Entry {
+        let entry: String
+        let id: String
+        let job: String
+    }
+
+    /// Up to `count` new jobs for `node`, waiting at most `seconds` for one; they stay pending,
+    /// under the node's name, until acknowledged.
+    func take(for node: String, count: Int, waiting seconds: Double) throws(ClusterError) -> [Entry] {
+        try entries(streamReply: try call(
+            ["XREADGROUP", "GROUP", Self.group, node, "COUNT", String(count), "BLOCK", String(Int(seconds * 1000)), "STREAMS", Self.queue, ">"],
+            blocking: seconds))
+    }
+
+    /// The jobs delivered to `node` and not acknowledged: what it held when it stopped.
+    func pending(for node: String) throws(ClusterError) -> [Entry] {
+        try entries(streamReply: try call(["XREADGROUP", "GROUP", Self.group, node, "COUNT", "100000", "STREAMS", Self.queue, "0"]))
+    }
+
+    /// The hosts with jobs pending, and how many each.
+    func consumersWithPending() throws(ClusterError) -> [String] {
+        guard case .array(let summary) = try call(["XPENDING", Self.queue, Self.group]), summary.count == 4,
+              case .array(let consumers) = summary[3] else { return [] }
+        return consumers.compactMap { consumer in
+            guard case .array(let parts) = consumer, let name = parts.first.flatMap(Self.text) else { return nil }
+            return name
+        }
+    }
+
+    /// Takes over, for `node`, the entries pending under `lost` that have waited at least
+    /// `idle` seconds since they were delivered: two hosts cannot both take one, as the first
+    /// taking makes it fresh again.
+    func claim(from lost: String, for node: String, idle: Double) throws(ClusterError) -> [Entry] {
+        guard case .array(let pending) = try call(["XPENDING", Self.queue, Self.group, "-", "+", "1000", lost]) else { return [] }
+        let ids = pending.compactMap { item -> String? in
+            guard case .array(let parts) = item else { return nil }
+            return parts.first.flatMap(Self.text)
+        }
+        guard !ids.isEmpty else { return [] }
+        let reply = try call(["XCLAIM", Self.queue, Self.group, node, String(Int(idle * 1000))] + ids)
+        guard case .array(let items) = reply else { return [] }
+        return items.compactMap(Self.entry)
+    }
+
+    /// What becomes of a lost host's execution, decided in Redis at once: "run" (it had not
+    /// started, or the job asked to be retried: it is now `node`'s), "fault" (it had: its record
+    /// ends fault, "host LOST was lost"), "ended" or "other".
+    func reclaim(_ id: String, from lost: String, for node: String) throws(ClusterError) -> String {
+        try script(Self.reclaimScript, keys: [Self.record(id)], [lost, node, String(Clock.now())])
+    }
+
+    /// Notes that `node` takes the execution: "ok", "ended" (cancelled before it was taken) or
+    /// "other" (another host's).
+    func takeOver(_ id: String, for node: String) throws(ClusterError) -> String {
+        try script(Self.takeScript, keys: [Self.record(id)], [node, String(Clock.now())])
+    }
+
+    /// Writes what `node` knows of an execution into its record, if the execution is still the
+    /// node's and has not ended: false when another host took it over (fencing).
+    func update(_ id: String, by node: String, _ fields: [String: String]) throws(ClusterError) -> Bool {
+        try script(Self.updateScript, keys: [Self.record(id)], [node] + Self.flat(fields)) == "1"
+    }
+
+    /// Writes an execution's final record and acknowledges its entry, together, if it is still
+    /// `node`'s: false when another host took it over, whose record stands.
+    func finish(_ id: String, entry: String, by node: String, _ fields: [String: String]) throws(ClusterError) -> Bool {
+        try script(Self.finishScript, keys: [Self.record(id), Self.queue], [node, entry, Self.group] + Self.flat(fields)) == "1"
+    }
+
+    /// Acknowledges an entry whose execution has ended elsewhere or was never to run.
+    func acknowledge(_ entry: String) throws(ClusterError) {
+        try call(["XACK", Self.queue, Self.group, entry])
+    }
+
+    func heartbeat(_ node: String, _ state: JSON) throws(ClusterError) {
+        try call(["HSET", Self.nodes, node, state.compactText])
+    }
+
+    /// The messages left for `node`, taken out of its inbox.
+    func takeMessages(for node: String) throws(ClusterError) -> [JSON] {
+        var messages: [JSON] = []
+        while messages.count < 64, let text = Self.text(try call(["LPOP", Self.inbox(node)])) {
+            if let message = try? JSON(parsing: text) { messages.append(message) }
+        }
+        return messages
+    }
+
+    func setVerdict(_ token: String, _ verdict: String) throws(ClusterError) {
+        try call(["SET", Self.verdict(token), verdict, "EX", "3600"])
+    }
+
+    func script(_ source: String, keys: [String], _ arguments: [String]) throws(ClusterError) -> String {
+        let reply = try call(["EVAL", source, String(keys.count)] + keys + arguments)
+        switch reply {
+        case .error(let text): throw ClusterError("the cluster at \(url) refused a script: \(text)")
+        case .integer(let value): return String(value)
+        default: return Self.text(reply) ?? ""
+        }
+    }
+
+    static func flat(_ fields: [String: String]) -> [String] {
+        fields.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] }
+    }
+
+    /// A record's status is final: Lua's test, shared by the scripts.
+    static let finalTest = "local function final(s) return s == 'success' or s == 'error' or s == 'fault' or s == 'cancelled' end\n"
+
+    static let updateScript = finalTest + """
+        if redis.call('HGET', KEYS[1], 'node') ~= ARGV[1] or final(redis.call('HGET', KEYS[1], 'status')) then return 0 end
+        redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+        return 1
+        """
+
+    static let finishScript = finalTest + """
+        if redis.call('HGET', KEYS[1], 'node') ~= ARGV[1] or final(redis.call('HGET', KEYS[1], 'status')) then return 0 end
+        redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+        redis.call('XACK', KEYS[2], ARGV[3], ARGV[2])
+        return 1
+        """
+
+    static let takeScript = finalTest + """
+        if final(redis.call('HGET', KEYS[1], 'status')) then return 'ended' end
+        local node = redis.call('HGET', KEYS[1], 'node')
+        if node and node ~= ARGV[1] then return 'other' end
+        redis.call('HSET', KEYS[1], 'node', ARGV[1], 'taken', ARGV[2])
+        return 'ok'
+        """
+
+    static let reclaimScript = finalTest + """
+        local status = redis.call('HGET', KEYS[1], 'status')
+        if final(status) then return 'ended' end
+        local node = redis.call('HGET', KEYS[1], 'node')
+        if node and node ~= ARGV[1] then return 'other' end
+        if status == 'queued' or redis.call('HGET', KEYS[1], 'retry_on_host_loss') == '1' then
+            redis.call('HSET', KEYS[1], 'node', ARGV[2], 'status', 'queued', 'lost_node', ARGV[1], 'taken', ARGV[3])
+            return 'run'
+        end
+        redis.call('HSET', KEYS[1], 'status', 'fault', 'message', 'host ' .. ARGV[1] .. ' was lost', 'ended', ARGV[3], 'recorded_by', ARGV[2])
+        return 'fault'
+        """
+
+    static let cancelScript = finalTest + """
+        if final(redis.call('HGET', KEYS[1], 'status')) then return 'ended' end
+        local node = redis.call('HGET', KEYS[1], 'node')
+        if node then return 'node ' .. node end
+        if not redis.call('HGET', KEYS[1], 'job') then return 'none' end
+        redis.call('HSET', KEYS[1], 'status', 'cancelled', 'message', 'cancelled before any host took it', 'ended', ARGV[1])
+        return 'cancelled'
+        """
+
+    func entries(streamReply reply: RedisReply) throws(ClusterError) -> [Entry] {
+        if case .error(let text) = reply { throw ClusterError("the cluster at \(url) refused to hand out jobs: \(text)") }
+        guard case .array(let streams) = reply, case .array(let stream)? = streams.first, stream.count == 2,
+              case .array(let items) = stream[1] else { return [] }
+        return items.compactMap(Self.entry)
+    }
+
+    /// One stream entry: [entry id, [field, value, ...]].
+    static func entry(_ item: RedisReply) -> Entry? {
+        guard case .array(let parts) = item, parts.count == 2, let entry = text(parts[0]), case .array(let fields) = parts[1] else { return nil }
+        let values = pairs(fields)
+        guard let id = values["id"], let job = values["job"] else { return nil }
+        return Entry(entry: entry, id: id, job: job)
+    }
+
+    // MARK: Replies
+
+    static func text(_ reply: RedisReply) -> String? {
+        if case .string(let bytes) = reply { return String(decoding: bytes, as: UTF8.self) }
+        return nil
+    }
+
+    /// A flat list of names and values, as HGETALL and stream entries give them.
+    static func pairs(_ items: [RedisReply]) -> [String: String] {
+        var values: [String: String] = [:]
+        var index = 0
+        while index + 1 < items.count {
+            if let name = text(items[index]), let value = text(items[index + 1]) { values[name] = value }
+            index += 2
+        }
+        return values
+    }
+}
+
+/// An execution as the cluster records it.
+public struct ClusterRecord: Sendable {
+    public let id: String
+    public let fields: [String: String]
+
+    public var status: String? { fields["status"] }
+    public var isFinal: Bool { status.flatMap(ExecutionStatus.init(rawValue:))?.isFinal == true }
+    public var node: String? { fields["node"] }
+    public var job: Job? { fields["job"].flatMap { try? Job(parsing: Array($0.utf8)) } }
+    public var message: String? { fields["message"] }
+    public var outputs: JSONObject? { fields["outputs"].flatMap { try? JSON(parsing: $0) }?.objectValue }
+    public func time(_ field: String) -> Double? { fields[field].flatMap(Double.init) }
+}

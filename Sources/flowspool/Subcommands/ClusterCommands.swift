@@ -1,0 +1,164 @@
+import ArgumentParser
+import Cluster
+import JSON
+import POSIX
+import Spool
+
+/// The commands' side of a cluster (flowspool-cluster(7)): with --cluster URL, or
+/// $FLOWSPOOL_CLUSTER, submit, run, status, wait, show and list work on the cluster's queue and
+/// records instead of a local spool.
+enum ClusterClient {
+    /// The cluster the command line names, connected; nil when it names none.
+    static func store() throws -> ClusterStore? {
+        guard let text = Environment.value(ClusterURL.variable), !text.isEmpty else { return nil }
+        do {
+            return try ClusterStore(try ClusterURL(parsing: text))
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+    }
+
+    static func submit(_ job: Job, id: String?, retryOnHostLoss: Bool, to store: ClusterStore) throws -> String {
+        do {
+            return try store.submit(job, id: id, retryOnHostLoss: retryOnHostLoss)
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+    }
+
+    static func record(_ id: String, in store: ClusterStore) throws -> ClusterRecord {
+        guard ExecutionID.isValid(id) else { throw CommandFailure("'\(id)' is not an execution id") }
+        let found: ClusterRecord?
+        do {
+            found = try store.record(id)
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+        guard let found else { throw CommandFailure("no execution \(id) in the cluster at \(store.url)") }
+        return found
+    }
+
+    /// Looks at the record until it is final or `timeout` passes: every 20 ms at first, then less
+    /// often, up to every half second. Nil when the time ran out.
+    static func awaitEnd(of id: String, in store: ClusterStore, timeout: Double?) throws -> ClusterRecord? {
+        let deadline = timeout.map { Clock.monotonic() + $0 }
+        var pause = 0.02
+        while true {
+            let record = try record(id, in: store)
+            if record.isFinal { return record }
+            if let deadline, Clock.monotonic() >= deadline { return nil }
+            Clock.sleep(min(pause, deadline.map { max(0, $0 - Clock.monotonic()) } ?? pause))
+            pause = min(pause * 1.5, 0.5)
+        }
+    }
+
+    /// Cancels an execution of the cluster: at once when no host has taken it, else through the
+    /// host that holds it. Prints how it ended; exits 1 unless it ended cancelled.
+    static func cancel(_ id: String, in store: ClusterStore) throws {
+        let outcome: String
+        do {
+            outcome = try store.cancelUntaken(id)
+            if outcome.hasPrefix("node ") { try store.send(to: String(outcome.dropFirst(5)), ["kind": "cancel", "id": .string(id)]) }
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+        switch outcome {
+        case "none": throw CommandFailure("no execution \(id) in the cluster at \(store.url)")
+        case "ended": throw CommandFailure("\(id) has ended already: \(try record(id, in: store).status ?? "?")")
+        default: break
+        }
+        guard let ended = try awaitEnd(of: id, in: store, timeout: 30) else { throw CommandFailure("\(id) has not ended 30 s after the cancel") }
+        printLine(ended.status ?? "?")
+        if ended.status != "cancelled" { throw ExitCode(ProgramExit.failure) }
+    }
+
+    /// As `report` does for a local execution: outputs (and the message on stderr) on success,
+    /// else the status and message and exit 1.
+    static func report(_ record: ClusterRecord, quiet: Bool) throws {
+        let outputs = record.outputs ?? [:]
+        let message = record.message ?? ""
+        if record.status == "success" {
+            guard !quiet else { return }
+            printLine(JSON.object(outputs).prettyText)
+            if !message.isEmpty { printError(message) }
+            return
+        }
+        if !outputs.isEmpty && !quiet { printLine(JSON.object(outputs).prettyText) }
+        throw CommandFailure("\(record.id) ended \(record.status ?? "?")" + (message.isEmpty ? "" : ": " + message))
+    }
+
+    static func show(_ record: ClusterRecord, json: Bool) {
+        let job = record.job
+        var object: JSONObject = ["id": .string(record.id), "task": job.map { .string($0.task) } ?? .null, "status": record.status.map(JSON.string) ?? .null]
+        object["node"] = record.node.map(JSON.string) ?? .null
+        for field in ["submitted", "started", "ended"] {
+            object[field] = record.time(field).map { .string(Clock.iso8601($0)) } ?? .null
+        }
+        object["message"] = record.message.map(JSON.string) ?? .null
+        object["inputs"] = .object(Protection.maskedInputs(job?.inputs ?? [:]))
+        object["outputs"] = record.outputs.map(JSON.object) ?? .null
+        if json {
+            printLine(JSON.object(object).prettyText)
+            return
+        }
+        for field in ["id", "task", "status", "node", "submitted", "started", "ended", "message"] {
+            guard let value = object[field], value != .null else { continue }
+            let text = value.stringValue ?? value.compactText
+            printLine((field + ":").padding(to: 11) + text.escapingControlCharacters(keeping: "\n").indentingContinuation)
+        }
+        printLine("inputs:    " + (object["inputs"] ?? .null).prettyText.indentingContinuation)
+        if let outputs = record.outputs { printLine("outputs:   " + JSON.object(outputs).prettyText.indentingContinuation) }
+    }
+
+    static func list(_ store: ClusterStore, statuses: Set<String>, task: String?, limit: Int?) throws {
+        let records: [ClusterRecord]
+        do {
+            records = try store.executionIDs().compactMap { (id: String) throws(ClusterError) -> ClusterRecord? in try store.record(id) }
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+        let rows = records.filter { statuses.isEmpty || statuses.contains($0.status ?? "") }
+            .filter { task == nil || $0.fields["task"] == task }
+            .map(row)
+        printTable(header: ["ID", "STATUS", "TASK", "NODE", "SUBMITTED", "DURATION", "MESSAGE"], rows: Array(rows.suffix(limit ?? rows.count)))
+    }
+
+    static func row(_ record: ClusterRecord) -> [String] {
+        let submitted = record.time("submitted")
+        let duration = record.time("ended").map { end in Clock.describeDuration(end - (record.time("started") ?? submitted ?? end)) } ?? "-"
+        return [record.id, record.status ?? "?", record.fields["task"] ?? "?", record.node ?? "-",
+                submitted.map(Clock.iso8601) ?? "-", duration, (record.message ?? "").firstLine.escapingControlCharacters()]
+    }
+}
+
+/// `flowspool --cluster URL nodes`: the hosts of a cluster and when each was last heard of.
+struct Nodes: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nodes", abstract: "With --cluster: the cluster's hosts, when each was last seen, and what each holds.")
+
+    @Flag(help: "Print a JSON dictionary.") var json = false
+
+    func run() throws {
+        try reportingFailures {
+            guard let store = try ClusterClient.store() else {
+                throw CommandFailure("nodes lists a cluster's hosts: give --cluster redis://HOST:PORT before it, or set $FLOWSPOOL_CLUSTER", exitCode: ProgramExit.usage)
+            }
+            let nodes: [String: JSON]
+            do {
+                nodes = try store.nodes()
+            } catch {
+                throw CommandFailure("\(error)")
+            }
+            if json {
+                printLine(JSON.object(JSONObject(nodes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })).prettyText)
+                return
+            }
+            let now = Clock.now()
+            printTable(header: ["NODE", "LAST SEEN", "HOLDS", "SLOTS", "EXECUTIONS"], rows: nodes.sorted { $0.key < $1.key }.map { name, state in
+                [name.escapingControlCharacters(), state["seen"]?.doubleValue.map { Clock.describeDuration(max(0, now - $0)) + " ago" } ?? "-",
+                 state["held"].map(\.compactText) ?? "-", state["slots"].map(\.compactText) ?? "-",
+                 (state["executions"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: " ").escapingControlCharacters()]
+            })
+        }
+    }
+}

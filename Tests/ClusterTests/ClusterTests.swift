@@ -1,0 +1,202 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Cluster
+import FlowspoolTestSupport
+import JSON
+import POSIX
+import Spool
+import Testing
+
+/// Several hosts, one queue (flowspool-cluster(7)): three spools and node names on one machine,
+/// each with its flowspoold, sharing a redis-server of the test's own.
+@Suite("cluster")
+struct ClusterTests {
+    let redis: RedisServer
+    let http = TestEnvironment.httpURL
+    /// Keys of the HTTP server's /count/KEY, this test's own.
+    let prefix = "cluster-\(UInt32.random(in: 0...UInt32.max))"
+
+    init() throws {
+        redis = try RedisServer()
+    }
+
+    /// A host: a spool and a flowspoold in the cluster under `name`.
+    func host(_ name: String, _ extra: [String] = []) throws -> TestSpool {
+        let spool = try TestSpool()
+        try spool.startSupervisor(["--cluster", redis.url, "--node", name, "--node-timeout", "3"] + extra)
+        return spool
+    }
+
+    func store() throws -> ClusterStore { try ClusterStore(try ClusterURL(parsing: redis.url)) }
+
+    func cluster(_ arguments: String...) throws -> CommandResult {
+        try runProgram(TestEnvironment.program("flowspool"), ["--cluster", redis.url] + arguments, timeout: 60)
+    }
+
+    func counting(_ key: String) -> Job {
+        Job(task: "REST", inputs: ["url": .string(http + "/count/\(prefix)-\(key)"), "timeout": 120])
+    }
+
+    /// The requests the HTTP server counted for this test's keys.
+    func counts() throws -> [String: Int] {
+        let text = try runProgram("/usr/bin/curl", ["-s", http + "/counts"], timeout: 10).standardOutput
+        var counts: [String: Int] = [:]
+        for (key, value) in try JSON(parsing: text).objectValue ?? [:] where key.hasPrefix(prefix + "-") {
+            counts[String(key.dropFirst(prefix.count + 1))] = value.intValue
+        }
+        return counts
+    }
+
+    /// Waits until every id's record is final, and returns the records.
+    func ended(_ ids: [String], within seconds: Double = 60) throws -> [String: ClusterRecord] {
+        let store = try store()
+        var records: [String: ClusterRecord] = [:]
+        try waitUntil("\(ids.count) executions end in the cluster", timeout: seconds) {
+            for id in ids where records[id] == nil {
+                if let record = try? store.record(id), record.isFinal { records[id] = record }
+            }
+            return records.count == ids.count
+        }
+        return records
+    }
+
+    @Test("300 REST jobs submitted to the cluster each run exactly once, spread over three hosts; the commands read the cluster's records")
+    func exactlyOnce() throws {
+        let hosts = try ["a", "b", "c"].map { try host($0) }
+        let store = try store()
+        let ids = try (0..<300).map { try store.submit(counting(String($0))) }
+        let records = try ended(ids, within: 120)
+        #expect(records.values.allSatisfy { $0.status == "success" })
+        let counted = try counts()
+        #expect(counted.count == 300 && counted.values.allSatisfy { $0 == 1 }, "\(counted.filter { $0.value != 1 })")
+        let perNode = Dictionary(grouping: records.values, by: { $0.node ?? "?" }).mapValues(\.count)
+        #expect(Set(perNode.keys) == ["a", "b", "c"], "\(perNode)")
+
+        let ran = try cluster("run", "REST", "url=\(http)/echo", "method=post", "data=through the cluster")
+        #expect(ran.exitCode == 0, "\(ran.standardError)")
+        #expect(try JSON(parsing: ran.standardOutput)["json"]?["body"] == "through the cluster")
+        let id = String(try #require(ran.standardError.split(separator: "\n").first { $0.hasPrefix("flowspool: execution ") }).dropFirst(21))
+        #expect(try cluster("status", id).standardOutput == "success\n")
+        #expect(try cluster("wait", id).exitCode == 0)
+        let shown = try cluster("show", id).standardOutput
+        #expect(shown.contains("status:    success") && shown.contains("node:      "))
+        #expect(try cluster("list", "--limit", "1").standardOutput.contains(id))
+        let nodes = try cluster("nodes").standardOutput
+        #expect(["a", "b", "c"].allSatisfy { name in nodes.split(separator: "\n").contains { $0.hasPrefix(name + " ") } }, "\(nodes)")
+        // The password of the URL is a protected value: in no log and no listing.
+        for host in hosts {
+            #expect(!host.supervisorLogText.contains(redis.password))
+            #expect(host.supervisorLogText.contains("joined the cluster at redis://***@127.0.0.1:\(redis.port)/0"))
+        }
+        #expect(!nodes.contains(redis.password) && !shown.contains(redis.password))
+    }
+
+    @Test("a host SIGKILLed while it runs: its queued job runs elsewhere, its running one ends fault 'host a was lost'; restarted, it neither reruns nor overwrites")
+    func hostLost() throws {
+        let a = try host("a", ["--max-running", "2"])
+        // A job of its own holds one of a's two slots, so that of the two it takes from the cluster one runs and one waits.
+        _ = try a.spool.submit(Job(task: "REST", inputs: ["url": .string(http + "/slow?seconds=30"), "timeout": 120]))
+        let store = try store()
+        let running = try store.submit(Job(task: "REST", inputs: ["url": .string(http + "/slow?seconds=8"), "timeout": 120]))
+        try waitUntil("a runs \(running)", timeout: 20) { (try? store.record(running))?.status == "running" }
+        let waiting = try store.submit(counting("waiting"))
+        try waitUntil("a takes \(waiting) into its spool", timeout: 20) { (try? store.record(waiting))?.node == "a" && a.spool.knows(waiting) }
+        #expect(a.execution(waiting).status() == .queued || a.spool.jobState(waiting) == .pending)
+        try a.stopSupervisor(signal: SIGKILL)
+
+        let b = try host("b")
+        let records = try ended([running, waiting], within: 40)
+        #expect(records[running]?.status == "fault")
+        #expect(records[running]?.message == "host a was lost")
+        #expect(records[waiting]?.status == "success")
+        #expect(records[waiting]?.node == "b")
+        #expect(try counts()["waiting"] == 1)
+
+        // a comes back: what the cluster gave b is cancelled here, and a's runner, which went on,
+        // ends its execution here without touching the cluster's record.
+        try a.startSupervisor(["--cluster", redis.url, "--node", "a", "--node-timeout", "3"])
+        _ = try a.waitForEnd(of: running, timeout: 30)
+        Clock.sleep(2)
+        #expect(try counts()["waiting"] == 1, "a's log: \(a.supervisorLogText)")
+        #expect(a.execution(waiting).status() == .cancelled || a.spool.jobState(waiting) != .pending,
+                "incoming: \(FileSystem.exists(a.spool.incoming + "/" + waiting + ".json")), execution: \(a.execution(waiting).exists) \(String(describing: a.execution(waiting).status())), tmp: \((try? FileSystem.listDirectory(a.spool.tmp)) ?? [])")
+        #expect(a.supervisorLogText.contains("cluster: \(waiting): cancelled here, taken over by the cluster") || a.supervisorLogText.contains("cluster: \(waiting): withdrawn"))
+        #expect(try store.record(running)?.status == "fault")
+        #expect(try store.record(waiting)?.node == "b")
+        _ = b
+    }
+
+    @Test("an INPUT request held by one host is answered with respond --cluster, through that host")
+    func inputThroughTheCluster() throws {
+        let hosts = try ["a", "b"].map { try host($0) }
+        let store = try store()
+        let id = try store.submit(Job(task: "INPUT", inputs: ["request": "ship it?"]))
+        try waitUntil("the request waits", timeout: 20) { (try? store.record(id))?.status == "waiting" }
+        let answered = try runProgram(TestEnvironment.program("respond"), ["--cluster", redis.url, id, "ship"], timeout: 30)
+        #expect(answered.exitCode == 0, "\(answered.standardError)")
+        let record = try #require(try ended([id])[id])
+        #expect(record.status == "success")
+        #expect(record.outputs?["response"] == "ship")
+        let holder = try #require(hosts.first { $0.execution(id).exists })
+        #expect(holder.execution(id).outputs()?["response"] == "ship")
+        let again = try runProgram(TestEnvironment.program("respond"), ["--cluster", redis.url, id, "again"], timeout: 30)
+        #expect(again.exitCode == 1)
+        #expect(again.standardError.contains("has ended: success"))
+    }
+
+    @Test("cancel --cluster: a job no host took ends at once; a running one is cancelled by its host; nodes says what each holds")
+    func cancel() throws {
+        let store = try store()
+        let untaken = try store.submit(counting("never"))
+        let cancelled = try cluster("cancel", untaken)
+        #expect(cancelled.exitCode == 0, "\(cancelled.standardError)")
+        #expect(cancelled.standardOutput == "cancelled\n")
+        let a = try host("a")
+        let slow = try store.submit(Job(task: "REST", inputs: ["url": .string(http + "/slow?seconds=60"), "timeout": 120]))
+        try waitUntil("a runs it", timeout: 20) { (try? store.record(slow))?.status == "running" }
+        try waitUntil("nodes shows it held by a", timeout: 10) {
+            (try? cluster("nodes"))?.standardOutput.split(separator: "\n").contains { $0.hasPrefix("a ") && $0.hasSuffix(slow) } == true
+        }
+        let stopped = try cluster("cancel", slow)
+        #expect(stopped.exitCode == 0, "\(stopped.standardError) a's log: \(a.supervisorLogText)")
+        #expect(try store.record(slow)?.status == "cancelled")
+        #expect(a.execution(slow).status() == .cancelled)
+        Clock.sleep(1)
+        #expect(try counts()["never"] == nil)
+    }
+
+    @Test("redis-server restarted during a burst (append-only): nothing lost, nothing run twice")
+    func redisRestarted() throws {
+        let hosts = try ["a", "b", "c"].map { try host($0) }
+        let store = try store()
+        let ids = try (0..<100).map { try store.submit(counting("burst-\($0)")) }
+        try waitUntil("some have ended", timeout: 30) { ((try? counts()) ?? [:]).count >= 20 }
+        try redis.stop()
+        Clock.sleep(1)
+        try redis.start()
+        let records = try ended(ids, within: 120)
+        #expect(records.values.allSatisfy { $0.status == "success" })
+        let counted = try counts()
+        #expect(counted.count == 100 && counted.values.allSatisfy { $0 == 1 }, "\(counted.filter { $0.value != 1 })")
+        _ = hosts
+    }
+
+    @Test("Redis unreachable for 10 s: the hosts go on with what they hold, and the records arrive afterwards")
+    func redisAway() throws {
+        let hosts = try ["a", "b"].map { try host($0) }
+        let store = try store()
+        let ids = try (0..<6).map { _ in try store.submit(Job(task: "REST", inputs: ["url": .string(http + "/slow?seconds=2"), "timeout": 60])) }
+        try waitUntil("both hosts hold them", timeout: 20) { ids.allSatisfy { (try? store.record($0))?.node != nil } }
+        redis.freeze()
+        let frozen = Clock.monotonic()
+        defer { redis.thaw() }
+        try waitUntil("the hosts run them all to their end meanwhile", timeout: 20) {
+            ids.allSatisfy { id in hosts.contains { $0.execution(id).status() == .success } }
+        }
+        Clock.sleep(max(0, frozen + 10 - Clock.monotonic()))
+        redis.thaw()
+        let records = try ended(ids, within: 60)
+        #expect(records.values.allSatisfy { $0.status == "success" })
+    }
+}
