@@ -25,6 +25,8 @@ public final class ClusterBridge: @unchecked Sendable {
     /// The executions taken and not ended: their stream entry and the status last written back.
     var held: [String: (entry: String, published: String?)] = [:]
     var nextHeartbeat = 0.0
+    /// Woken by flowspoold when an execution the host holds ends, as any waiter is.
+    var watcher: JobWatcher?
     /// When this connection was made: a host judges others lost only once it has been connected
     /// longer than `lostAfter`, so that after Redis comes back every host has beaten first.
     var connectedSince = 0.0
@@ -108,12 +110,23 @@ public final class ClusterBridge: @unchecked Sendable {
         for message in try store.takeMessages(for: node) { try handle(message, store) }
         try publishChanges(to: store)
         let free = slots - held.count
-        guard free > 0 else {
-            Clock.sleep(0.05)
-            return
+        if free > 0 {
+            // With nothing held, Redis wakes the bridge for the next job; otherwise it only looks,
+            // and the wait is on the executions it holds.
+            let taken = try store.take(for: node, count: min(free, 64), waiting: held.isEmpty ? 0.5 : 0)
+            for entry in taken { try admit(entry, into: store) }
+            if !taken.isEmpty || held.isEmpty { return }
         }
-        for entry in try store.take(for: node, count: min(free, 64), waiting: held.isEmpty ? 0.5 : 0.02) {
-            try admit(entry, into: store)
+        awaitLocalChange(atMost: free > 0 ? 0.01 : 0.05)
+    }
+
+    /// Waits until an execution the host holds ends (flowspoold wakes its waiters), or `seconds`
+    /// pass: the pace at which new jobs and status changes are looked at while the host is busy.
+    func awaitLocalChange(atMost seconds: Double) {
+        if watcher == nil { watcher = try? JobWatcher(spool: spool) }
+        guard let watcher, (try? watcher.wait(for: Array(held.keys), until: .any, timeout: seconds)) != nil else {
+            Clock.sleep(seconds)
+            return
         }
     }
 

@@ -129,11 +129,12 @@ public final class ClusterStore {
         let job: String
     }
 
-    /// Up to `count` new jobs for `node`, waiting at most `seconds` for one; they stay pending,
+    /// Up to `count` new jobs for `node`, waiting at most `seconds` for one (0: not at all); they stay pending,
     /// under the node's name, until acknowledged.
     func take(for node: String, count: Int, waiting seconds: Double) throws(ClusterError) -> [Entry] {
-        try entries(streamReply: try call(
-            ["XREADGROUP", "GROUP", Self.group, node, "COUNT", String(count), "BLOCK", String(Int(seconds * 1000)), "STREAMS", Self.queue, ">"],
+        let block = seconds > 0 ? ["BLOCK", String(Int(seconds * 1000))] : []
+        return try entries(streamReply: try call(
+            ["XREADGROUP", "GROUP", Self.group, node, "COUNT", String(count)] + block + ["STREAMS", Self.queue, ">"],
             blocking: seconds))
     }
 
