@@ -24,7 +24,7 @@ struct Respond: ParsableCommand {
     @Option(help: "The spool directory (default: $FLOWSPOOL_SPOOL, else ./spool).")
     var spool: String?
 
-    @Option(help: "Answer through the cluster at redis://[USER:PASSWORD@]HOST:PORT[/DB], wherever the request waits (default: $FLOWSPOOL_CLUSTER).")
+    @Option(help: ArgumentHelp("Answer through the cluster at redis://[USER:PASSWORD@]HOST:PORT[/DB], wherever the request waits (default: $FLOWSPOOL_CLUSTER).", valueName: "url"))
     var cluster: String?
 
     @Option(help: "Seconds to wait for flowspoold's verdict, from 0 to 86400.")

@@ -162,7 +162,7 @@ struct InputTaskTests {
         let usage = try respond("only-one-argument")
         #expect(usage.exitCode == 64)
         #expect(usage.standardError.contains("Missing expected argument '<value>'"))
-        #expect(usage.standardError.contains("Usage: respond [--spool <spool>] [--wait <wait>] <id> <value>"))
+        #expect(usage.standardError.contains("Usage: respond [--spool <spool>] [--cluster <url>] [--wait <wait>] <id> <value>"))
         let negative = try respond("--wait", "-1", answered, "yes")
         #expect(negative.exitCode == 64)
         #expect(negative.standardError.contains("--wait takes a number of seconds from 0 to 86400"))
