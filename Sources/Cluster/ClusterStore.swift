@@ -5,7 +5,8 @@ import Spool
 
 /// What a cluster keeps in Redis (flowspool-cluster(7)), and the commands that read and write it:
 /// - `flowspool:queue`, a stream of jobs (`id`, `job`) read by the consumer group `hosts`, one
-///   consumer per host; an entry stays pending until its execution has ended and its record says so;
+///   consumer per host; an entry stays pending until its execution has ended and its record says
+///   so, and is then acknowledged and deleted;
 /// - `flowspool:execution:ID`, a hash per execution: its job, status, node, times, message, outputs;
 /// - `flowspool:executions`, the ids by submission time;
 /// - `flowspool:nodes`, each host's last heartbeat.
@@ -193,9 +194,11 @@ public final class ClusterStore {
         try script(Self.finishScript, keys: [Self.record(id), Self.queue], [node, entry, Self.group] + Self.flat(fields)) == "1"
     }
 
-    /// Acknowledges an entry whose execution has ended elsewhere or was never to run.
+    /// Acknowledges an entry whose execution has ended elsewhere or was never to run, and takes it
+    /// out of the stream, which holds only what is still to be done.
     func acknowledge(_ entry: String) throws(ClusterError) {
         try call(["XACK", Self.queue, Self.group, entry])
+        try call(["XDEL", Self.queue, entry])
     }
 
     func heartbeat(_ node: String, _ state: JSON) throws(ClusterError) {
@@ -241,6 +244,7 @@ public final class ClusterStore {
         if redis.call('HGET', KEYS[1], 'node') ~= ARGV[1] or final(redis.call('HGET', KEYS[1], 'status')) then return 0 end
         redis.call('HSET', KEYS[1], unpack(ARGV, 4))
         redis.call('XACK', KEYS[2], ARGV[3], ARGV[2])
+        redis.call('XDEL', KEYS[2], ARGV[2])
         return 1
         """
 

@@ -166,6 +166,23 @@ struct ClusterTests {
         #expect(try counts()["never"] == nil)
     }
 
+    @Test("a host whose disk is full loses nothing: what it took waits in the queue under its name and runs once there is room")
+    func fullDisk() throws {
+        let small = try TestSpool(diskSize: 4 << 20)
+        try small.startSupervisor(["--cluster", redis.url, "--node", "small", "--node-timeout", "3"])
+        try waitUntil("small joins", timeout: 20) { small.supervisorLogText.contains("joined the cluster") }
+        try small.fillDisk()
+        let store = try store()
+        let ids = try (0..<3).map { try store.submit(counting("full-\($0)")) }
+        Clock.sleep(2)
+        #expect(try ids.allSatisfy { try store.record($0)?.isFinal == false })
+        #expect(small.supervisorLogText.contains("cannot drop"), "\(small.supervisorLogText)")
+        try small.freeDisk()
+        let records = try ended(ids, within: 60)
+        #expect(records.values.allSatisfy { $0.status == "success" && $0.node == "small" })
+        #expect(try counts().filter { $0.key.hasPrefix("full-") }.values.sorted() == [1, 1, 1])
+    }
+
     @Test("redis-server restarted during a burst (append-only): nothing lost, nothing run twice")
     func redisRestarted() throws {
         let hosts = try ["a", "b", "c"].map { try host($0) }
