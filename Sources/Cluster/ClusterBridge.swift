@@ -24,6 +24,17 @@ public final class ClusterBridge: @unchecked Sendable {
 
     /// The executions taken and not ended: their stream entry and the status last written back.
     var held: [String: (entry: String, published: String?)] = [:]
+    /// Jobs taken that could not be dropped into the spool yet (a full disk): pending under this
+    /// host's name, tried again each round after a pause, never given up.
+    var undelivered: [String: ClusterStore.Entry] = [:]
+    var nextDelivery = 0.0
+    /// Entries pending under this host whose record names another host: left by a take-over cut
+    /// short. Looked at again each heartbeat, and taken over once that host counts as lost.
+    var contested: [String: ClusterStore.Entry] = [:]
+    /// Each other host's last heartbeat as read, and since when (this host's monotonic clock) it
+    /// has not changed: a host is lost when its heartbeat has stood still for `lostAfter` as seen
+    /// from here, whatever the clocks of the two machines say.
+    var observed: [String: (seen: Double, since: Double)] = [:]
     var nextHeartbeat = 0.0
     /// Woken by flowspoold when an execution the host holds ends, as any waiter is.
     var watcher: JobWatcher?
@@ -31,7 +42,8 @@ public final class ClusterBridge: @unchecked Sendable {
     /// longer than `lostAfter`, so that after Redis comes back every host has beaten first.
     var connectedSince = 0.0
 
-    static let heartbeatInterval = 2.0
+    /// A third of the node timeout, at most 2 s: a host misses two beats before it counts as lost.
+    var heartbeatInterval: Double { min(2, lostAfter / 3) }
 
     public init(url: ClusterURL, node: String, spool: Spool, slots: Int, lostAfter: Double = 10) {
         self.url = url
@@ -53,18 +65,23 @@ public final class ClusterBridge: @unchecked Sendable {
         var saidDown = false
         while true {
             let failure: ClusterError
+            let began = Clock.monotonic()
             do {
                 let store = try connect()
-                delay = 0.5
-                saidDown = false
                 failure = session(store)
             } catch {
                 failure = error
             }
+            // A session that lasted is a recovery; one that failed at once is not.
+            if Clock.monotonic() - began > 5 {
+                delay = 0.5
+                saidDown = false
+            }
             if !saidDown { log("\(failure); local work goes on, and is written back once the cluster is reachable") }
             saidDown = true
             Clock.sleep(delay)
-            delay = min(delay * 2, 30)
+            // At most half the node timeout, so that a host back in reach beats before others judge it.
+            delay = min(delay * 2, max(0.5, lostAfter / 2))
         }
     }
 
@@ -72,9 +89,9 @@ public final class ClusterBridge: @unchecked Sendable {
     func connect() throws(ClusterError) -> ClusterStore {
         let store = try ClusterStore(url)
         try store.ensureGroup()
+        try beat(store)
         try recover(store)
         connectedSince = Clock.monotonic()
-        nextHeartbeat = 0
         log("joined the cluster at \(url) as \(node)" + (held.isEmpty ? "" : ", holding \(held.count)"))
         return store
     }
@@ -102,14 +119,18 @@ public final class ClusterBridge: @unchecked Sendable {
     /// back, and new jobs taken while slots are free.
     func serve(_ store: ClusterStore) throws(ClusterError) {
         if Clock.monotonic() >= nextHeartbeat {
-            let holding = JSON.array(held.keys.sorted().prefix(20).map(JSON.string))
-            try store.heartbeat(node, ["seen": .double(Clock.now()), "held": .int(held.count), "slots": .int(slots), "executions": holding])
-            nextHeartbeat = Clock.monotonic() + Self.heartbeatInterval
-            if Clock.monotonic() - connectedSince > lostAfter { try reclaimFromLostHosts(store) }
+            try beat(store)
+            try reclaimFromLostHosts(store)
         }
-        for message in try store.takeMessages(for: node) { try handle(message, store) }
+        if !undelivered.isEmpty, Clock.monotonic() >= nextDelivery { try deliverAgain(store) }
+        // A few messages a round, each taken out only when it is handled, so that heartbeats and
+        // status changes never wait long behind them.
+        for _ in 0..<4 {
+            guard let message = try store.takeMessage(for: node) else { break }
+            try handle(message, store)
+        }
         try publishChanges(to: store)
-        let free = slots - held.count
+        let free = slots - held.count - undelivered.count
         if free > 0 {
             // With nothing held, Redis wakes the bridge for the next job; otherwise it only looks,
             // and the wait is on the executions it holds.
@@ -118,6 +139,22 @@ public final class ClusterBridge: @unchecked Sendable {
             if !taken.isEmpty || held.isEmpty { return }
         }
         awaitLocalChange(atMost: free > 0 ? 0.01 : 0.05)
+    }
+
+    /// The heartbeat: when, how much the host holds and which.
+    func beat(_ store: ClusterStore) throws(ClusterError) {
+        let holding = JSON.array(held.keys.sorted().prefix(20).map(JSON.string))
+        try store.heartbeat(node, ["seen": .double(Clock.now()), "held": .int(held.count), "slots": .int(slots), "executions": holding])
+        nextHeartbeat = Clock.monotonic() + heartbeatInterval
+    }
+
+    /// Tries again to drop the jobs a full disk refused.
+    func deliverAgain(_ store: ClusterStore) throws(ClusterError) {
+        for entry in Array(undelivered.values) {
+            undelivered[entry.id] = nil
+            try admit(entry, into: store)
+        }
+        nextDelivery = Clock.monotonic() + 1
     }
 
     /// Waits until an execution the host holds ends (flowspoold wakes its waiters), or `seconds`
@@ -137,7 +174,8 @@ public final class ClusterBridge: @unchecked Sendable {
         case "ended":  // cancelled before any host took it
             try store.acknowledge(entry.entry)
             return
-        default:  // another host's: it acknowledges it
+        default:  // the record names another host: a take-over cut short, or that host's
+            contested[entry.id] = entry
             return
         }
         held[entry.id] = (entry.entry, nil)
@@ -153,9 +191,11 @@ public final class ClusterBridge: @unchecked Sendable {
         do {
             _ = try spool.submit(job, id: entry.id)
         } catch {
-            // Left pending under this host's name: taken up again after the back-off (recover).
+            // Pending under this host's name, and tried again: the host goes on beating meanwhile.
             held[entry.id] = nil
-            throw ClusterError("cannot drop \(entry.id) into \(spool.root): \(error)")
+            if undelivered.isEmpty { log("cannot drop \(entry.id) into \(spool.root) (tried again every second): \(error)") }
+            undelivered[entry.id] = entry
+            nextDelivery = Clock.monotonic() + 1
         }
     }
 
@@ -184,6 +224,11 @@ public final class ClusterBridge: @unchecked Sendable {
             if !stillOurs {
                 held[id] = nil
                 log("\(id) was taken over by the cluster while this host was out of reach; its record stands, and this host's part is not written back")
+                // What has not started here must not run here too.
+                if (try? spool.withdraw(id, because: "taken over by the cluster while this host was out of reach")) != true,
+                   spool.execution(id).status() == .queued {
+                    _ = try? spool.sendControl("cancel \(id)")
+                }
             }
         }
     }
@@ -200,27 +245,50 @@ public final class ClusterBridge: @unchecked Sendable {
         return fields
     }
 
-    /// Takes over the pending entries of the hosts whose heartbeat has been silent for `lostAfter`.
+    /// Takes over the pending entries of the hosts whose heartbeat has stood still for
+    /// `lostAfter`, and the contested entries of this host whose record names such a host.
     func reclaimFromLostHosts(_ store: ClusterStore) throws(ClusterError) {
         let heard = try store.nodes()
-        let now = Clock.now()
-        for other in try store.consumersWithPending() where other != node {
-            let seen = heard[other]?["seen"]?.doubleValue ?? 0
-            guard now - seen > lostAfter else { continue }
-            for entry in try store.claim(from: other, for: node, idle: lostAfter) {
-                switch try store.reclaim(entry.id, from: other, for: node) {
-                case "run":
-                    log("\(entry.id): taken over from \(other), which was lost before it started")
-                    try admit(entry, into: store)
-                case "fault":
-                    log("\(entry.id): ended fault, host \(other) was lost while it ran")
-                    try store.acknowledge(entry.entry)
-                case "ended":
-                    try store.acknowledge(entry.entry)
-                default:
-                    break
-                }
+        let now = Clock.monotonic()
+        for (name, state) in heard where name != node {
+            let seen = state["seen"]?.doubleValue ?? 0
+            if observed[name]?.seen != seen { observed[name] = (seen, now) }
+        }
+        func isLost(_ other: String) -> Bool {
+            guard now - connectedSince > lostAfter else { return false }
+            guard let observation = observed[other] else {
+                observed[other] = (0, now)  // never heard of: lost once it stays unheard
+                return false
             }
+            return now - observation.since > lostAfter
+        }
+        for other in try store.consumersWithPending() where other != node && isLost(other) {
+            for entry in try store.claim(from: other, for: node, idle: lostAfter) {
+                try settle(entry, lostFrom: other, store)
+            }
+        }
+        for (id, entry) in contested {
+            guard let owner = try store.record(id)?.node else { continue }
+            if owner == node || isLost(owner) {
+                contested[id] = nil
+                try settle(entry, lostFrom: owner, store)
+            }
+        }
+    }
+
+    /// What becomes of an entry taken from a lost host, as the record decides.
+    func settle(_ entry: ClusterStore.Entry, lostFrom other: String, _ store: ClusterStore) throws(ClusterError) {
+        switch try store.reclaim(entry.id, from: other, for: node) {
+        case "run":
+            log("\(entry.id): taken over from \(other), which was lost before it started")
+            try admit(entry, into: store)
+        case "fault":
+            log("\(entry.id): ended fault, host \(other) was lost while it ran")
+            try store.acknowledge(entry.entry)
+        case "ended":
+            try store.acknowledge(entry.entry)
+        default:
+            contested[entry.id] = entry
         }
     }
 
@@ -230,7 +298,8 @@ public final class ClusterBridge: @unchecked Sendable {
         switch message["kind"]?.stringValue {
         case "answer":
             guard let token = message["token"]?.stringValue, let value = message["value"]?.stringValue else { return }
-            let outcome = Responding(spool: spool).answer(id, with: Array(value.utf8), wait: 10)
+            // A short wait: the supervisor judges at once, and the host must go on beating.
+            let outcome = Responding(spool: spool).answer(id, with: Array(value.utf8), wait: 1)
             let verdict = switch outcome {
             case .taken: "taken"
             case .refused(let why): "refused: " + why

@@ -90,7 +90,9 @@ public final class ClusterStore {
 
     /// Every host's last heartbeat, by node name.
     public func nodes() throws(ClusterError) -> [String: JSON] {
-        guard case .array(let items) = try call(["HGETALL", Self.nodes]) else { return [:] }
+        let reply = try call(["HGETALL", Self.nodes])
+        if case .error(let text) = reply { throw ClusterError("the cluster at \(url) refused to list its hosts: \(text)") }
+        guard case .array(let items) = reply else { return [:] }
         return Self.pairs(items).compactMapValues { try? JSON(parsing: $0) }
     }
 
@@ -177,7 +179,7 @@ public final class ClusterStore {
     }
 
     /// Notes that `node` takes the execution: "ok", "ended" (cancelled before it was taken) or
-    /// "other" (another host's).
+    /// "other" (the record names another host).
     func takeOver(_ id: String, for node: String) throws(ClusterError) -> String {
         try script(Self.takeScript, keys: [Self.record(id)], [node, String(Clock.now())])
     }
@@ -205,13 +207,12 @@ public final class ClusterStore {
         try call(["HSET", Self.nodes, node, state.compactText])
     }
 
-    /// The messages left for `node`, taken out of its inbox.
-    func takeMessages(for node: String) throws(ClusterError) -> [JSON] {
-        var messages: [JSON] = []
-        while messages.count < 64, let text = Self.text(try call(["LPOP", Self.inbox(node)])) {
-            if let message = try? JSON(parsing: text) { messages.append(message) }
+    /// The oldest message left for `node`, taken out of its inbox; nil when there is none.
+    func takeMessage(for node: String) throws(ClusterError) -> JSON? {
+        while let text = Self.text(try call(["LPOP", Self.inbox(node)])) {
+            if let message = try? JSON(parsing: text) { return message }
         }
-        return messages
+        return nil
     }
 
     func setVerdict(_ token: String, _ verdict: String) throws(ClusterError) {

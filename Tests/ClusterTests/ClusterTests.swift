@@ -166,7 +166,7 @@ struct ClusterTests {
         #expect(try counts()["never"] == nil)
     }
 
-    @Test("a host whose disk is full loses nothing: what it took waits in the queue under its name and runs once there is room")
+    @Test("a host whose disk is full loses nothing and is not taken for lost: what it took waits under its name and runs there once there is room")
     func fullDisk() throws {
         let small = try TestSpool(diskSize: 4 << 20)
         try small.startSupervisor(["--cluster", redis.url, "--node", "small", "--node-timeout", "3"])
@@ -174,9 +174,13 @@ struct ClusterTests {
         try small.fillDisk()
         let store = try store()
         let ids = try (0..<3).map { try store.submit(counting("full-\($0)")) }
-        Clock.sleep(2)
-        #expect(try ids.allSatisfy { try store.record($0)?.isFinal == false })
+        try waitUntil("small takes them", timeout: 20) { ids.allSatisfy { (try? store.record($0))?.node == "small" } }
+        // Another host, there long enough to judge small lost if its heartbeat stopped.
+        let other = try host("other")
+        Clock.sleep(8)
+        #expect(try ids.allSatisfy { try store.record($0)?.isFinal == false && store.record($0)?.node == "small" })
         #expect(small.supervisorLogText.contains("cannot drop"), "\(small.supervisorLogText)")
+        #expect(!other.supervisorLogText.contains("taken over from small"))
         try small.freeDisk()
         let records = try ended(ids, within: 60)
         #expect(records.values.allSatisfy { $0.status == "success" && $0.node == "small" })
