@@ -23,15 +23,9 @@ public struct ClusterResponding {
             guard let text = String(validating: value, as: UTF8.self) else { return .refused("an answer sent through the cluster must be UTF-8 text") }
             let token = "\(CurrentProcess.id).\(UInt64.random(in: 0...UInt64.max))"
             try store.send(to: node, ["kind": "answer", "id": .string(id), "value": .string(text), "token": .string(token)])
-            let deadline = Clock.monotonic() + wait
-            var pause = 0.02
-            while Clock.monotonic() < deadline {
-                if let verdict = try store.verdict(token) {
-                    if verdict == "taken" { return .taken }
-                    return .refused(verdict.hasPrefix("refused: ") ? String(verdict.dropFirst(9)) : verdict)
-                }
-                Clock.sleep(min(pause, max(0, deadline - Clock.monotonic())))
-                pause = min(pause * 1.5, 0.5)
+            if let verdict = try ClusterStore.poll(timeout: wait, { () throws(ClusterError) in try store.verdict(token) }) {
+                if verdict == "taken" { return .taken }
+                return .refused(verdict.hasPrefix("refused: ") ? String(verdict.dropFirst(9)) : verdict)
             }
             return .noVerdict("no verdict from \(node) within \(Clock.describeDuration(wait)); the answer waits in its inbox")
         } catch {

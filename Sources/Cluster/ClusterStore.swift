@@ -112,6 +112,20 @@ public final class ClusterStore {
         Self.text(try call(["GET", Self.verdict(token)]))
     }
 
+    /// Looks with `look` until it gives a value or `timeout` seconds pass (nil: no limit): every
+    /// 20 ms at first, then less often, up to every half second. Nil when the time ran out. How the
+    /// commands wait on a record or a verdict, which Redis cannot push to them.
+    public static func poll<T>(timeout: Double?, _ look: () throws(ClusterError) -> T?) throws(ClusterError) -> T? {
+        let deadline = timeout.map { Clock.monotonic() + $0 }
+        var pause = 0.02
+        while true {
+            if let found = try look() { return found }
+            if let deadline, Clock.monotonic() >= deadline { return nil }
+            Clock.sleep(min(pause, deadline.map { max(0, $0 - Clock.monotonic()) } ?? pause))
+            pause = min(pause * 1.5, 0.5)
+        }
+    }
+
     // MARK: What a host does
 
     static func inbox(_ node: String) -> String { "flowspool:inbox:" + node }

@@ -38,17 +38,17 @@ enum ClusterClient {
         return found
     }
 
-    /// Looks at the record until it is final or `timeout` passes: every 20 ms at first, then less
-    /// often, up to every half second. Nil when the time ran out.
+    /// Looks at the record until it is final or `timeout` passes (ClusterStore.poll); nil when the
+    /// time ran out.
     static func awaitEnd(of id: String, in store: ClusterStore, timeout: Double?) throws -> ClusterRecord? {
-        let deadline = timeout.map { Clock.monotonic() + $0 }
-        var pause = 0.02
-        while true {
-            let record = try record(id, in: store)
-            if record.isFinal { return record }
-            if let deadline, Clock.monotonic() >= deadline { return nil }
-            Clock.sleep(min(pause, deadline.map { max(0, $0 - Clock.monotonic()) } ?? pause))
-            pause = min(pause * 1.5, 0.5)
+        guard ExecutionID.isValid(id) else { throw CommandFailure("'\(id)' is not an execution id") }
+        do {
+            return try ClusterStore.poll(timeout: timeout) { () throws(ClusterError) -> ClusterRecord? in
+                guard let record = try store.record(id) else { throw ClusterError("no execution \(id) in the cluster at \(store.url)") }
+                return record.isFinal ? record : nil
+            }
+        } catch {
+            throw CommandFailure("\(error)")
         }
     }
 
@@ -72,21 +72,6 @@ enum ClusterClient {
         if ended.status != "cancelled" { throw ExitCode(ProgramExit.failure) }
     }
 
-    /// As `report` does for a local execution: outputs (and the message on stderr) on success,
-    /// else the status and message and exit 1.
-    static func report(_ record: ClusterRecord, quiet: Bool) throws {
-        let outputs = record.outputs ?? [:]
-        let message = record.message ?? ""
-        if record.status == "success" {
-            guard !quiet else { return }
-            printLine(JSON.object(outputs).prettyText)
-            if !message.isEmpty { printError(message) }
-            return
-        }
-        if !outputs.isEmpty && !quiet { printLine(JSON.object(outputs).prettyText) }
-        throw CommandFailure("\(record.id) ended \(record.status ?? "?")" + (message.isEmpty ? "" : ": " + message))
-    }
-
     static func show(_ record: ClusterRecord, json: Bool) {
         let job = record.job
         var object: JSONObject = ["id": .string(record.id), "task": job.map { .string($0.task) } ?? .null, "status": record.status.map(JSON.string) ?? .null]
@@ -101,13 +86,11 @@ enum ClusterClient {
             printLine(JSON.object(object).prettyText)
             return
         }
-        for field in ["id", "task", "status", "node", "submitted", "started", "ended", "message"] {
-            guard let value = object[field], value != .null else { continue }
-            let text = value.stringValue ?? value.compactText
-            printLine((field + ":").padding(to: 11) + text.escapingControlCharacters(keeping: "\n").indentingContinuation)
+        let fields = ["id", "task", "status", "node", "submitted", "started", "ended", "message"].compactMap { field -> (String, String)? in
+            guard let value = object[field], value != .null else { return nil }
+            return (field, (value.stringValue ?? value.compactText).escapingControlCharacters(keeping: "\n").indentingContinuation)
         }
-        printLine("inputs:    " + (object["inputs"] ?? .null).prettyText.indentingContinuation)
-        if let outputs = record.outputs { printLine("outputs:   " + JSON.object(outputs).prettyText.indentingContinuation) }
+        printFields(fields, inputs: object["inputs"]?.objectValue ?? [:], outputs: record.outputs)
     }
 
     static func list(_ store: ClusterStore, statuses: Set<String>, task: String?, limit: Int?) throws {

@@ -57,13 +57,7 @@ struct Show: ParsableCommand {
                 // Lines after the first are indented, so that no message can pass for a field of its own.
                 lines.append(("message", message.trimming("\n").escapingControlCharacters(keeping: "\n").indentingContinuation))
             }
-            for (label, value) in lines {
-                printLine((label + ":").padding(to: 11) + value)
-            }
-            printLine("inputs:    " + JSON.object(report.maskedInputs).prettyText.indentingContinuation)
-            if let outputs = report.maskedOutputs {
-                printLine("outputs:   " + JSON.object(outputs).prettyText.indentingContinuation)
-            }
+            printFields(lines, inputs: report.maskedInputs, outputs: report.maskedOutputs)
             let children = report.execution.children()
             if !children.isEmpty {
                 printLine("children:")
@@ -78,6 +72,13 @@ struct Show: ParsableCommand {
 }
 
 /// Prints columns aligned with two spaces between them; the last column is not padded.
+/// The fields of `show`, a label a line, then the inputs and outputs as indented JSON.
+func printFields(_ fields: [(String, String)], inputs: JSONObject, outputs: JSONObject?) {
+    for (label, value) in fields { printLine((label + ":").padding(to: 11) + value) }
+    printLine("inputs:    " + JSON.object(inputs).prettyText.indentingContinuation)
+    if let outputs { printLine("outputs:   " + JSON.object(outputs).prettyText.indentingContinuation) }
+}
+
 func printTable(header: [String], rows: [[String]]) {
     let widths = header.indices.dropLast().map { column in rows.reduce(header[column].displayWidth) { max($0, $1[column].displayWidth) } }
     var output = TableOutput(widths: widths)

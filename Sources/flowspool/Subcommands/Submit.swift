@@ -154,7 +154,7 @@ extension Run {
         guard let record = try ClusterClient.awaitEnd(of: id, in: cluster, timeout: job.timeout) else {
             throw CommandFailure("\(id) has not ended after \(Clock.describeDuration(job.timeout ?? 0))", exitCode: ProgramExit.timedOut)
         }
-        try ClusterClient.report(record, quiet: quiet)
+        try reportEnd(of: id, record.status ?? "?", outputs: record.outputs ?? [:], message: record.message ?? "", quiet: quiet)
     }
 
     /// Submits the job unless an execution with the same unique key has not ended yet; returns nil
@@ -188,16 +188,22 @@ func report(_ state: JobState, of execution: Execution, quiet: Bool) throws {
     case .ended(let status):
         let outputs = execution.outputs() ?? [:]
         let inputs = (try? execution.job().inputs) ?? [:]
-        let shown = Protection.maskedOutputs(outputs, inputs: inputs)
-        let message = execution.message() ?? ""
-        if status == .success {
-            guard !quiet else { return }
-            printLine(JSON.object(shown).prettyText)
-            if !message.isEmpty { printError(message.trimming("\n")) }
-            return
-        }
-        if !shown.isEmpty && !quiet { printLine(JSON.object(shown).prettyText) }
-        throw CommandFailure("\(execution.id) ended \(status.rawValue)" + (message.isEmpty ? "" : ": " + message.trimming("\n")))
+        try reportEnd(
+            of: execution.id, status.rawValue, outputs: Protection.maskedOutputs(outputs, inputs: inputs),
+            message: (execution.message() ?? "").trimming("\n"), quiet: quiet)
     }
+}
+
+/// How `run` reports an end, of a local execution or of a cluster's: on success the outputs, and
+/// the message on stderr; otherwise any outputs, then the status and message on stderr and exit 1.
+func reportEnd(of id: String, _ status: String, outputs: JSONObject, message: String, quiet: Bool) throws {
+    if status == ExecutionStatus.success.rawValue {
+        guard !quiet else { return }
+        printLine(JSON.object(outputs).prettyText)
+        if !message.isEmpty { printError(message) }
+        return
+    }
+    if !outputs.isEmpty && !quiet { printLine(JSON.object(outputs).prettyText) }
+    throw CommandFailure("\(id) ended \(status)" + (message.isEmpty ? "" : ": " + message))
 }
 
