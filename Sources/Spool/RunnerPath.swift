@@ -23,6 +23,11 @@ public enum RunnerPath {
         return path.split(separator: ":").map { $0.hasPrefix("/") ? String($0) : cwd + "/" + $0 }
     }
 
+    /// The runner of task type `task`: the first executable flowspool-task-TASK in `directories`.
+    public static func runner(for task: String, in directories: [String]) -> String? {
+        directories.lazy.map { $0 + "/" + TaskType.runnerPrefix + task }.first(where: FileSystem.isExecutableFile)
+    }
+
     public static func ownDirectory() -> String {
         let executable = (try? FileSystem.realPath("/proc/self/exe")) ?? "."
         return String(executable[..<(executable.lastIndex(of: "/") ?? executable.endIndex)])

@@ -209,7 +209,7 @@ struct Admission {
 
     /// The runner executable for a task type: the first on the runner path.
     func runner(for task: String) -> String? {
-        runnerPath.lazy.map { $0 + "/" + TaskType.runnerPrefix + task }.first(where: FileSystem.isExecutableFile)
+        RunnerPath.runner(for: task, in: runnerPath)
     }
 
     func freshID() -> String {

@@ -87,9 +87,8 @@ struct Doctor: ParsableCommand {
         let directories = runnerPath.map(RunnerPath.parse) ?? RunnerPath.default()
         let path = directories.joined(separator: ":")
         for type in ["AWS", "FLOW", "INPUT", "REDIS", "REST", "SMTP", "SSH"] {
-            let name = TaskType.runnerPrefix + type
-            guard let runner = directories.map({ $0 + "/" + name }).first(where: FileSystem.isExecutableFile) else {
-                say(.fail, "no \(name) on the runner path (\(path)): \(type) jobs fail; install flowspool (bin/install) or give --runner-path")
+            guard let runner = RunnerPath.runner(for: type, in: directories) else {
+                say(.fail, "no \(TaskType.runnerPrefix + type) on the runner path (\(path)): \(type) jobs fail; install flowspool (bin/install) or give --runner-path")
                 continue
             }
             guard let (status, output) = try? Spawn.capture(runner, arguments: ["--version"], withErrors: true, timeout: 10) else {
