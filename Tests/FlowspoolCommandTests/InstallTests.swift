@@ -33,7 +33,10 @@ struct InstallTests {
         try FileSystem.ensureDirectory(prefix, mode: 0o755)
         try FileSystem.ensureDirectory(prefix + "/bin", mode: 0o755)
         try FileSystem.writeFile(prefix + "/bin/someone-elses", Array("keep me\n".utf8))
-        let install = try script("install", ["--prefix", prefix], environment: ["FLOWSPOOL_BIN": TestEnvironment.binDirectory])
+        // Without $SHELL, as from cron or CI: each completion is still for its own shell.
+        let install = try runProgram(
+            "/usr/bin/env", ["-u", "SHELL", "FLOWSPOOL_BIN=" + TestEnvironment.binDirectory, TestEnvironment.packageRoot + "/bin/install", "--prefix", prefix],
+            timeout: 120)
         #expect(install.exitCode == 0, "\(install.standardError)")
         for file in [
             "bin/flowspool", "bin/flowspoold", "bin/respond", "libexec/flowspool/flowspool-task-REST", "libexec/flowspool/flowspool-task-FLOW",
@@ -43,6 +46,13 @@ struct InstallTests {
             "lib/sysusers.d/flowspool.conf", "lib/tmpfiles.d/flowspool.conf",
         ] {
             #expect(FileSystem.exists(prefix + "/" + file), "\(file) is not installed")
+        }
+        for (file, opening) in [
+            "share/bash-completion/completions/respond": "#!/bin/bash", "share/zsh/site-functions/_respond": "#compdef respond",
+            "share/fish/vendor_completions.d/respond.fish": "function __respond_",
+        ] {
+            let script = try FileSystem.readText(prefix + "/" + file) ?? ""
+            #expect(script.hasPrefix(opening), "\(file) is not a completion for its shell: \(script.prefix(80))")
         }
         let unit = try #require(try FileSystem.readText(prefix + "/lib/systemd/system/flowspoold.service"))
         #expect(unit.contains("ExecStart=\(prefix)/bin/flowspoold --spool /var/spool/flowspool\n"))
