@@ -302,7 +302,7 @@ public final class ClusterBridge: @unchecked Sendable {
             let outcome = Responding(spool: spool).answer(id, with: Array(value.utf8), wait: 1)
             let verdict = switch outcome {
             case .taken: "taken"
-            case .refused(let why): "refused: " + why
+            case .refused(let why), .notPermitted(let why): "refused: " + why
             case .noVerdict(let why): "no verdict: " + why
             }
             try store.setVerdict(token, verdict)

@@ -15,13 +15,24 @@ public struct Responding {
         case taken
         /// Refused, or never dropped: the reason, for the operator.
         case refused(String)
+        /// This user has no way into the spool's drop box: why, for the operator.
+        case notPermitted(String)
         /// No verdict within the wait: why, for the operator.
         case noVerdict(String)
+
+        /// What is said on standard error: empty when the answer was taken.
+        public var reason: String {
+            switch self {
+            case .taken: ""
+            case .refused(let why), .notPermitted(let why), .noVerdict(let why): why
+            }
+        }
 
         public var exitCode: Int32 {
             switch self {
             case .taken: ProgramExit.success
             case .refused: ProgramExit.failure
+            case .notPermitted: ProgramExit.permissionDenied
             case .noVerdict: ProgramExit.noVerdict
             }
         }
@@ -29,7 +40,7 @@ public struct Responding {
 
     /// Answers execution `id` with `value` and waits up to `wait` seconds for the verdict.
     public func answer(_ id: String, with value: [UInt8], wait: Double) -> Outcome {
-        if let refusal = refusal(answering: id) { return .refused(refusal) }
+        if let refusal = refusal(answering: id) { return refusal }
         guard value.count <= DroppedAnswer.maximumSize else {
             return .refused("the answer is \(value.count) bytes; answers are limited to \(DroppedAnswer.maximumSize >> 20) MiB")
         }
@@ -60,23 +71,23 @@ public struct Responding {
     }
 
     /// Why this user cannot answer `id`, said plainly before anything is read or written: not an
-    /// execution id, no spool, or no way into its drop box (outside the responders' group); nil when
-    /// nothing stands in the way.
-    public func refusal(answering id: String) -> String? {
-        guard ExecutionID.isValid(id) else { return RespondError.notAnID(id).description }
+    /// execution id, no spool, or no way into its drop box (outside the responders' group, which
+    /// is `notPermitted`); nil when nothing stands in the way.
+    public func refusal(answering id: String) -> Outcome? {
+        guard ExecutionID.isValid(id) else { return .refused(RespondError.notAnID(id).description) }
         guard FileSystem.exists(spool.root) else {
-            return "\(spool.root) is not a flowspool spool (give --spool or $FLOWSPOOL_SPOOL)"
+            return .refused("\(spool.root) is not a flowspool spool (give --spool or $FLOWSPOOL_SPOOL)")
         }
         do {
             try FileSystem.checkAccess(spool.answers, for: [.write, .execute])
             return nil
         } catch where error.errno == .noSuchFileOrDirectory {
-            return "\(spool.root) has no drop box for answers (answers/): it is not a flowspool spool, or its flowspoold has not started since an upgrade"
+            return .refused("\(spool.root) has no drop box for answers (answers/): it is not a flowspool spool, or its flowspoold has not started since an upgrade")
         } catch where error.errno == .permissionDenied || error.errno == .notPermitted {
             let blocked = FileSystem.mayEnter(spool.root) ? spool.answers : spool.root
-            return RespondError.notPermitted(id, "permission denied: \(blocked)\(FileSystem.ownershipNote(blocked)); answering takes membership of the spool's responders' group (see respond(1))").description
+            return .notPermitted(RespondError.notPermitted(id, "permission denied: \(blocked)\(FileSystem.ownershipNote(blocked)); answering takes membership of the spool's responders' group (see respond(1))").description)
         } catch {
-            return RespondError.failed(id, "\(error)").description
+            return .refused(RespondError.failed(id, "\(error)").description)
         }
     }
 

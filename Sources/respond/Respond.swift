@@ -8,7 +8,7 @@ import Spool
 ///
 /// Exits 0 when the answer was taken, 1 when it was refused (with the reason), 3 when no verdict
 /// came in time (the answer stays in the drop box and is judged when flowspoold reads it), 64 on
-/// usage errors (ProgramExit).
+/// usage errors, 77 when this user has no way into the drop box (ProgramExit).
 @main
 struct Respond: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,7 +17,7 @@ struct Respond: ParsableCommand {
         discussion: """
             The answer goes into the spool's drop box and flowspoold decides whether it is taken; \
             respond waits for that verdict and prints it. Exit status: 0 taken, 1 refused, 3 no \
-            verdict in time, 64 usage error. See respond(1).
+            verdict in time, 64 usage error, 77 permission denied. See respond(1).
             """,
         version: FlowspoolVersion.line(for: "respond"))
 
@@ -46,7 +46,7 @@ struct Respond: ParsableCommand {
         }
         let responding = Responding(spool: Spool.locate(spool))
         // Refused before standard input is read, so that nobody types an answer in vain.
-        if let refusal = responding.refusal(answering: id) { fail(refusal, code: 1) }
+        if let refusal = responding.refusal(answering: id) { fail(refusal.reason, code: refusal.exitCode) }
         let answer: [UInt8]
         if value == "-" {
             guard let read = Responding.readStandardInput() else {
@@ -57,10 +57,7 @@ struct Respond: ParsableCommand {
             answer = Array(value.utf8)
         }
         let outcome = responding.answer(id, with: answer, wait: wait)
-        switch outcome {
-        case .taken: break
-        case .refused(let why), .noVerdict(let why): fail(why, code: outcome.exitCode)
-        }
+        if outcome != .taken { fail(outcome.reason, code: outcome.exitCode) }
     }
 
     func answerThroughCluster(_ text: String) throws {
@@ -73,10 +70,7 @@ struct Respond: ParsableCommand {
         let answer = value == "-" ? Responding.readStandardInput() : Array(value.utf8)
         guard let answer else { fail("cannot read the answer from standard input (at most \(DroppedAnswer.maximumSize >> 20) MiB)", code: 1) }
         let outcome = ClusterResponding(store: store).answer(id, with: answer, wait: wait)
-        switch outcome {
-        case .taken: break
-        case .refused(let why), .noVerdict(let why): fail(why, code: outcome.exitCode)
-        }
+        if outcome != .taken { fail(outcome.reason, code: outcome.exitCode) }
     }
 
     func fail(_ message: String, code: Int32) -> Never {

@@ -177,7 +177,7 @@ struct RolesTests {
         #expect(listed.standardOutput.isEmpty)
         #expect(listed.standardError.contains("permission denied: \(test.root) (owned by root, group \(TestEnvironment.respondersGroup), mode 710)"), "\(listed.standardError)")
         let answered = try respond(as: outsider, id, "x")
-        #expect(answered.exitCode == 1)
+        #expect(answered.exitCode == 77)
         #expect(answered.standardError.contains("respond: you may not answer \(id): permission denied: \(test.root)"), "\(answered.standardError)")
         #expect(test.execution(id).status() == .waiting)
     }
