@@ -171,7 +171,7 @@ public final class ClusterBridge: @unchecked Sendable {
     func admit(_ entry: ClusterStore.Entry, into store: ClusterStore) throws(ClusterError) {
         switch try store.takeOver(entry.id, for: node) {
         case "ok": break
-        case "ended":  // cancelled before any host took it
+        case "ended":  // cancelled before any host took it, or ended and forgotten
             try store.acknowledge(entry.entry)
             return
         default:  // the record names another host: a take-over cut short, or that host's

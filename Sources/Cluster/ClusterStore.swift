@@ -47,6 +47,15 @@ public final class ClusterStore {
         }
     }
 
+    /// Several commands in one round trip; their replies in order, as `call` gives them.
+    func calls(_ commands: [[String]]) throws(ClusterError) -> [RedisReply] {
+        do {
+            return try connection.pipeline(commands.map { $0.map { Array($0.utf8) } }, deadline: Clock.monotonic() + Self.commandTimeout)
+        } catch {
+            throw ClusterError("the cluster at \(url): \(error)")
+        }
+    }
+
     func expectOK(_ reply: RedisReply, _ step: String) throws(ClusterError) {
         if case .error(let text) = reply { throw ClusterError("the cluster at \(url) refused \(step): \(text)") }
     }
@@ -82,10 +91,69 @@ public final class ClusterStore {
         return ClusterRecord(id: id, fields: Self.pairs(items))
     }
 
-    /// The ids of all executions, oldest first.
-    public func executionIDs() throws(ClusterError) -> [String] {
-        guard case .array(let items) = try call(["ZRANGE", Self.executions, "0", "-1"]) else { return [] }
+    /// The records of `ids` that exist, in that order: a thousand to a round trip.
+    public func records(_ ids: [String]) throws(ClusterError) -> [ClusterRecord] {
+        var records: [ClusterRecord] = []
+        for start in stride(from: 0, to: ids.count, by: 1000) {
+            let batch = ids[start..<min(start + 1000, ids.count)]
+            let replies = try calls(batch.map { ["HGETALL", Self.record($0)] })
+            for (id, reply) in zip(batch, replies) {
+                guard case .array(let items) = reply, !items.isEmpty else { continue }
+                records.append(ClusterRecord(id: id, fields: Self.pairs(items)))
+            }
+        }
+        return records
+    }
+
+    /// The ids of all executions, oldest first; with `last`, only the newest that many.
+    public func executionIDs(last: Int? = nil) throws(ClusterError) -> [String] {
+        let first = last.map { String(-max(1, $0)) } ?? "0"
+        guard case .array(let items) = try call(["ZRANGE", Self.executions, first, "-1"]) else { return [] }
         return items.compactMap(Self.text)
+    }
+
+    // MARK: Forgetting what has ended
+
+    /// The records that ended before `cutoff` (seconds since the epoch), oldest first.
+    public func recordsEnded(before cutoff: Double) throws(ClusterError) -> [ClusterRecord] {
+        // An execution ends after it was submitted: only those submitted before the cutoff can have.
+        guard case .array(let items) = try call(["ZRANGEBYSCORE", Self.executions, "-inf", "(" + String(cutoff)]) else { return [] }
+        return try records(items.compactMap(Self.text)).filter { $0.isFinal && ($0.time("ended") ?? .infinity) < cutoff }
+    }
+
+    /// Deletes the records of `ids` that have ended, and their place in the list of executions, a
+    /// thousand to a round trip; returns the ids deleted. What has not ended is kept.
+    public func forget(_ ids: [String]) throws(ClusterError) -> [String] {
+        var forgotten: [String] = []
+        for start in stride(from: 0, to: ids.count, by: 1000) {
+            let batch = Array(ids[start..<min(start + 1000, ids.count)])
+            let replies = try calls(batch.map { ["EVAL", Self.forgetScript, "2", Self.record($0), Self.executions, $0] })
+            for (id, reply) in zip(batch, replies) {
+                if case .error(let text) = reply { throw ClusterError("the cluster at \(url) refused to forget \(id): \(text)") }
+                if reply == .integer(1) { forgotten.append(id) }
+            }
+        }
+        return forgotten
+    }
+
+    /// The hosts last heard of before `cutoff`, and not in the last minute, that hold nothing of
+    /// the queue, with when each was last heard of. A host beats every two seconds at most, so
+    /// none that runs is among them.
+    public func silentNodes(before cutoff: Double) throws(ClusterError) -> [(name: String, seen: Double)] {
+        let holding = Set(try consumersWithPending())
+        let before = min(cutoff, Clock.now() - 60)
+        return try nodes().compactMap { name, state in
+            let seen = state["seen"]?.doubleValue ?? 0
+            return seen < before && !holding.contains(name) ? (name, seen) : nil
+        }.sorted { $0.name < $1.name }
+    }
+
+    /// Forgets a host: its heartbeat, its consumer in the group and its inbox. Should it come
+    /// back, it joins again.
+    public func forgetNode(_ name: String) throws(ClusterError) {
+        for reply in try calls([["HDEL", Self.nodes, name], ["XGROUP", "DELCONSUMER", Self.queue, Self.group, name], ["DEL", Self.inbox(name)]]) {
+            if case .error(let text) = reply, !text.hasPrefix("NOGROUP") { throw ClusterError("the cluster at \(url) refused to forget host \(name): \(text)") }
+        }
     }
 
     /// Every host's last heartbeat, by node name.
@@ -187,12 +255,13 @@ public final class ClusterStore {
 
     /// What becomes of a lost host's execution, decided in Redis at once: "run" (it had not
     /// started, or the job asked to be retried: it is now `node`'s), "fault" (it had: its record
-    /// ends fault, "host LOST was lost"), "ended" or "other".
+    /// ends fault, "host LOST was lost"), "ended" (also when its record is gone) or "other".
     func reclaim(_ id: String, from lost: String, for node: String) throws(ClusterError) -> String {
         try script(Self.reclaimScript, keys: [Self.record(id)], [lost, node, String(Clock.now())])
     }
 
-    /// Notes that `node` takes the execution: "ok", "ended" (cancelled before it was taken) or
+    /// Notes that `node` takes the execution: "ok", "ended" (cancelled before it was taken, or its
+    /// record ended and was forgotten by gc while the entry was still pending) or
     /// "other" (the record names another host).
     func takeOver(_ id: String, for node: String) throws(ClusterError) -> String {
         try script(Self.takeScript, keys: [Self.record(id)], [node, String(Clock.now())])
@@ -264,7 +333,7 @@ public final class ClusterStore {
         """
 
     static let takeScript = finalTest + """
-        if final(redis.call('HGET', KEYS[1], 'status')) then return 'ended' end
+        if not redis.call('HGET', KEYS[1], 'job') or final(redis.call('HGET', KEYS[1], 'status')) then return 'ended' end
         local node = redis.call('HGET', KEYS[1], 'node')
         if node and node ~= ARGV[1] then return 'other' end
         redis.call('HSET', KEYS[1], 'node', ARGV[1], 'taken', ARGV[2])
@@ -273,7 +342,7 @@ public final class ClusterStore {
 
     static let reclaimScript = finalTest + """
         local status = redis.call('HGET', KEYS[1], 'status')
-        if final(status) then return 'ended' end
+        if not redis.call('HGET', KEYS[1], 'job') or final(status) then return 'ended' end
         local node = redis.call('HGET', KEYS[1], 'node')
         if node and node ~= ARGV[1] then return 'other' end
         if status == 'queued' or redis.call('HGET', KEYS[1], 'retry_on_host_loss') == '1' then
@@ -282,6 +351,14 @@ public final class ClusterStore {
         end
         redis.call('HSET', KEYS[1], 'status', 'fault', 'message', 'host ' .. ARGV[1] .. ' was lost', 'ended', ARGV[3], 'recorded_by', ARGV[2])
         return 'fault'
+        """
+
+    /// Deletes an ended record (KEYS[1]) and its id (ARGV[1]) from the list of executions (KEYS[2]).
+    static let forgetScript = finalTest + """
+        if not final(redis.call('HGET', KEYS[1], 'status')) then return 0 end
+        redis.call('DEL', KEYS[1])
+        redis.call('ZREM', KEYS[2], ARGV[1])
+        return 1
         """
 
     static let cancelScript = finalTest + """

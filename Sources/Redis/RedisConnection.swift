@@ -58,16 +58,31 @@ public final class RedisConnection {
     /// Sends one command (binary-safe: each argument is bytes) and waits for its reply until
     /// `deadline`.
     public func command(_ arguments: [[UInt8]], deadline: Double) throws(RedisError) -> RedisReply {
+        try pipeline([arguments], deadline: deadline)[0]
+    }
+
+    /// Sends several commands at once and reads their replies, in order: one round trip for them
+    /// all. Each read waits until `deadline` at most.
+    public func pipeline(_ commands: [[[UInt8]]], deadline: Double) throws(RedisError) -> [RedisReply] {
         let remaining = max(0.001, deadline - Clock.monotonic())
         let whole = Int(remaining)
         let timeout = timeval(tv_sec: whole, tv_usec: Int((remaining - Double(whole)) * 1_000_000))
         guard redisSetTimeout(context, timeout) == REDIS_OK else { throw failure("setting the timeout") }
-        let reply = withArgv(arguments) { argc, argv, lengths in
-            redisCommandArgv(context, argc, argv, lengths)
+        for arguments in commands {
+            let queued = withArgv(arguments) { argc, argv, lengths in
+                redisAppendCommandArgv(context, argc, argv, lengths)
+            }
+            guard queued == REDIS_OK else { throw failure("queueing a command") }
         }
-        guard let reply else { throw failure("waiting for a reply") }
-        defer { freeReplyObject(reply) }
-        return Self.convert(reply.assumingMemoryBound(to: redisReply.self).pointee)
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(commands.count)
+        for _ in commands {
+            var reply: UnsafeMutableRawPointer?
+            guard redisGetReply(context, &reply) == REDIS_OK, let reply else { throw failure("waiting for a reply") }
+            defer { freeReplyObject(reply) }
+            replies.append(Self.convert(reply.assumingMemoryBound(to: redisReply.self).pointee))
+        }
+        return replies
     }
 
     /// The arguments as hiredis takes them: argc, pointers and lengths, valid during `body`.

@@ -82,6 +82,8 @@ struct ClusterTests {
         let shown = try cluster("show", id).standardOutput
         #expect(shown.contains("status:    success") && shown.contains("node:      "))
         #expect(try cluster("list", "--limit", "1").standardOutput.contains(id))
+        let listed = try cluster("list", "--status", "success").standardOutput.split(separator: "\n").dropFirst()
+        #expect(Set(listed.map { String($0.prefix { $0 != " " }) }) == Set(ids + [id]))
         let nodes = try cluster("nodes").standardOutput
         #expect(["a", "b", "c"].allSatisfy { name in nodes.split(separator: "\n").contains { $0.hasPrefix(name + " ") } }, "\(nodes)")
         // The password of the URL is a protected value: in no log and no listing.
@@ -164,6 +166,50 @@ struct ClusterTests {
         #expect(a.execution(slow).status() == .cancelled)
         Clock.sleep(1)
         #expect(try counts()["never"] == nil)
+    }
+
+    @Test("gc --cluster deletes the records ended before the cutoff and forgets silent hosts that hold nothing; what still runs stays; a queued entry whose record is gone is not run")
+    func gc() throws {
+        let a = try host("a")
+        let store = try store()
+        let done = try ["one", "two"].map { try store.submit(counting($0)) }
+        _ = try ended(done)
+        let asking = try store.submit(Job(task: "INPUT", inputs: ["request": "keep me?"]))
+        try waitUntil("the request waits", timeout: 20) { (try? store.record(asking))?.status == "waiting" }
+        try redis.cli("HSET", "flowspool:nodes", "retired", #"{"seen":1000000000,"held":0}"#)
+
+        let dry = try cluster("gc", "--older-than", "0", "--dry-run")
+        #expect(dry.exitCode == 0, "\(dry.standardError)")
+        let said = dry.standardOutput.split(separator: "\n")
+        #expect(said.count == 3, "\(dry.standardOutput)")
+        for id in done { #expect(said.contains { $0.hasPrefix("would remove \(id) (success, ended ") }, "\(dry.standardOutput)") }
+        #expect(said.contains { $0.hasPrefix("would forget host retired (last seen 2001-09-09T01:46:40") }, "\(dry.standardOutput)")
+        #expect(try done.allSatisfy { try store.record($0) != nil })
+
+        let removed = try cluster("gc", "--older-than", "0")
+        #expect(removed.exitCode == 0, "\(removed.standardError)")
+        for id in done { #expect(removed.standardOutput.contains("removed \(id) (success, ended "), "\(removed.standardOutput)") }
+        #expect(removed.standardOutput.contains("forgot host retired (last seen 2001-09-09T01:46:40"), "\(removed.standardOutput)")
+        #expect(try done.allSatisfy { try store.record($0) == nil })
+        #expect(try store.record(asking)?.status == "waiting")
+        let nodes = try cluster("nodes").standardOutput
+        #expect(nodes.contains("a ") && !nodes.contains("retired"), "\(nodes)")
+        #expect(try cluster("list").standardOutput.split(separator: "\n").dropFirst().map { String($0.prefix { $0 != " " }) } == [asking])
+
+        // An entry still in the queue whose record gc took (a host stopped between recording a
+        // lost host's job as fault and acknowledging its entry) is acknowledged, not run.
+        let ghost = try redis.cli("XADD", "flowspool:queue", "*", "id", "ghost", "job", counting("ghost").document().compactText).trimming("\n")
+        try waitUntil("the entry \(ghost) is taken and acknowledged", timeout: 20) {
+            (try? redis.cli("XRANGE", "flowspool:queue", ghost, ghost))?.contains("ghost") == false
+        }
+        Clock.sleep(1)
+        #expect(try counts()["ghost"] == nil)
+        #expect(try store.record("ghost") == nil)
+        #expect(!a.spool.knows("ghost"))
+
+        let archived = try cluster("gc", "--older-than", "0", "--archive", a.root + "/archive")
+        #expect(archived.exitCode == 64)
+        #expect(archived.standardError.contains("--archive is for a local spool"))
     }
 
     @Test("a host whose disk is full loses nothing and is not taken for lost: what it took waits under its name and runs there once there is room")

@@ -53,7 +53,13 @@ final class RedisServer {
     }
 
     func ping() throws -> Bool {
-        try runProgram("/usr/bin/redis-cli", ["-p", String(port), "--no-auth-warning", "-a", password, "PING"], timeout: 5).standardOutput == "PONG\n"
+        try cli("PING") == "PONG\n"
+    }
+
+    /// What redis-cli prints for one command.
+    @discardableResult
+    func cli(_ arguments: String...) throws -> String {
+        try runProgram("/usr/bin/redis-cli", ["-p", String(port), "--no-auth-warning", "-a", password] + arguments, timeout: 10).standardOutput
     }
 
     /// Stops it the way an operator would (SHUTDOWN: the append-only file keeps everything).

@@ -5,8 +5,8 @@ import POSIX
 import Spool
 
 /// The commands' side of a cluster (flowspool-cluster(7)): with --cluster URL, or
-/// $FLOWSPOOL_CLUSTER, submit, run, status, wait, show and list work on the cluster's queue and
-/// records instead of a local spool.
+/// $FLOWSPOOL_CLUSTER, submit, run, status, wait, show, list, cancel and gc work on the cluster's
+/// queue and records instead of a local spool.
 enum ClusterClient {
     /// The cluster the command line names, connected; nil when it names none.
     static func store() throws -> ClusterStore? {
@@ -96,7 +96,9 @@ enum ClusterClient {
     static func list(_ store: ClusterStore, statuses: Set<String>, task: String?, limit: Int?) throws {
         let records: [ClusterRecord]
         do {
-            records = try store.executionIDs().compactMap { (id: String) throws(ClusterError) -> ClusterRecord? in try store.record(id) }
+            // Without a filter, only the newest `limit` records are read.
+            let filtered = !statuses.isEmpty || task != nil
+            records = try store.records(store.executionIDs(last: filtered ? nil : limit))
         } catch {
             throw CommandFailure("\(error)")
         }
@@ -104,6 +106,35 @@ enum ClusterClient {
             .filter { task == nil || $0.fields["task"] == task }
             .map(row)
         printTable(header: ["ID", "STATUS", "TASK", "NODE", "SUBMITTED", "DURATION", "MESSAGE"], rows: Array(rows.suffix(limit ?? rows.count)))
+    }
+
+    /// `gc` on a cluster: deletes the records that ended before `cutoff` (with `statuses`, only
+    /// those) and, unless statuses are given, forgets the hosts silent since then that hold nothing
+    /// of the queue. A line for each.
+    static func gc(_ store: ClusterStore, endedBefore cutoff: Double, statuses: Set<String>, dryRun: Bool) throws {
+        do {
+            let records = try store.recordsEnded(before: cutoff).filter { statuses.isEmpty || statuses.contains($0.status ?? "") }
+            let silent = statuses.isEmpty ? try store.silentNodes(before: cutoff) : []
+            func describe(_ record: ClusterRecord) -> String {
+                "\(record.id) (\(record.status ?? "?"), ended \(record.time("ended").map(Clock.iso8601) ?? "?"))"
+            }
+            func describe(_ node: (name: String, seen: Double)) -> String {
+                "host \(node.name) (last seen \(Clock.iso8601(node.seen)))"
+            }
+            if dryRun {
+                for record in records { printLine("would remove " + describe(record)) }
+                for node in silent { printLine("would forget " + describe(node)) }
+                return
+            }
+            let forgotten = Set(try store.forget(records.map(\.id)))
+            for record in records where forgotten.contains(record.id) { printLine("removed " + describe(record)) }
+            for node in silent {
+                try store.forgetNode(node.name)
+                printLine("forgot " + describe(node))
+            }
+        } catch {
+            throw CommandFailure("\(error)")
+        }
     }
 
     static func row(_ record: ClusterRecord) -> [String] {

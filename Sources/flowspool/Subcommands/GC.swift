@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import POSIX
 import Spool
 
@@ -10,7 +11,8 @@ struct GC: ParsableCommand {
         abstract: "Remove ended executions older than a cutoff, optionally archiving them first.",
         discussion: """
             Only executions that have ended go, and a flow's children only with the flow, once all \
-            of them have ended. Prints one line per flow or lone execution removed.
+            of them have ended. Prints one line per flow or lone execution removed. With --cluster, \
+            the cluster's ended records go, and the hosts silent since the cutoff that hold nothing.
             """)
 
     @OptionGroup var spoolOption: SpoolOption
@@ -38,11 +40,17 @@ struct GC: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            let cutoff = Clock.now() - Cleanup.seconds(inAge: olderThan)!
+            if let cluster = try ClusterClient.store() {
+                guard archive == nil else {
+                    throw CommandFailure("--archive is for a local spool; a cluster's records are deleted from Redis, not archived", exitCode: ProgramExit.usage)
+                }
+                return try ClusterClient.gc(cluster, endedBefore: cutoff, statuses: Set(status), dryRun: dryRun)
+            }
             let spool = try spoolOption.open()
             try requireOwnersAccess(to: spool)
             let cleanup = Cleanup(spool: spool)
-            let trees = cleanup.removableTrees(
-                endedBefore: Clock.now() - Cleanup.seconds(inAge: olderThan)!, statuses: Set(status.compactMap(ExecutionStatus.init(rawValue:))))
+            let trees = cleanup.removableTrees(endedBefore: cutoff, statuses: Set(status.compactMap(ExecutionStatus.init(rawValue:))))
             if dryRun {
                 for tree in trees { printLine("would remove " + describe(tree)) }
                 return
