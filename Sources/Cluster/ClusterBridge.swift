@@ -178,11 +178,22 @@ public final class ClusterBridge: @unchecked Sendable {
             contested[entry.id] = entry
             return
         }
+        if spool.knows(entry.id) {
+            if isFromTheCluster(entry.id, entry: entry.entry) {
+                held[entry.id] = (entry.entry, nil)  // taken before a restart, or a reconnection
+            } else {
+                _ = try store.finish(entry.id, entry: entry.entry, by: node, [
+                    "status": "error", "ended": String(Clock.now()),
+                    "message": "not admitted by \(node): the id \(entry.id) is taken there by a job of that host's own; submit it again under another id",
+                ])
+            }
+            return
+        }
         held[entry.id] = (entry.entry, nil)
-        guard !spool.knows(entry.id) else { return }  // taken before a restart, or a reconnection
-        let job: Job
+        var job: Job
         do {
             job = try Job(parsing: Array(entry.job.utf8))
+            job.cluster = entry.entry
         } catch {
             held[entry.id] = nil
             _ = try store.finish(entry.id, entry: entry.entry, by: node, ["status": "error", "message": "not admitted by \(node): \(error)", "ended": String(Clock.now())])
@@ -197,6 +208,13 @@ public final class ClusterBridge: @unchecked Sendable {
             undelivered[entry.id] = entry
             nextDelivery = Clock.monotonic() + 1
         }
+    }
+
+    /// Whether the job this host knows as `id` is the one it took from the cluster's queue (as
+    /// `entry`, when given), not one of its own that happens to have the same id.
+    func isFromTheCluster(_ id: String, entry: String? = nil) -> Bool {
+        guard let marked = spool.job(knownAs: id)?.cluster else { return false }
+        return entry == nil || marked == entry
     }
 
     /// Writes back each held execution's status when it changed, and its whole record when it
@@ -298,6 +316,9 @@ public final class ClusterBridge: @unchecked Sendable {
         switch message["kind"]?.stringValue {
         case "answer":
             guard let token = message["token"]?.stringValue, let value = message["value"]?.stringValue else { return }
+            guard isFromTheCluster(id) else {
+                return try store.setVerdict(token, "refused: \(node) holds no request \(id) of the cluster")
+            }
             // A short wait: the supervisor judges at once, and the host must go on beating.
             let outcome = Responding(spool: spool).answer(id, with: Array(value.utf8), wait: 1)
             let verdict = switch outcome {
@@ -312,7 +333,7 @@ public final class ClusterBridge: @unchecked Sendable {
             if let state = held[id], (try? spool.withdraw(id, because: "cancelled through the cluster")) == true {
                 held[id] = nil
                 _ = try store.finish(id, entry: state.entry, by: node, ["status": "cancelled", "message": "cancelled before it started", "ended": String(Clock.now())])
-            } else {
+            } else if isFromTheCluster(id) {
                 _ = try? spool.sendControl("cancel \(id)")
             }
         default:
@@ -334,7 +355,7 @@ public final class ClusterBridge: @unchecked Sendable {
         }
         // Jobs a supervisor killed mid-admission left as claims in tmp/.
         let claims = ((try? FileSystem.listDirectory(spool.tmp)) ?? []).filter { $0.hasSuffix(Spool.claimSuffix) }.map { String($0.dropLast(Spool.claimSuffix.count)) }
-        for id in incoming + claims + executions where ExecutionID.isValid(id) {
+        for id in incoming + claims + executions where ExecutionID.isValid(id) && isFromTheCluster(id) {
             guard let record = try store.record(id), record.node != nil, record.node != node || record.isFinal else { continue }
             let why = "taken over by the cluster while this host was lost (\(record.status ?? "?") on \(record.node ?? "?"))"
             if (try? spool.withdraw(id, because: why)) == true || (try? spool.withdrawClaim(id, because: why)) == true {

@@ -13,10 +13,13 @@ public struct Job: Equatable, Sendable {
     public var unique: String?
     /// A child that goes on when its flow ends; other children are cancelled with it.
     public var detached: Bool
+    /// The entry of a cluster's queue this job came from, written by the host that took it
+    /// (flowspool-cluster(7)): what tells the host's cluster jobs from its own.
+    public var cluster: String?
 
     public init(
         task: String, inputs: JSONObject = [:], parent: String? = nil, name: String? = nil, timeout: Double? = nil,
-        unique: String? = nil, detached: Bool = false
+        unique: String? = nil, detached: Bool = false, cluster: String? = nil
     ) {
         self.task = task
         self.inputs = inputs
@@ -25,11 +28,12 @@ public struct Job: Equatable, Sendable {
         self.timeout = timeout
         self.unique = unique
         self.detached = detached
+        self.cluster = cluster
     }
 
     /// Job files larger than this are refused unread.
     public static let maximumSize = 8 << 20
-    static let keys = ["task", "inputs", "parent", "name", "timeout", "unique", "detached"]
+    static let keys = ["task", "inputs", "parent", "name", "timeout", "unique", "detached", "cluster"]
 
     /// Parses a job file, naming what is wrong with it. An execution's inputs.json is a job with the
     /// time it was `submitted` added: read it with `record: true`.
@@ -65,6 +69,7 @@ public struct Job: Equatable, Sendable {
         if let parent, !ExecutionID.isValid(parent) { throw SpoolError("'parent' is not an execution id: '\(parent)'") }
         name = try Self.optionalString(object, "name")
         unique = try Self.optionalString(object, "unique")
+        cluster = try Self.optionalString(object, "cluster")
         switch object["detached"] {
         case nil, .null?: detached = false
         case .bool(let value)?: detached = value
@@ -96,6 +101,7 @@ public struct Job: Equatable, Sendable {
         if let timeout { object["timeout"] = .double(timeout) }
         if let unique { object["unique"] = .string(unique) }
         if detached { object["detached"] = true }
+        if let cluster { object["cluster"] = .string(cluster) }
         if let submitted { object["submitted"] = .string(Clock.iso8601(submitted)) }
         return .object(object)
     }

@@ -62,6 +62,20 @@ extension Spool {
             || FileSystem.exists(failureReason(ofJobNamed: id + ".json"))
     }
 
+    /// The job known as `id`, wherever it is: incoming/, its claim in tmp/, executions/ or
+    /// failed/, looked at in the order a job moves through them; nil when none can be read.
+    public func job(knownAs id: String) -> Job? {
+        func read(_ path: String, record: Bool) -> Job? {
+            (try? readFile(path, limit: Job.maximumSize)).flatMap { try? Job(parsing: $0, record: record) }
+        }
+        let claim = claimDirectory(for: id)
+        return read(incoming + "/" + id + ".json", record: false)
+            ?? read(claim + "/job.json", record: false)
+            ?? read(claim + "/" + Execution.File.inputs.rawValue, record: true)
+            ?? (try? execution(id).job())
+            ?? read(failed + "/" + id + ".json", record: false)
+    }
+
     /// Takes back a job that no supervisor has admitted yet, setting it aside as failed/ID.json
     /// beside `why`; false when it is no longer in incoming/ (it was admitted meanwhile). The job
     /// is moved before the reason is written, so that it is never both waiting and rejected.

@@ -212,6 +212,27 @@ struct ClusterTests {
         #expect(archived.standardError.contains("--archive is for a local spool"))
     }
 
+    @Test("an id a host's own job has: the cluster's job of that id ends error saying so, and the host's job is neither published, answered nor fenced")
+    func idTakenByALocalJob() throws {
+        let a = try host("a")
+        let own = try a.spool.submit(Job(task: "INPUT", inputs: ["request": "mine?"]), id: "nightly")
+        try waitUntil("a's own request waits", timeout: 20) { a.execution(own).status() == .waiting }
+        let store = try store()
+        let id = try store.submit(counting("nightly"), id: "nightly")
+        let record = try #require(try ended([id])[id])
+        #expect(record.status == "error")
+        #expect(record.message == "not admitted by a: the id nightly is taken there by a job of that host's own; submit it again under another id")
+        #expect(try counts()["nightly"] == nil)
+
+        let answered = try runProgram(TestEnvironment.program("respond"), ["--cluster", redis.url, id, "yes"], timeout: 30)
+        #expect(answered.exitCode == 1)
+        try a.stopSupervisor()
+        try a.startSupervisor(["--cluster", redis.url, "--node", "a", "--node-timeout", "3"])
+        Clock.sleep(1)
+        #expect(a.execution(own).status() == .waiting, "a's log: \(a.supervisorLogText)")
+        #expect(a.execution(own).outputs()?["response"] == nil)
+    }
+
     @Test("a host whose disk is full loses nothing and is not taken for lost: what it took waits under its name and runs there once there is room")
     func fullDisk() throws {
         let small = try TestSpool(diskSize: 4 << 20)
