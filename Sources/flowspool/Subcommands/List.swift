@@ -55,10 +55,12 @@ struct List: ParsableCommand {
             }
             let listing = Listing(ids, in: spool, jobs: jobs)
             let rows = listing.rows
-            // Sorted as positions, so that the sort moves integers rather than rows.
+            // Sorted as positions, so that the sort moves integers rather than rows, by keys read
+            // out once; ids are compared only between executions submitted in the same millisecond.
+            let submitted = rows.map { $0.submitted ?? 0 }
             let order = rows.indices
                 .filter { listing.matches(rows[$0], statuses: statuses, task: task) }
-                .sorted { (rows[$0].submitted ?? 0, rows[$0].id) < (rows[$1].submitted ?? 0, rows[$1].id) }
+                .sorted { submitted[$0] != submitted[$1] ? submitted[$0] < submitted[$1] : rows[$0].id < rows[$1].id }
             listing.write(Array(order.suffix(limit ?? order.count)))
         }
     }
@@ -107,12 +109,22 @@ struct JobSummary {
 /// files, and those found ended added to the index.
 struct Listing {
     let table: EndedIndex.Table
+    /// The rows read from files.
+    let summaries: [Summary]
     let rows: [Row]
 
+    /// A row: small, as rows are sorted and looked at many times; what it shows is in `source`.
     struct Row {
         let id: String
         let submitted: Double?
-        let source: Source
+        let place: Place
+    }
+
+    enum Place {
+        /// A line of `table.lines`.
+        case indexed(Int)
+        /// One of `summaries`.
+        case read(Int)
     }
 
     enum Source {
@@ -120,24 +132,42 @@ struct Listing {
         case read(Summary)
     }
 
+    func source(_ row: Row) -> Source {
+        switch row.place {
+        case .indexed(let line): .indexed(table.lines[line])
+        case .read(let summary): .read(summaries[summary])
+        }
+    }
+
     init(_ ids: [String], in spool: Spool, jobs: [JobSummary] = []) {
         let index = EndedIndex(spool: spool)
         let table = index.read()
         var added: [EndedIndex.Entry] = []
-        rows = ids.map { id in
-            if let line = table.lineOfID[id].map({ table.lines[$0] }) {
-                return Row(id: id, submitted: line.submitted, source: .indexed(line))
+        var rows: [Row] = []
+        var summaries: [Summary] = []
+        rows.reserveCapacity(ids.count + jobs.count)
+        for id in ids {
+            if let line = table.lineOfID[id] {
+                rows.append(Row(id: id, submitted: table.lines[line].submitted, place: .indexed(line)))
+                continue
             }
             let summary = Summary(ExecutionReport(spool.execution(id)))
             if let entry = summary.indexEntry { added.append(entry) }
-            return Row(id: id, submitted: summary.submitted, source: .read(summary))
-        } + jobs.map { Row(id: $0.id, submitted: $0.submitted, source: .read($0.summary)) }
+            rows.append(Row(id: id, submitted: summary.submitted, place: .read(summaries.count)))
+            summaries.append(summary)
+        }
+        for job in jobs {
+            rows.append(Row(id: job.id, submitted: job.submitted, place: .read(summaries.count)))
+            summaries.append(job.summary)
+        }
+        self.rows = rows
+        self.summaries = summaries
         self.table = table
         index.append(added)
     }
 
     func matches(_ row: Row, statuses: Set<String>, task: String?) -> Bool {
-        switch row.source {
+        switch source(row) {
         case .indexed(let line):
             (statuses.isEmpty || statuses.contains(line.status.rawValue)) && (task == nil || table.bytes[line.task].elementsEqual(task!.utf8))
         case .read(let summary):
@@ -149,35 +179,37 @@ struct Listing {
     /// (ids, statuses, task type names, times), so widths are counted in bytes.
     func write(_ order: [Int]) {
         let now = Clock.now()
-        let rows = order.lazy.map { self.rows[$0] }
-        let durations = rows.map { row -> String in
-            let (submitted, started, ended) = switch row.source {
+        // Rows are looked at in place, by position: copying a hundred thousand of them costs more
+        // than all the rest.
+        let durations = order.map { position -> String in
+            let (submitted, started, ended) = switch source(rows[position]) {
             case .indexed(let line): (line.submitted, line.started, line.ended)
             case .read(let summary): (summary.submitted, summary.started, summary.ended)
             }
             return (started ?? submitted).map { Clock.describeDuration((ended ?? now) - $0) } ?? "-"
         }
         var widths = ["ID", "STATUS", "TASK", "SUBMITTED", "DURATION"].map(\.utf8.count)
-        for (row, duration) in zip(rows, durations) {
-            widths[0] = max(widths[0], row.id.utf8.count)
-            widths[1] = max(widths[1], statusWord(row).utf8.count)
-            widths[2] = max(widths[2], taskWidth(row))
-            widths[3] = max(widths[3], row.submitted == nil ? 1 : 24)
+        for (position, duration) in zip(order, durations) {
+            widths[0] = max(widths[0], rows[position].id.utf8.count)
+            widths[1] = max(widths[1], statusWord(rows[position]).utf8.count)
+            widths[2] = max(widths[2], taskWidth(rows[position]))
+            widths[3] = max(widths[3], rows[position].submitted == nil ? 1 : 24)
             widths[4] = max(widths[4], duration.utf8.count)
         }
         var output = TableOutput(widths: widths)
         for (column, title) in ["ID", "STATUS", "TASK", "SUBMITTED", "DURATION"].enumerated() { output.cell(title.utf8, column: column) }
         output.lastCell("NAME/MESSAGE".utf8)
-        for (row, duration) in zip(rows, durations) {
+        for (position, duration) in zip(order, durations) {
+            let row = rows[position]
             output.cell(row.id.utf8, column: 0)
             output.cell(statusWord(row).utf8, column: 1)
-            switch row.source {
+            switch source(row) {
             case .indexed(let line): output.cell(table.bytes[line.task], column: 2)
             case .read(let summary): output.cell((summary.task ?? "?").utf8, column: 2)
             }
             output.cell((row.submitted.map(Clock.iso8601) ?? "-").utf8, column: 3)
             output.cell(duration.utf8, column: 4)
-            switch row.source {
+            switch source(row) {
             case .indexed(let line): output.lastCell(table.bytes[line.label])
             case .read(let summary): output.lastCell(summary.label.utf8)
             }
@@ -187,7 +219,7 @@ struct Listing {
 
     /// A row as a Summary, for the few rows that are shown one by one (top's recent ends).
     func summary(of row: Row) -> Summary {
-        switch row.source {
+        switch source(row) {
         case .read(let summary):
             return summary
         case .indexed(let line):
@@ -198,14 +230,14 @@ struct Listing {
     }
 
     func statusWord(_ row: Row) -> String {
-        switch row.source {
+        switch source(row) {
         case .indexed(let line): line.status.rawValue
         case .read(let summary): summary.word
         }
     }
 
     func taskWidth(_ row: Row) -> Int {
-        switch row.source {
+        switch source(row) {
         case .indexed(let line): line.task.count
         case .read(let summary): (summary.task ?? "?").utf8.count
         }

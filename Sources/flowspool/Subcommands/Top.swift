@@ -95,7 +95,7 @@ struct SpoolSnapshot {
         let listing = Listing(ids, in: spool)
         var ends: [(row: Int, ended: Double)] = []
         for (index, row) in listing.rows.enumerated() {
-            switch row.source {
+            switch listing.source(row) {
             case .indexed(let line):
                 if let ended = line.ended { ends.append((index, ended)) }
             case .read(let summary):
