@@ -4,30 +4,37 @@ import POSIX
 import Spool
 
 /// A host's part in a cluster (flowspoold --cluster, flowspool-cluster(7)): a thread of flowspoold
-/// that takes jobs from the cluster's queue while the host has a free slot, drops each into the
-/// local spool durably, and writes back to the cluster what becomes of it. The local spool stays
-/// the record of what the host runs; the supervisor does not know the cluster is there.
+/// that takes jobs from the cluster's queue while the host has room, starts each when a runner
+/// slot is free by recording that in the cluster and then dropping it into the local spool
+/// durably, and writes back to the cluster what becomes of it. The local spool stays the record of
+/// what the host runs; the supervisor does not know the cluster is there.
 ///
 /// An entry stays pending under the host's name until its execution has ended and the record says
 /// so. A host whose heartbeat stops is lost: another takes its pending entries over, runs again
-/// those that had not started and ends the others `fault`. Every write of a host about an
-/// execution checks in Redis, in the same script, that the execution is still the host's, so that a
-/// lost host that comes back cannot overwrite what the cluster decided (fencing).
+/// those it had not started (not recorded as dispatched) and ends the others `fault`, so that no
+/// job runs twice. Every write of a host about an execution checks in Redis, in the same script,
+/// that the execution is still the host's, so that a lost host that comes back cannot overwrite
+/// what the cluster decided (fencing).
 public final class ClusterBridge: @unchecked Sendable {
     let url: ClusterURL
     let node: String
     let spool: Spool
-    /// How many of the cluster's executions the host holds at once: flowspoold's --max-running.
+    /// How many of the cluster's jobs the host holds at once: flowspoold's --max-running.
     let slots: Int
+    /// The supervisor's runner slots free now (SlotGauge): jobs are dispatched only into those.
+    let freeSlots: @Sendable () -> Int
     /// How long a host's heartbeat may be silent before it counts as lost.
     let lostAfter: Double
 
-    /// The executions taken and not ended: their stream entry and the status last written back.
+    /// The jobs dispatched into the spool and not ended: their stream entry and the status last
+    /// written back.
     var held: [String: (entry: String, published: String?)] = [:]
-    /// Jobs taken that could not be dropped into the spool yet (a full disk): pending under this
-    /// host's name, tried again each round after a pause, never given up.
-    var undelivered: [String: ClusterStore.Entry] = [:]
+    /// The jobs taken and not dispatched yet, oldest first: waiting for a free runner slot, for the
+    /// cluster to be reachable, or for room on a full disk (then tried again after `nextDelivery`).
+    var ready: [ClusterStore.Entry] = []
     var nextDelivery = 0.0
+    /// Whether the last drop into the spool failed: said once, not every second.
+    var deliveryFailing = false
     /// Entries pending under this host whose record names another host: left by a take-over cut
     /// short. Looked at again each heartbeat, and taken over once that host counts as lost.
     var contested: [String: ClusterStore.Entry] = [:]
@@ -45,11 +52,12 @@ public final class ClusterBridge: @unchecked Sendable {
     /// A third of the node timeout, at most 2 s: a host misses two beats before it counts as lost.
     var heartbeatInterval: Double { min(2, lostAfter / 3) }
 
-    public init(url: ClusterURL, node: String, spool: Spool, slots: Int, lostAfter: Double = 10) {
+    public init(url: ClusterURL, node: String, spool: Spool, slots: Int, freeSlots: @escaping @Sendable () -> Int, lostAfter: Double = 10) {
         self.url = url
         self.node = node
         self.spool = spool
         self.slots = slots
+        self.freeSlots = freeSlots
         self.lostAfter = lostAfter
     }
 
@@ -92,7 +100,8 @@ public final class ClusterBridge: @unchecked Sendable {
         try beat(store)
         try recover(store)
         connectedSince = Clock.monotonic()
-        log("joined the cluster at \(url) as \(node)" + (held.isEmpty ? "" : ", holding \(held.count)"))
+        let holding = held.count + ready.count
+        log("joined the cluster at \(url) as \(node)" + (holding == 0 ? "" : ", holding \(holding)"))
         return store
     }
 
@@ -110,19 +119,19 @@ public final class ClusterBridge: @unchecked Sendable {
     /// Takes up what the host held: the entries pending under its name (after a restart, or what
     /// it took while the connection broke).
     func recover(_ store: ClusterStore) throws(ClusterError) {
-        for entry in try store.pending(for: node) where held[entry.id] == nil {
+        let readyIDs = Set(ready.map(\.id))
+        for entry in try store.pending(for: node) where held[entry.id] == nil && !readyIDs.contains(entry.id) {
             try admit(entry, into: store)
         }
     }
 
     /// One round: a heartbeat when due (and a look for lost hosts), messages, what changed written
-    /// back, and new jobs taken while slots are free.
+    /// back, jobs dispatched into free runner slots, and new jobs taken while the host has room.
     func serve(_ store: ClusterStore) throws(ClusterError) {
         if Clock.monotonic() >= nextHeartbeat {
             try beat(store)
             try reclaimFromLostHosts(store)
         }
-        if !undelivered.isEmpty, Clock.monotonic() >= nextDelivery { try deliverAgain(store) }
         // A few messages a round, each taken out only when it is handled, so that heartbeats and
         // status changes never wait long behind them.
         for _ in 0..<4 {
@@ -130,31 +139,24 @@ public final class ClusterBridge: @unchecked Sendable {
             try handle(message, store)
         }
         try publishChanges(to: store)
-        let free = slots - held.count - undelivered.count
-        if free > 0 {
+        try dispatchReady(store)
+        let room = slots - held.count - ready.count
+        if room > 0 {
             // With nothing held, Redis wakes the bridge for the next job; otherwise it only looks,
             // and the wait is on the executions it holds.
-            let taken = try store.take(for: node, count: min(free, 64), waiting: held.isEmpty ? 0.5 : 0)
+            let taken = try store.take(for: node, count: min(room, 64), waiting: held.isEmpty && ready.isEmpty ? 0.5 : 0)
             for entry in taken { try admit(entry, into: store) }
-            if !taken.isEmpty || held.isEmpty { return }
+            try dispatchReady(store)
+            if !taken.isEmpty || (held.isEmpty && ready.isEmpty) { return }
         }
-        awaitLocalChange(atMost: free > 0 ? 0.01 : 0.05)
+        awaitLocalChange(atMost: room > 0 ? 0.01 : 0.05)
     }
 
     /// The heartbeat: when, how much the host holds and which.
     func beat(_ store: ClusterStore) throws(ClusterError) {
-        let holding = JSON.array(held.keys.sorted().prefix(20).map(JSON.string))
-        try store.heartbeat(node, ["seen": .double(Clock.now()), "held": .int(held.count), "slots": .int(slots), "executions": holding])
+        let holding = JSON.array((held.keys + ready.map(\.id)).sorted().prefix(20).map(JSON.string))
+        try store.heartbeat(node, ["seen": .double(Clock.now()), "held": .int(held.count + ready.count), "slots": .int(slots), "executions": holding])
         nextHeartbeat = Clock.monotonic() + heartbeatInterval
-    }
-
-    /// Tries again to drop the jobs a full disk refused.
-    func deliverAgain(_ store: ClusterStore) throws(ClusterError) {
-        for entry in Array(undelivered.values) {
-            undelivered[entry.id] = nil
-            try admit(entry, into: store)
-        }
-        nextDelivery = Clock.monotonic() + 1
     }
 
     /// Waits until an execution the host holds ends (flowspoold wakes its waiters), or `seconds`
@@ -167,7 +169,9 @@ public final class ClusterBridge: @unchecked Sendable {
         }
     }
 
-    /// Drops a job into the local spool, durably, once the record says the host takes it.
+    /// Takes a job the queue handed to this host, once the record says the host has it: it waits in
+    /// `ready` for a runner slot, or is held at once when the spool has it already (taken before a
+    /// restart or a reconnection).
     func admit(_ entry: ClusterStore.Entry, into store: ClusterStore) throws(ClusterError) {
         switch try store.takeOver(entry.id, for: node) {
         case "ok": break
@@ -178,35 +182,60 @@ public final class ClusterBridge: @unchecked Sendable {
             contested[entry.id] = entry
             return
         }
-        if spool.knows(entry.id) {
-            if isFromTheCluster(entry.id, entry: entry.entry) {
-                held[entry.id] = (entry.entry, nil)  // taken before a restart, or a reconnection
-            } else {
-                _ = try store.finish(entry.id, entry: entry.entry, by: node, [
-                    "status": "error", "ended": String(Clock.now()),
-                    "message": "not admitted by \(node): the id \(entry.id) is taken there by a job of that host's own; submit it again under another id",
-                ])
+        guard spool.knows(entry.id) else {
+            ready.append(entry)
+            return
+        }
+        if isFromTheCluster(entry.id, entry: entry.entry) {
+            held[entry.id] = (entry.entry, nil)
+        } else {
+            _ = try store.finish(entry.id, entry: entry.entry, by: node, [
+                "status": "error", "ended": String(Clock.now()),
+                "message": "not admitted by \(node): the id \(entry.id) is taken there by a job of that host's own; submit it again under another id",
+            ])
+        }
+    }
+
+    /// Dispatches ready jobs into the runner slots free now: each is recorded in the cluster as
+    /// dispatched before it is dropped into the spool, so that should this host be lost from then
+    /// on, the job counts as started and is not run again elsewhere. A job a full disk refuses is
+    /// recorded as not dispatched again and tried after a pause.
+    func dispatchReady(_ store: ClusterStore) throws(ClusterError) {
+        guard !ready.isEmpty, Clock.monotonic() >= nextDelivery else { return }
+        // Dispatched jobs the supervisor has not started yet will take slots the gauge still counts.
+        let starting = held.values.filter { $0.published == nil || $0.published == "queued" }.count
+        var free = freeSlots() - starting
+        while free > 0, !ready.isEmpty {
+            let entry = ready.removeFirst()
+            var job: Job
+            do {
+                job = try Job(parsing: Array(entry.job.utf8))
+                job.cluster = entry.entry
+            } catch {
+                _ = try store.finish(entry.id, entry: entry.entry, by: node, ["status": "error", "message": "not admitted by \(node): \(error)", "ended": String(Clock.now())])
+                continue
             }
-            return
-        }
-        held[entry.id] = (entry.entry, nil)
-        var job: Job
-        do {
-            job = try Job(parsing: Array(entry.job.utf8))
-            job.cluster = entry.entry
-        } catch {
-            held[entry.id] = nil
-            _ = try store.finish(entry.id, entry: entry.entry, by: node, ["status": "error", "message": "not admitted by \(node): \(error)", "ended": String(Clock.now())])
-            return
-        }
-        do {
-            _ = try spool.submit(job, id: entry.id)
-        } catch {
-            // Pending under this host's name, and tried again: the host goes on beating meanwhile.
-            held[entry.id] = nil
-            if undelivered.isEmpty { log("cannot drop \(entry.id) into \(spool.root) (tried again every second): \(error)") }
-            undelivered[entry.id] = entry
-            nextDelivery = Clock.monotonic() + 1
+            switch try store.dispatch(entry.id, by: node) {
+            case "ok": break
+            case "ended":  // cancelled meanwhile
+                try store.acknowledge(entry.entry)
+                continue
+            default:  // taken over while this host was out of reach
+                continue
+            }
+            do {
+                _ = try spool.submit(job, id: entry.id)
+            } catch {
+                _ = try store.update(entry.id, by: node, ["dispatched": ""])
+                ready.insert(entry, at: 0)
+                if !deliveryFailing { log("cannot drop \(entry.id) into \(spool.root) (tried again every second): \(error)") }
+                deliveryFailing = true
+                nextDelivery = Clock.monotonic() + 1
+                return
+            }
+            deliveryFailing = false
+            held[entry.id] = (entry.entry, nil)
+            free -= 1
         }
     }
 
@@ -330,7 +359,10 @@ public final class ClusterBridge: @unchecked Sendable {
         case "cancel":
             // A job not admitted yet here is taken back and ends cancelled; an execution is
             // cancelled by the supervisor, and its end written back as any other.
-            if let state = held[id], (try? spool.withdraw(id, because: "cancelled through the cluster")) == true {
+            if let position = ready.firstIndex(where: { $0.id == id }) {
+                let entry = ready.remove(at: position)
+                _ = try store.finish(id, entry: entry.entry, by: node, ["status": "cancelled", "message": "cancelled before it started", "ended": String(Clock.now())])
+            } else if let state = held[id], (try? spool.withdraw(id, because: "cancelled through the cluster")) == true {
                 held[id] = nil
                 _ = try store.finish(id, entry: state.entry, by: node, ["status": "cancelled", "message": "cancelled before it started", "ended": String(Clock.now())])
             } else if isFromTheCluster(id) {

@@ -254,7 +254,7 @@ public final class ClusterStore {
     }
 
     /// What becomes of a lost host's execution, decided in Redis at once: "run" (it had not
-    /// started, or the job asked to be retried: it is now `node`'s), "fault" (it had: its record
+    /// dispatched it, or the job asked to be retried: it is now `node`'s), "fault" (it had: its record
     /// ends fault, "host LOST was lost"), "ended" (also when its record is gone) or "other".
     func reclaim(_ id: String, from lost: String, for node: String) throws(ClusterError) -> String {
         try script(Self.reclaimScript, keys: [Self.record(id)], [lost, node, String(Clock.now())])
@@ -265,6 +265,12 @@ public final class ClusterStore {
     /// "other" (the record names another host).
     func takeOver(_ id: String, for node: String) throws(ClusterError) -> String {
         try script(Self.takeScript, keys: [Self.record(id)], [node, String(Clock.now())])
+    }
+
+    /// Records that `node` starts the execution (`dispatched`, the time), if it is still the
+    /// node's and queued: "ok", "ended" (cancelled meanwhile) or "other" (taken over).
+    func dispatch(_ id: String, by node: String) throws(ClusterError) -> String {
+        try script(Self.dispatchScript, keys: [Self.record(id)], [node, String(Clock.now())])
     }
 
     /// Writes what `node` knows of an execution into its record, if the execution is still the
@@ -340,13 +346,25 @@ public final class ClusterStore {
         return 'ok'
         """
 
+    static let dispatchScript = finalTest + """
+        if final(redis.call('HGET', KEYS[1], 'status')) then return 'ended' end
+        if redis.call('HGET', KEYS[1], 'node') ~= ARGV[1] then return 'other' end
+        redis.call('HSET', KEYS[1], 'dispatched', ARGV[2])
+        return 'ok'
+        """
+
+    /// A job the lost host had not dispatched runs again; one it had counts as started, whatever
+    /// its status says, as the host may have died before it wrote "running".
     static let reclaimScript = finalTest + """
         local status = redis.call('HGET', KEYS[1], 'status')
         if not redis.call('HGET', KEYS[1], 'job') or final(status) then return 'ended' end
         local node = redis.call('HGET', KEYS[1], 'node')
         if node and node ~= ARGV[1] then return 'other' end
-        if status == 'queued' or redis.call('HGET', KEYS[1], 'retry_on_host_loss') == '1' then
+        local dispatched = redis.call('HGET', KEYS[1], 'dispatched')
+        local started = status ~= 'queued' or (dispatched and dispatched ~= '')
+        if not started or redis.call('HGET', KEYS[1], 'retry_on_host_loss') == '1' then
             redis.call('HSET', KEYS[1], 'node', ARGV[2], 'status', 'queued', 'lost_node', ARGV[1], 'taken', ARGV[3])
+            redis.call('HDEL', KEYS[1], 'dispatched')
             return 'run'
         end
         redis.call('HSET', KEYS[1], 'status', 'fault', 'message', 'host ' .. ARGV[1] .. ' was lost', 'ended', ARGV[3], 'recorded_by', ARGV[2])

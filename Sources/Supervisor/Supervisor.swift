@@ -12,6 +12,8 @@ public final class Supervisor {
     var spool: Spool { options.spool }
     let log = SupervisorLog()
     let admission: Admission
+    /// The runner slots free, for the cluster's thread to read.
+    public let slots = SlotGauge()
 
     /// Admitted executions waiting for a runner slot, oldest first.
     var queue: [String] = []
@@ -88,6 +90,7 @@ public final class Supervisor {
             if incomingNeedsScan || Clock.monotonic() >= nextHeldBackTry { scanIncoming() }
             if answersNeedScan { scanAnswers() }
             startQueued()
+            slots.set(max(0, options.maxRunning - busyRunners - (queue.count - queueHead)))
             waitForEvents()
             enforceDeadlines()
         }

@@ -95,6 +95,7 @@ struct SupervisorCommand: ParsableCommand {
             }
             options.roles.responders = group
         }
+        let supervisor = Supervisor(options: options)
         let fromEnvironment = Environment.value(ClusterURL.variable).flatMap { $0.isEmpty ? nil : $0 }
         // Runners must not see it: a flow's `flowspool run` is for the local spool, and the URL
         // may hold a password.
@@ -106,8 +107,10 @@ struct SupervisorCommand: ParsableCommand {
             } catch {
                 throw ValidationError("--cluster: \(error)")
             }
+            let gauge = supervisor.slots
             let bridge = ClusterBridge(
-                url: url, node: node ?? CurrentProcess.hostName, spool: options.spool, slots: options.maxRunning, lostAfter: nodeTimeout)
+                url: url, node: node ?? CurrentProcess.hostName, spool: options.spool, slots: options.maxRunning,
+                freeSlots: { gauge.freeSlots }, lostAfter: nodeTimeout)
             // What the cluster gave another host while this one was lost must not run here again.
             do {
                 for line in try bridge.fenceLocalWork() { OperatorLine.write("cluster: " + line, stamped: true) }
@@ -121,7 +124,7 @@ struct SupervisorCommand: ParsableCommand {
             }
         }
         do {
-            try Supervisor(options: options).run()
+            try supervisor.run()
         } catch {
             OperatorLine.write("\(error)")
             throw ExitCode(ProgramExit.failure)

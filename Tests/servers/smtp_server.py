@@ -67,6 +67,10 @@ class Recorder:
         return "250 2.0.0 Ok: queued as %s-%d" % (self.name, self.count)
 
 
+# aiosmtpd gives a server 5 s to be ready by default, which a loaded machine can take.
+READY_TIMEOUT = 60.0
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port-file", required=True)
@@ -91,10 +95,11 @@ def main():
     controllers = [
         ("starttls", Controller(Recorder(options.mail_dir, "starttls"), hostname="127.0.0.1", port=options.starttls_port,
                                 tls_context=context, require_starttls=False, authenticator=authenticate,
-                                auth_require_tls=True, auth_exclude_mechanism=["CRAM-MD5"])),
-        ("plain", Controller(Recorder(options.mail_dir, "plain"), hostname="127.0.0.1", port=options.plain_port)),
+                                auth_require_tls=True, auth_exclude_mechanism=["CRAM-MD5"], ready_timeout=READY_TIMEOUT)),
+        ("plain", Controller(Recorder(options.mail_dir, "plain"), hostname="127.0.0.1", port=options.plain_port,
+                             ready_timeout=READY_TIMEOUT)),
         ("smtps", Controller(Recorder(options.mail_dir, "smtps"), hostname=options.smtps_host, port=465,
-                             ssl_context=context)),
+                             ssl_context=context, ready_timeout=READY_TIMEOUT)),
     ]
     for _, controller in controllers:
         controller.start()

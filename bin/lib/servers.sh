@@ -15,12 +15,13 @@ stop_servers() {
     rm -rf "$work"
 }
 
-# wait_for_file PATH PID WHAT: waits until a server has written PATH, failing if it died first.
+# wait_for_file PATH PID WHAT [LOG]: waits until a server has written PATH, failing if it died first
+# (with the end of its LOG, which the clean-up removes) or took over 60 s.
 wait_for_file() {
     local tries=0
     until [ -s "$1" ]; do
-        kill -0 "$2" 2>/dev/null || { flowspool_say "$3 did not start"; exit 1; }
-        tries=$((tries + 1)); [ $tries -gt 300 ] && { flowspool_say "$3 did not start within 30 s"; exit 1; }
+        kill -0 "$2" 2>/dev/null || { flowspool_say "$3 did not start${4:+: $(tail -5 "$4" 2>/dev/null)}"; exit 1; }
+        tries=$((tries + 1)); [ $tries -gt 600 ] && { flowspool_say "$3 did not start within 60 s${4:+: $(tail -5 "$4" 2>/dev/null)}"; exit 1; }
         sleep 0.1
     done
 }
@@ -48,9 +49,9 @@ make_certificates() {
 
 start_http_server() {
     python3 Tests/servers/http_server.py --port-file "$work/http.ports" \
-        --cert "$work/tls/server.pem" --key "$work/tls/server.key" &
+        --cert "$work/tls/server.pem" --key "$work/tls/server.key" 2>"$work/http.log" &
     server_pids+=($!)
-    wait_for_file "$work/http.ports" $! "the HTTP server"
+    wait_for_file "$work/http.ports" $! "the HTTP server" "$work/http.log"
     export FLOWSPOOL_TEST_HTTP_URL="http://127.0.0.1:$(awk '$1=="http"{print $2}' "$work/http.ports")"
     export FLOWSPOOL_TEST_HTTPS_URL="https://127.0.0.1:$(awk '$1=="https"{print $2}' "$work/http.ports")"
 }
@@ -197,7 +198,7 @@ start_smtp_server() {
         --smtps-host "$FLOWSPOOL_TEST_SMTPS_HOST" --starttls-port "$(free_port)" --plain-port "$(free_port)" \
         2>"$dir/server.log" &
     server_pids+=($!)
-    wait_for_file "$dir/ports" $! "the SMTP server (see $dir/server.log)"
+    wait_for_file "$dir/ports" $! "the SMTP server" "$dir/server.log"
     export FLOWSPOOL_TEST_SMTP_PORT=$(awk '$1=="starttls"{print $2}' "$dir/ports")
     export FLOWSPOOL_TEST_SMTP_PLAIN_PORT=$(awk '$1=="plain"{print $2}' "$dir/ports")
     export FLOWSPOOL_TEST_MAIL_DIR=$dir/mail FLOWSPOOL_TEST_SMTP_USER=flowspool FLOWSPOOL_TEST_SMTP_PASSWORD=$password
