@@ -161,7 +161,15 @@ public final class ClusterBridge: @unchecked Sendable {
 
     /// Waits until an execution the host holds ends (flowspoold wakes its waiters), or `seconds`
     /// pass: the pace at which new jobs and status changes are looked at while the host is busy.
+    /// With jobs ready for a slot, waits instead until the slot gauge moves, looked at every
+    /// millisecond.
     func awaitLocalChange(atMost seconds: Double) {
+        if !ready.isEmpty {
+            let deadline = Clock.monotonic() + seconds
+            let seen = freeSlots()
+            while freeSlots() == seen, Clock.monotonic() < deadline { Clock.sleep(0.001) }
+            return
+        }
         if watcher == nil { watcher = try? JobWatcher(spool: spool) }
         guard let watcher, (try? watcher.wait(for: Array(held.keys), until: .any, timeout: seconds)) != nil else {
             Clock.sleep(seconds)
@@ -202,9 +210,9 @@ public final class ClusterBridge: @unchecked Sendable {
     /// recorded as not dispatched again and tried after a pause.
     func dispatchReady(_ store: ClusterStore) throws(ClusterError) {
         guard !ready.isEmpty, Clock.monotonic() >= nextDelivery else { return }
-        // Dispatched jobs the supervisor has not started yet will take slots the gauge still counts.
-        let starting = held.values.filter { $0.published == nil || $0.published == "queued" }.count
-        var free = freeSlots() - starting
+        // Dispatched jobs the supervisor has not admitted yet will take slots the gauge still counts.
+        let unadmitted = held.keys.filter { !spool.execution($0).exists }.count
+        var free = freeSlots() - unadmitted
         while free > 0, !ready.isEmpty {
             let entry = ready.removeFirst()
             var job: Job
