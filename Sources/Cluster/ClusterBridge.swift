@@ -35,6 +35,9 @@ public final class ClusterBridge: @unchecked Sendable {
     var nextDelivery = 0.0
     /// Whether the last drop into the spool failed: said once, not every second.
     var deliveryFailing = false
+    /// Dispatched jobs not running yet (not admitted, or queued), as of the last look at the spool
+    /// and counted up with each dispatch since: slots the gauge may not know are spoken for.
+    var unstarted = 0
     /// Entries pending under this host whose record names another host: left by a take-over cut
     /// short. Looked at again each heartbeat, and taken over once that host counts as lost.
     var contested: [String: ClusterStore.Entry] = [:]
@@ -146,7 +149,7 @@ public final class ClusterBridge: @unchecked Sendable {
             // and the wait is on the executions it holds.
             let taken = try store.take(for: node, count: min(room, 64), waiting: held.isEmpty && ready.isEmpty ? 0.5 : 0)
             for entry in taken { try admit(entry, into: store) }
-            try dispatchReady(store)
+            if !taken.isEmpty { try dispatchReady(store) }
             if !taken.isEmpty || (held.isEmpty && ready.isEmpty) { return }
         }
         awaitLocalChange(atMost: room > 0 ? 0.01 : 0.05)
@@ -210,10 +213,7 @@ public final class ClusterBridge: @unchecked Sendable {
     /// recorded as not dispatched again and tried after a pause.
     func dispatchReady(_ store: ClusterStore) throws(ClusterError) {
         guard !ready.isEmpty, Clock.monotonic() >= nextDelivery else { return }
-        // Dispatched jobs the supervisor has not admitted yet will take slots the gauge still counts.
-        let unadmitted = held.keys.filter { !spool.execution($0).exists }.count
-        var free = freeSlots() - unadmitted
-        while free > 0, !ready.isEmpty {
+        while freeSlots() - unstarted > 0, !ready.isEmpty {
             let entry = ready.removeFirst()
             var job: Job
             do {
@@ -243,7 +243,7 @@ public final class ClusterBridge: @unchecked Sendable {
             }
             deliveryFailing = false
             held[entry.id] = (entry.entry, nil)
-            free -= 1
+            unstarted += 1
         }
     }
 
@@ -255,26 +255,33 @@ public final class ClusterBridge: @unchecked Sendable {
     }
 
     /// Writes back each held execution's status when it changed, and its whole record when it
-    /// ended. An execution another host has taken over is let go: its record is not this host's.
+    /// ended, and counts those not running yet. An execution another host has taken over is let
+    /// go: its record is not this host's.
     func publishChanges(to store: ClusterStore) throws(ClusterError) {
+        unstarted = 0
         for (id, state) in held {
+            let execution = spool.execution(id)
             var stillOurs = true
-            switch spool.jobState(id) {
-            case .rejected(let why):
+            if let status = execution.status() {
+                if status.isFinal {
+                    held[id] = nil
+                    stillOurs = try store.finish(id, entry: state.entry, by: node, finalRecord(of: execution, status))
+                } else {
+                    if status == .queued { unstarted += 1 }
+                    guard status.rawValue != state.published else { continue }
+                    var fields = ["status": status.rawValue]
+                    // When it first ran, as the final record says it (finalRecord).
+                    if status == .running, let started = execution.history().first(where: { $0.status == .running })?.time {
+                        fields["started"] = String(started)
+                    }
+                    stillOurs = try store.update(id, by: node, fields)
+                    held[id]?.published = status.rawValue
+                }
+            } else if case .rejected(let why) = spool.jobState(id) {
                 held[id] = nil
                 stillOurs = try store.finish(id, entry: state.entry, by: node, ["status": "error", "message": "not admitted by \(node): \(why)", "ended": String(Clock.now())])
-            case .pending:
-                let execution = spool.execution(id)
-                guard let status = execution.status()?.rawValue, status != state.published else { continue }
-                var fields = ["status": status]
-                if status == "running", let started = execution.history().last(where: { $0.status == .running })?.time {
-                    fields["started"] = String(started)
-                }
-                stillOurs = try store.update(id, by: node, fields)
-                held[id]?.published = status
-            case .ended(let status):
-                held[id] = nil
-                stillOurs = try store.finish(id, entry: state.entry, by: node, finalRecord(of: spool.execution(id), status))
+            } else {
+                unstarted += 1  // not admitted yet
             }
             if !stillOurs {
                 held[id] = nil

@@ -268,7 +268,8 @@ public final class ClusterStore {
     }
 
     /// Records that `node` starts the execution (`dispatched`, the time), if it is still the
-    /// node's and queued: "ok", "ended" (cancelled meanwhile) or "other" (taken over).
+    /// node's and queued: "ok", "ended" (cancelled meanwhile, or its record gone) or "other"
+    /// (taken over).
     func dispatch(_ id: String, by node: String) throws(ClusterError) -> String {
         try script(Self.dispatchScript, keys: [Self.record(id)], [node, String(Clock.now())])
     }
@@ -288,8 +289,7 @@ public final class ClusterStore {
     /// Acknowledges an entry whose execution has ended elsewhere or was never to run, and takes it
     /// out of the stream, which holds only what is still to be done.
     func acknowledge(_ entry: String) throws(ClusterError) {
-        try call(["XACK", Self.queue, Self.group, entry])
-        try call(["XDEL", Self.queue, entry])
+        _ = try calls([["XACK", Self.queue, Self.group, entry], ["XDEL", Self.queue, entry]])
     }
 
     func heartbeat(_ node: String, _ state: JSON) throws(ClusterError) {
@@ -347,7 +347,7 @@ public final class ClusterStore {
         """
 
     static let dispatchScript = finalTest + """
-        if final(redis.call('HGET', KEYS[1], 'status')) then return 'ended' end
+        if not redis.call('HGET', KEYS[1], 'job') or final(redis.call('HGET', KEYS[1], 'status')) then return 'ended' end
         if redis.call('HGET', KEYS[1], 'node') ~= ARGV[1] then return 'other' end
         redis.call('HSET', KEYS[1], 'dispatched', ARGV[2])
         return 'ok'
