@@ -19,6 +19,11 @@ public enum Environment {
         getenv(name).map { String(cString: $0) }
     }
 
+    /// The variable's value, nil when it is unset or empty (as `NAME=` in a unit file leaves it).
+    public static func nonEmptyValue(_ name: String) -> String? {
+        value(name).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     public static func set(_ name: String, _ value: String) {
         setenv(name, value, 1)
     }

@@ -7,9 +7,9 @@ public enum ServiceManager {
     /// Read once and taken out of the environment, so that no process started later (a runner, a
     /// task) can speak for the service.
     static let socketPath: String? = {
-        let path = Environment.value("NOTIFY_SOCKET")
+        let path = Environment.nonEmptyValue("NOTIFY_SOCKET")
         Environment.unset("NOTIFY_SOCKET")
-        return path.flatMap { $0.isEmpty ? nil : $0 }
+        return path
     }()
 
     /// Reads $NOTIFY_SOCKET now: call before anything is started.

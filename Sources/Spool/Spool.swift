@@ -12,7 +12,7 @@ public struct Spool: Sendable {
 
     /// The spool named by `--spool`, else $FLOWSPOOL_SPOOL (when not empty), else ./spool.
     public static func locate(_ option: String?) -> Spool {
-        Spool(root: option ?? Environment.value("FLOWSPOOL_SPOOL").flatMap { $0.isEmpty ? nil : $0 } ?? "spool")
+        Spool(root: option ?? Environment.nonEmptyValue("FLOWSPOOL_SPOOL") ?? "spool")
     }
 
     public var tmp: String { root + "/tmp" }

@@ -96,7 +96,7 @@ struct SupervisorCommand: ParsableCommand {
             options.roles.responders = group
         }
         let supervisor = Supervisor(options: options)
-        let fromEnvironment = Environment.value(ClusterURL.variable).flatMap { $0.isEmpty ? nil : $0 }
+        let fromEnvironment = Environment.nonEmptyValue(ClusterURL.variable)
         // Runners must not see it: a flow's `flowspool run` is for the local spool, and the URL
         // may hold a password.
         Environment.unset(ClusterURL.variable)

@@ -41,22 +41,13 @@ struct Respond: ParsableCommand {
     }
 
     func run() throws {
-        if let text = cluster ?? Environment.value(ClusterURL.variable).flatMap({ $0.isEmpty ? nil : $0 }) {
+        if let text = cluster ?? Environment.nonEmptyValue(ClusterURL.variable) {
             return try answerThroughCluster(text)
         }
         let responding = Responding(spool: Spool.locate(spool))
         // Refused before standard input is read, so that nobody types an answer in vain.
         if let refusal = responding.refusal(answering: id) { fail(refusal.reason, code: refusal.exitCode) }
-        let answer: [UInt8]
-        if value == "-" {
-            guard let read = Responding.readStandardInput() else {
-                fail("cannot read the answer from standard input (at most \(DroppedAnswer.maximumSize >> 20) MiB)", code: 1)
-            }
-            answer = read
-        } else {
-            answer = Array(value.utf8)
-        }
-        let outcome = responding.answer(id, with: answer, wait: wait)
+        let outcome = responding.answer(id, with: readAnswer(), wait: wait)
         if outcome != .taken { fail(outcome.reason, code: outcome.exitCode) }
     }
 
@@ -67,10 +58,17 @@ struct Respond: ParsableCommand {
         } catch {
             fail("\(error)", code: ProgramExit.failure)
         }
-        let answer = value == "-" ? Responding.readStandardInput() : Array(value.utf8)
-        guard let answer else { fail("cannot read the answer from standard input (at most \(DroppedAnswer.maximumSize >> 20) MiB)", code: 1) }
-        let outcome = ClusterResponding(store: store).answer(id, with: answer, wait: wait)
+        let outcome = ClusterResponding(store: store).answer(id, with: readAnswer(), wait: wait)
         if outcome != .taken { fail(outcome.reason, code: outcome.exitCode) }
+    }
+
+    /// The answer: the value, or standard input for '-'.
+    func readAnswer() -> [UInt8] {
+        guard value == "-" else { return Array(value.utf8) }
+        guard let read = Responding.readStandardInput() else {
+            fail("cannot read the answer from standard input (at most \(DroppedAnswer.maximumSize >> 20) MiB)", code: ProgramExit.failure)
+        }
+        return read
     }
 
     func fail(_ message: String, code: Int32) -> Never {

@@ -10,7 +10,7 @@ import Spool
 enum ClusterClient {
     /// The cluster the command line names, connected; nil when it names none.
     static func store() throws -> ClusterStore? {
-        guard let text = Environment.value(ClusterURL.variable), !text.isEmpty else { return nil }
+        guard let text = Environment.nonEmptyValue(ClusterURL.variable) else { return nil }
         do {
             return try ClusterStore(try ClusterURL(parsing: text))
         } catch {
