@@ -51,6 +51,7 @@ release_build_missing() {
 FLOWSPOOL_BIN_GIVEN=${FLOWSPOOL_BIN:+yes}
 FLOWSPOOL_BIN="${FLOWSPOOL_BIN:-$FLOWSPOOL_ROOT/.build/release}"
 ensure_release_build() {
+    [ -n "${FLOWSPOOL_BIN_GIVEN:-}" ] && return 0
     if ! release_build_missing && [ -z "$(find "$FLOWSPOOL_ROOT/Sources" "$FLOWSPOOL_ROOT/Package.swift" -newer "$FLOWSPOOL_BIN/flowspoold" -print -quit)" ]; then
         return 0
     fi
