@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "flowspool-task-SMTP", targets: ["flowspool-task-SMTP"]),
         .executable(name: "flowspool-task-AWS", targets: ["flowspool-task-AWS"]),
         .executable(name: "respond", targets: ["respond"]),
+        .executable(name: "flowspool-drop", targets: ["flowspool-drop"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -42,23 +43,26 @@ let package = Package(
         .target(name: "FlowTask", dependencies: ["TaskRunner", "Spool", "POSIX", "JSON"]),
         .target(name: "SSH", dependencies: ["CLibSSH2", "POSIX"]),
         .target(name: "SSHTask", dependencies: ["TaskRunner", "Spool", "SSH", "POSIX", "JSON"]),
-        .target(name: "InputTask", dependencies: ["TaskRunner", "Spool", "POSIX", "JSON"]),
+        .target(name: "InputTask", dependencies: ["TaskRunner", "Spool", "DropGate", "POSIX", "JSON"]),
         .target(name: "Redis", dependencies: ["CHiredis", "POSIX"]),
         .target(name: "RedisTask", dependencies: ["TaskRunner", "Spool", "Redis", "POSIX", "JSON"]),
         .target(name: "SMTPTask", dependencies: ["TaskRunner", "Spool", "Curl", "POSIX", "JSON"]),
         .target(name: "Zlib", dependencies: ["CZlib"]),
         .target(name: "OpenSSL", dependencies: ["CCrypto"]),
         .target(name: "AWSTask", dependencies: ["TaskRunner", "Spool", "Curl", "Zlib", "OpenSSL", "POSIX", "JSON"]),
-        .target(name: "Supervisor", dependencies: ["Spool", "InputTask", "POSIX", "JSON"]),
+        .target(name: "DropGate", dependencies: ["Spool", "POSIX"]),
+        .target(name: "Supervisor", dependencies: ["Spool", "InputTask", "DropGate", "POSIX", "JSON"]),
         .target(name: "Cluster", dependencies: ["Redis", "Spool", "InputTask", "POSIX", "JSON"]),
 
         // Programs: their command lines (ArgumentParser) over the library modules.
         .executableTarget(
             name: "flowspoold",
-            dependencies: ["Supervisor", "Cluster", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Supervisor", "Cluster", "DropGate", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "flowspool",
             dependencies: ["Spool", "InputTask", "Cluster", "POSIX", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // The setgid gate links nothing it does not need.
+        .executableTarget(name: "flowspool-drop", dependencies: ["DropGate"]),
         .executableTarget(name: "flowspool-task-REST", dependencies: ["RESTTask"]),
         .executableTarget(name: "flowspool-task-FLOW", dependencies: ["FlowTask"]),
         .executableTarget(name: "flowspool-task-INPUT", dependencies: ["InputTask"]),

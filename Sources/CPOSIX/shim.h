@@ -50,6 +50,12 @@ static inline int flowspool_pidfd_open(int pid) {
     return (int)syscall(434 /* SYS_pidfd_open */, pid, 0);
 }
 
+/* open(2) and openat(2) are variadic, which Swift cannot call. */
+static inline int flowspool_open(const char *path, int flags, unsigned int mode) { return open(path, flags, mode); }
+static inline int flowspool_openat(int dirfd, const char *path, int flags, unsigned int mode) {
+    return openat(dirfd, path, flags, mode);
+}
+
 static inline int flowspool_open_path(const char *path) {
     return open(path, FLOWSPOOL_O_PATH | O_DIRECTORY | O_CLOEXEC);
 }

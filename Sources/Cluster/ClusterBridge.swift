@@ -236,7 +236,7 @@ public final class ClusterBridge: @unchecked Sendable {
             } catch {
                 _ = try store.update(entry.id, by: node, ["dispatched": ""])
                 ready.insert(entry, at: 0)
-                if !deliveryFailing { log("cannot drop \(entry.id) into \(spool.root) (tried again every second): \(error)") }
+                if !deliveryFailing { log("cannot drop \(entry.id) into \(spool.path) (tried again every second): \(error)") }
                 deliveryFailing = true
                 nextDelivery = Clock.monotonic() + 1
                 return
@@ -363,10 +363,14 @@ public final class ClusterBridge: @unchecked Sendable {
             guard isFromTheCluster(id) else {
                 return try store.setVerdict(token, "refused: \(node) holds no request \(id) of the cluster")
             }
-            // A short wait: the supervisor judges at once, and the host must go on beating.
-            let outcome = Responding(spool: spool).answer(id, with: Array(value.utf8), wait: 1)
+            // A short wait: the supervisor judges at once, and the host must go on beating. The
+            // answer is written for whoever the sender says they are: flowspoold checks that they
+            // may answer here, and records that it came through the cluster.
+            let sender = message["by"]?.stringValue ?? "unknown"
+            let outcome = Responding(spool: spool).answer(id, with: Array(value.utf8), wait: 1, onBehalfOf: (sender, "cluster"))
             let verdict = switch outcome {
             case .taken: "taken"
+            case .held(let why): "held: " + why
             case .refused(let why), .notPermitted(let why): "refused: " + why
             case .noVerdict(let why): "no verdict: " + why
             }

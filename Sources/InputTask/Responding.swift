@@ -1,18 +1,25 @@
+import DropGate
 import POSIX
 import Spool
 
 /// What respond(1) does: checks that this user may answer at all, drops the answer into the spool's
-/// drop box (DroppedAnswer) and waits for flowspoold's verdict on it.
+/// drop box (DroppedAnswer), through the gate unless this user is root or the spool's owner, and
+/// waits for flowspoold's verdict on it.
 public struct Responding {
     public let spool: Spool
+    /// Where the gate is looked for: the runners' directories (RunnerPath).
+    public let gatePath: [String]
 
-    public init(spool: Spool) {
+    public init(spool: Spool, gatePath: [String] = RunnerPath.default()) {
         self.spool = spool
+        self.gatePath = gatePath
     }
 
     /// How an answer fared, and respond's exit code for it.
     public enum Outcome: Equatable {
         case taken
+        /// Kept until the execution asks: what respond says.
+        case held(String)
         /// Refused, or never dropped: the reason, for the operator.
         case refused(String)
         /// This user has no way into the spool's drop box: why, for the operator.
@@ -24,13 +31,13 @@ public struct Responding {
         public var reason: String {
             switch self {
             case .taken: ""
-            case .refused(let why), .notPermitted(let why), .noVerdict(let why): why
+            case .held(let why), .refused(let why), .notPermitted(let why), .noVerdict(let why): why
             }
         }
 
         public var exitCode: Int32 {
             switch self {
-            case .taken: ProgramExit.success
+            case .taken, .held: ProgramExit.success
             case .refused: ProgramExit.failure
             case .notPermitted: ProgramExit.permissionDenied
             case .noVerdict: ProgramExit.noVerdict
@@ -38,8 +45,9 @@ public struct Responding {
         }
     }
 
-    /// Answers execution `id` with `value` and waits up to `wait` seconds for the verdict.
-    public func answer(_ id: String, with value: [UInt8], wait: Double) -> Outcome {
+    /// Answers execution `id` with `value` and waits up to `wait` seconds for the verdict. With
+    /// `onBehalfOf`, the owner's program answers for someone else (DroppedAnswer).
+    public func answer(_ id: String, with value: [UInt8], wait: Double, onBehalfOf: (name: String, via: String)? = nil) -> Outcome {
         if let refusal = refusal(answering: id) { return refusal }
         guard value.count <= DroppedAnswer.maximumSize else {
             return .refused("the answer is \(value.count) bytes; answers are limited to \(DroppedAnswer.maximumSize >> 20) MiB")
@@ -48,14 +56,15 @@ public struct Responding {
         let watcher = try? Inotify()
         _ = try? watcher?.watch(spool.verdicts, for: [.movedIn, .created])
         let answer: DroppedAnswer
-        do {
-            answer = try spool.dropAnswer(value, for: id)
-        } catch {
-            return .refused(RespondError.failed(id, "cannot write into \(spool.answers): \(error)").description)
+        switch drop(value, for: id, onBehalfOf: onBehalfOf) {
+        case .success(let dropped): answer = dropped
+        case .failure(let refusal): return refusal.outcome
         }
         switch awaitVerdict(on: answer, watcher: watcher, seconds: wait) {
         case .taken?:
             return .taken
+        case .held?:
+            return .held("held until \(id) asks: the answer is judged when the request is published (follow it with: flowspool wait \(id))")
         case .refused(let reason)?:
             return .refused(reason)
         case nil where wait == 0:
@@ -70,21 +79,62 @@ public struct Responding {
         }
     }
 
+    /// An outcome as an error, for `drop`.
+    struct Refusal: Error { let outcome: Outcome }
+
+    /// Drops the answer: root and the spool's owner write into answers/ themselves, anyone else
+    /// through the gate, which checks who they are.
+    func drop(_ value: [UInt8], for id: String, onBehalfOf: (name: String, via: String)?) -> Result<DroppedAnswer, Refusal> {
+        let owner = ((try? FileSystem.status(spool.root)) ?? nil)?.owner
+        if User.effective == User.root || User.effective == owner || onBehalfOf != nil {
+            do {
+                return .success(try spool.dropAnswer(value, for: id, onBehalfOf: onBehalfOf))
+            } catch {
+                return .failure(Refusal(outcome: .refused(RespondError.failed(id, "cannot write into \(spool.answers): \(error)").description)))
+            }
+        }
+        guard let gate = DropGate.installed(in: gatePath) else {
+            let problems = gatePath.map { DropGate.installProblem($0 + "/" + DropGate.program) ?? "" }.joined(separator: "; ")
+            return .failure(Refusal(outcome: .refused(RespondError.failed(id, "responders answer through the gate \(DropGate.program), and none is installed (\(problems)); the spool's administrator installs it with \(DropGate.installCommand)").description)))
+        }
+        Signal.brokenPipe.ignore()  // a gate that refuses before reading the whole answer
+        let result: (status: ExitStatus, output: [UInt8])
+        do {
+            result = try Spawn.capture(gate, arguments: [spool.path, "answer", id], input: value, withErrors: true, timeout: 60)
+        } catch {
+            return .failure(Refusal(outcome: .refused(RespondError.failed(id, "cannot run \(gate): \(error)").description)))
+        }
+        var text = String(decoding: result.output, as: UTF8.self)
+        while text.hasSuffix("\n") { text.removeLast() }
+        switch result.status {
+        case .exited(ProgramExit.success):
+            return .success(DroppedAnswer(id: id, token: text))
+        case .exited(ProgramExit.permissionDenied):
+            return .failure(Refusal(outcome: .notPermitted(RespondError.notPermitted(id, Self.withoutProgramName(text)).description)))
+        default:
+            return .failure(Refusal(outcome: .refused(RespondError.failed(id, Self.withoutProgramName(text)).description)))
+        }
+    }
+
+    static func withoutProgramName(_ text: String) -> String {
+        text.hasPrefix(DropGate.program + ": ") ? String(text.dropFirst(DropGate.program.utf8.count + 2)) : text
+    }
+
     /// Why this user cannot answer `id`, said plainly before anything is read or written: not an
-    /// execution id, no spool, or no way into its drop box (outside the responders' group, which
-    /// is `notPermitted`); nil when nothing stands in the way.
+    /// execution id, no spool, or no way into it (outside the responders' group, which is
+    /// `notPermitted`); nil when nothing stands in the way. The gate checks the group itself.
     public func refusal(answering id: String) -> Outcome? {
         guard ExecutionID.isValid(id) else { return .refused(RespondError.notAnID(id).description) }
         guard FileSystem.exists(spool.root) else {
             return .refused("\(spool.root) is not a flowspool spool (give --spool or $FLOWSPOOL_SPOOL)")
         }
         do {
-            try FileSystem.checkAccess(spool.answers, for: [.write, .execute])
+            try FileSystem.checkAccess(spool.verdicts, for: [.read, .execute])
             return nil
         } catch where error.errno == .noSuchFileOrDirectory {
-            return .refused("\(spool.root) has no drop box for answers (answers/): it is not a flowspool spool, or its flowspoold has not started since an upgrade")
+            return .refused("\(spool.root) has no verdicts/ for answers: it is not a flowspool spool, or its flowspoold has not started since an upgrade")
         } catch where error.errno == .permissionDenied || error.errno == .notPermitted {
-            let blocked = FileSystem.mayEnter(spool.root) ? spool.answers : spool.root
+            let blocked = FileSystem.mayEnter(spool.root) ? spool.verdicts : spool.root
             return .notPermitted(RespondError.notPermitted(id, "permission denied: \(blocked)\(FileSystem.ownershipNote(blocked)); answering takes membership of the spool's responders' group (see respond(1))").description)
         } catch {
             return .refused(RespondError.failed(id, "\(error)").description)

@@ -113,6 +113,20 @@ extension FileDescriptor {
         FileDescriptor(rawValue: try valueOrErrno("fcntl") { fcntl(rawValue, F_DUPFD_CLOEXEC, lowest) })
     }
 
+    /// fchmod(2): the mode of the open file, whatever the umask made of it.
+    public func changeMode(_ mode: FilePermissions) throws(SystemError) {
+        try valueOrErrno("fchmod") { fchmod(rawValue, mode.rawValue) }
+    }
+
+    /// syncfs(2) of the file system the descriptor is on.
+    public func syncFileSystem() throws(SystemError) {
+        try valueOrErrno("syncfs") { flowspool_syncfs(rawValue) }
+    }
+
+    /// The path by which this process reaches what the descriptor is open on, whatever it is named
+    /// now: the kernel resolves /proc/self/fd/N to the open file itself, not to a path.
+    public var heldPath: String { "/proc/self/fd/\(rawValue)" }
+
     /// pipe2(2), both ends close-on-exec (swift-system's `pipe()` leaves them inheritable).
     public static func closeOnExecPipe(nonBlocking: Bool = false) throws(SystemError) -> Pipe {
         try calling("pipe2") { () throws(Errno) in

@@ -98,15 +98,19 @@ public enum FileSystem {
         } catch where error.errno == .fileExists {}
     }
 
-    /// Removes a file or a whole directory tree.
+    /// Removes a file or a whole directory tree, by descriptors (Directory.removeTree): a link met on
+    /// the way is removed, never followed, even one swapped in while the tree is being removed.
     public static func removeTree(_ path: String) throws(SystemError) {
-        guard let info = try status(path, followLinks: false) else { return }
-        if info.isDirectory {
-            for name in try listDirectory(path) { try removeTree(path + "/" + name) }
-            try valueOrErrno("rmdir", path: path) { rmdir(path) }
-        } else {
-            try removeIfPresent(path)
-        }
+        let (parent, name) = split(path)
+        try Directory(parent).removeTree(name)
+    }
+
+    /// A path's directory and last name: "a/b/c" is ("a/b", "c"), "c" is (".", "c").
+    public static func split(_ path: String) -> (directory: String, name: String) {
+        let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        guard let slash = trimmed.lastIndex(of: "/") else { return (".", trimmed) }
+        let directory = slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
+        return (directory, String(trimmed[trimmed.index(after: slash)...]))
     }
 
     /// fsyncs a directory, making the renames and links done in it durable.
@@ -140,17 +144,20 @@ public enum FileSystem {
     public static func listDirectoryEntries(_ path: String) throws(SystemError) -> [DirectoryEntry] {
         guard let dir = opendir(path) else { throw SystemError("opendir", path: path) }
         defer { closedir(dir) }
+        return readEntries(dir) { name in ((try? status(path + "/" + name, followLinks: false)) ?? nil)?.isDirectory ?? false }
+    }
+
+    /// Reads a directory stream to its end; `isDirectory` asks about a name whose kind the listing
+    /// does not tell (DT_UNKNOWN).
+    static func readEntries(_ stream: OpaquePointer, isDirectory: (String) -> Bool) -> [DirectoryEntry] {
         var entries: [DirectoryEntry] = []
-        while let entry = readdir(dir) {
+        while let entry = readdir(stream) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
             }
             guard name != "." && name != ".." else { continue }
             let type = entry.pointee.d_type
-            let isDirectory = type == UInt8(DT_UNKNOWN)
-                ? ((try? status(path + "/" + name, followLinks: false))??.isDirectory ?? false)
-                : type == UInt8(DT_DIR)
-            entries.append(DirectoryEntry(name: name, isDirectory: isDirectory))
+            entries.append(DirectoryEntry(name: name, isDirectory: type == UInt8(DT_UNKNOWN) ? isDirectory(name) : type == UInt8(DT_DIR)))
         }
         return entries
     }
@@ -164,6 +171,9 @@ public enum FileSystem {
         public let size: Int
         /// How many names the file has (hard links).
         public let linkCount: Int
+        /// The file's identity: the device it is on and its inode number there.
+        public let device: UInt64
+        public let inode: UInt64
         /// Seconds since the epoch, with fractions.
         public let modificationTime: Double
 
@@ -174,6 +184,8 @@ public enum FileSystem {
             group = info.groupID
             size = Int(info.size)
             linkCount = info.linkCount
+            device = UInt64(info.rawValue.st_dev)
+            inode = UInt64(info.rawValue.st_ino)
             modificationTime = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
         }
 

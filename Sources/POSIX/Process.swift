@@ -139,24 +139,35 @@ public enum Spawn {
 
     /// Runs a program to its end and returns how it exited and what it wrote on standard output
     /// (and standard error, with `withErrors`), at most `limit` bytes; a program still running
-    /// after `timeout` seconds is killed.
+    /// after `timeout` seconds is killed. With `input`, that is its standard input, written whole
+    /// before its output is read (for a program that reads all its input first).
     public static func capture(
-        _ path: String, arguments: [String], withErrors: Bool = false, limit: Int = 1 << 16, timeout: Double
+        _ path: String, arguments: [String], input: [UInt8]? = nil, withErrors: Bool = false, limit: Int = 1 << 16,
+        timeout: Double
     ) throws(SystemError) -> (status: ExitStatus, output: [UInt8]) {
         let output = try FileDescriptor.closeOnExecPipe()
+        let inputPipe = try input.map { _ throws(SystemError) in try FileDescriptor.closeOnExecPipe() }
         var options = Options(environment: Environment.current())
         options.newProcessGroup = false
         options.descriptors = withErrors ? [1: output.writeEnd, 2: output.writeEnd] : [1: output.writeEnd]
         options.fromNull = withErrors ? [0] : [0, 2]
+        if let inputPipe {
+            options.descriptors[0] = inputPipe.readEnd
+            options.fromNull.remove(0)
+        }
         let pid: ProcessID
         do {
             pid = try run(path, arguments: arguments, options: options)
         } catch {
-            try? output.readEnd.close()
-            try? output.writeEnd.close()
+            for end in [output.readEnd, output.writeEnd, inputPipe?.readEnd, inputPipe?.writeEnd].compactMap({ $0 }) { try? end.close() }
             throw error
         }
         try? output.writeEnd.close()
+        if let inputPipe, let input {
+            try? inputPipe.readEnd.close()
+            try? inputPipe.writeEnd.write(input)  // a program that stopped reading gets the rest no more
+            try? inputPipe.writeEnd.close()
+        }
         defer { try? output.readEnd.close() }
         let deadline = Clock.monotonic() + timeout
         var bytes: [UInt8] = []

@@ -18,6 +18,12 @@ public enum User {
         return String(cString: name)
     }
 
+    /// The id of a user given by login name; nil when there is none.
+    public static func id(named name: String) -> UserID? {
+        guard let entry = getpwnam(name) else { return nil }
+        return UserID(entry.pointee.pw_uid)
+    }
+
     /// Whether a user belongs to a group now, by the group database (its primary group, or a
     /// supplementary one), not by what some process of theirs carries.
     public static func isMember(_ user: UserID, of group: GroupID) -> Bool {
@@ -37,6 +43,9 @@ public enum User {
 }
 
 public enum Group {
+    /// The group whose rights this process has: the group of what it creates (a setgid program's).
+    public static var effective: GroupID { GroupID(getegid()) }
+
     /// The id of a group given by name or number; nil when there is no such group.
     public static func id(named name: String) -> GroupID? {
         if let entry = getgrnam(name) { return GroupID(entry.pointee.gr_gid) }

@@ -4,38 +4,45 @@ import POSIX
 /// - the owner, the user flowspoold runs as (and root): everything. Nothing under tmp/, incoming/,
 ///   executions/ or settings/ is group- or world-writable.
 /// - responders, members of the group given by `flowspoold --responders GROUP`: they may pass
-///   through the spool's root, read requests/ and verdicts/, and write into answers/ (sticky, not
-///   readable: they drop answers there and cannot see or touch anyone else's).
+///   through the spool's root and read requests/ and verdicts/. They answer through the gate,
+///   flowspool-drop (DropGate), setgid to the group that owns answers/ (mode 1730, as Postfix's
+///   maildrop/): they have no write access to the spool at all.
 /// - everyone else: nothing.
 public struct SpoolRoles: Sendable {
     /// The responders' group; nil when nobody but the owner answers.
     public var responders: GroupID?
+    /// The gate's group, flowspool-drop, which owns answers/ when there are responders.
+    public var gate: GroupID?
 
-    public init(responders: GroupID?) {
+    public init(responders: GroupID?, gate: GroupID? = nil) {
         self.responders = responders
+        self.gate = gate
     }
 
-    /// One part of the layout and the mode it must have.
+    /// One part of the layout, and the mode and group it must have.
     struct Part {
         let path: String
         let isFIFO: Bool
         let mode: FilePermissions
-        /// Whether the responders' group owns it (when there is one).
-        let forResponders: Bool
+        /// The group it must belong to; nil for any.
+        let group: GroupID?
+        /// Looked at through the link: the root a supervisor holds (/proc/self/fd/N), checked on
+        /// its way already (SpoolPath).
+        var followLinks = false
     }
 
     func parts(of spool: Spool) -> [Part] {
         let open = responders != nil
-        var parts = [Part(path: spool.root, isFIFO: false, mode: open ? 0o710 : 0o700, forResponders: open)]
-        for directory in [spool.tmp, spool.incoming, spool.executions, spool.failed, spool.settings, spool.waiters] {
-            parts.append(Part(path: directory, isFIFO: false, mode: 0o700, forResponders: false))
+        var parts = [Part(path: spool.root, isFIFO: false, mode: open ? 0o710 : 0o700, group: responders, followLinks: spool.root != spool.path)]
+        for directory in [spool.tmp, spool.incoming, spool.executions, spool.failed, spool.settings, spool.waiters, spool.held] {
+            parts.append(Part(path: directory, isFIFO: false, mode: 0o700, group: nil))
         }
-        parts.append(Part(path: spool.answers, isFIFO: false, mode: open ? 0o1730 : 0o700, forResponders: open))
+        parts.append(Part(path: spool.answers, isFIFO: false, mode: open ? 0o1730 : 0o700, group: open ? gate : nil))
         // Set-group-ID, so that what flowspoold publishes there belongs to the group.
-        parts.append(Part(path: spool.requests, isFIFO: false, mode: open ? 0o2750 : 0o700, forResponders: open))
-        parts.append(Part(path: spool.verdicts, isFIFO: false, mode: open ? 0o2750 : 0o700, forResponders: open))
-        parts.append(Part(path: spool.trigger, isFIFO: true, mode: 0o600, forResponders: false))
-        parts.append(Part(path: spool.control, isFIFO: true, mode: 0o600, forResponders: false))
+        parts.append(Part(path: spool.requests, isFIFO: false, mode: open ? 0o2750 : 0o700, group: responders))
+        parts.append(Part(path: spool.verdicts, isFIFO: false, mode: open ? 0o2750 : 0o700, group: responders))
+        parts.append(Part(path: spool.trigger, isFIFO: true, mode: 0o600, group: nil))
+        parts.append(Part(path: spool.control, isFIFO: true, mode: 0o600, group: nil))
         return parts
     }
 }
@@ -45,13 +52,14 @@ enum PartCheck {
     case right
     /// Not there, not of its kind, or not the owner's: refused, with the reason for the operator.
     case refused(String)
-    /// Right but for its group and mode, which the owner can set: the current ones.
-    case settable(group: GroupID?, mode: FilePermissions?)
+    /// Right but for its group and mode, which the owner can set: the current ones, and the group
+    /// it must have.
+    case settable(group: GroupID?, mode: FilePermissions?, wanted: GroupID?)
 
     init(_ part: SpoolRoles.Part, roles: SpoolRoles, owner: UserID) {
         let info: FileSystem.Status
         do {
-            guard let found = try FileSystem.status(part.path, followLinks: false) else {
+            guard let found = try FileSystem.status(part.path, followLinks: part.followLinks) else {
                 self = .refused("\(part.path) is missing")
                 return
             }
@@ -68,9 +76,9 @@ enum PartCheck {
             self = .refused("\(part.path) is \(info.ownership), not owned by \(User.name(of: owner)), the user flowspoold runs as: whoever owns it could make flowspoold run anything (see flowspool-spool(5), SECURITY)")
             return
         }
-        let wrongGroup = part.forResponders && roles.responders != nil && info.group != roles.responders
+        let wrongGroup = part.group.map { $0 != info.group } ?? false
         let wrongMode = info.permissions != part.mode
-        self = wrongGroup || wrongMode ? .settable(group: wrongGroup ? info.group : nil, mode: wrongMode ? info.permissions : nil) : .right
+        self = wrongGroup || wrongMode ? .settable(group: wrongGroup ? info.group : nil, mode: wrongMode ? info.permissions : nil, wanted: part.group) : .right
     }
 }
 
@@ -92,16 +100,18 @@ extension Spool {
                 continue
             case .refused(let why):
                 throw SpoolError(why)
-            case .settable(let group, let mode):
+            case .settable(let group, let mode, let wanted):
                 do {
-                    if let group, let responders = roles.responders {
-                        try FileSystem.changeGroup(part.path, responders)
-                        changes.append("\(part.path): group \(Group.name(of: group)) -> \(Group.name(of: responders))")
+                    if let group, let wanted {
+                        try FileSystem.changeGroup(part.path, wanted)
+                        changes.append("\(part.path): group \(Group.name(of: group)) -> \(Group.name(of: wanted))")
                     }
                     if let mode {
                         try FileSystem.changeMode(part.path, part.mode)
                         changes.append("\(part.path): mode \(mode.octal) -> \(part.mode.octal)")
                     }
+                } catch where error.errno == .notPermitted && wanted != nil && User.effective != User.root {
+                    throw SpoolError("cannot give \(shown(part.path)) to the group \(Group.name(of: wanted!)): only root can; run sudo chgrp \(Group.name(of: wanted!)) \(shown(part.path)) && sudo chmod \(part.mode.octal) \(shown(part.path)), or install with bin/install, whose tmpfiles.d line does it (flowspool-install(8))")
                 } catch {
                     throw SpoolError("cannot set the mode of \(part.path): \(error)")
                 }
@@ -117,8 +127,8 @@ extension Spool {
             switch PartCheck(part, roles: roles, owner: owner) {
             case .right: nil
             case .refused(let why): why
-            case .settable(let group, let mode):
-                [group.map { "\(part.path) has the group \(Group.name(of: $0)), not the responders' \(Group.name(of: roles.responders!))" },
+            case .settable(let group, let mode, let wanted):
+                [group.map { "\(part.path) has the group \(Group.name(of: $0)), not \(Group.name(of: wanted!))" },
                  mode.map { "\(part.path) has the mode \($0.octal), not \(part.mode.octal)" }]
                     .compactMap { $0 }.joined(separator: "; ") + " (flowspoold sets it when it starts)"
             }

@@ -3,11 +3,57 @@ import Synchronization
 
 /// A spool tree: the paths of DESIGN.md and the one way every program writes into it.
 public struct Spool: Sendable {
-    /// The spool's absolute path.
+    /// Where this process reaches the spool: its absolute path, or for flowspoold the directory it
+    /// holds open (`heldOpen()`).
     public let root: String
+    /// The spool's absolute path as the operator gave it: for messages, and for the programs started.
+    public let path: String
 
     public init(root: String) {
         self.root = root.hasPrefix("/") ? root : FileSystem.currentDirectory() + "/" + root
+        path = self.root
+    }
+
+    private init(holding directory: String, path: String) {
+        root = directory
+        self.path = path
+    }
+
+    /// This spool as flowspoold keeps it: its way from / checked (SpoolPath), made if missing, and
+    /// its root held open for the life of the process, so that everything this process does in it
+    /// starts from the directory that was checked, even once its path leads elsewhere.
+    public func heldOpen() throws(SpoolError) -> Spool {
+        let checked = try SpoolPath(path, creatingFor: User.effective)
+        guard checked.owner == User.effective else {
+            throw SpoolError("\(path) is \(checked.status.ownership), not owned by \(User.name(of: User.effective)), the user flowspoold runs as: whoever owns it could make flowspoold run anything (see flowspool-spool(5), SECURITY); run flowspoold as its owner")
+        }
+        do {
+            return Spool(holding: try checked.root.keepOpen().heldPath, path: path)
+        } catch {
+            throw SpoolError("cannot keep \(path) open: \(error)")
+        }
+    }
+
+    /// `text` with the held directory's name (/proc/self/fd/N) put back as the spool's path, for
+    /// what an operator reads.
+    public func shown(_ text: String) -> String {
+        root == path ? text : text.replacing(root, with: path)
+    }
+
+    /// Whether the spool's path still leads, by a way that passes the check, to the directory this
+    /// process holds; the reason when it does not.
+    public func pathProblem() -> String? {
+        guard root != path else { return nil }
+        do {
+            let checked = try SpoolPath(path)
+            let held = try FileSystem.status(root)
+            guard let held, held.device == checked.status.device, held.inode == checked.status.inode else {
+                return "\(path) no longer leads to the spool this flowspoold holds (it was renamed or replaced)"
+            }
+            return nil
+        } catch {
+            return "\(error)"
+        }
     }
 
     /// The spool named by `--spool`, else $FLOWSPOOL_SPOOL (when not empty), else ./spool.
@@ -29,6 +75,8 @@ public struct Spool: Sendable {
     public var requests: String { root + "/requests" }
     /// flowspoold's verdicts on dropped answers, for respond(1) to read.
     public var verdicts: String { root + "/verdicts" }
+    /// Answers that came before their request was published, kept by flowspoold until it is.
+    public var held: String { root + "/held" }
     /// Who waits for which executions: a FIFO each, written by flowspoold (WaitRegistration).
     public var waiters: String { root + "/waiters" }
 
@@ -52,7 +100,7 @@ public struct Spool: Sendable {
     /// then gives the responders' group its part. Idempotent.
     public func createLayout() throws(SystemError) {
         try FileSystem.ensureDirectory(root, mode: 0o700)
-        for directory in [tmp, incoming, executions, failed, settings, answers, requests, verdicts, waiters] {
+        for directory in [tmp, incoming, executions, failed, settings, answers, requests, verdicts, waiters, held] {
             try FileSystem.ensureDirectory(directory, mode: 0o700)
         }
         try FileSystem.makeFIFO(trigger, mode: 0o600)

@@ -1,4 +1,5 @@
 import InputTask
+import JSON
 import POSIX
 import Spool
 
@@ -8,86 +9,190 @@ import Spool
 extension Supervisor {
     func scanAnswers() {
         answersNeedScan = false
-        let entries: [(name: String, time: Double)]
+        let box: Directory
+        let entries: [(name: String, info: FileSystem.Status)]
         do {
-            entries = try FileSystem.listDirectory(spool.answers).map { name in
-                (name, ((try? FileSystem.status(spool.answers + "/" + name, followLinks: false)) ?? nil)?.modificationTime ?? 0)
-            }
+            box = try Directory(spool.answers)
+            entries = try Self.statusOfEntries(in: box)
         } catch {
             log.once("answers", "cannot read \(spool.answers): \(error)")
             return
         }
         // The first answer wins: judged in the order they were written, a batch at a time so that
         // a flood of answers does not hold up admissions and runners.
-        let ordered = entries.sorted(by: { ($0.time, $0.name) < ($1.time, $1.name) })
+        let ordered = entries.sorted(by: { ($0.info.modificationTime, $0.name) < ($1.info.modificationTime, $1.name) })
         if ordered.count > Self.answerBatch { answersNeedScan = true }
-        for (name, time) in ordered.prefix(Self.answerBatch) {
-            let path = spool.answers + "/" + name
+        var asides = SetAsides()
+        for (name, info) in ordered.prefix(Self.answerBatch) {
             if name.hasPrefix(".") {
-                // One that respond is still writing, unless it is old enough to be a crash's leftover.
-                if time < Clock.now() - options.staleTemporaryAge { try? FileSystem.removeTree(path) }
+                // One that the gate or respond is still writing, unless it is a crash's leftover.
+                guard info.modificationTime < Clock.now() - options.staleTemporaryAge else { continue }
+                if info.isRegularFile { try? box.removeFile(name) } else { setAside(name, in: box, asides: &asides, because: "\(info.kind)s under a hidden name") }
+                continue
+            }
+            // Only complete regular files with one name: anything else is moved once, never walked.
+            guard info.isRegularFile else {
+                setAside(name, in: box, asides: &asides, because: "\(info.kind)s, where only files belong")
                 continue
             }
             guard let answer = DroppedAnswer(fileName: name) else {
-                log.line("answers/\(name): removed, not an answer (respond names them ID.TOKEN)")
-                try? FileSystem.removeTree(path)
+                setAside(name, in: box, asides: &asides, because: "files not named ID.TOKEN")
                 continue
             }
             guard !FileSystem.exists(spool.verdictPath(for: answer)) else {
-                log.line("answers/\(name): removed unjudged, its token has a verdict already (a token taken from verdicts/)")
-                try? FileSystem.removeTree(path)
+                log.once("answers: token reused", "answers/: answers whose token has a verdict already are removed unjudged (a token taken from verdicts/)")
+                try? box.removeFile(name)
                 continue
             }
-            // An answer that cannot be judged or whose verdict cannot be written now (a full disk)
-            // stays in the drop box for the next look; judging it again is harmless.
-            guard let verdict = judge(answer, at: path) else { continue }
+            settle(answer, in: box)
+        }
+        asides.report(to: log)
+    }
+
+    /// Judges one answer in `directory` (answers/ or held/), writes the verdict and removes the
+    /// answer; one that came early moves to held/ instead, and waits there for its request.
+    func settle(_ answer: DroppedAnswer, in directory: Directory, wasHeld: Bool = false) {
+        // An answer that cannot be judged or whose verdict cannot be written now (a full disk)
+        // stays where it is for the next look; judging it again is harmless.
+        guard let verdict = judge(answer, in: directory) else { return }
+        if verdict == .held {
+            guard !wasHeld else { return }
             do {
-                try spool.writeVerdict(verdict, on: answer)
+                try directory.move(answer.fileName, to: Directory(spool.held), as: answer.fileName)
             } catch {
-                log.once("verdicts", "cannot write verdicts into \(spool.verdicts) (answers wait in the drop box): \(error)")
-                continue
+                log.once("held", "cannot keep early answers in \(spool.held) (they wait in the drop box): \(error)")
+                return
             }
-            try? FileSystem.removeTree(path)
+        }
+        do {
+            try spool.writeVerdict(verdict, on: answer, replacingHeld: wasHeld)
+        } catch {
+            log.once("verdicts", "cannot write verdicts into \(spool.verdicts) (answers wait where they are): \(error)")
+            return
+        }
+        if verdict != .held { try? directory.removeFile(answer.fileName) }
+    }
+
+    /// Judges the answers held for `id` (all of them with nil): those whose request is now
+    /// published are taken or refused, as are those whose execution ended without asking.
+    func settleHeldAnswers(for id: String? = nil) {
+        guard let heldBox = try? Directory(spool.held), let entries = try? Self.statusOfEntries(in: heldBox) else { return }
+        let prefix = id.map { $0 + "." }
+        for (name, _) in entries.sorted(by: { ($0.info.modificationTime, $0.name) < ($1.info.modificationTime, $1.name) })
+        where prefix.map(name.hasPrefix) ?? true {
+            guard let answer = DroppedAnswer(fileName: name) else { continue }
+            settle(answer, in: heldBox, wasHeld: true)
+        }
+    }
+
+    /// Each name in a directory with what fstatat says of it.
+    static func statusOfEntries(in directory: Directory) throws(SystemError) -> [(name: String, info: FileSystem.Status)] {
+        try directory.entries().compactMap { entry in ((try? directory.status(of: entry.name)) ?? nil).map { (entry.name, $0) } }
+    }
+
+    /// What the drop box held that is no answer, moved aside in one rename into tmp/, which only
+    /// the owner may write, and reported once per cause rather than once per name; the stale
+    /// temporaries' cleanup removes it later, by descriptors.
+    struct SetAsides {
+        var byCause: [String: (count: Int, example: String)] = [:]
+
+        func report(to log: SupervisorLog) {
+            for (cause, tally) in byCause {
+                log.once("answers aside: \(cause)", "answers/: set aside \(tally.count) \(cause) into tmp/ (such as '\(tally.example.escapingControlCharacters())'); only respond's gate writes answers there, as complete files named ID.TOKEN")
+            }
+        }
+    }
+
+    func setAside(_ name: String, in box: Directory, asides: inout SetAsides, because cause: String) {
+        do {
+            try box.move(name, to: Directory(spool.tmp), as: "answer-aside." + Spool.randomToken())
+            asides.byCause[cause, default: (0, String(name.prefix(64)))].count += 1
+        } catch {
+            log.once("answers aside", "cannot set aside what is no answer in \(spool.answers) (it is looked at again): \(error)")
         }
     }
 
     /// Decides on one dropped answer, and makes it the execution's response if it is taken; nil
     /// when it cannot be decided now.
-    func judge(_ answer: DroppedAnswer, at path: String) -> AnswerVerdict? {
-        let value: [UInt8]
-        let responder: UserID
+    func judge(_ answer: DroppedAnswer, in directory: Directory) -> AnswerVerdict? {
+        let content: [UInt8]
+        let owner: UserID
         do {
-            let fd = try spool.open(path, .readOnly)
+            let fd = try directory.openFile(answer.fileName, .readOnly)
             defer { try? fd.close() }
             let info = try fd.status()
+            guard info.isRegularFile else { return refuse(answer, "the answer is \(info.kind), not a file") }
             guard info.linkCount == 1 else {
                 return refuse(answer, "the answer file has other names (hard links); respond writes a file of its own")
             }
-            guard info.size <= DroppedAnswer.maximumSize else {
+            guard info.size <= DroppedAnswer.maximumSize + 4096 else {
                 return refuse(answer, "the answer is \(info.size) bytes; answers are limited to \(DroppedAnswer.maximumSize >> 20) MiB")
             }
-            value = try fd.readAll(limit: DroppedAnswer.maximumSize)
-            responder = info.owner
+            content = try fd.readAll(limit: DroppedAnswer.maximumSize + 4096)
+            owner = info.owner
         } catch {
             return refuse(answer, "the answer cannot be read: \(error)")
         }
-        let name = User.name(of: responder)
-        guard mayAnswer(responder) else {
-            let group = options.roles.responders.map { "not in the responders' group \(Group.name(of: $0))" }
-                ?? "and the spool has no responders' group (flowspoold --responders)"
-            return refuse(answer, RespondError.notPermitted(answer.id, "\(name) is not root, not \(User.name(of: User.effective)) (the spool's owner) and \(group)").description, by: name)
+        let from: (value: String, name: String, via: String?)
+        switch responder(of: answer, content: content, owner: owner) {
+        case .success(let found): from = found
+        case .failure(let refusal): return refusal.verdict
         }
         do {
-            try spool.execution(answer.id).answer(String(decoding: value, as: UTF8.self), by: name, token: answer.token)
+            try spool.execution(answer.id).answer(from.value, by: from.name, token: answer.token)
         } catch .failed(_, let reason) {
-            log.once("answer \(answer.fileName)", "\(answer.id): cannot take the answer from \(name) now; it waits in the drop box: \(reason)")
+            log.once("answer \(answer.fileName)", "\(answer.id): cannot take the answer from \(from.name) now; it waits: \(reason)")
             return nil
+        } catch where asksLater(answer.id, error) {
+            log.line("\(answer.id): answer from \(from.name) held until it asks")
+            return .held
         } catch {
-            return refuse(answer, error.description, by: name)
+            return refuse(answer, error.description, by: from.name)
         }
-        log.line("\(answer.id) answered by \(name)")
+        log.line("\(answer.id) answered by \(from.name)" + (from.via.map { " via \($0)" } ?? ""))
         wake(answer.id)
         return .taken
+    }
+
+    /// A refused answer, as the error of `responder(of:)`.
+    struct Refusal: Error { let verdict: AnswerVerdict }
+
+    /// Who answered, and what: the file's owner, whom only the kernel sets; or, in an envelope that
+    /// only the owner's and root's files may carry, the person the owner's program answers for.
+    func responder(of answer: DroppedAnswer, content: [UInt8], owner: UserID) -> Result<(value: String, name: String, via: String?), Refusal> {
+        var value = String(decoding: content.prefix(DroppedAnswer.maximumSize), as: UTF8.self)
+        var name = User.name(of: owner)
+        var via: String?
+        var uid = owner
+        if answer.onBehalf {
+            guard owner == User.root || owner == User.effective else {
+                return .failure(Refusal(verdict: refuse(answer, "only the spool's owner answers on behalf of someone", by: name)))
+            }
+            guard let envelope = (try? JSON(parsing: content))?.objectValue, let text = envelope["value"]?.stringValue,
+                  let someone = envelope["on_behalf_of"]?.stringValue, let channel = envelope["via"]?.stringValue else {
+                return .failure(Refusal(verdict: refuse(answer, "an answer on behalf of someone must be {\"value\", \"on_behalf_of\", \"via\"}", by: name)))
+            }
+            guard let someoneID = User.id(named: someone) else {
+                return .failure(Refusal(verdict: refuse(answer, RespondError.notPermitted(answer.id, "there is no user '\(someone.escapingControlCharacters())'").description, by: name)))
+            }
+            (value, name, via, uid) = (text, someone, channel, someoneID)
+        }
+        guard mayAnswer(uid) else {
+            let group = options.roles.responders.map { "not in the responders' group \(Group.name(of: $0))" }
+                ?? "and the spool has no responders' group (flowspoold --responders)"
+            return .failure(Refusal(verdict: refuse(answer, RespondError.notPermitted(answer.id, "\(name) is not root, not \(User.name(of: User.effective)) (the spool's owner) and \(group)").description, by: name)))
+        }
+        return .success((value, name, via))
+    }
+
+    /// Whether an answer came before its execution asked: the job not admitted yet, or an INPUT
+    /// execution that has not published its request. Such an answer is held, not refused.
+    func asksLater(_ id: String, _ error: RespondError) -> Bool {
+        switch error {
+        case .notWaiting(_, let status): status?.isFinal != true
+        case .unknown: FileSystem.exists(spool.incoming + "/" + id + ".json") || FileSystem.exists(spool.claimDirectory(for: id))
+        default: false
+        }
     }
 
     /// Root, the spool's owner, and the current members of the responders' group may answer.
@@ -116,6 +221,7 @@ extension Supervisor {
             let id = name.hasSuffix(".json") ? String(name.dropLast(5)) : name
             if parked[id] == nil { try? FileSystem.removeTree(spool.requests + "/" + name) }
         }
+        settleHeldAnswers()
     }
 
     /// How many answers one pass judges before runners get their turn.

@@ -8,7 +8,7 @@ extension Supervisor {
         guard let cleanup = options.cleanup else { return }
         nextCleanup = Clock.monotonic() + options.cleanupInterval
         let program = RunnerPath.ownDirectory() + "/flowspool"
-        let arguments = ["gc", "--spool", spool.root, "--older-than", cleanup.olderThan] + (cleanup.archive.map { ["--archive", $0] } ?? [])
+        let arguments = ["gc", "--spool", spool.path, "--older-than", cleanup.olderThan] + (cleanup.archive.map { ["--archive", $0] } ?? [])
         do {
             var spawn = Spawn.Options(directory: spool.root, environment: Environment.current())
             spawn.descriptors = [2: .standardError]

@@ -29,6 +29,7 @@ extension Supervisor {
                 log.once("publish", "cannot publish the open requests in \(spool.requests); responders cannot list them: \(error)")
             }
             notifyWaitersOfLineage(execution)
+            settleHeldAnswers(for: execution.id)
         }
         if condition.isMet(in: execution) { wake(execution.id) }
     }

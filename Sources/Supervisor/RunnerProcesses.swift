@@ -54,7 +54,7 @@ extension Supervisor {
         var spawnOptions = Spawn.Options(
             directory: spool.root,
             environment: Environment.with([
-                RunnerContract.spoolVariable: spool.root, RunnerContract.lockDescriptorVariable: "3",
+                RunnerContract.spoolVariable: spool.path, RunnerContract.lockDescriptorVariable: "3",
                 RunnerContract.standbyVariable: "1",
             ]))
         spawnOptions.descriptors = [0: sockets.second, 2: .standardError]

@@ -66,6 +66,8 @@ extension Supervisor {
     func startQueued() {
         guard Clock.monotonic() >= startBackoff.nextTry else { return }
         var busy = busyRunners
+        // Runners reach the spool by its path: none starts once that path leads elsewhere.
+        guard busy >= options.maxRunning || queueHead >= queue.count || spoolPathHolds() else { return }
         while busy < options.maxRunning, queueHead < queue.count {
             busy += 1
             let id = queue[queueHead]
@@ -166,7 +168,7 @@ extension Supervisor {
         var spawnOptions = Spawn.Options(
             directory: execution.directory,
             environment: Environment.with([
-                RunnerContract.spoolVariable: spool.root,
+                RunnerContract.spoolVariable: spool.path,
                 RunnerContract.executionVariable: execution.id,
                 RunnerContract.lockDescriptorVariable: "3",
             ]))

@@ -10,7 +10,7 @@ import Spool
 public final class Supervisor {
     let options: SupervisorOptions
     var spool: Spool { options.spool }
-    let log = SupervisorLog()
+    let log: SupervisorLog
     let admission: Admission
     /// The runner slots free, for the cluster's thread to read.
     public let slots = SlotGauge()
@@ -56,6 +56,8 @@ public final class Supervisor {
     /// The soonest deadline of a runner, as of the last wait (monotonic seconds).
     var nextRunnerDeadline = 0.0
     var stopping = false
+    /// Why the supervisor stopped on its own: its spool's path no longer leads to its spool.
+    var spoolLost: String?
 
     // Event sources, set up in run().
     var inotify: Inotify!
@@ -67,6 +69,7 @@ public final class Supervisor {
 
     public init(options: SupervisorOptions) {
         self.options = options
+        log = SupervisorLog(spool: options.spool)
         admission = Admission(spool: options.spool, runnerPath: options.runnerPath, log: log)
     }
 
@@ -78,13 +81,13 @@ public final class Supervisor {
         do {
             try setUpEventSources()
         } catch {
-            throw SpoolError("cannot watch \(spool.root): \(error)")
+            throw SpoolError("cannot watch \(spool.path): \(error)")
         }
         repairAtStartup()
         scanWaiters()
         nextRescan = Clock.monotonic() + options.rescanInterval
-        log.line("supervising \(spool.root) (at most \(options.maxRunning) running, runners from \(options.runnerPath.joined(separator: ":")))")
-        tellServiceManager("READY=1\nSTATUS=supervising \(spool.root)")
+        log.line("supervising \(spool.path) (at most \(options.maxRunning) running, runners from \(options.runnerPath.joined(separator: ":")))")
+        tellServiceManager("READY=1\nSTATUS=supervising \(spool.path)")
         while !stopping {
             if Clock.monotonic() >= nextRescan { rescan() }
             if incomingNeedsScan || Clock.monotonic() >= nextHeldBackTry { scanIncoming() }
@@ -97,6 +100,7 @@ public final class Supervisor {
         tellServiceManager("STOPPING=1")
         retireIdleRunners()
         log.line("stopped" + (runners.isEmpty ? "" : "; \(runners.count) runner(s) keep running and the next flowspoold adopts them"))
+        if let spoolLost { throw SpoolError(spoolLost) }
     }
 
     /// Tells systemd (Type=notify) how the service stands, when it listens.
@@ -117,17 +121,17 @@ public final class Supervisor {
         do {
             for change in try spool.secure(options.roles) { log.line("secured \(change)") }
         } catch {
-            throw SpoolError("cannot supervise \(spool.root): \(error)")
+            throw SpoolError("cannot supervise \(spool.path): \(error)")
         }
         do {
             fd = try spool.open(spool.lock, .readWrite, options: .create)
             locked = try fd.lockExclusively(wait: false)
         } catch {
-            throw SpoolError("cannot set up the spool \(spool.root): \(error)")
+            throw SpoolError("cannot set up the spool \(spool.path): \(error)")
         }
         guard locked else {
             try? fd.close()
-            throw SpoolError("another flowspoold is supervising \(spool.root) (it holds \(spool.lock))")
+            throw SpoolError("another flowspoold is supervising \(spool.path) (it holds \(spool.lock))")
         }
         return fd
     }
@@ -143,7 +147,8 @@ public final class Supervisor {
             throw SystemError(error.call, errno: error.errno, reason: "no inotify instance is left for this user: raise the kernel's limit fs.inotify.max_user_instances (now \(Inotify.limit("max_user_instances") ?? "unknown")), e.g. sysctl -w fs.inotify.max_user_instances=1024")
         }
         try inotify.watch(spool.incoming, for: [.movedIn, .closedAfterWriting])
-        try inotify.watch(spool.answers, for: [.movedIn, .created])
+        // Moved in only: an answer is renamed into place whole, never judged while it is written.
+        try inotify.watch(spool.answers, for: [.movedIn])
         waitersWatch = try inotify.watch(spool.waiters, for: [.movedIn, .deleted])
         // Opened for reading and writing, so that they never report end of file when writers leave.
         trigger = try FileDescriptor.open(spool.trigger, .readWrite, options: .nonBlocking)
@@ -215,6 +220,7 @@ public final class Supervisor {
     /// The slow periodic pass that backs up the wake-ups (DESIGN rule 6).
     func rescan() {
         nextRescan = Clock.monotonic() + options.rescanInterval
+        guard spoolPathHolds() else { return }
         incomingNeedsScan = true
         answersNeedScan = true
         removeStaleTemporaries()
@@ -224,6 +230,18 @@ public final class Supervisor {
         wakeParked(at: Clock.now())
         scanWaiters()
         if options.cleanup != nil, cleanupProcess == nil, Clock.monotonic() >= nextCleanup { startCleanup() }
+    }
+
+    /// Whether the spool's path still leads, on a way only root and the owner control, to the spool
+    /// this supervisor holds (SpoolPath). When it does not (the spool renamed aside and another put
+    /// in its place, a directory on the way opened to others), flowspoold stops rather than start
+    /// programs that would find the spool by that path; the next start refuses, naming the cause.
+    func spoolPathHolds() -> Bool {
+        guard let problem = spool.pathProblem() else { return true }
+        log.line("stopping: \(problem)")
+        stopping = true
+        spoolLost = problem
+        return false
     }
 
     /// Admits a batch of what incoming/ holds. Whatever is there is accounted for: admitted, set

@@ -5,9 +5,15 @@ import Spool
 final class SupervisorLog {
     /// When each recurring cause was last logged.
     private var lastLogged: [String: Double] = [:]
+    /// The spool, whose held directory each line names by the spool's path.
+    private let spool: Spool
+
+    init(spool: Spool) {
+        self.spool = spool
+    }
 
     func line(_ text: String) {
-        OperatorLine.write(text, stamped: true)
+        OperatorLine.write(spool.shown(text), stamped: true)
     }
 
     /// Logs a line for a cause that may recur (a hostile file met at every look, a directory that

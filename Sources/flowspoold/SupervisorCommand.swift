@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cluster
+import DropGate
 import POSIX
 import Spool
 import Supervisor
@@ -70,12 +71,29 @@ struct SupervisorCommand: ParsableCommand {
         if runnerMaxIdle <= 0 { throw ValidationError("--runner-max-idle must be a positive number of seconds") }
     }
 
+    /// The gate's group, when the gate is installed on the runner path: responders answer only
+    /// through it, so without it `--responders` would promise what no responder could do.
+    func answeringGate(on runnerPath: [String]) throws -> GroupID {
+        guard let group = Group.id(named: DropGate.group), DropGate.installed(in: runnerPath) != nil else {
+            let problems = runnerPath.map { DropGate.installProblem($0 + "/" + DropGate.program) ?? "" }
+            throw ValidationError("--responders: responders answer through the gate \(DropGate.program), and none is installed on the runner path (\(problems.joined(separator: "; "))); install it with \(DropGate.installCommand)")
+        }
+        return group
+    }
+
     func run() throws {
         CurrentProcess.openStandardDescriptors()
         CurrentProcess.keepInheritedDescriptorsFromChildren()
         ServiceManager.prepare()
+        let heldSpool: Spool
+        do {
+            heldSpool = try Spool.locate(spool).heldOpen()
+        } catch {
+            OperatorLine.write("cannot supervise \(Spool.locate(spool).path): \(error)")
+            throw ExitCode(ProgramExit.failure)
+        }
         var options = SupervisorOptions(
-            spool: Spool.locate(spool),
+            spool: heldSpool,
             maxRunning: maxRunning ?? SupervisorOptions.defaultMaxRunning,
             taskTimeout: taskTimeout,
             runnerPath: runnerPath.map(RunnerPath.parse) ?? RunnerPath.default())
@@ -94,6 +112,7 @@ struct SupervisorCommand: ParsableCommand {
                 throw ValidationError("--responders: there is no group '\(responders)' (create it with groupadd, or name another)")
             }
             options.roles.responders = group
+            options.roles.gate = try answeringGate(on: options.runnerPath)
         }
         let supervisor = Supervisor(options: options)
         let fromEnvironment = Environment.nonEmptyValue(ClusterURL.variable)
@@ -126,7 +145,7 @@ struct SupervisorCommand: ParsableCommand {
         do {
             try supervisor.run()
         } catch {
-            OperatorLine.write("\(error)")
+            OperatorLine.write(heldSpool.shown("\(error)"))
             throw ExitCode(ProgramExit.failure)
         }
     }

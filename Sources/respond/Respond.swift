@@ -33,10 +33,14 @@ struct Respond: ParsableCommand {
     @Argument(help: "The execution id of the INPUT request.")
     var id: String
 
-    @Argument(help: "The answer; '-' reads it from standard input.")
-    var value: String
+    @Option(help: ArgumentHelp("Read the answer from this file, which keeps it out of the process list (as '-' does).", valueName: "file"))
+    var file: String?
+
+    @Argument(help: "The answer; '-' reads it from standard input. An answer given here is visible to every user's ps: prefer '-' or --file for anything secret.")
+    var value: String?
 
     func validate() throws {
+        guard (value == nil) != (file == nil) else { throw ValidationError("give the answer once: as VALUE, as '-' for standard input, or with --file FILE") }
         guard wait >= 0, wait <= 86400 else { throw ValidationError("--wait takes a number of seconds from 0 to 86400") }
     }
 
@@ -62,9 +66,20 @@ struct Respond: ParsableCommand {
         if outcome != .taken { fail(outcome.reason, code: outcome.exitCode) }
     }
 
-    /// The answer: the value, or standard input for '-'.
+    /// The answer: the value, the file's content, or standard input for '-'.
     func readAnswer() -> [UInt8] {
-        guard value == "-" else { return Array(value.utf8) }
+        if let file {
+            do {
+                var bytes = try FileSystem.readFile(file, limit: DroppedAnswer.maximumSize + 1)
+                if bytes.last == 0x0a { bytes.removeLast() }
+                return bytes
+            } catch where error.errno == .permissionDenied {
+                fail("cannot read the answer: \(error)", code: ProgramExit.permissionDenied)
+            } catch {
+                fail("cannot read the answer: \(error)", code: ProgramExit.failure)
+            }
+        }
+        guard let value, value == "-" else { return Array((value ?? "").utf8) }
         guard let read = Responding.readStandardInput() else {
             fail("cannot read the answer from standard input (at most \(DroppedAnswer.maximumSize >> 20) MiB)", code: ProgramExit.failure)
         }
@@ -92,7 +107,7 @@ struct Respond: ParsableCommand {
             if argument == "--" {
                 values += rest
                 break
-            } else if argument == "--spool" || argument == "--wait" || argument == "--cluster", let value = rest.popFirst() {
+            } else if argument == "--spool" || argument == "--wait" || argument == "--cluster" || argument == "--file", let value = rest.popFirst() {
                 options.append(argument + "=" + value)
             } else if argument.hasPrefix("--") || argument == "-h" {
                 options.append(argument)

@@ -18,6 +18,13 @@ public enum TestEnvironment {
 
     public static func program(_ name: String) -> String { binDirectory + "/" + name }
 
+    /// Where bin/test installs the build's answers' gate, setgid (bin/install-gate), and where the
+    /// build's programs look for it (RunnerPath: ../libexec/flowspool beside them).
+    public static var gateDirectory: String { binDirectory + "/../libexec/flowspool" }
+
+    /// The runner path the tests' supervisors get: the build, then the gate.
+    public static var runnerPath: String { binDirectory + ":" + gateDirectory }
+
     /// The package root, for the man pages and the test servers.
     public static var packageRoot: String {
         var path = #filePath

@@ -54,7 +54,7 @@ public final class TestSpool: @unchecked Sendable {
 
     /// Starts flowspoold on this spool and returns once it watches incoming/.
     public func startSupervisor(
-        _ arguments: [String] = [], runnerPath: String = TestEnvironment.binDirectory, workingDirectory: String? = nil,
+        _ arguments: [String] = [], runnerPath: String = TestEnvironment.runnerPath, workingDirectory: String? = nil,
         environment: [String: String] = [:]
     ) throws {
         let log = try FileDescriptor.open(supervisorLog, .writeOnly, options: [.create, .append])

@@ -35,7 +35,7 @@ ensure_swift() {
 }
 
 # The programs a release build has.
-FLOWSPOOL_PROGRAMS=(flowspoold flowspool respond flowspool-task-REST flowspool-task-FLOW flowspool-task-INPUT flowspool-task-SSH flowspool-task-REDIS flowspool-task-SMTP flowspool-task-AWS)
+FLOWSPOOL_PROGRAMS=(flowspoold flowspool respond flowspool-drop flowspool-task-REST flowspool-task-FLOW flowspool-task-INPUT flowspool-task-SSH flowspool-task-REDIS flowspool-task-SMTP flowspool-task-AWS)
 
 # release_build_missing: whether a program of the release build is missing.
 release_build_missing() {
