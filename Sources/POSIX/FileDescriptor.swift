@@ -83,6 +83,12 @@ extension FileDescriptor {
         FileSystem.Status(try calling("fstat") { () throws(Errno) in try stat() })
     }
 
+    /// lseek(2) to the start: a file just written is read again from its first byte, by this
+    /// process or by a program that is handed the descriptor.
+    public func rewind() throws(SystemError) {
+        _ = try calling("lseek", untyped: { try seek(offset: 0, from: .start) })
+    }
+
     public func sync() throws(SystemError) {
         try valueOrErrno("fsync") { fsync(rawValue) }
     }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import FlowspoolTestSupport
 import JSON
 import POSIX
@@ -75,6 +78,68 @@ struct GCTests {
         #expect(try gc("--older-than", "0s", "--archive", archive).exitCode == 0)
         #expect(!test.execution(asking).exists && !test.execution(request).exists)
         #expect(FileSystem.exists(archive + "/flowspool-\(day).2.tar.gz"))
+    }
+
+    /// The day an archive of what ended now is named by.
+    var today: String { String(Clock.iso8601(Clock.now()).prefix(10)) }
+
+    @Test("gc --archive refuses a directory another user owns, or others may write: its owner would plant a link that root's gc writes through")
+    func archiveDirectoryOfAnotherUser() throws {
+        let responder = TestEnvironment.responder
+        let ended = try test.run("REST", ["url": .string(http + "/echo")])
+        let victim = try scratch.file("root-only", "secret\n", mode: 0o600)
+        try FileSystem.changeMode(scratch.path, 0o711)  // the responder reaches a directory of her own in it
+        let theirs = scratch.path + "/theirs"
+        try FileSystem.makeDirectory(theirs, mode: 0o755)
+        #expect(chown(theirs, try #require(getpwnam(responder)).pointee.pw_uid, gid_t.max) == 0)
+        let planted = try runShell(as: responder, "ln -s \(victim) \(theirs)/.flowspool-\(today).tar.gz.list")
+        #expect(planted.exitCode == 0, "\(planted.standardError)")
+
+        let refused = try gc("--older-than", "0s", "--archive", theirs)
+        #expect(refused.exitCode == 1, "\(refused)")
+        #expect(refused.standardError.contains("refused the archive directory \(theirs) (owned by \(responder), "), "\(refused.standardError)")
+        #expect(refused.standardError.contains("nothing was removed"))
+        #expect(try FileSystem.readText(victim) == "secret\n", "gc wrote through the planted link")
+        #expect(test.execution(ended.id).exists)
+
+        let shared = scratch.path + "/shared"
+        try FileSystem.makeDirectory(shared, mode: 0o700)
+        try FileSystem.changeMode(shared, 0o1777)
+        let writable = try gc("--older-than", "0s", "--archive", shared)
+        #expect(writable.exitCode == 1, "\(writable)")
+        #expect(writable.standardError.contains("refused the archive directory \(shared) (owned by root, group root, mode 1777): others may write in it"), "\(writable.standardError)")
+        #expect(try FileSystem.listDirectory(shared).isEmpty && test.execution(ended.id).exists)
+    }
+
+    @Test("gc --archive never writes through a name that is there already, a link among them: O_EXCL refuses it, saying which, and nothing is removed; a normal archive is a tar.gz of the executions")
+    func archiveNeverFollowsAPlantedName() throws {
+        let ended = try test.run("REST", ["url": .string(http + "/echo")])
+        let victim = try scratch.file("root-only", "secret\n", mode: 0o600)
+        let archive = scratch.path + "/archive"
+        try FileSystem.makeDirectory(archive, mode: 0o700)
+        for suffix in ["list", "partial"] {
+            let planted = "\(archive)/.flowspool-\(today).tar.gz.\(suffix)"
+            #expect(symlink(victim, planted) == 0)
+            let refused = try gc("--older-than", "0s", "--archive", archive)
+            #expect(refused.exitCode == 1, "\(refused)")
+            #expect(refused.standardError.contains("\(planted) is there already (a symbolic link)"), "\(refused.standardError)")
+            #expect(refused.standardError.contains("nothing was removed"))
+            #expect(try FileSystem.readText(victim) == "secret\n", "gc wrote through the planted .\(suffix)")
+            #expect(try FileSystem.status(planted, followLinks: false)?.type == .symbolicLink, "gc removed what it had not made")
+            #expect(test.execution(ended.id).exists)
+            try FileSystem.unlink(planted)
+        }
+
+        let archived = try gc("--older-than", "0s", "--archive", archive)
+        #expect(archived.exitCode == 0, "\(archived.standardError)")
+        let tarball = archive + "/flowspool-\(today).tar.gz"
+        #expect(try FileSystem.listDirectory(archive) == ["flowspool-\(today).tar.gz"], "a list or a partial archive was left")
+        #expect(try FileSystem.status(tarball)?.permissions == 0o600)
+        #expect(try runProgram("/usr/bin/gzip", ["-t", tarball]).exitCode == 0)
+        let listing = try runProgram("/usr/bin/tar", ["-tzf", tarball])
+        #expect(listing.exitCode == 0, "\(listing.standardError)")
+        #expect(listing.standardOutput.contains("\(ended.id)/status") && listing.standardOutput.contains("\(ended.id)/outputs.json"), "\(listing.standardOutput)")
+        #expect(!test.execution(ended.id).exists)
     }
 
     @Test("flowspoold --gc-older-than runs the cleanup itself, at its first rescan and then daily, and logs it")
