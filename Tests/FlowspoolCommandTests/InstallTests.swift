@@ -84,6 +84,101 @@ struct InstallTests {
         #expect(try FileSystem.listDirectory(prefix + "/bin") == ["someone-elses"])
     }
 
+    /// The other user of these tests: she may write where a test lets her, and plants what she can.
+    var attacker: String { TestEnvironment.responder }
+
+    func install(prefix: String) throws -> CommandResult {
+        try script("install", ["--prefix", prefix], environment: ["FLOWSPOOL_BIN": TestEnvironment.binDirectory])
+    }
+
+    func uninstall(prefix: String) throws -> CommandResult {
+        try script("uninstall", ["--prefix", prefix])
+    }
+
+    /// A file only root may read or write, outside every prefix: what a planted manifest names.
+    func rootOnlyFile() throws -> String {
+        try scratch.file("root-only", "keep me\n", mode: 0o600)
+    }
+
+    func chown(_ path: String, to user: String) throws {
+        let uid = try #require(getpwnam(user)).pointee.pw_uid
+        #expect(Glibc.chown(path, uid, gid_t.max) == 0)
+    }
+
+    @Test("under a prefix others may write, another user plants a manifest naming a root-only file: bin/install and bin/uninstall refuse the prefix, and the file stays")
+    func plantedManifestInWritablePrefix() throws {
+        let victim = try rootOnlyFile()
+        try FileSystem.changeMode(scratch.path, 0o711)
+        try FileSystem.makeDirectory(prefix, mode: 0o700)
+        try FileSystem.changeMode(prefix, 0o777)
+        let planted = try runShell(as: attacker, "mkdir -p \(prefix)/share/flowspool && echo 'file \(victim)' >\(prefix)/share/flowspool/manifest")
+        #expect(planted.exitCode == 0, "\(planted.standardError)")
+        for result in [try install(prefix: prefix), try uninstall(prefix: prefix)] {
+            #expect(result.exitCode == 1, "\(result)")
+            #expect(result.standardError.contains("refused \(prefix) (owned by root, mode 777): group or others may write in it"), "\(result.standardError)")
+            #expect(try FileSystem.readText(victim) == "keep me\n", "\(victim) was removed")
+        }
+        #expect(!FileSystem.exists(prefix + "/bin"), "bin/install installed into a prefix others may write")
+    }
+
+    @Test("a manifest another user owns, or may write, is not trusted: bin/install and bin/uninstall refuse it, naming it, and the root-only file it names stays")
+    func manifestOthersMayWrite() throws {
+        let victim = try rootOnlyFile()
+        try FileSystem.changeMode(scratch.path, 0o711)
+        for directory in [prefix, prefix + "/share", prefix + "/share/flowspool"] { try FileSystem.makeDirectory(directory, mode: 0o755) }
+        let manifest = prefix + "/share/flowspool/manifest"
+        for (mode, owner, why) in [(0o644 as FilePermissions, attacker, "it belongs to \(attacker)"), (0o666, "root", "group or others may write it")] {
+            try FileSystem.writeFile(manifest, [], mode: mode)
+            try FileSystem.changeMode(manifest, mode)
+            try chown(manifest, to: owner)
+            let planted = try runShell(as: attacker, "echo 'file \(victim)' >>\(manifest)")
+            #expect(planted.exitCode == 0, "\(planted.standardError)")
+            for result in [try install(prefix: prefix), try uninstall(prefix: prefix)] {
+                #expect(result.exitCode == 1, "\(result)")
+                #expect(result.standardError.contains("refused the manifest \(manifest) (owned by \(owner), mode \(mode.octal)): \(why)"), "\(result.standardError)")
+                #expect(try FileSystem.readText(victim) == "keep me\n", "\(victim) was removed")
+            }
+            try FileSystem.unlink(manifest)
+        }
+    }
+
+    @Test("bin/install and bin/uninstall never remove a file the manifest names outside the prefix, however it is spelled")
+    func manifestNamesOutsideThePrefix() throws {
+        let victim = try rootOnlyFile()
+        for directory in [prefix, prefix + "/share", prefix + "/share/flowspool"] { try FileSystem.makeDirectory(directory, mode: 0o755) }
+        let manifest = prefix + "/share/flowspool/manifest"
+        for named in [victim, prefix + "/share/../../root-only"] {
+            try FileSystem.writeFile(manifest, Array("file \(named)\n".utf8), mode: 0o644)
+            for result in [try uninstall(prefix: prefix), try install(prefix: prefix)] {
+                #expect(result.exitCode == 1, "\(result)")
+                #expect(result.standardError.contains("refused the manifest \(manifest): it names \(named), outside \(prefix)"), "\(result.standardError)")
+                #expect(try FileSystem.readText(victim) == "keep me\n", "\(victim) was removed")
+            }
+        }
+    }
+
+    @Test("bin/install refuses a prefix under a directory others may write (and not sticky), naming it, and creates nothing")
+    func prefixUnderWritableDirectory() throws {
+        let open = scratch.path + "/open"
+        try FileSystem.makeDirectory(open, mode: 0o700)
+        try FileSystem.changeMode(open, 0o777)
+        let result = try install(prefix: open + "/prefix")
+        #expect(result.exitCode == 1, "\(result)")
+        #expect(result.standardError.contains("refused \(open) (owned by root, mode 777): group or others may write in it"), "\(result.standardError)")
+        #expect(try FileSystem.listDirectory(open).isEmpty)
+    }
+
+    @Test("bin/install refuses a share/ another user owns under the prefix, and installs no completion there")
+    func shareOfAnotherUser() throws {
+        try FileSystem.makeDirectory(prefix, mode: 0o755)
+        try FileSystem.makeDirectory(prefix + "/share", mode: 0o755)
+        try chown(prefix + "/share", to: attacker)
+        let result = try install(prefix: prefix)
+        #expect(result.exitCode == 1, "\(result)")
+        #expect(result.standardError.contains("refused \(prefix)/share (owned by \(attacker), mode 755): it belongs to \(attacker), neither root nor you"), "\(result.standardError)")
+        #expect(try FileSystem.listDirectory(prefix + "/share").isEmpty, "bin/install wrote into \(attacker)'s share/")
+    }
+
     @Test("the bin/ wrappers never build from cron or with --no-build: they run the binaries there are, or say how to get them")
     func wrappersNeverBuildFromCron() throws {
         let binaries = scratch.path + "/bin"
