@@ -110,6 +110,29 @@ public final class CurlEasy {
         if let previous = lists.updateValue(list, forKey: option.rawValue) { curl_slist_free_all(previous) }
     }
 
+    /// Sends the cookie `name=value` to `host` alone: a host-only cookie (no domain attribute, path
+    /// `/`, ending with the session) in libcurl's cookie engine, which this turns on. Unlike a raw
+    /// `Cookie:` header, the engine does not send it to another host a redirect leads to. `secure`
+    /// sends it over https only. libcurl drops, silently, a cookie line it cannot parse: the caller
+    /// keeps tabs, line breaks and other control characters out of the name and value.
+    public func addCookie(name: String, value: String, host: String, secure: Bool = false) throws(CurlError) {
+        try set(CURLOPT_COOKIELIST, "\(host)\tFALSE\t/\t\(secure ? "TRUE" : "FALSE")\t0\t\(name)\t\(value)")
+    }
+
+    /// The host name of `url` as libcurl connects to it (an international name in punycode, an
+    /// IPv6 address without its brackets); nil when libcurl cannot parse the URL or it has no host.
+    public static func host(of url: String) -> String? {
+        guard let handle = curl_url() else { return nil }
+        defer { curl_url_cleanup(handle) }
+        guard curl_url_set(handle, CURLUPART_URL, url, 0) == CURLUE_OK else { return nil }
+        var part: UnsafeMutablePointer<CChar>?
+        guard curl_url_get(handle, CURLUPART_HOST, &part, UInt32(CURLU_PUNYCODE)) == CURLUE_OK, let part else { return nil }
+        defer { curl_free(part) }
+        let host = String(cString: part)
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        return bare.isEmpty ? nil : bare
+    }
+
     /// What every flowspool transfer starts from: the URL, the protocols it may speak, no signals,
     /// the time limit for the whole transfer (and, when given, for connecting), TLS always verified.
     public func setTransfer(url: String, protocols: String, timeout: Double, connectTimeout: Double? = nil) throws(CurlError) {

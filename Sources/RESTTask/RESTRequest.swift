@@ -11,6 +11,8 @@ struct RESTRequest {
     var body: [UInt8]?
     var headers: [(String, String)]
     var cookies: [(String, String)]
+    /// The host the cookies are sent to, when there are cookies.
+    var cookieHost: String?
     var caCertificate: String?
     /// The system's trusted CAs with `cacert` added, when it is given.
     var trustedCertificates: [UInt8]?
@@ -39,8 +41,13 @@ struct RESTRequest {
         }
         cookies = try inputs.stringDictionary("cookies") ?? []
         for (name, value) in cookies {
-            try Self.refuseLineBreaks(name, input: "cookies", item: name)
-            try Self.refuseLineBreaks(value, input: "cookies", item: name)
+            try Self.checkCookie(name: name, value: value, overHTTPS: url.hasPrefix("https://"))
+        }
+        if !cookies.isEmpty {
+            guard let host = Self.cookieHost(url: url, headers: headers) else {
+                throw TaskFailure("input 'url' has no host name to send the cookies to: '\(Protection.redactingUserInfo(url).escapingControlCharacters())'; nothing was sent")
+            }
+            cookieHost = host
         }
         body = try Self.body(inputs.value("data"), headers: &headers)
         caCertificate = try inputs.string("cacert")
@@ -85,6 +92,46 @@ struct RESTRequest {
         guard value.hasLineBreakOrNUL else { return }
         let which = item.map { " ('\($0.escapingControlCharacters())')" } ?? ""
         throw TaskFailure("input '\(input)'\(which) holds a CR, LF or NUL character, which would start another header line; refused, nothing was sent")
+    }
+
+    /// Refuses a cookie that would not go out as given: a `;` or `,` would end it and add cookies
+    /// of the sender's choosing, a CR, LF or NUL would start a header line, a tab or another control
+    /// character would make libcurl's cookie engine drop the cookie silently, and a name that is
+    /// empty or holds `=` or a space would be read as another name. Python requests sends all of
+    /// these as written. The value is never shown: it may be a secret.
+    static func checkCookie(name: String, value: String, overHTTPS: Bool) throws(TaskFailure) {
+        let shown = name.escapingControlCharacters()
+        guard !name.isEmpty, !name.utf8.contains(where: { cookieNameForbids($0) }) else {
+            throw TaskFailure("input 'cookies' has a cookie name that cannot be sent: '\(shown)' (a name may not be empty or hold '=', ';', ',', spaces or control characters such as CR, LF or NUL); nothing was sent")
+        }
+        guard !value.utf8.contains(where: { cookieValueForbids($0) }) else {
+            throw TaskFailure("input 'cookies' ('\(shown)'): the value holds ';', ',' or a control character such as CR, LF or NUL, which would add cookies or header lines; refused, nothing was sent")
+        }
+        if isSecurePrefixed(name) && !overHTTPS {
+            throw TaskFailure("input 'cookies' ('\(shown)'): a cookie named __Secure-... or __Host-... is sent over https only, and the url is http; nothing was sent")
+        }
+    }
+
+    /// The host a request is addressed to, which its cookies are bound to: the Host header's
+    /// without its port when `headers` name one (libcurl matches cookies against it then), else
+    /// the URL's.
+    static func cookieHost(url: String, headers: [(String, String)]) -> String? {
+        let header = headers.last { $0.0.lowercased() == "host" }?.1.trimming(" \t") ?? ""
+        return CurlEasy.host(of: header.isEmpty ? url : "http://" + header)
+    }
+
+    /// `__Secure-` and `__Host-` cookies, which libcurl keeps only when they are marked secure.
+    static func isSecurePrefixed(_ name: String) -> Bool {
+        let lowered = name.lowercased()
+        return lowered.hasPrefix("__secure-") || lowered.hasPrefix("__host-")
+    }
+
+    static func cookieValueForbids(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == 0x7f || byte == UInt8(ascii: ";") || byte == UInt8(ascii: ",")
+    }
+
+    static func cookieNameForbids(_ byte: UInt8) -> Bool {
+        cookieValueForbids(byte) || byte == UInt8(ascii: "=") || byte == UInt8(ascii: " ")
     }
 
     /// `data`: a string is sent as it is; a dictionary or list as JSON, with a JSON content type

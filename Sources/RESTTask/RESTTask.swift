@@ -64,13 +64,22 @@ public enum RESTTask {
             try easy.setBody([])
         }
         try easy.set(CURLOPT_HTTPHEADER, list: request.headers.map { $0.1.isEmpty ? "\($0.0):" : "\($0.0): \($0.1)" })
-        if !request.cookies.isEmpty {
-            try easy.set(CURLOPT_COOKIE, request.cookies.map { "\($0.0)=\($0.1)" }.joined(separator: "; "))
-        }
+        try addCookies(request, to: easy)
         if let certificates = request.trustedCertificates {
             try easy.set(CURLOPT_CAINFO_BLOB, blob: certificates)
         }
         return try easy.perform()
+    }
+
+    /// The `cookies` input, bound to the host the request is addressed to (`cookieHost`), so that
+    /// a redirect to another host does not carry them (python requests sends them there too).
+    static func addCookies(_ request: RESTRequest, to easy: CurlEasy) throws(CurlError) {
+        guard let host = request.cookieHost else { return }
+        let secure = request.url.hasPrefix("https://")
+        for (name, value) in request.cookies {
+            // Only __Secure- and __Host- cookies are marked secure: libcurl drops them otherwise.
+            try easy.addCookie(name: name, value: value, host: host, secure: secure && RESTRequest.isSecurePrefixed(name))
+        }
     }
 
     static func describe(_ error: CurlError, request: RESTRequest, shownURL: String) -> String {

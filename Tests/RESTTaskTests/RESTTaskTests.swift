@@ -87,6 +87,53 @@ struct RESTTaskTests {
         #expect(set["cookies"] == ["flavour": "oat"])
     }
 
+    @Test("cookies follow a redirect on the same host and are not sent to another host a redirect leads to")
+    func cookiesStayOnTheirHost() throws {
+        let cookies: JSON = ["session": "s3cret", "theme": "dark"]
+        let sameHost = try test.run("REST", ["url": .string(http + "/redirect?to=/echo"), "cookies": cookies])
+        #expect(sameHost.status == .success, "\(sameHost.message)")
+        #expect(sameHost["json"]?["path"] == "/echo")
+        #expect(sameHost["json"]?["cookies"] == cookies)
+        let other = TestEnvironment.httpOtherHostURL
+        let otherHost = try test.run("REST", ["url": .string(http + "/redirect?to=\(other)/echo"), "cookies": cookies])
+        #expect(otherHost.status == .success, "\(otherHost.message)")
+        #expect(otherHost["json"]?["headers"]?["Host"] == .string(String(other.dropFirst("http://".count))), "the redirect reached the other host")
+        #expect(otherHost["json"]?["headers"]?["Cookie"] == nil, "cookies went to another host")
+        #expect(otherHost["json"]?["cookies"] == .object([:]))
+    }
+
+    /// Cookies that would not go out as given, and the message each is refused with. The values
+    /// are secrets: no message may show them.
+    static let refusedCookieCases: [(JSONObject, String)] = [
+        (["session": "s3cret; admin=1"], "input 'cookies' ('session'): the value holds ';', ',' or a control character such as CR, LF or NUL, which would add cookies or header lines; refused, nothing was sent"),
+        (["session": "s3cret, admin=1"], "input 'cookies' ('session'): the value holds ';', ',' or a control character"),
+        (["session": "s3cret\u{0}admin"], "input 'cookies' ('session'): the value holds ';', ',' or a control character"),
+        (["session": "s3cret\tadmin"], "input 'cookies' ('session'): the value holds ';', ',' or a control character"),
+        (["admin=1; session": "s3cret"], "input 'cookies' has a cookie name that cannot be sent: 'admin=1; session' (a name may not be empty or hold '=', ';', ',', spaces or control characters such as CR, LF or NUL); nothing was sent"),
+        (["my session": "s3cret"], "input 'cookies' has a cookie name that cannot be sent: 'my session'"),
+        (["": "s3cret"], "input 'cookies' has a cookie name that cannot be sent: ''"),
+        (["__Host-session": "s3cret"], "input 'cookies' ('__Host-session'): a cookie named __Secure-... or __Host-... is sent over https only, and the url is http"),
+    ]
+
+    @Test("a cookie with ';', ',', a control character, or a name with '=' or a space is refused naming it, never showing the value", arguments: refusedCookieCases)
+    func refusedCookies(cookies: JSONObject, message: String) throws {
+        let ended = try test.run("REST", ["url": .string(http + "/echo"), "cookies": .object(cookies)])
+        #expect(ended.status == .error)
+        #expect(ended.message.contains(message), "\(ended.message)")
+        #expect(!ended.message.contains("s3cret"), "the value is shown: \(ended.message)")
+        #expect(ended["status_code"] == nil, "a request was sent")
+    }
+
+    @Test("a __Host- cookie goes out over https")
+    func hostPrefixedCookieOverHTTPS() throws {
+        let ended = try test.run("REST", [
+            "url": .string(TestEnvironment.httpsURL + "/echo"), "cacert": .string(TestEnvironment.caCertificate),
+            "cookies": ["__Host-session": "abc", "plain": "1"],
+        ])
+        #expect(ended.status == .success, "\(ended.message)")
+        #expect(ended["json"]?["cookies"] == ["__Host-session": "abc", "plain": "1"])
+    }
+
     @Test("redirects are followed")
     func redirect() throws {
         let ended = try test.run("REST", ["url": .string(http + "/redirect")])
@@ -168,8 +215,8 @@ struct RESTTaskTests {
         (["headers": ["X-Note": "1\r\nX-Injected: yes"]], "input 'headers' ('X-Note') holds a CR, LF or NUL character"),
         (["headers": ["X-Note": "1\nX-Injected: yes"]], "input 'headers' ('X-Note') holds a CR, LF or NUL character"),
         (["headers": ["X-Injected: yes\r\nX-Note": "1"]], "input 'headers' has a header name that is not an HTTP token: 'X-Injected: yes\\r\\nX-Note'"),
-        (["cookies": ["session": "a\r\nX-Injected: yes"]], "input 'cookies' ('session') holds a CR, LF or NUL character"),
-        (["cookies": ["sess\u{0}ion": "a"]], "input 'cookies' ('sess\\x00ion') holds a CR, LF or NUL character"),
+        (["cookies": ["session": "a\r\nX-Injected: yes"]], "input 'cookies' ('session'): the value holds ';', ',' or a control character"),
+        (["cookies": ["sess\u{0}ion": "a"]], "input 'cookies' has a cookie name that cannot be sent: 'sess\\x00ion'"),
         (["method": "GET /evil HTTP/1.1\r\nX-Injected: yes\r\n"], "input 'method' is not an HTTP method"),
     ]
 

@@ -49,6 +49,9 @@ public enum TestEnvironment {
 
     /// The loopback HTTP server's base URL, e.g. http://127.0.0.1:41234
     public static var httpURL: String { required("FLOWSPOOL_TEST_HTTP_URL") }
+    /// The same HTTP server on 127.0.0.2, which is another host to a client: for redirects that leave
+    /// the first host.
+    public static var httpOtherHostURL: String { required("FLOWSPOOL_TEST_HTTP_OTHER_HOST_URL") }
     /// The loopback HTTPS server's base URL; its certificate is signed by `caCertificate`.
     public static var httpsURL: String { required("FLOWSPOOL_TEST_HTTPS_URL") }
     /// The path of the PEM CA that signed the HTTPS server's certificate.

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The loopback HTTP and HTTPS server the tests talk to.
 
-Listens on 127.0.0.1 on two free ports (plain and TLS) and writes "http PORT" and "https PORT" lines to
---port-file once both listen; with --port N, on that port alone, saying so on standard error (how
+Listens on 127.0.0.1 on two free ports (plain and TLS), and plain on a free port of 127.0.0.2 too (another
+host, for redirects that leave the first), and writes "http PORT", "https PORT" and "http-other PORT" lines
+to --port-file once all listen; with --port N, on that port alone, saying so on standard error (how
 bin/example-server runs it for the README's examples). Endpoints:
   /echo, /post     any method: JSON of the method, path, query, headers, body and cookies received
   /text            text/plain; charset=utf-8 "hello, flowspool"
@@ -11,7 +12,7 @@ bin/example-server runs it for the README's examples). Endpoints:
   /status/N        status N with the body "status N"
   /slow?seconds=S  waits S seconds, then answers 200
   /set-cookie?name=value  sets the cookie name=value
-  /redirect        302 to /echo
+  /redirect        302 to /echo; /redirect?to=URL 302 to URL
   /count/KEY       counts the requests made for KEY; /counts returns them all as JSON
   /jokes/random    the JSON of the spec's REST example: {"value": {"joke": ...}}
 """
@@ -89,7 +90,7 @@ class Handler(BaseHTTPRequestHandler):
                 document = json.dumps(COUNTS)
             self.send(200, document.encode(), "application/json")
         elif url.path == "/redirect":
-            self.send(302, b"", "text/plain", [("Location", "/echo")])
+            self.send(302, b"", "text/plain", [("Location", query.get("to", "/echo"))])
         else:
             self.send(404, b"no such endpoint", "text/plain; charset=utf-8")
 
@@ -137,6 +138,8 @@ def main():
         context.load_cert_chain(args.cert, args.key)
         secure.socket = context.wrap_socket(secure.socket, server_side=True)
         servers.append(("https", secure))
+    # Loopback only, never 0.0.0.0: the tests' servers are not for the network.
+    servers.append(("http-other", Server(("127.0.0.2", 0), Handler)))
     for _, server in servers[1:]:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     with open(args.port_file + ".tmp", "w") as file:

@@ -54,6 +54,8 @@ start_http_server() {
     wait_for_file "$work/http.ports" $! "the HTTP server" "$work/http.log"
     export FLOWSPOOL_TEST_HTTP_URL="http://127.0.0.1:$(awk '$1=="http"{print $2}' "$work/http.ports")"
     export FLOWSPOOL_TEST_HTTPS_URL="https://127.0.0.1:$(awk '$1=="https"{print $2}' "$work/http.ports")"
+    # The same server on another loopback address: another host, for redirects that leave the first.
+    export FLOWSPOOL_TEST_HTTP_OTHER_HOST_URL="http://127.0.0.2:$(awk '$1=="http-other"{print $2}' "$work/http.ports")"
 }
 
 # start_flowspoold SPOOL: a flowspoold from $FLOWSPOOL_BIN on SPOOL, stopped with the servers, its
