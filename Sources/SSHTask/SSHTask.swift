@@ -184,6 +184,7 @@ struct SSHRequest {
     let expectedRetcodes: [Int]?
 
     init(_ inputs: inout TaskInputs) throws(TaskFailure) {
+        try inputs.refuseNULCharacters("libssh2 would cut the text at")
         hostname = try inputs.requiredString("hostname")
         let pasted = try inputs.string("hostkey") ?? ""
         hostKeys = HostKeys(parsing: pasted)

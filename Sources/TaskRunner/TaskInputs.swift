@@ -36,6 +36,24 @@ public struct TaskInputs {
         }
     }
 
+    /// Refuses a NUL character in any string input, nested ones too, naming the input and never
+    /// showing its value: for tasks whose inputs go to C libraries (libssh2), which would cut the
+    /// text at the NUL and act on the rest, a user name or a script other than the one given.
+    public func refuseNULCharacters(_ why: String) throws(TaskFailure) {
+        for (name, value) in values where Self.holdsNUL(value) {
+            throw TaskFailure("input '\(name)' holds a NUL character, which \(why); refused, nothing was sent")
+        }
+    }
+
+    static func holdsNUL(_ value: JSON) -> Bool {
+        switch value {
+        case .string(let text): text.utf8.contains(0)
+        case .array(let elements): elements.contains(where: holdsNUL)
+        case .object(let object): object.contains { $0.0.utf8.contains(0) || holdsNUL($0.1) }
+        default: false
+        }
+    }
+
     /// A string input the task cannot do without.
     public mutating func requiredString(_ name: String) throws(TaskFailure) -> String {
         guard let value = try string(name) else {

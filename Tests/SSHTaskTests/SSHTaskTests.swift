@@ -52,6 +52,28 @@ struct SSHTaskTests {
         #expect(bad.message.contains("authentication failed for \(TestEnvironment.sshUser)@127.0.0.1"))
     }
 
+    /// An input with a NUL in it that libssh2 would cut short, where what was left would still have
+    /// worked: the user, the password, the host or the script would not be the one given. Made in
+    /// the test, so that the password is not shown among the test's arguments.
+    static func withNUL(_ name: String) -> JSON {
+        let given = [
+            "username": TestEnvironment.sshUser, "password": TestEnvironment.sshPassword, "hostname": "127.0.0.1",
+            "script": "id -un", "hostkey": hostKey(),
+        ]
+        return .string(given[name, default: ""] + "\u{0}s3cret")
+    }
+
+    @Test("a NUL in an input is refused naming the input, before anything is sent, its value never shown",
+          arguments: ["username", "password", "hostname", "script", "hostkey"])
+    func nulInInput(name: String) throws {
+        var inputs: JSONObject = ["password": .string(TestEnvironment.sshPassword)]
+        inputs[name] = Self.withNUL(name)
+        let ended = try ssh(inputs, key: nil)
+        #expect(ended.status == .error, "the task ran: \(ended["report"] ?? .null)")
+        #expect(ended.message == "input '\(name)' holds a NUL character, which libssh2 would cut the text at; refused, nothing was sent\n")
+        #expect(ended["report"] == nil)
+    }
+
     @Test("a wrong host key ends error before authentication, showing the key to paste")
     func wrongHostKey() throws {
         let other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
