@@ -64,13 +64,27 @@ extension JSON {
             case "\n": output += "\\n"
             case "\r": output += "\\r"
             case "\t": output += "\\t"
-            // C0 as JSON demands, and DEL and C1 too, so that no JSON text can steer a terminal.
-            case _ where scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value):
+            // C0 as JSON demands, and DEL, C1 and the bidirectional controls too, so that no JSON
+            // text can steer a terminal or show its text in another order than it has.
+            case _ where scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value) || scalar.isBidirectionalControl:
                 let hex = String(scalar.value, radix: 16)
                 output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: output.unicodeScalars.append(scalar)
             }
         }
         output += "\""
+    }
+}
+
+extension Unicode.Scalar {
+    /// The bidirectional formatting characters of Unicode (UAX #9): the marks (U+061C, U+200E,
+    /// U+200F), embeddings and overrides (U+202A to U+202E) and isolates (U+2066 to U+2069). Shown
+    /// raw, they reorder the text around them, so that what a terminal shows is not what is there
+    /// (CVE-2021-42574, "Trojan Source").
+    public var isBidirectionalControl: Bool {
+        switch value {
+        case 0x061c, 0x200e, 0x200f, 0x202a...0x202e, 0x2066...0x2069: true
+        default: false
+        }
     }
 }

@@ -1,5 +1,7 @@
+import JSON
+
 extension StringProtocol {
-    /// The text with every control character (C0, DEL, C1) and bidirectional override written as
+    /// The text with every control character (C0, DEL, C1) and bidirectional control written as
     /// an escape (`\n`, `\x1b`, `\u{9b}`), so that a value that came from a job, a server or a script
     /// cannot move the cursor, change colours or start a new row on a terminal. `kept` names the
     /// characters that pass as they are: a log keeps its newlines and tabs.
@@ -17,7 +19,7 @@ extension StringProtocol {
             case 0..<0x20, 0x7f:
                 let hex = String(scalar.value, radix: 16)
                 escaped += "\\x" + (hex.count < 2 ? "0" : "") + hex
-            case 0x80..<0xa0, 0x202a...0x202e, 0x2066...0x2069:
+            case _ where (0x80..<0xa0).contains(scalar.value) || scalar.isBidirectionalControl:
                 escaped += "\\u{" + String(scalar.value, radix: 16) + "}"
             default:
                 escaped.unicodeScalars.append(scalar)

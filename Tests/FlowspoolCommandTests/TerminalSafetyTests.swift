@@ -28,6 +28,35 @@ struct TerminalSafetyTests {
         #expect(controls.isEmpty, "\(what) prints \(controls.map { String($0.value, radix: 16) })")
     }
 
+    /// No bidirectional control (U+061C, U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069)
+    /// reaches the terminal: each would show the text around it in another order than it has.
+    func expectNoBidirectionalControls(_ text: String, _ what: String) {
+        let bidirectional: Set<UInt32> = [0x061c, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069]
+        // As hexadecimal numbers, so that a failure's report does not reorder itself.
+        let found = text.unicodeScalars.filter { bidirectional.contains($0.value) }.map { String($0.value, radix: 16) }
+        #expect(found.isEmpty, "\(what) prints \(found)")
+    }
+
+    @Test("bidirectional controls in an INPUT request are escaped in show, show --json, inputs and inputs --json; JSON keeps the value")
+    func bidirectionalControls() throws {
+        // Shown raw, "approve \u{202E}txt.exe" reads "approve exe.txt".
+        let request = "approve \u{202E}txt.exe\u{2066}isolated\u{2069} \u{200E}\u{200F}\u{061C}\u{202A}\u{202B}\u{202C}\u{202D}\u{2067}\u{2068}"
+        let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": .string(request), "reference": "ref\u{2067}"]))
+        try waitUntil("it is published", timeout: 20, watching: [test.spool.requests]) { FileSystem.exists(test.spool.publishedRequestPath(id)) }
+        let shown = try output("show", id)
+        expectNoBidirectionalControls(shown, "show")
+        #expect(shown.contains(#""request": "approve \u202etxt.exe\u2066isolated\u2069 \u200e\u200f\u061c"#), "\(shown)")
+        let shownJSON = try output("show", id, "--json")
+        expectNoBidirectionalControls(shownJSON, "show --json")
+        #expect(try JSON(parsing: shownJSON)["inputs"]?["request"] == .string(request), "--json keeps the value, escaped as JSON")
+        let listed = try output("inputs", "--json")
+        expectNoBidirectionalControls(listed, "inputs --json")
+        #expect(try JSON(parsing: listed).arrayValue?.first?["request"] == .string(request))
+        let table = try output("inputs")
+        expectNoBidirectionalControls(table, "inputs")
+        #expect(table.contains(#"ref\u{2067}  approve \u{202e}txt.exe"#), "\(table)")
+    }
+
     @Test("a job name with escape sequences and a newline cannot forge a row in list or a field in show")
     func forgedRow() throws {
         let name = "\u{1b}[2J\u{1b}[32mok\nfake000001  success  REST  \u{9b}0m"
