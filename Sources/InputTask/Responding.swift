@@ -90,7 +90,8 @@ public struct Responding {
             do {
                 return .success(try spool.dropAnswer(value, for: id, onBehalfOf: onBehalfOf))
             } catch {
-                return .failure(Refusal(outcome: .refused(RespondError.failed(id, "cannot write into \(spool.answers): \(error)").description)))
+                let why = RespondError.failed(id, "cannot write into \(spool.answers): \(error)").description
+                return .failure(Refusal(outcome: PermissionDenial(error) == nil ? .refused(why) : .notPermitted(why)))
             }
         }
         guard let gate = DropGate.installed(in: gatePath) else {

@@ -28,13 +28,18 @@ public final class Directory {
 
     deinit { try? descriptor.close() }
 
-    func pathOf(_ name: String) -> String { path + "/" + name }
+    /// The path of `name` in it, as messages say it. A name is one component: a slash in it would
+    /// be a path the *at calls resolve.
+    public func path(of name: String) -> String {
+        precondition(!name.isEmpty && name != ".." && !name.contains("/"), "'\(name)' is not a name in \(path) (a bug in flowspool)")
+        return path + "/" + name
+    }
 
     /// The directory `name` in this one, never through a symbolic link.
     public func subdirectory(_ name: String, searchOnly: Bool = false) throws(SystemError) -> Directory {
         let flags = (searchOnly ? FLOWSPOOL_O_PATH : O_RDONLY) | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
-        let fd = try valueOrErrno("openat", path: pathOf(name)) { flowspool_openat(descriptor.rawValue, name, flags, 0) }
-        return Directory(descriptor: FileDescriptor(rawValue: fd), path: pathOf(name))
+        let fd = try valueOrErrno("openat", path: path(of: name)) { flowspool_openat(descriptor.rawValue, name, flags, 0) }
+        return Directory(descriptor: FileDescriptor(rawValue: fd), path: path(of: name))
     }
 
     /// Opens the file `name` in this directory without following a link, and without blocking on a
@@ -44,7 +49,7 @@ public final class Directory {
         permissions: FilePermissions = 0o600
     ) throws(SystemError) -> FileDescriptor {
         let flags = access.rawValue | options.union([.noFollow, .nonBlocking, .closeOnExec]).rawValue | O_NOCTTY
-        return FileDescriptor(rawValue: try valueOrErrno("openat", path: pathOf(name)) {
+        return FileDescriptor(rawValue: try valueOrErrno("openat", path: path(of: name)) {
             flowspool_openat(descriptor.rawValue, name, flags, permissions.rawValue)
         })
     }
@@ -53,7 +58,7 @@ public final class Directory {
     public func status(of name: String) throws(SystemError) -> FileSystem.Status? {
         var info = stat()
         do {
-            try valueOrErrno("fstatat", path: pathOf(name)) { fstatat(descriptor.rawValue, name, &info, AT_SYMLINK_NOFOLLOW) }
+            try valueOrErrno("fstatat", path: path(of: name)) { fstatat(descriptor.rawValue, name, &info, AT_SYMLINK_NOFOLLOW) }
         } catch where error.errno == .noSuchFileOrDirectory {
             return nil
         }
@@ -83,7 +88,7 @@ public final class Directory {
     /// unlinkat(2) of a name that is not a directory; nothing when it is gone already.
     public func removeFile(_ name: String) throws(SystemError) {
         do {
-            try valueOrErrno("unlinkat", path: pathOf(name)) { unlinkat(descriptor.rawValue, name, 0) }
+            try valueOrErrno("unlinkat", path: path(of: name)) { unlinkat(descriptor.rawValue, name, 0) }
         } catch where error.errno == .noSuchFileOrDirectory {}
     }
 
@@ -100,20 +105,20 @@ public final class Directory {
             return try removeFile(name)
         }
         do {
-            try valueOrErrno("unlinkat", path: pathOf(name)) { unlinkat(descriptor.rawValue, name, AT_REMOVEDIR) }
+            try valueOrErrno("unlinkat", path: path(of: name)) { unlinkat(descriptor.rawValue, name, AT_REMOVEDIR) }
         } catch where error.errno == .noSuchFileOrDirectory {}
     }
 
     /// renameat2(2) of `name` to `newName` in `target`, failing with EEXIST rather than replacing.
     public func move(_ name: String, to target: Directory, as newName: String) throws(SystemError) {
-        try valueOrErrno("renameat2", path: "\(pathOf(name)) -> \(target.pathOf(newName))") {
+        try valueOrErrno("renameat2", path: "\(path(of: name)) -> \(target.path(of: newName))") {
             flowspool_renameat2_noreplace(descriptor.rawValue, name, target.descriptor.rawValue, newName)
         }
     }
 
     /// mkdirat(2): a new directory `name` here.
     public func makeDirectory(_ name: String, mode: FilePermissions = 0o700) throws(SystemError) {
-        try valueOrErrno("mkdirat", path: pathOf(name)) { mkdirat(descriptor.rawValue, name, mode.rawValue) }
+        try valueOrErrno("mkdirat", path: path(of: name)) { mkdirat(descriptor.rawValue, name, mode.rawValue) }
     }
 
     /// The path by which this process reaches the directory whatever it is named now.

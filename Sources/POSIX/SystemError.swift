@@ -3,13 +3,21 @@ import Glibc
 #endif
 @_exported import SystemPackage
 
+/// An error that may have a failed system call behind it, kept so that a program can tell what
+/// went wrong by its errno, not its words: a permission denial exits 77 wherever it was met.
+public protocol SystemErrorCarrying: Error {
+    var systemError: SystemError? { get }
+}
+
 /// A failed system call: the call's name, the path it worked on (if any) and its errno.
-public struct SystemError: Error, CustomStringConvertible, Equatable {
+public struct SystemError: Error, CustomStringConvertible, Equatable, SystemErrorCarrying {
     public let call: String
     public let path: String?
     public let errno: Errno
     /// What went wrong, where strerror(3) would not say it well.
     public let reason: String?
+
+    public var systemError: SystemError? { self }
 
     public init(_ call: String, path: String? = nil, errno: Errno = .current, reason: String? = nil) {
         self.call = call
@@ -29,6 +37,9 @@ public struct SystemError: Error, CustomStringConvertible, Equatable {
         [Errno.noSpace, .diskQuotaExceeded, .tooManyOpenFiles, .tooManyOpenFilesInSystem, .noMemory,
          .resourceTemporarilyUnavailable].contains(errno)
     }
+
+    /// Refused for want of permission (EACCES, EPERM): this user may not do it, which no retry mends.
+    public var isPermissionDenied: Bool { errno == .permissionDenied || errno == .notPermitted }
 
     public var description: String {
         let reason = self.reason ?? errno.description

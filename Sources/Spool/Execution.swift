@@ -55,7 +55,7 @@ public struct Execution: Sendable {
         do {
             bytes = try spool.readFile(path(.inputs))
         } catch {
-            throw SpoolError("cannot read inputs of execution \(id): \(error)")
+            throw SpoolError("cannot read inputs of execution \(id)", cause: error)
         }
         do {
             return try Job(parsing: bytes, record: true)

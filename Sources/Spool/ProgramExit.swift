@@ -1,3 +1,5 @@
+import POSIX
+
 /// The exit statuses of flowspool's programs: one table, the same in every man page's EXIT STATUS.
 /// Usage errors are sysexits(3)'s EX_USAGE, as ArgumentParser reports its own.
 public enum ProgramExit {
@@ -21,4 +23,35 @@ public enum ProgramExit {
 
     /// Every status of the table, in order.
     public static let all = [success, failure, noVerdict, usage, skipped, permissionDenied, timedOut, detached]
+}
+
+/// A refusal for want of permission (EACCES, EPERM), wherever a program met it: the one rule by
+/// which every command says "permission denied: PATH (owned by ..., mode ...)" and exits
+/// `ProgramExit.permissionDenied`, rather than each call site telling its errors apart.
+public struct PermissionDenial: Sendable {
+    /// Where the refusal lies, as far as this user can see: the path of the failed call, or the
+    /// nearest directory above it that this user may look at (a file in a directory they may not
+    /// enter cannot be looked at itself); nil when the call named no path.
+    public let path: String?
+
+    /// The denial behind `error`, or nil when it is something else.
+    public init?(_ error: any Error) {
+        guard let system = (error as? SystemErrorCarrying)?.systemError, system.isPermissionDenied else { return nil }
+        path = system.path.map(Self.nearestVisible)
+    }
+
+    /// "permission denied: PATH (owned by alice, group responders, mode 710)".
+    public var description: String {
+        guard let path else { return "permission denied" }
+        return "permission denied: \(path)\(FileSystem.ownershipNote(path))"
+    }
+
+    static func nearestVisible(_ path: String) -> String {
+        var candidate = path
+        while ((try? FileSystem.status(candidate)) ?? nil) == nil {
+            guard let slash = candidate.lastIndex(of: "/"), slash != candidate.startIndex else { return path }
+            candidate = String(candidate[..<slash])
+        }
+        return candidate
+    }
 }

@@ -31,7 +31,7 @@ public struct Settings: Sendable {
         } catch where error.errno == .noSuchFileOrDirectory {
             return nil
         } catch {
-            throw SpoolError("cannot read setting '\(name)': \(error)")
+            throw SpoolError("cannot read setting '\(name)'", cause: error)
         }
         do {
             return try JSON(parsing: bytes)
@@ -45,7 +45,7 @@ public struct Settings: Sendable {
         do {
             try spool.commit(value.prettyText + "\n", to: path, mode: 0o600)
         } catch {
-            throw SpoolError("cannot write setting '\(name)': \(error)")
+            throw SpoolError("cannot write setting '\(name)'", cause: error)
         }
     }
 
@@ -54,12 +54,14 @@ public struct Settings: Sendable {
     public func remove(_ name: String) throws(SpoolError) -> Bool {
         let path = try path(name)
         do {
-            guard FileSystem.exists(path) else { return false }
+            // Unlinked without looking first: a look would take "permission denied" for "none".
             try FileSystem.unlink(path)
             try FileSystem.syncDirectory(spool.settings)
             return true
+        } catch where error.errno == .noSuchFileOrDirectory {
+            return false
         } catch {
-            throw SpoolError("cannot remove setting '\(name)': \(error)")
+            throw SpoolError("cannot remove setting '\(name)'", cause: error)
         }
     }
 
@@ -70,7 +72,7 @@ public struct Settings: Sendable {
                 .map { String($0.dropLast(5)) }
                 .sorted()
         } catch {
-            throw SpoolError("cannot list settings: \(error)")
+            throw SpoolError("cannot list settings", cause: error)
         }
     }
 }

@@ -25,7 +25,7 @@ extension Spool {
             do {
                 placed = try place(bytes, at: incoming + "/" + id + ".json", durable: durable)
             } catch {
-                throw SpoolError("cannot submit the job to \(root): \(error)")
+                throw SpoolError("cannot submit the job to \(root)", cause: error)
             }
             if !placed {
                 if requestedID != nil { throw SpoolError("a job named '\(id)' is waiting in incoming/ already") }

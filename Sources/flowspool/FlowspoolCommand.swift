@@ -78,6 +78,29 @@ struct CommandFailure: Error, CustomStringConvertible {
         self.exitCode = exitCode
     }
 
+    /// "CONTEXT: ERROR", exiting `exitCode`; a permission denial behind `cause` (PermissionDenial)
+    /// is said as one and exits 77 instead, as every command's are.
+    init(_ context: String, cause: any Error, exitCode: Int32 = ProgramExit.failure) {
+        self.init(describing: cause, as: "\(context): \(cause)", exitCode: exitCode)
+    }
+
+    /// Any error a command did not catch itself: a SpoolError or SystemError as its description.
+    init(_ error: any Error) {
+        if let failure = error as? CommandFailure {
+            self = failure
+        } else {
+            self.init(describing: error, as: "\(error)", exitCode: ProgramExit.failure)
+        }
+    }
+
+    private init(describing cause: any Error, as description: String, exitCode: Int32) {
+        if let denial = PermissionDenial(cause) {
+            self.init(denial.description + "; " + description, exitCode: ProgramExit.permissionDenied)
+        } else {
+            self.init(description, exitCode: exitCode)
+        }
+    }
+
     /// "permission denied: PATH (owned by flowspool, group responders, mode 710); WHY": a refusal
     /// said as one, never shown as an empty result.
     static func permissionDenied(_ path: String, _ why: String) -> CommandFailure {
@@ -86,11 +109,13 @@ struct CommandFailure: Error, CustomStringConvertible {
 }
 
 extension ParsableCommand {
-    /// Runs `body`, turning a CommandFailure into its message on stderr and its exit code.
+    /// Runs `body`, turning a CommandFailure, or a SpoolError or SystemError it let through, into
+    /// its message on stderr and its exit code: 77 for a permission denial, in every command.
     func reportingFailures(_ body: () throws -> Void) throws {
         do {
             try body()
-        } catch let failure as CommandFailure {
+        } catch let error where error is CommandFailure || error is SystemErrorCarrying {
+            let failure = CommandFailure(error)
             OperatorLine.write(failure.description)
             throw ExitCode(failure.exitCode)
         }
@@ -127,7 +152,7 @@ func awaitEnd(of id: String, in spool: Spool, timeout: Double?) throws -> JobSta
     do {
         return try makeWatcher(for: id, in: spool).wait(for: [id], until: .all, timeout: timeout)[id] ?? .pending
     } catch {
-        throw CommandFailure("cannot wait for \(id): \(error)")
+        throw CommandFailure("cannot wait for \(id)", cause: error)
     }
 }
 
@@ -139,7 +164,7 @@ func makeWatcher(for id: String, in spool: Spool) throws -> JobWatcher {
     do {
         return try JobWatcher(spool: spool, waiter: flowID)
     } catch {
-        throw CommandFailure("cannot wait for \(id): \(error)")
+        throw CommandFailure("cannot wait for \(id)", cause: error)
     }
 }
 

@@ -34,6 +34,10 @@ struct RolesTests {
     }
 
     func flowspool(as user: String, _ arguments: String...) throws -> CommandResult {
+        try flowspool(as: user, arguments)
+    }
+
+    func flowspool(as user: String, _ arguments: [String]) throws -> CommandResult {
         try runProgram(as: user, TestEnvironment.program("flowspool"), arguments + ["--spool", test.root])
     }
 
@@ -166,6 +170,41 @@ struct RolesTests {
             #expect(result.exitCode == 77, "\(command)")
             #expect(result.standardOutput.isEmpty, "\(command)")
             #expect(result.standardError.hasPrefix("flowspool: permission denied: \(test.spool.executions) (owned by root, group root, mode 700)"), "\(command): \(result.standardError)")
+        }
+    }
+
+    @Test("every command a responder or an outsider may not carry out exits 77 with the permission message, whatever call was refused", arguments: [
+        ["submit", "REST", "url=http://127.0.0.1:9/"], ["run", "REST", "url=http://127.0.0.1:9/"], ["wait", "ID"], ["status", "ID"],
+        ["show", "ID"], ["log", "ID"], ["cancel", "ID"], ["list"], ["top", "--once"], ["gc", "--older-than", "0"],
+        ["settings", "list"], ["settings", "get", "aws"], ["settings", "set", "aws", "{}"], ["settings", "rm", "aws"],
+    ])
+    func permissionDeniedExits77(command: [String]) throws {
+        let id = try openRequest()
+        let arguments = command.map { $0 == "ID" ? id : $0 }
+        for user in [responder, outsider] {
+            let result = try flowspool(as: user, arguments)
+            #expect(result.exitCode == ProgramExit.permissionDenied, "\(user): \(command): \(result.standardError)")
+            #expect(result.standardOutput.isEmpty, "\(user): \(command)")
+            #expect(result.standardError.hasPrefix("flowspool: permission denied: \(test.root)"), "\(user): \(command): \(result.standardError)")
+        }
+        #expect(test.execution(id).status() == .waiting)
+        #expect(!FileSystem.exists(test.spool.settings + "/aws.json"))
+    }
+
+    @Test("a responder is told which directory refused and what was being done")
+    func permissionDeniedNamesTheDirectory() throws {
+        let id = try openRequest()
+        let owned = "(owned by root, group root, mode 700)"
+        let cases: [([String], String)] = [
+            (["submit", "REST", "url=http://127.0.0.1:9/"], "permission denied: \(test.spool.tmp) \(owned); cannot submit the job to \(test.root): open \(test.spool.tmp)/"),
+            (["wait", id], "permission denied: \(test.spool.executions) \(owned); only root and the user flowspoold runs as may read executions"),
+            (["settings", "list"], "permission denied: \(test.spool.settings) \(owned); cannot list settings: opendir \(test.spool.settings): Permission denied"),
+            (["settings", "rm", "aws"], "permission denied: \(test.spool.settings) \(owned); cannot remove setting 'aws': unlink \(test.spool.settings)/aws.json: Permission denied"),
+        ]
+        for (command, message) in cases {
+            let result = try flowspool(as: responder, command)
+            #expect(result.exitCode == 77, "\(command)")
+            #expect(result.standardError.hasPrefix("flowspool: \(message)"), "\(command): \(result.standardError)")
         }
     }
 

@@ -62,7 +62,7 @@ struct GC: ParsableCommand {
                     removed.formUnion(try cleanup.remove(tree))
                 } catch {
                     try? EndedIndex(spool: spool).forget(removed)
-                    throw CommandFailure("cannot remove \(tree.ids[0]): \(error)")
+                    throw CommandFailure("cannot remove \(tree.ids[0])", cause: error)
                 }
                 printLine("removed " + describe(tree))
             }
@@ -79,7 +79,6 @@ struct GC: ParsableCommand {
     /// is removed; a day archived before gets a second file (flowspool-DAY.2.tar.gz).
     func archiveByDay(_ trees: [Cleanup.Tree], in spool: Spool, to path: String) throws {
         let directory = try openArchiveDirectory(path)
-        defer { try? directory.close() }
         var days: [String: [String]] = [:]
         for tree in trees { days[String(Clock.iso8601(tree.ended).prefix(10)), default: []] += tree.ids }
         for (day, ids) in days.sorted(by: { $0.key < $1.key }) {
@@ -89,22 +88,17 @@ struct GC: ParsableCommand {
 
     /// The archive directory, made when missing and opened once (O_DIRECTORY|O_NOFOLLOW): every
     /// file of the archive is then made relative to that descriptor, whatever its path names later.
-    func openArchiveDirectory(_ path: String) throws -> OpenDirectory {
-        let directory: OpenDirectory
+    func openArchiveDirectory(_ path: String) throws -> Directory {
+        let directory: Directory
         do {
             try FileSystem.ensureDirectory(path, mode: 0o700)
-            directory = try OpenDirectory.open(path)
+            directory = try Directory(path)
         } catch where error.errno == .tooManySymbolicLinkLevels {
             throw CommandFailure("refused the archive directory \(path): it is a symbolic link; name the directory itself (nothing was removed)")
         } catch {
-            throw CommandFailure("cannot make or open the archive directory \(path) (nothing was removed): \(error)")
+            throw CommandFailure("cannot make or open the archive directory \(path) (nothing was removed)", cause: error)
         }
-        do {
-            try checkTrusted(directory)
-        } catch {
-            try? directory.close()
-            throw error
-        }
+        try checkTrusted(directory)
         return directory
     }
 
@@ -112,7 +106,7 @@ struct GC: ParsableCommand {
     /// where gc writes, or replace the archive. Such a directory is refused (exit 1: the command
     /// cannot do what was asked, as flowspoold refuses another's spool; 77 is for the spool's own
     /// permissions refusing this user, which is not the case here).
-    func checkTrusted(_ directory: OpenDirectory) throws {
+    func checkTrusted(_ directory: Directory) throws {
         let info: FileSystem.Status
         do {
             info = try directory.status()
@@ -129,7 +123,7 @@ struct GC: ParsableCommand {
     }
 
     /// The first of flowspool-DAY.tar.gz, flowspool-DAY.2.tar.gz, ... that is not in the directory.
-    func unusedName(for day: String, in directory: OpenDirectory) throws -> String {
+    func unusedName(for day: String, in directory: Directory) throws -> String {
         var name = "flowspool-\(day).tar.gz"
         var counter = 1
         while try directory.status(of: name) != nil {
@@ -144,7 +138,7 @@ struct GC: ParsableCommand {
     /// input and writes the archive to its standard output, both descriptors gc made, and never
     /// opens a name in the directory. The archive is fsynced, renamed into place (never over a
     /// file) and the directory fsynced, before anything is removed.
-    func writeArchive(of ids: [String], day: String, from spool: Spool, to directory: OpenDirectory) throws {
+    func writeArchive(of ids: [String], day: String, from spool: Spool, to directory: Directory) throws {
         var name = "flowspool-\(day).tar.gz"
         do {
             name = try unusedName(for: day, in: directory)
@@ -161,7 +155,7 @@ struct GC: ParsableCommand {
         } catch let failure as CommandFailure {
             throw failure
         } catch {
-            throw CommandFailure("cannot archive to \(directory.path(of: name)) (nothing was removed): \(error)")
+            throw CommandFailure("cannot archive to \(directory.path(of: name)) (nothing was removed)", cause: error)
         }
         printLine("archived \(ids.count) execution\(ids.count == 1 ? "" : "s") to \(directory.path(of: name))")
     }
@@ -183,45 +177,45 @@ struct GC: ParsableCommand {
 /// among them) and written through the descriptor kept; removed again unless renamed into place.
 final class ArchiveFile {
     let name: String
-    let directory: OpenDirectory
+    let directory: Directory
     let descriptor: FileDescriptor
     private var renamed = false
 
-    init(_ name: String, in directory: OpenDirectory) throws {
+    init(_ name: String, in directory: Directory) throws {
         self.name = name
         self.directory = directory
         descriptor = try Self.create(name, in: directory)
     }
 
-    static func create(_ name: String, in directory: OpenDirectory) throws -> FileDescriptor {
+    static func create(_ name: String, in directory: Directory) throws -> FileDescriptor {
         try removeLeftover(name, in: directory)
         do {
-            return try directory.open(name, .readWrite, options: [.create, .exclusiveCreate], permissions: 0o600)
+            return try directory.openFile(name, .readWrite, options: [.create, .exclusiveCreate], permissions: 0o600)
         } catch where error.errno == .fileExists {
             throw alreadyThere(name, in: directory)
         }
     }
 
-    static func alreadyThere(_ name: String, in directory: OpenDirectory) -> CommandFailure {
+    static func alreadyThere(_ name: String, in directory: Directory) -> CommandFailure {
         let kind = ((try? directory.status(of: name)) ?? nil)?.kind ?? "a file"
         return CommandFailure("\(directory.path(of: name)) is there already (\(kind)), and gc neither writes through nor replaces a file it did not make: remove it and run gc again (nothing was removed)")
     }
 
     /// What a gc killed while writing left: a regular file of this user with no other name. Anything
     /// else under the name is left alone, and refused when the file is made.
-    static func removeLeftover(_ name: String, in directory: OpenDirectory) throws {
+    static func removeLeftover(_ name: String, in directory: Directory) throws {
         guard let info = try directory.status(of: name), info.isRegularFile, info.owner == User.effective, info.linkCount == 1 else { return }
-        try directory.unlink(name)
+        try directory.removeFile(name)
     }
 
     func rename(to target: String) throws {
-        try directory.renameNoReplace(name, to: target)
+        try directory.move(name, to: directory, as: target)
         renamed = true
     }
 
     /// Closes it, and removes its name unless it was renamed into place.
     func discard() {
         try? descriptor.close()
-        if !renamed { try? directory.unlink(name) }
+        if !renamed { try? directory.removeFile(name) }
     }
 }

@@ -30,7 +30,7 @@ struct Inputs: ParsableCommand {
             do {
                 try followRequests(in: spool)
             } catch {
-                throw CommandFailure("cannot follow the requests in \(spool.root): \(error)")
+                throw CommandFailure("cannot follow the requests in \(spool.root)", cause: error)
             }
         }
     }
@@ -41,7 +41,7 @@ struct Inputs: ParsableCommand {
         } catch where error.errno == .permissionDenied || error.errno == .notPermitted {
             throw CommandFailure.permissionDenied(spool.requests, "listing requests takes membership of the spool's responders' group (see respond(1))")
         } catch {
-            throw CommandFailure("cannot list the requests in \(spool.requests): \(error)")
+            throw CommandFailure("cannot list the requests in \(spool.requests)", cause: error)
         }
     }
 

@@ -31,7 +31,7 @@ final class RunWaiting {
         do {
             state = try watcher.wait(for: [id], until: .all, timeout: timeout)[id] ?? .pending
         } catch {
-            throw CommandFailure("cannot wait for \(id): \(error)")
+            throw CommandFailure("cannot wait for \(id)", cause: error)
         }
         if state != .pending { return .ended(state) }
         return watcher.interrupted ? .interrupted : .timedOut

@@ -36,7 +36,7 @@ struct SettingsCommand: ParsableCommand {
                 do {
                     try settings.set(name, to: json)
                 } catch let error as SpoolError {
-                    throw CommandFailure(error.description)
+                    throw CommandFailure(error)
                 }
             }
         }
@@ -55,7 +55,7 @@ struct SettingsCommand: ParsableCommand {
                     guard let value = try settings.value(name) else { throw CommandFailure("there is no setting '\(name)'") }
                     printLine(value.prettyText)
                 } catch let error as SpoolError {
-                    throw CommandFailure(error.description)
+                    throw CommandFailure(error)
                 }
             }
         }
@@ -71,7 +71,7 @@ struct SettingsCommand: ParsableCommand {
                 do {
                     try Settings(spool: try spoolOption.open()).names().forEach(printLine)
                 } catch let error as SpoolError {
-                    throw CommandFailure(error.description)
+                    throw CommandFailure(error)
                 }
             }
         }
@@ -90,7 +90,7 @@ struct SettingsCommand: ParsableCommand {
                         throw CommandFailure("there is no setting '\(name)'")
                     }
                 } catch let error as SpoolError {
-                    throw CommandFailure(error.description)
+                    throw CommandFailure(error)
                 }
             }
         }
@@ -112,7 +112,7 @@ func readArgumentFile(_ path: String) throws -> [UInt8] {
     do {
         return path == "-" ? try FileDescriptor.standardInput.readAll(limit: Job.maximumSize) : try FileSystem.readFile(path)
     } catch {
-        throw CommandFailure("cannot read \(describeArgumentFile(path)): \(error)", exitCode: ProgramExit.usage)
+        throw CommandFailure("cannot read \(describeArgumentFile(path))", cause: error, exitCode: ProgramExit.usage)
     }
 }
 

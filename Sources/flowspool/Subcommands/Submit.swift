@@ -72,7 +72,7 @@ struct JobArguments: ParsableArguments {
             }
             return id
         } catch let error as SpoolError {
-            throw CommandFailure(error.description)
+            throw CommandFailure(error)
         }
     }
 }
@@ -166,7 +166,7 @@ extension Run {
             lock = try FileDescriptor.open(spool.incoming, .readOnly, options: .directory)
             _ = try lock.lockExclusively(wait: true)
         } catch {
-            throw CommandFailure("cannot lock \(spool.incoming): \(error)")
+            throw CommandFailure("cannot lock \(spool.incoming)", cause: error)
         }
         defer { try? lock.close() }
         if let going = spool.unfinishedJob(withUniqueKey: key) {

@@ -29,7 +29,7 @@ struct Top: ParsableCommand {
             } catch let failure as CommandFailure {
                 throw failure
             } catch {
-                throw CommandFailure("cannot watch \(spool.root): \(error)")
+                throw CommandFailure("cannot watch \(spool.root)", cause: error)
             }
         }
     }

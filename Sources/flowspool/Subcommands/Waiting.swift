@@ -24,6 +24,8 @@ struct Wait: ParsableCommand {
             }
             let spool = try spoolOption.open()
             guard ExecutionID.isValid(id) else { throw CommandFailure("'\(id)' is not an execution id") }
+            // Asked first, as a look this user may not take would pass for "no such execution".
+            try requireOwnersAccess(to: spool)
             guard spool.knows(id) else { throw CommandFailure("no execution \(id) in \(spool.root)") }
             let state = try awaitEnd(of: id, in: spool, timeout: timeout)
             switch state {
@@ -57,7 +59,7 @@ struct Log: ParsableCommand {
             do {
                 try copyLog(of: execution)
             } catch {
-                throw CommandFailure("cannot read the log of \(id): \(error)")
+                throw CommandFailure("cannot read the log of \(id)", cause: error)
             }
         }
     }
@@ -125,7 +127,7 @@ struct Cancel: ParsableCommand {
             do {
                 delivered = try spool.sendControl("cancel \(id)")
             } catch {
-                throw CommandFailure("cannot reach flowspoold: \(error)")
+                throw CommandFailure("cannot reach flowspoold", cause: error)
             }
             guard delivered else {
                 throw CommandFailure("no flowspoold supervises \(spool.root); start it to cancel \(id)")
