@@ -60,7 +60,7 @@ let package = Package(
             dependencies: ["Supervisor", "Cluster", "DropGate", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "flowspool",
-            dependencies: ["Spool", "InputTask", "Cluster", "POSIX", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Spool", "InputTask", "DropGate", "Cluster", "POSIX", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The setgid gate links nothing it does not need.
         .executableTarget(name: "flowspool-drop", dependencies: ["DropGate"]),
         .executableTarget(name: "flowspool-task-REST", dependencies: ["RESTTask"]),

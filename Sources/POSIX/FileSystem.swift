@@ -69,9 +69,14 @@ public enum FileSystem {
         try valueOrErrno("chmod", path: path) { chmod(path, mode.rawValue) }
     }
 
-    /// lchown(2): gives a file (never the target of a link) to a group, keeping its owner.
-    public static func changeGroup(_ path: String, _ group: GroupID) throws(SystemError) {
-        try valueOrErrno("lchown", path: path) { lchown(path, uid_t.max, group.rawValue) }
+    /// lchown(2): gives a file (never the target of a link, unless `followLinks`) to a group,
+    /// keeping its owner.
+    public static func changeGroup(_ path: String, _ group: GroupID, followLinks: Bool = false) throws(SystemError) {
+        if followLinks {
+            try valueOrErrno("chown", path: path) { chown(path, uid_t.max, group.rawValue) }
+        } else {
+            try valueOrErrno("lchown", path: path) { lchown(path, uid_t.max, group.rawValue) }
+        }
     }
 
     public static func unlink(_ path: String) throws(SystemError) {

@@ -103,7 +103,7 @@ extension Spool {
             case .settable(let group, let mode, let wanted):
                 do {
                     if let group, let wanted {
-                        try FileSystem.changeGroup(part.path, wanted)
+                        try FileSystem.changeGroup(part.path, wanted, followLinks: part.followLinks)
                         changes.append("\(part.path): group \(Group.name(of: group)) -> \(Group.name(of: wanted))")
                     }
                     if let mode {

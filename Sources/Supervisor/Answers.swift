@@ -27,16 +27,16 @@ extension Supervisor {
             if name.hasPrefix(".") {
                 // One that the gate or respond is still writing, unless it is a crash's leftover.
                 guard info.modificationTime < Clock.now() - options.staleTemporaryAge else { continue }
-                if info.isRegularFile { try? box.removeFile(name) } else { setAside(name, in: box, asides: &asides, because: "\(info.kind)s under a hidden name") }
+                if info.isRegularFile { try? box.removeFile(name) } else { setAside(name, in: box, asides: &asides, because: "\(info.kind) under a hidden name") }
                 continue
             }
             // Only complete regular files with one name: anything else is moved once, never walked.
             guard info.isRegularFile else {
-                setAside(name, in: box, asides: &asides, because: "\(info.kind)s, where only files belong")
+                setAside(name, in: box, asides: &asides, because: "\(info.kind), where only files belong")
                 continue
             }
             guard let answer = DroppedAnswer(fileName: name) else {
-                setAside(name, in: box, asides: &asides, because: "files not named ID.TOKEN")
+                setAside(name, in: box, asides: &asides, because: "a file not named ID.TOKEN")
                 continue
             }
             guard !FileSystem.exists(spool.verdictPath(for: answer)) else {
@@ -98,7 +98,7 @@ extension Supervisor {
 
         func report(to log: SupervisorLog) {
             for (cause, tally) in byCause {
-                log.once("answers aside: \(cause)", "answers/: set aside \(tally.count) \(cause) into tmp/ (such as '\(tally.example.escapingControlCharacters())'); only respond's gate writes answers there, as complete files named ID.TOKEN")
+                log.once("answers aside: \(cause)", "answers/: \(cause): set aside into tmp/, \(tally.count) in all (such as '\(tally.example.escapingControlCharacters())'); only respond's gate writes answers there, as complete files named ID.TOKEN")
             }
         }
     }
@@ -141,7 +141,7 @@ extension Supervisor {
         do {
             try spool.execution(answer.id).answer(from.value, by: from.name, token: answer.token)
         } catch .failed(_, let reason) {
-            log.once("answer \(answer.fileName)", "\(answer.id): cannot take the answer from \(from.name) now; it waits: \(reason)")
+            log.once("answer \(answer.fileName)", "\(answer.id): cannot take the answer from \(from.name) now; it waits in \(directory.path == spool.held ? "held/" : "the drop box"): \(reason)")
             return nil
         } catch where asksLater(answer.id, error) {
             log.line("\(answer.id): answer from \(from.name) held until it asks")

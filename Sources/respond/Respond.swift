@@ -30,11 +30,11 @@ struct Respond: ParsableCommand {
     @Option(help: "Seconds to wait for flowspoold's verdict, from 0 to 86400.")
     var wait: Double = 30
 
-    @Argument(help: "The execution id of the INPUT request.")
-    var id: String
-
     @Option(help: ArgumentHelp("Read the answer from this file, which keeps it out of the process list (as '-' does).", valueName: "file"))
     var file: String?
+
+    @Argument(help: "The execution id of the INPUT request.")
+    var id: String
 
     @Argument(help: "The answer; '-' reads it from standard input. An answer given here is visible to every user's ps: prefer '-' or --file for anything secret.")
     var value: String?

@@ -58,14 +58,14 @@ struct RolesTests {
         try test.stopSupervisor()
     }
 
-    @Test("the spool's modes: owner-only trees, a drop box responders may write but not list, requests they may read")
+    @Test("the spool's modes: owner-only trees, a drop box only the gate and the owner may write, requests responders may read")
     func modes() throws {
         let group = TestEnvironment.respondersGroup
         #expect(try mode(test.root) == (0o710, group))
         for directory in [test.spool.tmp, test.spool.incoming, test.spool.executions, test.spool.failed, test.spool.settings] {
             #expect(try mode(directory).permissions == 0o700, "\(directory)")
         }
-        #expect(try mode(test.spool.answers) == (0o1730, group))
+        #expect(try mode(test.spool.answers) == (0o1730, "flowspool-drop"))
         #expect(try mode(test.spool.requests) == (0o2750, group))
         #expect(try mode(test.spool.verdicts) == (0o2750, group))
         #expect(try mode(test.spool.trigger).permissions == 0o600)
@@ -238,28 +238,43 @@ struct RolesTests {
         #expect(!FileSystem.exists(path))
     }
 
-    @Test("a FIFO, a link, a directory or a hard link in the drop box is refused and removed; flowspoold goes on")
+    @Test("a FIFO, a link, a directory tree or a stray name in the drop box is moved aside once, never walked; a hard link is refused; flowspoold goes on")
     func hostileAnswers() throws {
         let id = try openRequest()
+        let victim = test.directory.path + "/victim"
+        try FileSystem.makeDirectory(victim)
+        try FileSystem.writeFile(victim + "/precious", Array("root's own".utf8))
         let tokens = ["000000000000000a", "000000000000000b", "000000000000000c", "000000000000000d"]
         let paths = tokens.map { test.spool.answers + "/" + DroppedAnswer(id: id, token: $0).fileName }
         mkfifo(paths[0], 0o644)
         symlink("/etc/shadow", paths[1])
+        // A tree with a link to a root-only directory deep inside: walking it would remove what is there.
         mkdir(paths[2], 0o755)
+        mkdir(paths[2] + "/sub", 0o755)
+        symlink(victim, paths[2] + "/sub/link")
         try FileSystem.writeFile(test.directory.path + "/secret", Array("root's own".utf8))
         link(test.directory.path + "/secret", paths[3])
-        try waitUntil("verdicts on all four, and the answers removed", timeout: 10, watching: [test.spool.verdicts, test.spool.answers]) {
-            tokens.allSatisfy { ((try? test.spool.verdict(on: DroppedAnswer(id: id, token: $0))) ?? nil) != nil }
-                && paths.allSatisfy { !FileSystem.exists($0) }
+        for n in 0..<50 { try FileSystem.writeFile(test.spool.answers + "/junk-\(n)", Array("x".utf8)) }
+        _ = try test.spool.sendControl("rescan")
+        try waitUntil("all but the hard link set aside, and a verdict on the hard link", timeout: 10, watching: [test.spool.verdicts, test.spool.answers]) {
+            ((try? test.spool.verdict(on: DroppedAnswer(id: id, token: tokens[3]))) ?? nil) != nil
+                && (try? FileSystem.listDirectory(test.spool.answers))?.isEmpty == true
         }
-        for token in tokens {
-            guard case .refused(let reason)? = try test.spool.verdict(on: DroppedAnswer(id: id, token: token)) else {
-                Issue.record("the answer \(token) was taken")
-                continue
-            }
-            #expect(reason.contains("refused") || reason.contains("hard links"), "\(reason)")
+        guard case .refused(let reason)? = try test.spool.verdict(on: DroppedAnswer(id: id, token: tokens[3])) else {
+            Issue.record("the hard link was taken")
+            return
         }
-        #expect(paths.allSatisfy { !FileSystem.exists($0) })
+        #expect(reason.contains("hard links"), "\(reason)")
+        for token in tokens.prefix(3) { #expect(try test.spool.verdict(on: DroppedAnswer(id: id, token: token)) == nil) }
+        #expect(try FileSystem.readText(victim + "/precious") == "root's own", "flowspoold walked the planted tree")
+        let asides = try FileSystem.listDirectory(test.spool.tmp).filter { $0.hasPrefix("answer-aside.") }
+        #expect(asides.count == 53, "\(asides)")
+        // Reported once per cause, not once per name.
+        let log = test.supervisorLogText
+        #expect(log.contains("answers/: a file not named ID.TOKEN: set aside into tmp/, 50 in all"), "\(log)")
+        #expect(log.contains("answers/: a FIFO, where only files belong: set aside into tmp/, 1 in all"), "\(log)")
+        #expect(log.contains("answers/: a directory, where only files belong: set aside into tmp/, 1 in all"), "\(log)")
+        #expect(log.split(separator: "\n").filter { $0.contains("junk-") }.count == 1, "one line names one example")
         #expect(test.execution(id).status() == .waiting)
         #expect(try respond(as: responder, id, "still open").exitCode == 0)
         #expect(try test.ended(id).outputs["response"] == "still open")

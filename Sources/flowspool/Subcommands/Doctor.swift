@@ -1,4 +1,5 @@
 import ArgumentParser
+import DropGate
 import POSIX
 import Spool
 
@@ -41,9 +42,26 @@ struct Doctor: ParsableCommand {
             say(.fail, "\(spool.root) does not exist: start flowspoold on it (./bin/flowspoold, or systemctl start flowspoold), or name another spool with --spool")
             return
         }
-        // A spool open to responders has its root group-searchable and owned by their group.
+        // The way from / to it, as flowspoold checks it at every start.
+        do {
+            _ = try SpoolPath(spool.path)
+            say(.ok, "\(spool.path): the way to it is root's and its owner's alone, with no symbolic link")
+        } catch {
+            say(.fail, "\(error)")
+        }
+        // A spool open to responders has its root group-searchable and owned by their group, and
+        // its answers/ belongs to the gate's group.
         let responders = root.permissions.rawValue & 0o070 != 0 ? root.group : nil
-        let problems = spool.layoutProblems(SpoolRoles(responders: responders), owner: root.owner)
+        if responders != nil {
+            let path = RunnerPath.default()
+            if let gate = DropGate.installed(in: path) {
+                say(.ok, "responders answer through \(gate)")
+            } else {
+                say(.fail, "responders answer through the gate \(DropGate.program), and none is installed on the runner path (\(path.map { DropGate.installProblem($0 + "/" + DropGate.program) ?? "" }.joined(separator: "; "))): install it with \(DropGate.installCommand)")
+            }
+        }
+        let roles = SpoolRoles(responders: responders, gate: responders == nil ? nil : Group.id(named: DropGate.group))
+        let problems = spool.layoutProblems(roles, owner: root.owner)
         for problem in problems {
             say(problem.hasSuffix("(flowspoold sets it when it starts)") ? .warn : .fail, problem)
         }
