@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "SMTPTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "InputTaskTests", dependencies: ["FlowspoolTestSupport", "InputTask", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "FlowTaskTests", dependencies: ["InputTask", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
-        .testTarget(name: "SupervisorTests", dependencies: ["FlowspoolTestSupport", "InputTask", "Spool", "JSON"]),
+        .testTarget(name: "SupervisorTests", dependencies: ["FlowspoolTestSupport", "InputTask", "DropGate", "Spool", "JSON"]),
         .testTarget(name: "FlowspoolCommandTests", dependencies: ["InputTask", "FlowspoolTestSupport", "JSON"]),
         .testTarget(name: "ManPageTests", dependencies: ["FlowspoolTestSupport", "Spool"]),
     ],
