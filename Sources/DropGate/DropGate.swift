@@ -27,6 +27,10 @@ public enum DropGate {
 
     /// The program: `flowspool-drop SPOOL answer ID`, the answer on standard input.
     public static func main(_ arguments: [String]) -> Int32 {
+        if arguments == ["--version"] {
+            try? FileDescriptor.standardOutput.write(FlowspoolVersion.line(for: program) + "\n")
+            return ProgramExit.success
+        }
         do {
             let token = try drop(arguments, value: try readValue())
             try? FileDescriptor.standardOutput.write(token + "\n")

@@ -26,7 +26,7 @@ struct ExitStatusTests {
             ("flowspool", ["run", "REST", "nokey"], "input 'nokey' is not key=value"),
             ("flowspool", ["run", "--timeout=-1", "REST", "url=x"], "--timeout must be a positive number of seconds"),
             ("flowspool", ["settings", "set", "x", "--file", "/nonexistent"], "cannot read /nonexistent"),
-            ("respond", ["only-an-id"], "Missing expected argument '<value>'"),
+            ("respond", ["only-an-id"], "give the answer once: as VALUE, as '-' for standard input, or with --file FILE"),
             ("flowspoold", ["--max-running", "0"], "--max-running must be at least 1"),
         ]
         for (program, arguments, message) in cases {
@@ -49,7 +49,7 @@ struct ExitStatusTests {
 
     @Test("every program and runner says its version")
     func versions() throws {
-        let programs = ["flowspool", "flowspoold", "respond"] + ["AWS", "FLOW", "INPUT", "REDIS", "REST", "SMTP", "SSH"].map { "flowspool-task-" + $0 }
+        let programs = ["flowspool", "flowspoold", "respond", "flowspool-drop"] + ["AWS", "FLOW", "INPUT", "REDIS", "REST", "SMTP", "SSH"].map { "flowspool-task-" + $0 }
         for program in programs {
             let result = try run(program, ["--version"])
             #expect(result.exitCode == 0, "\(program): \(result.standardError)")

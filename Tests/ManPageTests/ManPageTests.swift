@@ -5,7 +5,7 @@ import Testing
 
 @Suite("man pages")
 struct ManPageTests {
-    static let pages = ["flowspoold.8", "flowspool-install.8", "flowspool-cluster.7", "flowspool.1", "flowspool-spool.5", "flowspool-tasks.7", "flowspool-flows.7", "respond.1"]
+    static let pages = ["flowspoold.8", "flowspool-install.8", "flowspool-cluster.7", "flowspool.1", "flowspool-spool.5", "flowspool-tasks.7", "flowspool-flows.7", "respond.1", "flowspool-drop.8"]
 
     @Test("every page is there and lint-clean under mandoc -T lint -W warning", arguments: pages)
     func lint(page: String) throws {
