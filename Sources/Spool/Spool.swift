@@ -208,8 +208,7 @@ public struct Spool: Sendable {
     }
 
     func parent(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
+        FileSystem.split(path).directory
     }
 }
 

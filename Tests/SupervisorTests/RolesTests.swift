@@ -11,51 +11,16 @@ import Testing
 /// Who may do what (flowspool-spool(5), SECURITY): a spool set up with a responders' group, and
 /// each attack a hostile member of that group tried, run as that member.
 @Suite("roles: owner, responders, everyone else")
-struct RolesTests {
+struct RolesTests: ResponderSpool {
     let test: TestSpool
-    let responder = TestEnvironment.responder
-    let outsider = TestEnvironment.outsider
 
     init() throws {
-        test = try TestSpool()
-        // The spool lives in a private temporary directory: let others reach the spool itself, so
-        // that only the spool's own modes stand between them and it.
-        chmod(test.directory.path, 0o711)
-        try test.startSupervisor(["--responders", TestEnvironment.respondersGroup])
+        test = try Self.openToResponders()
     }
 
     func mode(_ path: String) throws -> (permissions: FilePermissions, group: String) {
         let info = try #require(try FileSystem.status(path, followLinks: false))
         return (info.permissions, Group.name(of: info.group))
-    }
-
-    func respond(as user: String, _ arguments: String...) throws -> CommandResult {
-        try runProgram(as: user, TestEnvironment.program("respond"), ["--spool", test.root] + arguments)
-    }
-
-    func flowspool(as user: String, _ arguments: String...) throws -> CommandResult {
-        try flowspool(as: user, arguments)
-    }
-
-    func flowspool(as user: String, _ arguments: [String]) throws -> CommandResult {
-        try runProgram(as: user, TestEnvironment.program("flowspool"), arguments + ["--spool", test.root])
-    }
-
-    /// An INPUT request, once flowspoold has published it.
-    func openRequest(_ question: String = "approve?") throws -> String {
-        let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": .string(question)]))
-        try waitUntil("\(id) is published", timeout: 20, watching: [test.spool.requests]) { FileSystem.exists(test.spool.publishedRequestPath(id)) }
-        return id
-    }
-
-    /// flowspoold still admits and runs a job, and still stops promptly on SIGTERM.
-    func expectSupervisorStillServes() throws {
-        let next = try test.run("REST", ["url": .string(TestEnvironment.httpURL + "/echo")])
-        #expect(next.status == .success)
-        let pid = try #require(test.supervisorPID)
-        kill(pid, SIGTERM)
-        try waitForExit(of: pid, within: 5, what: "flowspoold after SIGTERM")
-        try test.stopSupervisor()
     }
 
     @Test("the spool's modes: owner-only trees, a drop box only the gate and the owner may write, requests responders may read")

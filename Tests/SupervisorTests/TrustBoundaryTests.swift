@@ -13,34 +13,11 @@ import Testing
 /// group, or a user who may write a directory on the way to the spool, tried against flowspoold,
 /// run as that user. After each, flowspoold still runs the next job and stops on SIGTERM.
 @Suite("the trust boundary: the gate, the held spool, nothing acted on by path where others write")
-struct TrustBoundaryTests {
+struct TrustBoundaryTests: ResponderSpool {
     let test: TestSpool
-    let responder = TestEnvironment.responder
-    let outsider = TestEnvironment.outsider
 
     init() throws {
-        test = try TestSpool()
-        chmod(test.directory.path, 0o711)
-        try test.startSupervisor(["--responders", TestEnvironment.respondersGroup])
-    }
-
-    func respond(as user: String, _ arguments: String..., input: String = "") throws -> CommandResult {
-        try runProgram(as: user, TestEnvironment.program("respond"), ["--spool", test.root] + arguments, input: input)
-    }
-
-    func openRequest(_ question: String = "approve?") throws -> String {
-        let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": .string(question)]))
-        try waitUntil("\(id) is published", timeout: 20, watching: [test.spool.requests]) { FileSystem.exists(test.spool.publishedRequestPath(id)) }
-        return id
-    }
-
-    func expectSupervisorStillServes() throws {
-        let next = try test.run("REST", ["url": .string(TestEnvironment.httpURL + "/echo")])
-        #expect(next.status == .success)
-        let pid = try #require(test.supervisorPID)
-        kill(pid, SIGTERM)
-        try waitForExit(of: pid, within: 5, what: "flowspoold after SIGTERM")
-        try test.stopSupervisor()
+        test = try Self.openToResponders()
     }
 
     /// A root-only directory of files f1 to f100, the names the attack's trees hold, for the
@@ -253,12 +230,6 @@ struct SpoolPathTests {
         #expect(try FileSystem.listDirectory(foreign).isEmpty, "something was made in another user's directory")
     }
 
-    /// Whether a child has exited, leaving it to be reaped.
-    static func hasExited(_ pid: ProcessID) -> Bool {
-        var info = siginfo_t()
-        return waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT | WNOHANG) == 0 && info._sifields._sigchld.si_pid == pid
-    }
-
     @Test("when a directory on the way is opened to others after the start and the spool swapped for another, flowspoold runs nothing of it and stops, saying why")
     func swappedAfterStart() throws {
         let test = try TestSpool()
@@ -276,7 +247,7 @@ struct SpoolPathTests {
         let swapped = try runShell(as: responder, swap)
         #expect(swapped.exitCode == 0, "\(swapped.standardError)")
         let pid = try #require(test.supervisorPID)
-        try waitUntil("flowspoold stops, or the planted flow runs", timeout: 20) { Self.hasExited(pid) || FileSystem.exists(marker) }
+        try waitUntil("flowspoold stops, or the planted flow runs", timeout: 20) { hasExited(pid) || FileSystem.exists(marker) }
         let status = try test.stopSupervisor()
         #expect(status == .exited(1))
         #expect(test.supervisorLogText.contains("stopping: \(test.directory.path) is owned by root, group root, mode 777: group or others may write it"), "\(test.supervisorLogText)")

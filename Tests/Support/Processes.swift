@@ -65,13 +65,16 @@ public final class StartedProgram {
     }
 }
 
+/// Whether a child has exited, leaving it to be reaped.
+public func hasExited(_ pid: ProcessID) -> Bool {
+    var info = siginfo_t()
+    return waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT | WNOHANG) == 0 && info._sifields._sigchld.si_pid == pid
+}
+
 /// Returns once `pid` has exited (leaving it to be reaped), or kills it and throws after `seconds`.
 public func waitForExit(of pid: ProcessID, within seconds: Double, what: String) throws {
     do {
-        try waitUntil("\(what) exits", timeout: seconds) {
-            var info = siginfo_t()
-            return waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT | WNOHANG) == 0 && info._sifields._sigchld.si_pid == pid
-        }
+        try waitUntil("\(what) exits", timeout: seconds) { hasExited(pid) }
     } catch {
         kill(pid, SIGKILL)
         _ = try? Spawn.wait(for: pid)
