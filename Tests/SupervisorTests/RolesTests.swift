@@ -68,7 +68,7 @@ struct RolesTests: ResponderSpool {
         _ = try test.ended(flow)
         let waiting = try openRequest()
         let marker = test.directory.path + "/owned"
-        let evilJob = #"{"task": "FLOW", "inputs": {"script": "import os\ndef handler(c):\n    open('\#(marker)', 'w')\n"}}"#
+        let evilJob = #"{"task": "FLOW", "inputs": {"script": "import os\ndef handler(c):\n    open(\"\#(marker)\", \"w\")\n"}}"#
         let attacks = [
             "planting a claim": "mkdir -p \(test.spool.tmp)/evil.admit && printf '%s' '\(evilJob)' > \(test.spool.tmp)/evil.admit/job.json",
             "planting an execution": "mkdir \(test.spool.executions)/evil2 && echo queued > \(test.spool.executions)/evil2/status",

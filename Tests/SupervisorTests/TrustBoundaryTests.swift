@@ -213,6 +213,8 @@ struct SpoolPathTests {
         #expect(result.exitCode == ProgramExit.failure)
         #expect(result.standardError.contains("\(test.directory.path) is owned by root, group root, mode 777: group or others may write it"), "\(result.standardError)")
         #expect(result.standardError.contains("chmod go-w \(test.directory.path)"))
+        let doctor = try runProgram(TestEnvironment.program("flowspool"), ["doctor", "--spool", test.root])
+        #expect(doctor.standardOutput.contains("FAIL  \(test.directory.path) is owned by root, group root, mode 777: group or others may write it"), "\(doctor.standardOutput)")
         chmod(test.directory.path, 0o700)
 
         let linked = test.directory.path + "/linked"
@@ -239,7 +241,7 @@ struct SpoolPathTests {
         #expect(before.status == .success)
         chmod(test.directory.path, 0o777)
         let marker = test.directory.path + "/owned"
-        let job = #"{"task": "FLOW", "inputs": {"script": "def handler(c):\n    open('\#(marker)', 'w')\n"}}"#
+        let job = #"{"task": "FLOW", "inputs": {"script": "def handler(c):\n    open(\"\#(marker)\", \"w\")\n"}}"#
         let swap = """
             mv \(test.root) \(test.root).old && mkdir -p \(test.root)/tmp \(test.root)/incoming \(test.root)/executions \
             && printf '%s' '\(job)' > \(test.root)/tmp/evil.json && mv \(test.root)/tmp/evil.json \(test.root)/incoming/evil.json
@@ -247,7 +249,9 @@ struct SpoolPathTests {
         let swapped = try runShell(as: responder, swap)
         #expect(swapped.exitCode == 0, "\(swapped.standardError)")
         let pid = try #require(test.supervisorPID)
-        try waitUntil("flowspoold stops, or the planted flow runs", timeout: 20) { hasExited(pid) || FileSystem.exists(marker) }
+        try waitUntil("flowspoold stops, or the planted flow runs", timeout: 20) {
+            hasExited(pid) || FileSystem.exists(marker) || FileSystem.exists(test.root + "/executions/evil/status")
+        }
         let status = try test.stopSupervisor()
         #expect(status == .exited(1))
         #expect(test.supervisorLogText.contains("stopping: \(test.directory.path) is owned by root, group root, mode 777: group or others may write it"), "\(test.supervisorLogText)")
