@@ -111,7 +111,7 @@ extension Spool {
                         changes.append("\(part.path): mode \(mode.octal) -> \(part.mode.octal)")
                     }
                 } catch where error.errno == .notPermitted && wanted != nil && User.effective != User.root {
-                    throw SpoolError("cannot give \(shown(part.path)) to the group \(Group.name(of: wanted!)): only root can; run sudo chgrp \(Group.name(of: wanted!)) \(shown(part.path)) && sudo chmod \(part.mode.octal) \(shown(part.path)), or install with bin/install, whose tmpfiles.d line does it (flowspool-install(8))")
+                    throw SpoolError("cannot give \(shown(part.path)) to the group \(Group.name(of: wanted!)): only root can, or an owner who is a member of it; run sudo chgrp \(Group.name(of: wanted!)) \(shown(part.path)) && sudo chmod \(part.mode.octal) \(shown(part.path)) (for the responders' group, sudo usermod -aG \(Group.name(of: wanted!)) \(User.name(of: User.effective)) does it once for all), or install with bin/install, whose tmpfiles.d line makes answers/ (flowspool-install(8))")
                 } catch {
                     throw SpoolError("cannot set the mode of \(part.path): \(error)")
                 }
