@@ -61,7 +61,7 @@ public enum DropGate {
         do {
             spool = try SpoolPath(arguments[0])
         } catch {
-            throw Failure(message: error.description, exitCode: error.description.contains("Permission denied") ? ProgramExit.permissionDenied : ProgramExit.failure)
+            throw Failure(message: error.description, exitCode: PermissionDenial(error) == nil ? ProgramExit.failure : ProgramExit.permissionDenied)
         }
         try checkCaller(spool, path: arguments[0])
         let answers = try openAnswers(spool, path: arguments[0])

@@ -109,7 +109,10 @@ public struct Responding {
         while text.hasSuffix("\n") { text.removeLast() }
         switch result.status {
         case .exited(ProgramExit.success):
-            return .success(DroppedAnswer(id: id, token: text))
+            guard let dropped = DroppedAnswer(fileName: id + "." + text) else {
+                return .failure(Refusal(outcome: .refused(RespondError.failed(id, "\(gate) answered '\(text.escapingControlCharacters())', not a token").description)))
+            }
+            return .success(dropped)
         case .exited(ProgramExit.permissionDenied):
             return .failure(Refusal(outcome: .notPermitted(RespondError.notPermitted(id, Self.withoutProgramName(text)).description)))
         default:

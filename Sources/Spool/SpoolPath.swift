@@ -28,7 +28,7 @@ public struct SpoolPath {
             current = try Directory("/", searchOnly: true)
             walked.append(("/", try current.status()))
         } catch {
-            throw SpoolError("cannot open /: \(error)")
+            throw SpoolError("cannot open /", cause: error)
         }
         var here = ""
         while !names.isEmpty {
@@ -38,7 +38,7 @@ public struct SpoolPath {
             do {
                 walked.append((here, try current.status()))
             } catch {
-                throw SpoolError("cannot look at \(here): \(error)")
+                throw SpoolError("cannot look at \(here)", cause: error)
             }
         }
         let owner = walked.last!.status.owner
@@ -80,7 +80,7 @@ public struct SpoolPath {
             let kind = ((try? parent.status(of: name)) ?? nil)?.kind ?? "not a directory"
             throw SpoolError("\(path) is \(kind): a spool and the way to it must be real directories, not symbolic links (give the path it leads to, if it is one you trust)")
         }
-        throw SpoolError("cannot open \(path): \(failure)")
+        throw SpoolError("cannot open \(path)", cause: failure)
     }
 
     /// What is wrong with one directory on the way, for the operator; nil when nothing is.

@@ -13,17 +13,16 @@ extension Supervisor {
         let entries: [(name: String, info: FileSystem.Status)]
         do {
             box = try Directory(spool.answers)
-            entries = try Self.statusOfEntries(in: box)
+            entries = try Self.entriesOldestFirst(in: box)
         } catch {
             log.once("answers", "cannot read \(spool.answers): \(error)")
             return
         }
         // The first answer wins: judged in the order they were written, a batch at a time so that
         // a flood of answers does not hold up admissions and runners.
-        let ordered = entries.sorted(by: { ($0.info.modificationTime, $0.name) < ($1.info.modificationTime, $1.name) })
-        if ordered.count > Self.answerBatch { answersNeedScan = true }
+        if entries.count > Self.answerBatch { answersNeedScan = true }
         var asides = SetAsides()
-        for (name, info) in ordered.prefix(Self.answerBatch) {
+        for (name, info) in entries.prefix(Self.answerBatch) {
             if name.hasPrefix(".") {
                 // One that the gate or respond is still writing, unless it is a crash's leftover.
                 guard info.modificationTime < Clock.now() - options.staleTemporaryAge else { continue }
@@ -76,18 +75,19 @@ extension Supervisor {
     /// Judges the answers held for `id` (all of them with nil): those whose request is now
     /// published are taken or refused, as are those whose execution ended without asking.
     func settleHeldAnswers(for id: String? = nil) {
-        guard let heldBox = try? Directory(spool.held), let entries = try? Self.statusOfEntries(in: heldBox) else { return }
+        guard let heldBox = try? Directory(spool.held), let entries = try? Self.entriesOldestFirst(in: heldBox) else { return }
         let prefix = id.map { $0 + "." }
-        for (name, _) in entries.sorted(by: { ($0.info.modificationTime, $0.name) < ($1.info.modificationTime, $1.name) })
-        where prefix.map(name.hasPrefix) ?? true {
+        for (name, _) in entries where prefix.map(name.hasPrefix) ?? true {
             guard let answer = DroppedAnswer(fileName: name) else { continue }
             settle(answer, in: heldBox, wasHeld: true)
         }
     }
 
-    /// Each name in a directory with what fstatat says of it.
-    static func statusOfEntries(in directory: Directory) throws(SystemError) -> [(name: String, info: FileSystem.Status)] {
-        try directory.entries().compactMap { entry in ((try? directory.status(of: entry.name)) ?? nil).map { (entry.name, $0) } }
+    /// Each name in a directory with what fstatat says of it, in the order they were written.
+    static func entriesOldestFirst(in directory: Directory) throws(SystemError) -> [(name: String, info: FileSystem.Status)] {
+        try directory.entries()
+            .compactMap { entry in ((try? directory.status(of: entry.name)) ?? nil).map { (entry.name, $0) } }
+            .sorted { ($0.info.modificationTime, $0.name) < ($1.info.modificationTime, $1.name) }
     }
 
     /// What the drop box held that is no answer, moved aside in one rename into tmp/, which only
@@ -95,6 +95,8 @@ extension Supervisor {
     /// temporaries' cleanup removes it later, by descriptors.
     struct SetAsides {
         var byCause: [String: (count: Int, example: String)] = [:]
+        /// tmp/, opened at the first set-aside of a scan.
+        var tmp: Directory?
 
         func report(to log: SupervisorLog) {
             for (cause, tally) in byCause {
@@ -105,7 +107,9 @@ extension Supervisor {
 
     func setAside(_ name: String, in box: Directory, asides: inout SetAsides, because cause: String) {
         do {
-            try box.move(name, to: Directory(spool.tmp), as: "answer-aside." + Spool.randomToken())
+            let tmp = try asides.tmp ?? Directory(spool.tmp)
+            asides.tmp = tmp
+            try box.move(name, to: tmp, as: "answer-aside." + Spool.randomToken())
             asides.byCause[cause, default: (0, String(name.prefix(64)))].count += 1
         } catch {
             log.once("answers aside", "cannot set aside what is no answer in \(spool.answers) (it is looked at again): \(error)")
@@ -117,6 +121,8 @@ extension Supervisor {
     func judge(_ answer: DroppedAnswer, in directory: Directory) -> AnswerVerdict? {
         let content: [UInt8]
         let owner: UserID
+        // An envelope holds the answer as a JSON string, which escaping may make up to six times longer.
+        let limit = answer.onBehalf ? 6 * DroppedAnswer.maximumSize + 4096 : DroppedAnswer.maximumSize
         do {
             let fd = try directory.openFile(answer.fileName, .readOnly)
             defer { try? fd.close() }
@@ -125,10 +131,10 @@ extension Supervisor {
             guard info.linkCount == 1 else {
                 return refuse(answer, "the answer file has other names (hard links); respond writes a file of its own")
             }
-            guard info.size <= DroppedAnswer.maximumSize + 4096 else {
+            guard info.size <= limit else {
                 return refuse(answer, "the answer is \(info.size) bytes; answers are limited to \(DroppedAnswer.maximumSize >> 20) MiB")
             }
-            content = try fd.readAll(limit: DroppedAnswer.maximumSize + 4096)
+            content = try fd.readAll(limit: limit)
             owner = info.owner
         } catch {
             return refuse(answer, "the answer cannot be read: \(error)")
@@ -160,7 +166,7 @@ extension Supervisor {
     /// Who answered, and what: the file's owner, whom only the kernel sets; or, in an envelope that
     /// only the owner's and root's files may carry, the person the owner's program answers for.
     func responder(of answer: DroppedAnswer, content: [UInt8], owner: UserID) -> Result<(value: String, name: String, via: String?), Refusal> {
-        var value = String(decoding: content.prefix(DroppedAnswer.maximumSize), as: UTF8.self)
+        var value = String(decoding: content, as: UTF8.self)
         var name = User.name(of: owner)
         var via: String?
         var uid = owner
@@ -171,6 +177,9 @@ extension Supervisor {
             guard let envelope = (try? JSON(parsing: content))?.objectValue, let text = envelope["value"]?.stringValue,
                   let someone = envelope["on_behalf_of"]?.stringValue, let channel = envelope["via"]?.stringValue else {
                 return .failure(Refusal(verdict: refuse(answer, "an answer on behalf of someone must be {\"value\", \"on_behalf_of\", \"via\"}", by: name)))
+            }
+            guard text.utf8.count <= DroppedAnswer.maximumSize else {
+                return .failure(Refusal(verdict: refuse(answer, "the answer is \(text.utf8.count) bytes; answers are limited to \(DroppedAnswer.maximumSize >> 20) MiB", by: name)))
             }
             guard let someoneID = User.id(named: someone) else {
                 return .failure(Refusal(verdict: refuse(answer, RespondError.notPermitted(answer.id, "there is no user '\(someone.escapingControlCharacters())'").description, by: name)))
