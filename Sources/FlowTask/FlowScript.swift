@@ -41,14 +41,17 @@ enum FlowScript {
         (interpreter.split(separator: "/").last ?? "").hasPrefix("python")
     }
 
+    /// Writes the script into the execution directory and returns its path from there, where the
+    /// runner runs and starts the flow: the runner reaches the directory through the spool's root
+    /// its supervisor handed down (/proc/self/fd/N), which the flow's own programs do not inherit.
     static func write(_ source: String, as name: String, mode: FilePermissions, in execution: Execution) throws(TaskFailure) -> String {
         let path = execution.directory + "/" + name
         do {
             try execution.spool.commit(source, to: path, mode: mode)
         } catch {
-            throw TaskFailure("cannot write the flow script to \(path): \(error)")
+            throw TaskFailure(execution.spool.shown("cannot write the flow script to \(path): \(error)"))
         }
-        return path
+        return "./" + name
     }
 
     static func looksLikePath(_ value: String) -> Bool {

@@ -26,6 +26,11 @@ public enum RunnerContract {
     /// The descriptor that holds the execution's lock: always 3.
     public static let lockDescriptorVariable = "FLOWSPOOL_LOCK_FD"
     public static let lockDescriptor: Int32 = 3
+    /// The descriptor of the spool's root, which the supervisor holds and hands to each runner: 4,
+    /// named by this variable. A runner reaches its spool through it (`Spool.handedDown`), not by
+    /// the path, which may lead elsewhere by then (flowspool-spool(5), "The way to the spool").
+    public static let spoolDescriptorVariable = "FLOWSPOOL_SPOOL_FD"
+    public static let spoolDescriptor: Int32 = 4
     /// "1" for a runner started on standby: it serves the executions handed over on standard input.
     public static let standbyVariable = "FLOWSPOOL_STANDBY"
 

@@ -8,16 +8,44 @@ public struct Spool: Sendable {
     public let root: String
     /// The spool's absolute path as the operator gave it: for messages, and for the programs started.
     public let path: String
+    /// The descriptor of the root this process holds, which it hands to the runners it starts
+    /// (RunnerContract.spoolDescriptor); nil when it reaches the spool by its path.
+    public let heldDescriptor: FileDescriptor?
 
     public init(root: String) {
         self.root = root.hasPrefix("/") ? root : FileSystem.currentDirectory() + "/" + root
         path = self.root
+        heldDescriptor = nil
     }
 
-    private init(holding directory: String, path: String) {
-        root = directory
+    private init(holding descriptor: FileDescriptor, path: String) {
+        root = descriptor.heldPath
         self.path = path
+        heldDescriptor = descriptor
     }
+
+    /// The spool at `path` as a runner reaches it: through the root its supervisor handed down
+    /// (RunnerContract.spoolDescriptor), when it did, else by the path.
+    public static func handedDown(path: String) -> Spool {
+        guard let held = handedDownRoot else { return Spool(root: path) }
+        return Spool(holding: held, path: path)
+    }
+
+    /// The root a runner's supervisor handed down on descriptor 4, moved once to a close-on-exec
+    /// number so that nothing the task starts inherits it, its variable taken out of the
+    /// environment for the same reason.
+    public static let handedDownRoot: FileDescriptor? = {
+        guard Environment.value(RunnerContract.spoolDescriptorVariable) == String(RunnerContract.spoolDescriptor) else { return nil }
+        Environment.unset(RunnerContract.spoolDescriptorVariable)
+        let given = FileDescriptor(rawValue: RunnerContract.spoolDescriptor)
+        guard let kept = try? given.duplicatePrivately() else { return nil }
+        try? given.close()
+        guard (try? kept.status())?.isDirectory == true else {
+            try? kept.close()
+            return nil
+        }
+        return kept
+    }()
 
     /// This spool as flowspoold keeps it: its way from / checked (SpoolPath), made if missing, and
     /// its root held open for the life of the process, so that everything this process does in it
@@ -28,7 +56,7 @@ public struct Spool: Sendable {
             throw SpoolError("\(path) is \(checked.status.ownership), not owned by \(User.name(of: User.effective)), the user flowspoold runs as: whoever owns it could make flowspoold run anything (see flowspool-spool(5), SECURITY); run flowspoold as its owner")
         }
         do {
-            return Spool(holding: try checked.root.keepOpen().heldPath, path: path)
+            return Spool(holding: try checked.root.keepOpen(), path: path)
         } catch {
             throw SpoolError("cannot keep \(path) open: \(error)")
         }

@@ -58,6 +58,7 @@ extension Supervisor {
                 RunnerContract.standbyVariable: "1",
             ]))
         spawnOptions.descriptors = [0: sockets.second, 2: .standardError]
+        handDownSpool(into: &spawnOptions)
         spawnOptions.fromNull = [1]
         do {
             let pid = try Spawn.run(runnerPath, arguments: [], options: spawnOptions)

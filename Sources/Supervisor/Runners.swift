@@ -173,9 +173,17 @@ extension Supervisor {
                 RunnerContract.lockDescriptorVariable: "3",
             ]))
         spawnOptions.descriptors = [1: logFile, 2: logFile, RunnerContract.lockDescriptor: lock]
+        handDownSpool(into: &spawnOptions)
         let pid = try Spawn.run(runnerPath, arguments: [], options: spawnOptions)
         try? execution.recordHistory(.running, detail: "pid=\(pid)")
         return pid
+    }
+
+    /// Gives a runner the spool's root this supervisor holds, on descriptor 4 (RunnerContract).
+    func handDownSpool(into options: inout Spawn.Options) {
+        guard let held = spool.heldDescriptor else { return }
+        options.descriptors[RunnerContract.spoolDescriptor] = held
+        options.environment.append(RunnerContract.spoolDescriptorVariable + "=" + String(RunnerContract.spoolDescriptor))
     }
 
     func reapRunners() {

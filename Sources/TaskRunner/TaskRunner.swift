@@ -18,6 +18,7 @@ public enum TaskRunner {
         // get the default back).
         Signal.brokenPipe.ignore()
         CurrentProcess.openStandardDescriptors()
+        _ = Spool.handedDownRoot  // taken before anything is started or the environment kept
         if CommandLine.arguments.dropFirst().first == "--version" {
             // What flowspool doctor runs to see that the runner starts, its C libraries found.
             try? FileDescriptor.standardOutput.write(FlowspoolVersion.line(for: "flowspool-task-" + taskType) + "\n")
@@ -108,7 +109,7 @@ public enum TaskRunner {
         guard ExecutionID.isValid(id) else {
             throw SpoolError("'\(id)' is not an execution id; run a runner in its execution directory")
         }
-        return Spool(root: spoolRoot).execution(id)
+        return Spool.handedDown(path: spoolRoot).execution(id)
     }
 }
 
@@ -219,7 +220,7 @@ public enum Standby {
             try lock.duplicate(onto: RunnerContract.lockDescriptor)
             try log.duplicate(onto: 1)
             try log.duplicate(onto: 2)
-            try FileSystem.changeDirectory(to: Spool(root: spoolRoot).execution(id).directory)
+            try FileSystem.changeDirectory(to: Spool.handedDown(path: spoolRoot).execution(id).directory)
         } catch {
             RunnerLog().line("cannot take over execution \(id): \(error)")
             CurrentProcess.exit(2)

@@ -93,6 +93,24 @@ struct TrustBoundaryTests: ResponderSpool {
         try expectSupervisorStillServes()
     }
 
+    @Test("runners reach the spool through the root flowspoold holds; what a task starts inherits neither that descriptor nor its variable, and sees the spool's path")
+    func runnersAreHandedTheSpool() throws {
+        let script = #"""
+            #!/bin/sh
+            printf 'fds: %s\n' "$(ls /proc/$$/fd | tr '\n' ' ')"
+            printf 'spool: %s\n' "$FLOWSPOOL_SPOOL"
+            printf 'fd variable: %s\n' "${FLOWSPOOL_SPOOL_FD:-none}"
+            """#
+        let ended = try test.run("FLOW", ["script": .string(script)])
+        #expect(ended.status == .success)
+        let log = try #require(try FileSystem.readText(test.execution(ended.id).path(.log)))
+        let fds = log.split(separator: "\n").first { $0.hasPrefix("fds: ") }.map { $0.dropFirst(5).split(separator: " ").map(String.init) } ?? []
+        #expect(!fds.isEmpty, "\(log)")
+        #expect(!fds.contains("4"), "the task inherited the spool's descriptor: \(log)")
+        #expect(log.contains("spool: \(test.root)\n"), "\(log)")
+        #expect(log.contains("fd variable: none\n"), "\(log)")
+    }
+
     @Test("the gate writes one complete file, the caller's, mode 0444, of the gate's group, under a name of its own")
     func whatTheGateWrites() throws {
         let id = try openRequest()
