@@ -140,6 +140,13 @@ public enum DropGate {
         return nil
     }
 
+    /// Why no gate on `directories` may serve, for the operator: what is wrong with each one there,
+    /// and the command that installs it.
+    public static func notInstalled(in directories: [String]) -> String {
+        let problems = directories.compactMap { installProblem($0 + "/" + program) }
+        return "responders answer through the gate \(program), and none is installed on the runner path (\(problems.joined(separator: "; "))); install it with \(installCommand)"
+    }
+
     /// The command that installs the gate, for messages.
     public static let installCommand = "sudo bin/install (it makes \(program) setgid to the group \(group)), or for a build sudo bin/install-gate DIR"
 }

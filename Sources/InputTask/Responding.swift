@@ -95,8 +95,7 @@ public struct Responding {
             }
         }
         guard let gate = DropGate.installed(in: gatePath) else {
-            let problems = gatePath.map { DropGate.installProblem($0 + "/" + DropGate.program) ?? "" }.joined(separator: "; ")
-            return .failure(Refusal(outcome: .refused(RespondError.failed(id, "responders answer through the gate \(DropGate.program), and none is installed (\(problems)); the spool's administrator installs it with \(DropGate.installCommand)").description)))
+            return .failure(Refusal(outcome: .refused(RespondError.failed(id, DropGate.notInstalled(in: gatePath)).description)))
         }
         Signal.brokenPipe.ignore()  // a gate that refuses before reading the whole answer
         let result: (status: ExitStatus, output: [UInt8])

@@ -66,7 +66,7 @@ extension Supervisor {
     func startQueued() {
         guard Clock.monotonic() >= startBackoff.nextTry else { return }
         var busy = busyRunners
-        // Runners reach the spool by its path: none starts once that path leads elsewhere.
+        // What runners start reaches the spool by its path: none starts once that path leads elsewhere.
         guard busy >= options.maxRunning || queueHead >= queue.count || spoolPathHolds() else { return }
         while busy < options.maxRunning, queueHead < queue.count {
             busy += 1

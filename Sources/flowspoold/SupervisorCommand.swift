@@ -75,8 +75,7 @@ struct SupervisorCommand: ParsableCommand {
     /// through it, so without it `--responders` would promise what no responder could do.
     func answeringGate(on runnerPath: [String]) throws -> GroupID {
         guard let group = Group.id(named: DropGate.group), DropGate.installed(in: runnerPath) != nil else {
-            let problems = runnerPath.map { DropGate.installProblem($0 + "/" + DropGate.program) ?? "" }
-            throw ValidationError("--responders: responders answer through the gate \(DropGate.program), and none is installed on the runner path (\(problems.joined(separator: "; "))); install it with \(DropGate.installCommand)")
+            throw ValidationError("--responders: " + DropGate.notInstalled(in: runnerPath))
         }
         return group
     }

@@ -57,7 +57,7 @@ struct Doctor: ParsableCommand {
             if let gate = DropGate.installed(in: path) {
                 say(.ok, "responders answer through \(gate)")
             } else {
-                say(.fail, "responders answer through the gate \(DropGate.program), and none is installed on the runner path (\(path.map { DropGate.installProblem($0 + "/" + DropGate.program) ?? "" }.joined(separator: "; "))): install it with \(DropGate.installCommand)")
+                say(.fail, DropGate.notInstalled(in: path))
             }
         }
         let roles = SpoolRoles(responders: responders, gate: responders == nil ? nil : Group.id(named: DropGate.group))
