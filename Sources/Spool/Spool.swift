@@ -68,14 +68,21 @@ public struct Spool: Sendable {
         root == path ? text : text.replacing(root, with: path)
     }
 
-    /// Whether the spool's path still leads, by a way that passes the check, to the directory this
-    /// process holds; the reason when it does not.
-    public func pathProblem() -> String? {
-        guard root != path else { return nil }
+    /// Whether the spool's path still leads to the directory this process holds; the reason when it
+    /// does not. `strict` walks the whole way as SpoolPath does (a directory on it opened to others
+    /// is a problem before anyone uses it); otherwise one stat(2) of the path, as any other program
+    /// would resolve it, tells whether the spool was swapped.
+    public func pathProblem(strict: Bool) -> String? {
+        guard let heldDescriptor else { return nil }
         do {
-            let checked = try SpoolPath(path)
-            let held = try FileSystem.status(root)
-            guard let held, held.device == checked.status.device, held.inode == checked.status.inode else {
+            let held = try heldDescriptor.status()
+            let found: FileSystem.Status?
+            if strict {
+                found = try SpoolPath(path).status
+            } else {
+                found = try FileSystem.status(path)
+            }
+            guard let found, found.device == held.device, found.inode == held.inode else {
                 return "\(path) no longer leads to the spool this flowspoold holds (it was renamed or replaced)"
             }
             return nil

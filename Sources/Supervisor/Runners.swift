@@ -67,7 +67,7 @@ extension Supervisor {
         guard Clock.monotonic() >= startBackoff.nextTry else { return }
         var busy = busyRunners
         // What runners start reaches the spool by its path: none starts once that path leads elsewhere.
-        guard busy >= options.maxRunning || queueHead >= queue.count || spoolPathHolds() else { return }
+        guard busy >= options.maxRunning || queueHead >= queue.count || spoolPathHolds(strict: false) else { return }
         while busy < options.maxRunning, queueHead < queue.count {
             busy += 1
             let id = queue[queueHead]

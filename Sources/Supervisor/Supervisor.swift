@@ -220,7 +220,7 @@ public final class Supervisor {
     /// The slow periodic pass that backs up the wake-ups (DESIGN rule 6).
     func rescan() {
         nextRescan = Clock.monotonic() + options.rescanInterval
-        guard spoolPathHolds() else { return }
+        guard spoolPathHolds(strict: true) else { return }
         incomingNeedsScan = true
         answersNeedScan = true
         removeStaleTemporaries()
@@ -232,12 +232,13 @@ public final class Supervisor {
         if options.cleanup != nil, cleanupProcess == nil, Clock.monotonic() >= nextCleanup { startCleanup() }
     }
 
-    /// Whether the spool's path still leads, on a way only root and the owner control, to the spool
-    /// this supervisor holds (SpoolPath). When it does not (the spool renamed aside and another put
-    /// in its place, a directory on the way opened to others), flowspoold stops rather than start
-    /// programs that would find the spool by that path; the next start refuses, naming the cause.
-    func spoolPathHolds() -> Bool {
-        guard let problem = spool.pathProblem() else { return true }
+    /// Whether the spool's path still leads to the spool this supervisor holds; `strict` (at each
+    /// rescan), on a way only root and the owner control (SpoolPath). When it does not (the spool
+    /// renamed aside and another put in its place, a directory on the way opened to others),
+    /// flowspoold stops rather than start programs that would find the spool by that path; the next
+    /// start refuses, naming the cause.
+    func spoolPathHolds(strict: Bool) -> Bool {
+        guard let problem = spool.pathProblem(strict: strict) else { return true }
         log.line("stopping: \(problem)")
         stopping = true
         spoolLost = problem
