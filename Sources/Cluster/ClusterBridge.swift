@@ -364,10 +364,9 @@ public final class ClusterBridge: @unchecked Sendable {
                 return try store.setVerdict(token, "refused: \(node) holds no request \(id) of the cluster")
             }
             // A short wait: the supervisor judges at once, and the host must go on beating. The
-            // answer is written for whoever the sender says they are: flowspoold checks that they
-            // may answer here, and records that it came through the cluster.
-            let sender = message["by"]?.stringValue ?? "unknown"
-            let outcome = Responding(spool: spool).answer(id, with: Array(value.utf8), wait: 1, onBehalfOf: (sender, "cluster"))
+            // answer is the host's own: the cluster knows no one's identity (whoever has its URL
+            // may answer), so it is not written on behalf of a name the sender could choose.
+            let outcome = Responding(spool: spool).answer(id, with: Array(value.utf8), wait: 1)
             let verdict = switch outcome {
             case .taken: "taken"
             case .held(let why): "held: " + why

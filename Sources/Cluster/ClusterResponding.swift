@@ -22,7 +22,7 @@ public struct ClusterResponding {
             guard let node = record.node else { return .refused("no host has taken \(id) yet; answer again once it waits (flowspool --cluster URL status \(id))") }
             guard let text = String(validating: value, as: UTF8.self) else { return .refused("an answer sent through the cluster must be UTF-8 text") }
             let token = "\(CurrentProcess.id).\(UInt64.random(in: 0...UInt64.max))"
-            try store.send(to: node, ["kind": "answer", "id": .string(id), "value": .string(text), "token": .string(token), "by": .string(User.name())])
+            try store.send(to: node, ["kind": "answer", "id": .string(id), "value": .string(text), "token": .string(token)])
             if let verdict = try ClusterStore.poll(timeout: wait, { () throws(ClusterError) in try store.verdict(token) }) {
                 if verdict == "taken" { return .taken }
                 if verdict.hasPrefix("held: ") { return .held(String(verdict.dropFirst(6))) }

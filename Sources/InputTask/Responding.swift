@@ -100,7 +100,7 @@ public struct Responding {
         Signal.brokenPipe.ignore()  // a gate that refuses before reading the whole answer
         let result: (status: ExitStatus, output: [UInt8])
         do {
-            result = try Spawn.capture(gate, arguments: [spool.path, "answer", id], input: value, withErrors: true, timeout: 60)
+            result = try Spawn.capture(gate, arguments: [spool.path, "answer", id], input: value, withErrors: true, timeout: Self.gateTimeout)
         } catch {
             return .failure(Refusal(outcome: .refused(RespondError.failed(id, "cannot run \(gate): \(error)").description)))
         }
@@ -118,6 +118,9 @@ public struct Responding {
             return .failure(Refusal(outcome: .refused(RespondError.failed(id, Self.withoutProgramName(text)).description)))
         }
     }
+
+    /// How long the gate may take: it syncs the file system, which a busy disk can make slow.
+    static let gateTimeout = 600.0
 
     static func withoutProgramName(_ text: String) -> String {
         text.hasPrefix(DropGate.program + ": ") ? String(text.dropFirst(DropGate.program.utf8.count + 2)) : text

@@ -26,12 +26,14 @@ public enum FileSystem {
 
     /// Writes a file in place, fsynced. Callers that need atomicity write under tmp/ and rename.
     /// With `sync: false` the caller makes the data durable itself, e.g. with `syncFileSystem` for a batch.
+    /// With `exactMode`, the file gets `mode` whatever the umask (fchmod on the descriptor).
     public static func writeFile(_ path: String, _ bytes: some Collection<UInt8>, mode: FilePermissions = 0o600,
-                                 exclusive: Bool = false, sync: Bool = true) throws(SystemError) {
+                                 exclusive: Bool = false, sync: Bool = true, exactMode: Bool = false) throws(SystemError) {
         let fd = try FileDescriptor.open(
             path, .writeOnly, options: [.create, exclusive ? .exclusiveCreate : .truncate], permissions: mode)
         defer { try? fd.close() }
         do {
+            if exactMode { try fd.changeMode(mode) }
             try fd.write(bytes)
             if sync { try fd.sync() }
         } catch {

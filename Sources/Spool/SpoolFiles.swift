@@ -54,8 +54,9 @@ extension Spool {
         let name = path[path.index(after: slash)...]
         let temporary = "\(path[..<slash])/.\(name).\(Spool.randomToken())"
         do {
-            try FileSystem.writeFile(temporary, bytes, mode: mode, exclusive: true, sync: sync)
-            try FileSystem.changeMode(temporary, mode)
+            // The mode is set on the descriptor: in a directory another user owns (answers/, as root),
+            // a chmod by path could be made to follow a link put in the file's place.
+            try FileSystem.writeFile(temporary, bytes, mode: mode, exclusive: true, sync: sync, exactMode: true)
             if replacing {
                 try FileSystem.rename(temporary, path)
             } else {

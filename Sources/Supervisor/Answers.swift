@@ -72,15 +72,27 @@ extension Supervisor {
         if verdict != .held { try? directory.removeFile(answer.fileName) }
     }
 
-    /// Judges the answers held for `id` (all of them with nil): those whose request is now
-    /// published are taken or refused, as are those whose execution ended without asking.
+    /// Judges the answers held for `id`, now that it asks. With nil (at each rescan), those whose
+    /// execution can no longer ask: ended, or no INPUT request after all; the others are not read.
     func settleHeldAnswers(for id: String? = nil) {
         guard let heldBox = try? Directory(spool.held), let entries = try? Self.entriesOldestFirst(in: heldBox) else { return }
-        let prefix = id.map { $0 + "." }
-        for (name, _) in entries where prefix.map(name.hasPrefix) ?? true {
-            guard let answer = DroppedAnswer(fileName: name) else { continue }
+        for (name, _) in entries {
+            guard let answer = DroppedAnswer(fileName: name), id.map({ $0 == answer.id }) ?? !mayStillAsk(answer.id) else { continue }
             settle(answer, in: heldBox, wasHeld: true)
         }
+    }
+
+    /// Whether an execution an answer is held for may still ask: an INPUT job not admitted yet, or
+    /// an INPUT execution that has not ended.
+    func mayStillAsk(_ id: String) -> Bool {
+        let execution = spool.execution(id)
+        guard execution.exists else { return spool.job(knownAs: id)?.task == "INPUT" }
+        return execution.status()?.isFinal != true && parked[id] == nil && (try? execution.job().task) == "INPUT"
+    }
+
+    /// How many answers wait in held/ for `id`.
+    func heldCount(for id: String) -> Int {
+        ((try? FileSystem.listDirectory(spool.held)) ?? []).count { $0.hasPrefix(id + ".") }
     }
 
     /// Each name in a directory with what fstatat says of it, in the order they were written.
@@ -150,10 +162,14 @@ extension Supervisor {
             log.once("answer \(answer.fileName)", "\(answer.id): cannot take the answer from \(from.name) now; it waits in \(directory.path == spool.held ? "held/" : "the drop box"): \(reason)")
             return nil
         } catch where asksLater(answer.id, error) {
+            guard directory.path != spool.held else { return .held }  // held already, and said so
+            guard heldCount(for: answer.id) < Self.heldPerExecution else {
+                return refuse(answer, "\(answer.id) has not asked yet, and \(Self.heldPerExecution) answers to it wait already; answer once it asks", by: from.name)
+            }
             log.line("\(answer.id): answer from \(from.name) held until it asks")
             return .held
         } catch {
-            return refuse(answer, error.description, by: from.name)
+            return refuse(answer, refusal(of: answer.id, error).description, by: from.name)
         }
         log.line("\(answer.id) answered by \(from.name)" + (from.via.map { " via \($0)" } ?? ""))
         wake(answer.id)
@@ -194,15 +210,25 @@ extension Supervisor {
         return .success((value, name, via))
     }
 
-    /// Whether an answer came before its execution asked: the job not admitted yet, or an INPUT
-    /// execution that has not published its request. Such an answer is held, not refused.
+    /// Whether an answer came before its execution asked: an INPUT job not admitted yet, or an
+    /// INPUT execution that has not published its request. Such an answer is held, not refused.
     func asksLater(_ id: String, _ error: RespondError) -> Bool {
         switch error {
         case .notWaiting(_, let status): status?.isFinal != true
-        case .unknown: FileSystem.exists(spool.incoming + "/" + id + ".json") || FileSystem.exists(spool.claimDirectory(for: id))
+        case .unknown: spool.job(knownAs: id)?.task == "INPUT"
         default: false
         }
     }
+
+    /// Why an answer is refused: a job not admitted yet that is no INPUT request is said to be one.
+    func refusal(of id: String, _ error: RespondError) -> RespondError {
+        guard case .unknown = error, spool.job(knownAs: id) != nil else { return error }
+        return .notAnInputRequest(id)
+    }
+
+    /// How many answers may wait in held/ for one execution: the first wins, and a responder who
+    /// answers in a loop must not fill the disk or the rescans.
+    static let heldPerExecution = 16
 
     /// Root, the spool's owner, and the current members of the responders' group may answer.
     func mayAnswer(_ uid: UserID) -> Bool {

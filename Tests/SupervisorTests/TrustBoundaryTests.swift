@@ -216,6 +216,37 @@ struct TrustBoundaryTests: ResponderSpool {
         #expect(unknown.standardError == "respond: no execution nosuchid\n")
         try expectSupervisorStillServes()
     }
+
+    @Test("answers held for an execution that has not asked are limited, so that a responder answering in a loop fills neither the disk nor the rescans; a job that is no INPUT request is refused, not held")
+    func heldAnswersAreLimited() throws {
+        try test.stopSupervisor()
+        try test.startSupervisor(["--responders", TestEnvironment.respondersGroup, "--max-running", "1"])
+        let busy = try test.spool.submit(Job(task: "REST", inputs: ["url": .string(TestEnvironment.httpURL + "/slow?seconds=120")]))
+        try waitUntil("the only slot is busy", timeout: 20, watching: [test.spool.executions]) { test.execution(busy).status() == .running }
+        let input = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "queued?"]))
+        let rest = try test.spool.submit(Job(task: "REST", inputs: ["url": .string(TestEnvironment.httpURL + "/echo")]))
+        try waitUntil("both are queued", timeout: 20, watching: [test.spool.executions]) {
+            test.execution(input).status() == .queued && test.execution(rest).status() == .queued
+        }
+        for n in 1...TrustBoundaryTestsLimits.heldPerExecution {
+            let held = try respond(as: responder, input, "answer \(n)")
+            #expect(held.exitCode == 0, "\(held.standardError)")
+            #expect(held.standardError.hasPrefix("respond: held until \(input) asks"), "\(held.standardError)")
+        }
+        let tooMany = try respond(as: responder, input, "one too many")
+        #expect(tooMany.exitCode == 1)
+        #expect(tooMany.standardError.contains("\(TrustBoundaryTestsLimits.heldPerExecution) answers to it wait already"), "\(tooMany.standardError)")
+        let notInput = try respond(as: responder, rest, "x")
+        #expect(notInput.exitCode == 1)
+        #expect(notInput.standardError == "respond: \(rest) is not an INPUT request\n", "\(notInput.standardError)")
+        _ = try test.spool.sendControl("cancel \(busy)")
+        let ended = try test.ended(input)
+        #expect(ended.outputs["response"] == "answer 1")
+        try waitUntil("the other held answers are refused and gone", timeout: 20, watching: [test.spool.held]) {
+            (try? FileSystem.listDirectory(test.spool.held))?.isEmpty == true
+        }
+        try expectSupervisorStillServes()
+    }
 }
 
 /// The way to the spool (flowspool-spool(5), "The way to the spool"): the renamed-spool swap.
@@ -279,4 +310,9 @@ struct SpoolPathTests {
         #expect(again.exitCode == ProgramExit.failure)
         #expect(!FileSystem.exists(marker))
     }
+}
+
+/// The limits the tests hold flowspoold to (Supervisor.heldPerExecution).
+enum TrustBoundaryTestsLimits {
+    static let heldPerExecution = 16
 }
