@@ -32,7 +32,8 @@ public enum DropGate {
             return ProgramExit.success
         }
         do {
-            let token = try drop(arguments, value: try readValue())
+            let (spool, id) = try parse(arguments)
+            let token = try drop(try readValue(), for: id, in: spool)
             try? FileDescriptor.standardOutput.write(token + "\n")
             return ProgramExit.success
         } catch {
@@ -48,23 +49,27 @@ public enum DropGate {
         return bytes
     }
 
-    /// Checks everything and drops the answer; returns its token.
-    static func drop(_ arguments: [String], value: [UInt8]) throws(Failure) -> String {
+    /// The spool's path and the execution id, before anything is read.
+    static func parse(_ arguments: [String]) throws(Failure) -> (spool: String, id: String) {
         guard arguments.count == 3, arguments[1] == "answer", arguments[0].hasPrefix("/") else {
             throw Failure(message: "usage: \(program) SPOOL answer ID (SPOOL absolute, the answer on standard input)", exitCode: ProgramExit.usage)
         }
-        let id = arguments[2]
-        guard ExecutionID.isValid(id) else {
-            throw Failure(message: "'\(id.escapingControlCharacters())' is not an execution id", exitCode: ProgramExit.usage)
+        guard ExecutionID.isValid(arguments[2]) else {
+            throw Failure(message: "'\(arguments[2].escapingControlCharacters())' is not an execution id", exitCode: ProgramExit.usage)
         }
+        return (arguments[0], arguments[2])
+    }
+
+    /// Checks the way, the caller and answers/, and drops the answer; returns its token.
+    static func drop(_ value: [UInt8], for id: String, in path: String) throws(Failure) -> String {
         let spool: SpoolPath
         do {
-            spool = try SpoolPath(arguments[0])
+            spool = try SpoolPath(path)
         } catch {
             throw Failure(message: error.description, exitCode: PermissionDenial(error) == nil ? ProgramExit.failure : ProgramExit.permissionDenied)
         }
-        try checkCaller(spool, path: arguments[0])
-        let answers = try openAnswers(spool, path: arguments[0])
+        try checkCaller(spool, path: path)
+        let answers = try openAnswers(spool, path: path)
         return try write(value, for: id, into: answers)
     }
 
