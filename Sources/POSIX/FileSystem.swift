@@ -62,7 +62,7 @@ public enum FileSystem {
 
 
     /// link(2): the second name for a file; fails with EEXIST when `to` exists, which makes it the
-    /// "first one wins" of DESIGN rule 2.
+    /// "first one wins" of flowspool-spool(5).
     public static func link(_ from: String, _ to: String) throws(SystemError) {
         try valueOrErrno("link", path: to) { Glibc.link(from, to) }
     }

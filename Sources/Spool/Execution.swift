@@ -97,7 +97,7 @@ public struct Execution: Sendable {
         try spool.commit(status.rawValue + "\n", to: path(.status), mode: 0o644, durable: false)
     }
 
-    /// A final status is never replaced (DESIGN rule 11): every writer of a status asks here first,
+    /// A final status is never replaced (flowspool-spool(5)): every writer of a status asks here first,
     /// holding the lock, so that nobody else can end the execution meanwhile.
     func refuseIfEnded() throws(SystemError) {
         if let current = try readStatus(), current.isFinal {
@@ -162,7 +162,7 @@ public struct Execution: Sendable {
         }
     }
 
-    /// Takes the execution's lock if no live process holds it (DESIGN rule 4): a held lock is a live
+    /// Takes the execution's lock if no live process holds it (flowspool-spool(5)): a held lock is a live
     /// runner. Returns the descriptor that holds it now (close it to release), or nil when it is held.
     public func tryLock() throws(SystemError) -> FileDescriptor? {
         let fd = try spool.open(path(.lock), .readWrite, options: .create)

@@ -1,6 +1,6 @@
 import JSON
 
-/// Protected values (DESIGN rule 10): masked wherever inputs or outputs are shown.
+/// Protected values (flowspool-spool(5)): masked wherever inputs or outputs are shown.
 public enum Protection {
     /// Inputs that are secret whatever the task type.
     public static let secretInputs: Set<String> = ["password", "key", "passphrase", "aws_secret_access_key", "aws_session_token"]

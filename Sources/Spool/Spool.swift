@@ -164,7 +164,7 @@ public struct Spool: Sendable {
         }
     }
 
-    /// Writes files the way DESIGN rule 1 asks: each whole under tmp/ and made durable, then renamed
+    /// Writes files the way flowspool-spool(5) asks: each whole under tmp/ and made durable, then renamed
     /// into place in the order given, then each directory fsynced once. Readers see old content or
     /// new, never half, and a reader who sees the last file finds the earlier ones. One file is
     /// fsynced; several share one syncfs(2) of the spool's file system (a group commit: a journalling
@@ -196,7 +196,7 @@ public struct Spool: Sendable {
     }
 
     /// Creates a file unless one of that name exists (false then): written whole under a fresh name
-    /// in its own directory, then linked into place (DESIGN rule 2), so that the first writer wins
+    /// in its own directory, then linked into place (flowspool-spool(5)), so that the first writer wins
     /// where `commit` would let the last one win.
     public func createOnce(_ text: String, at path: String, mode: FilePermissions) throws(SystemError) -> Bool {
         let directory = parent(of: path)

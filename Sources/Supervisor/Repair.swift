@@ -1,7 +1,7 @@
 import POSIX
 import Spool
 
-/// Startup repair (DESIGN rule 7), and the runners the supervisor watches by their lock. Every step
+/// Startup repair (flowspool-spool(5)), and the runners the supervisor watches by their lock. Every step
 /// is idempotent: a crash during repair is repaired by the next start.
 extension Supervisor {
     func repairAtStartup() {

@@ -112,7 +112,7 @@ public final class Supervisor {
         }
     }
 
-    /// One supervisor per spool: an exclusive, non-blocking flock on spool/lock (DESIGN rule 4).
+    /// One supervisor per spool: an exclusive, non-blocking flock on spool/lock (flowspool-spool(5)).
     /// The spool's modes are set for the roles first, so that nothing is admitted from a spool that
     /// others could write.
     func lockSpool() throws(SpoolError) -> FileDescriptor {
@@ -217,7 +217,7 @@ public final class Supervisor {
         }
     }
 
-    /// The slow periodic pass that backs up the wake-ups (DESIGN rule 6).
+    /// The slow periodic pass that backs up the wake-ups (flowspool-spool(5)).
     func rescan() {
         nextRescan = Clock.monotonic() + options.rescanInterval
         guard spoolPathHolds(strict: true) else { return }
