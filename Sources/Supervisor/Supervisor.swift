@@ -158,7 +158,10 @@ public final class Supervisor {
 
     /// Sleeps in poll until something happens or the next deadline comes.
     func waitForEvents() {
-        let nextStart = queueHead < queue.count ? startBackoff.nextTry : .infinity
+        // A queue behind busy slots waits for a slot to free, which is an event (a runner's end, a
+        // flow that starts waiting): only a paused start with a free slot is a deadline of its own.
+        let slotFree = busyRunners < options.maxRunning
+        let nextStart = queueHead < queue.count && slotFree ? startBackoff.nextTry : .infinity
         nextRunnerDeadline = runners.values.reduce(.infinity) { min($0, $1.nextDeadline) }
         let wake = min(nextRescan, nextParkedDeadline, nextHeldBackTry, nextStart, nextIdleExpiry, nextRunnerDeadline)
         // The sockets of busy runner processes, which answer `done` on them.

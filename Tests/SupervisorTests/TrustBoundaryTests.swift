@@ -222,7 +222,7 @@ struct TrustBoundaryTests: ResponderSpool {
         try test.stopSupervisor()
         try test.startSupervisor(["--responders", TestEnvironment.respondersGroup, "--max-running", "1"])
         let busy = try test.spool.submit(Job(task: "REST", inputs: ["url": .string(TestEnvironment.httpURL + "/slow?seconds=120")]))
-        try waitUntil("the only slot is busy", timeout: 20, watching: [test.spool.executions]) { test.execution(busy).status() == .running }
+        try waitUntil("the only slot is busy", timeout: 20, watching: [test.execution(busy).directory]) { test.execution(busy).status() == .running }
         let input = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "queued?"]))
         let rest = try test.spool.submit(Job(task: "REST", inputs: ["url": .string(TestEnvironment.httpURL + "/echo")]))
         try waitUntil("both are queued", timeout: 20, watching: [test.spool.executions]) {
