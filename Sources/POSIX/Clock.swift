@@ -136,6 +136,15 @@ public struct Seconds: Sendable {
         Seconds(value.isNaN ? 0 : min(max(value, 0), longest))!
     }
 
+    /// Whether a number from the command line is a length of time above zero: `nan`, `inf` and
+    /// `1e400` are not, whatever a Double makes of them.
+    public static func isPositive(_ value: Double) -> Bool {
+        value > 0 && Seconds(value) != nil
+    }
+
+    /// What an operator is told a positive duration must be.
+    public static let positiveRange = "a positive number of seconds up to \(Int(longest)) (a hundred years)"
+
     /// What an operator is told a duration must be, in seconds or (with `perUnit` 60) minutes.
     public static func range(in unit: String, perUnit: Double = 1) -> String {
         "a number of \(unit) from 0 to \(Int(longest / perUnit)) (a hundred years)"

@@ -56,7 +56,7 @@ struct SupervisorCommand: ParsableCommand {
     var nodeTimeout: Double = 10
 
     func validate() throws {
-        if nodeTimeout < 1 { throw ValidationError("--node-timeout must be at least 1 second") }
+        if !(nodeTimeout >= 1) || !Seconds.isPositive(nodeTimeout) { throw ValidationError("--node-timeout must be at least 1 second, up to a hundred years") }
         if let node, !ExecutionID.isValid(node) {
             throw ValidationError("--node must be 1 to 64 letters, digits, '_', '-' or '.', not '\(node)'")
         }
@@ -65,10 +65,10 @@ struct SupervisorCommand: ParsableCommand {
         }
         if gcArchive != nil && gcOlderThan == nil { throw ValidationError("--gc-archive goes with --gc-older-than") }
         if let maxRunning, maxRunning < 1 { throw ValidationError("--max-running must be at least 1") }
-        if taskTimeout <= 0 { throw ValidationError("--task-timeout must be a positive number of seconds") }
-        if rescanInterval <= 0 { throw ValidationError("--rescan-interval must be a positive number of seconds") }
+        if !Seconds.isPositive(taskTimeout) { throw ValidationError("--task-timeout must be \(Seconds.positiveRange)") }
+        if !Seconds.isPositive(rescanInterval) { throw ValidationError("--rescan-interval must be \(Seconds.positiveRange)") }
         if runnerMaxUse < 1 { throw ValidationError("--runner-max-use must be at least 1") }
-        if runnerMaxIdle <= 0 { throw ValidationError("--runner-max-idle must be a positive number of seconds") }
+        if !Seconds.isPositive(runnerMaxIdle) { throw ValidationError("--runner-max-idle must be \(Seconds.positiveRange)") }
     }
 
     /// The gate's group, when the gate is installed on the runner path: responders answer only

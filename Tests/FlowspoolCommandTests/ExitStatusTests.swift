@@ -36,6 +36,20 @@ struct ExitStatusTests {
         }
     }
 
+    @Test("a duration that is no length of time (nan, inf, 1e400, negative) is a usage error before anything is submitted", arguments: [
+        ("flowspool", ["run", "--timeout", "nan", "INPUT", "request=x"]), ("flowspool", ["submit", "--timeout", "inf", "INPUT", "request=x"]),
+        ("flowspool", ["run", "--timeout", "1e400", "INPUT", "request=x"]), ("flowspool", ["wait", "someid", "--timeout", "nan"]),
+        ("flowspool", ["wait", "someid", "--timeout=-5"]), ("flowspoold", ["--task-timeout", "nan"]), ("flowspoold", ["--rescan-interval", "inf"]),
+        ("flowspoold", ["--runner-max-idle", "nan"]), ("flowspoold", ["--node-timeout", "nan"]),
+    ])
+    func durationsAreLengthsOfTime(program: String, arguments: [String]) throws {
+        let result = try run(program, arguments)
+        #expect(result.exitCode == ProgramExit.usage, "\(arguments): \(result.standardError)")
+        #expect(result.standardError.contains("must be"), "\(arguments): \(result.standardError)")
+        #expect(try FileSystem.listDirectory(test.spool.incoming).isEmpty, "\(arguments) submitted a job")
+        #expect(try FileSystem.listDirectory(test.spool.executions).isEmpty)
+    }
+
     @Test("an unknown execution is a failure (1); a timeout 124")
     func failures() throws {
         try test.startSupervisor()

@@ -36,7 +36,7 @@ struct JobArguments: ParsableArguments {
             let input = try InputArgument(argument)
             values[input.key] = input.value
         }
-        if let timeout, timeout <= 0 { throw CommandFailure("--timeout must be a positive number of seconds", exitCode: ProgramExit.usage) }
+        if let timeout, !Seconds.isPositive(timeout) { throw CommandFailure("--timeout must be \(Seconds.positiveRange), not \(timeout)", exitCode: ProgramExit.usage) }
         guard TaskType.isValid(task) else {
             throw CommandFailure("'\(task)' is not a task type name (letters, digits, '_' and '-')", exitCode: ProgramExit.usage)
         }

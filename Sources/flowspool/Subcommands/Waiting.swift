@@ -12,6 +12,10 @@ struct Wait: ParsableCommand {
     @Argument(help: "The execution id.") var id: String
     @Option(help: "Give up after this many seconds.") var timeout: Double?
 
+    func validate() throws {
+        if let timeout, !Seconds.isPositive(timeout) { throw ValidationError("--timeout must be \(Seconds.positiveRange), not \(timeout)") }
+    }
+
     func run() throws {
         try reportingFailures {
             if let cluster = try ClusterClient.store() {
