@@ -65,6 +65,10 @@ public final class Supervisor {
     var trigger: FileDescriptor!
     var control: FileDescriptor!
     var controlBuffer: [UInt8] = []
+    /// Whether the rest of a control line that grew past the limit is being dropped.
+    var droppingControlLine = false
+    /// Unknown control commands since the supervisor started, for the log's count.
+    var unknownControlCommands = 0
     var lockReleases: Pipe!
 
     public init(options: SupervisorOptions) {
@@ -295,13 +299,25 @@ public final class Supervisor {
         admittedJobs.merge(outcome.jobs) { _, new in new }
     }
 
-    /// Reads whole lines from the control FIFO: `cancel ID`, `rescan`, `stop`.
+    /// Reads whole lines from the control FIFO: `cancel ID`, `rescan`, `stop`. A line longer than
+    /// `controlLineLimit` is dropped as it comes, never held whole, and unknown commands are
+    /// counted: each is logged once per minute at most, whatever floods the FIFO.
     func handleControl() {
         guard let bytes = try? control.readAvailable() else { return }
         controlBuffer += bytes
-        while let newline = controlBuffer.firstIndex(of: 0x0a) {
-            let line = String(decoding: controlBuffer[..<newline], as: UTF8.self)
+        while true {
+            guard let newline = controlBuffer.firstIndex(of: 0x0a) else {
+                if controlBuffer.count > Self.controlLineLimit { dropControlLine() }
+                return
+            }
+            let tooLong = droppingControlLine || newline > Self.controlLineLimit
+            let line = tooLong ? "" : String(decoding: controlBuffer[..<newline], as: UTF8.self)
             controlBuffer.removeSubrange(...newline)
+            if tooLong {
+                droppingControlLine = false
+                reportLongControlLine()
+                continue
+            }
             let words = line.split(separator: " ").map(String.init)
             switch (words.first, words.count) {
             case ("cancel", 2): cancel(words[1])
@@ -309,8 +325,25 @@ public final class Supervisor {
             case ("rescan", 1): nextRescan = 0
             case ("stop", 1): stopping = true
             case (nil, _): break
-            default: log.line("unknown control command '\(line)' (known: cancel ID, ended ID, rescan, stop)")
+            default:
+                unknownControlCommands += 1
+                log.once("control: unknown", "unknown control command '\(String(line.prefix(80)).escapingControlCharacters())' (\(unknownControlCommands) since the start; known: cancel ID, ended ID, rescan, stop)", interval: 60)
             }
         }
     }
+
+    /// Drops what has come of a control line too long to be a command; the rest is dropped up to
+    /// its newline as it comes.
+    func dropControlLine() {
+        controlBuffer.removeAll(keepingCapacity: false)
+        droppingControlLine = true
+        reportLongControlLine()
+    }
+
+    func reportLongControlLine() {
+        log.once("control: long line", "\(spool.control): dropped a line longer than \(Self.controlLineLimit) bytes (no command is that long)", interval: 60)
+    }
+
+    /// The longest control line taken: a command names at most an execution id.
+    static let controlLineLimit = 4096
 }

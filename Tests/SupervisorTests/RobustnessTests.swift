@@ -51,6 +51,29 @@ struct RobustnessTests {
         for id in queued { #expect(try test.ended(id).status == .success) }
     }
 
+    @Test("the control FIFO takes neither a 64 MiB line nor 70,000 junk lines as memory or log: each is logged once, and flowspoold still obeys")
+    func controlFIFOFlood() throws {
+        try test.startSupervisor()
+        let pid = try #require(test.supervisorPID)
+        let fifo = try FileDescriptor.open(test.spool.control, .writeOnly)
+        let chunk = [UInt8](repeating: UInt8(ascii: "A"), count: 1 << 20)
+        for _ in 0..<64 { try fifo.write(chunk) }
+        try fifo.write("\n")
+        try fifo.write((0..<70_000).map { "junk \($0)\n" }.joined())
+        try fifo.close()
+        try waitUntil("flowspoold read the junk", timeout: 30, watching: [test.directory.path]) { lines(containing: "unknown control command") > 0 }
+        let status = try #require(try FileSystem.readText("/proc/\(pid)/status"))
+        let residentKiB = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
+        #expect(residentKiB > 0 && residentKiB < 48 * 1024, "flowspoold holds \(residentKiB) KiB after the flood")
+        #expect(lines(containing: "dropped a line longer than 4096 bytes") == 1, "\(supervisorLog)")
+        #expect(lines(containing: "unknown control command") == 1)
+        #expect(try test.run("REST", ["url": .string(http + "/echo")]).status == .success)
+        let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "cancel me"]))
+        try waitUntil("it waits", timeout: 20, watching: [test.spool.requests]) { FileSystem.exists(test.spool.publishedRequestPath(id)) }
+        _ = try test.spool.sendControl("cancel \(id)")
+        #expect(try test.ended(id).status == .cancelled)
+    }
+
     @Test("an execution directory removed while its runner works is logged once and forgotten; flowspoold goes on")
     func vanishedExecution() throws {
         try test.startSupervisor()
