@@ -213,7 +213,8 @@ public struct Spool: Sendable {
     }
 
     /// Writes a file under a fresh name in tmp/ and returns that name. A name left by a crashed
-    /// process that had the same pid is skipped.
+    /// process that had the same pid is skipped; a file that could not be written whole (a full
+    /// disk) is removed again, so that retries leave nothing behind.
     func writeTemporary(_ file: FileContent, sync: Bool = true) throws(SystemError) -> String {
         while true {
             let temporary = temporaryPath(for: file.path)
@@ -222,6 +223,9 @@ public struct Spool: Sendable {
                 return temporary
             } catch where error.errno == .fileExists {
                 continue
+            } catch {
+                try? FileSystem.removeIfPresent(temporary)
+                throw error
             }
         }
     }

@@ -133,6 +133,20 @@ struct RobustnessTests {
         #expect(log.utf8.count < 20_000, "flowspoold logged \(log.utf8.count) bytes while the disk was full")
     }
 
+    @Test("a submit refused by a full disk leaves nothing behind in tmp/, however often it is tried")
+    func failedSubmitsLeaveNothing() throws {
+        let small = try TestSpool(diskSize: 4 << 20)
+        try small.fillDisk()
+        for _ in 0..<50 {
+            let result = try flowspool("submit", "REST", "url=\(http)/echo", spool: small)
+            #expect(result.exitCode == ProgramExit.failure)
+            #expect(result.standardError.contains("No space left on device"), "\(result.standardError)")
+        }
+        let left = try FileSystem.listDirectory(small.spool.tmp)
+        #expect(left.isEmpty, "\(left.count) files left in tmp/")
+        #expect(try FileSystem.listDirectory(small.spool.incoming).isEmpty)
+    }
+
     @Test("after a crash, an execution marked running that no runner had begun is run, not ended")
     func neverBegunIsRun() throws {
         let execution = test.execution("unbegun")
