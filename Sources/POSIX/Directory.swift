@@ -16,9 +16,14 @@ public final class Directory {
     /// Opens a directory by path; the last name must not be a symbolic link. `searchOnly` opens
     /// it with O_PATH, for a directory one may pass through and write into but not list.
     public init(_ path: String, searchOnly: Bool = false) throws(SystemError) {
-        let flags = (searchOnly ? FLOWSPOOL_O_PATH : O_RDONLY) | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
+        let flags = Self.openFlags(searchOnly: searchOnly)
         descriptor = FileDescriptor(rawValue: try valueOrErrno("open", path: path) { flowspool_open(path, flags, 0) })
         self.path = path
+    }
+
+    /// A directory, never through a link; with O_PATH to pass through and write into, not to list.
+    static func openFlags(searchOnly: Bool) -> Int32 {
+        (searchOnly ? FLOWSPOOL_O_PATH : O_RDONLY) | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
     }
 
     private init(descriptor: FileDescriptor, path: String) {
@@ -37,7 +42,7 @@ public final class Directory {
 
     /// The directory `name` in this one, never through a symbolic link.
     public func subdirectory(_ name: String, searchOnly: Bool = false) throws(SystemError) -> Directory {
-        let flags = (searchOnly ? FLOWSPOOL_O_PATH : O_RDONLY) | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
+        let flags = Self.openFlags(searchOnly: searchOnly)
         let fd = try valueOrErrno("openat", path: path(of: name)) { flowspool_openat(descriptor.rawValue, name, flags, 0) }
         return Directory(descriptor: FileDescriptor(rawValue: fd), path: path(of: name))
     }
@@ -67,9 +72,11 @@ public final class Directory {
 
     /// The status of the directory itself.
     public func status() throws(SystemError) -> FileSystem.Status {
-        var info = stat()
-        try valueOrErrno("fstat", path: path) { fstat(descriptor.rawValue, &info) }
-        return FileSystem.Status(Stat(rawValue: info))
+        do {
+            return try descriptor.status()
+        } catch {
+            throw SystemError("fstat", path: path, errno: error.errno)
+        }
     }
 
     /// The names in this directory, without "." and "..": read through a descriptor of its own,
