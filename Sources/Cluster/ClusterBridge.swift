@@ -289,7 +289,7 @@ public final class ClusterBridge: @unchecked Sendable {
                 // What has not started here must not run here too.
                 if (try? spool.withdraw(id, because: "taken over by the cluster while this host was out of reach")) != true,
                    spool.execution(id).status() == .queued {
-                    _ = try? spool.sendControl("cancel \(id)")
+                    _ = try? spool.sendControl("cancel \(id) taken over by the cluster while this host was out of reach")
                 }
             }
         }
@@ -384,7 +384,7 @@ public final class ClusterBridge: @unchecked Sendable {
                 held[id] = nil
                 _ = try store.finish(id, entry: state.entry, by: node, ["status": "cancelled", "message": "cancelled before it started", "ended": String(Clock.now())])
             } else if isFromTheCluster(id) {
-                _ = try? spool.sendControl("cancel \(id)")
+                _ = try? spool.sendControl("cancel \(id) flowspool cancel --cluster")
             }
         default:
             break

@@ -183,18 +183,22 @@ final class FlowHost {
     }
 
     /// What the script sees as a child's status: its status word; "pending" while its job waits to
-    /// be admitted; "error" for a job that was not admitted.
+    /// be admitted; "error" for a job that was not admitted; "fault" for one removed by hand.
     static func statusWord(_ state: JobState, of execution: Execution) -> String {
         switch state {
         case .ended(let status): status.rawValue
         case .rejected: ExecutionStatus.error.rawValue
+        case .vanished: ExecutionStatus.fault.rawValue
         case .pending: execution.status()?.rawValue ?? "pending"
         }
     }
 
     func message(_ id: String) -> String? {
-        if case .rejected(let why) = spool.jobState(id) { return "not admitted: " + why }
-        return spool.execution(id).message()?.trimming("\n")
+        switch spool.jobState(id) {
+        case .rejected(let why): "not admitted: " + why
+        case .vanished: JobState.vanishedMessage(id)
+        default: spool.execution(id).message()?.trimming("\n")
+        }
     }
 
     func setting(_ request: JSON) throws(RequestError) -> JSON {

@@ -88,13 +88,16 @@ public struct Execution: Sendable {
         try recordHistory(status, detail: detail)
     }
 
-    /// Shows a running flow as waiting on its children, or as running again: for people, as the
-    /// supervisor learns of waits from the waiters' registrations (WaitRegistration). Not fsynced:
-    /// after a crash, waiting and running are repaired alike. The runner, which holds the lock, calls it.
+    /// Shows a running flow as waiting on its children (or a pause), or as running again: for
+    /// people, as the supervisor learns of waits from the waiters' registrations (WaitRegistration).
+    /// The history keeps each spell, so that a supervisor started meanwhile counts the flow's task
+    /// timeout as its predecessor did (`timeRunning`). Not fsynced: after a crash of the machine,
+    /// waiting and running are repaired alike. The runner, which holds the lock, calls it.
     public func showWaiting(_ waiting: Bool) throws(SystemError) {
         try refuseIfEnded()
         let status: ExecutionStatus = waiting ? .waiting : .running
         try spool.commit(status.rawValue + "\n", to: path(.status), mode: 0o644, durable: false)
+        try recordHistory(status)
     }
 
     /// A final status is never replaced (flowspool-spool(5)): every writer of a status asks here first,
@@ -150,6 +153,28 @@ public struct Execution: Sendable {
 
         /// The runner's pid on a `running` line.
         public var runnerPID: ProcessID? { detailValue("pid").flatMap { ProcessID($0) } }
+    }
+
+    /// How long the current run has spent running, by its history: from its start (the last
+    /// `running` line that names a runner's pid, else the first `running` after the last `queued`)
+    /// to `now`, less the spells its runner showed it waiting. A task timeout counts only this time
+    /// (flowspool-spool(5), "Timeouts").
+    public static func timeRunning(_ history: [HistoryEntry], until now: Double) -> Double {
+        let queued = history.lastIndex { $0.status == .queued } ?? history.startIndex
+        guard let start = history.lastIndex(where: { $0.status == .running && $0.runnerPID != nil })
+            ?? history[queued...].firstIndex(where: { $0.status == .running }) else { return 0 }
+        var running = 0.0
+        var runningSince: Double? = history[start].time
+        for entry in history[(start + 1)...] {
+            if entry.status == .waiting, let since = runningSince {
+                running += entry.time - since
+                runningSince = nil
+            } else if entry.status == .running, runningSince == nil {
+                runningSince = entry.time
+            }
+        }
+        if let since = runningSince { running += now - since }
+        return max(0, running)
     }
 
     public func history() -> [HistoryEntry] {

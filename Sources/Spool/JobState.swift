@@ -8,6 +8,14 @@ public enum JobState: Equatable, Sendable {
     case ended(ExecutionStatus)
     /// The job file was moved to failed/ with this reason.
     case rejected(String)
+    /// The job is nowhere in the spool any more: its execution was removed before it ended (by
+    /// hand; gc removes only ended ones), or the id was never submitted.
+    case vanished
+
+    /// What a waiter says of a vanished execution.
+    public static func vanishedMessage(_ id: String) -> String {
+        "\(id) is gone from the spool (its directory was removed by hand before it ended)"
+    }
 }
 
 extension Spool {
@@ -19,7 +27,8 @@ extension Spool {
         if let why = try? readText(failureReason(ofJobNamed: id + ".json")) {
             return .rejected(why.trimming("\n"))
         }
-        return .pending
+        // Looked at in the order a job moves, so that one moving meanwhile is still found.
+        return knows(id) ? .pending : .vanished
     }
 
     /// Waits, without polling, until the job submitted as `id` ends or is rejected, or `timeout`

@@ -36,8 +36,11 @@ extension Supervisor {
             case .waiting? where !execution.isLockHeld() && execution.wakeCondition() != nil:
                 park(execution, until: execution.wakeCondition()!)
             case let status? where (status == .running || status == .waiting) && execution.runnerPID() == nil && !execution.isLockHeld():
-                requeueUnbegun(execution)
-                queued.append((id, execution.history().first?.time ?? 0))
+                // Marked running, but no runner had begun it: nothing of it ran (RunnerContract).
+                let outcome = mayRunAgain(execution)
+                    ? requeue(execution, because: "no runner had begun it when flowspoold stopped")
+                    : end(execution, .fault, message: "no runner had begun it when flowspoold stopped, the \(Self.unbegunRunLimit)th time; not run again: see its log")
+                if outcome == .ended, execution.status() == .queued { queued.append((id, execution.history().first?.time ?? 0)) }
             case .running?, .waiting?, nil:
                 let outcome = end(execution, .fault, message: status == nil
                     ? "the execution had no readable status when flowspoold started"
@@ -49,19 +52,6 @@ extension Supervisor {
         }
         for (id, _) in queued.sorted(by: { ($0.1, $0.0) < ($1.1, $1.0) }) { enqueue(id) }
         tidyPublished()
-    }
-
-    /// An execution marked running whose lock file names no runner: the supervisor stopped between
-    /// marking it and a runner's first act, so nothing of it ran, and it is run now
-    /// (RunnerContract.declareBegun).
-    func requeueUnbegun(_ execution: Execution) {
-        guard let lock = try? execution.tryLock() else { return }
-        defer { try? lock.close() }
-        do {
-            try execution.setStatus(.queued, detail: "again: no runner had begun it when flowspoold stopped")
-        } catch {
-            log.line("cannot queue \(execution.id) again (the next start tries again): \(error)")
-        }
     }
 
     /// Finishes admissions that a crash interrupted: tmp/ID.admit directories.
@@ -91,14 +81,15 @@ extension Supervisor {
     /// Takes over a runner that an earlier supervisor started and that still holds its lock.
     func adopt(_ execution: Execution) {
         let history = execution.history()
-        let started = history.last { $0.status == .running }
+        let started = history.last { $0.status == .running && $0.runnerPID != nil }
         let pid = execution.runnerPID() ?? started?.runnerPID
         let job = try? execution.job()
         let timeout = job?.timeout ?? options.taskTimeout
-        let elapsed = started.map { Clock.now() - $0.time } ?? 0
+        // The time it waited on its children is not counted, as its first supervisor did not.
+        let ran = Execution.timeRunning(history, until: Clock.now())
         let runner = Runner(
-            id: execution.id, task: job?.task ?? "?", started: Clock.now() - elapsed, processGroup: pid,
-            deadline: Clock.monotonic() + timeout - elapsed, timeout: timeout)
+            id: execution.id, task: job?.task ?? "?", started: started?.time ?? Clock.now(), processGroup: pid,
+            deadline: Clock.monotonic() + timeout - ran, timeout: timeout)
         watchLock(of: runner)
         log.line("adopted \(execution.id), still running" + (pid.map { " as pid \($0)" } ?? ""))
     }

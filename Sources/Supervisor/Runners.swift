@@ -33,7 +33,8 @@ struct Runner {
     var process: RunnerProcess?
 
     enum Ending {
-        case cancelled
+        /// Cancelled, for the cause its message names.
+        case cancelled(String)
         case timedOut
     }
 
@@ -225,8 +226,12 @@ extension Supervisor {
             return true
         }
         if let group = runner.processGroup { Signal.kill.send(toGroup: group) }
+        if runner.ending == nil, execution.runnerPID() == nil {
+            runAgainUnbegun(runner, execution)
+            return false
+        }
         let message = switch runner.ending {
-        case .cancelled?: "cancelled while running (flowspool cancel)"
+        case .cancelled(let cause)?: "cancelled while running (\(cause))"
         case .timedOut?: "task timeout: the runner was stopped after \(Clock.describeDuration(runner.timeout)) (the job's timeout, else flowspoold --task-timeout)"
         case nil: "\(runner.exitStatus.map { "the runner \($0)" } ?? "the runner ended") without ending the execution; see its log. Not re-run: tasks have side effects"
         }
@@ -235,10 +240,29 @@ extension Supervisor {
         case .timedOut?: .error
         case nil: .fault
         }
-        switch end(execution, ending, message: message) {
+        let outcome = end(execution, ending, message: message)
+        if outcome == .ended || outcome == .endedAlready { cancelChildren(of: execution) }
+        settle(runner, outcome)
+        return false
+    }
+
+    /// A runner that is gone before its first act (RunnerContract.declareBegun) did nothing of its
+    /// task: its execution runs again, whether this supervisor saw it die or a crash hid it
+    /// (flowspool-spool(5), "Never begun"). One that never begins, time after time, ends `fault`.
+    func runAgainUnbegun(_ runner: Runner, _ execution: Execution) {
+        let died = runner.exitStatus.map { "its runner \($0)" } ?? "its runner ended"
+        let outcome = mayRunAgain(execution)
+            ? requeue(execution, because: "\(died) before it began")
+            : end(execution, .fault, message: "\(died) before it began, the \(Self.unbegunRunLimit)th time; not run again: see its log")
+        if outcome == .ended, execution.status() == .queued { enqueue(execution.id) }
+        settle(runner, outcome)
+    }
+
+    /// What becomes of a runner once the supervisor has tried to end or requeue its execution.
+    private func settle(_ runner: Runner, _ outcome: EndOutcome) {
+        switch outcome {
         case .ended, .endedAlready:
             runners.removeValue(forKey: runner.id)
-            cancelChildren(of: execution)
         case .lockHeld:
             // A process that left the group still holds the lock: wait for the lock.
             watchLock(of: runner)
@@ -249,16 +273,36 @@ extension Supervisor {
             waiting.endRetry?.fail(at: Clock.monotonic())
             runners[runner.id] = waiting
         }
-        return false
     }
 
-    /// An execution directory removed by hand while the supervisor still had business with it:
-    /// said once, and forgotten, rather than retried for ever.
-    func forgetVanished(_ id: String) {
-        if let group = runners.removeValue(forKey: id)?.processGroup { Signal.kill.send(toGroup: group) }
-        _ = unpark(id)
-        waitersToldOfEnd.remove(id)
-        log.line("executions/\(id) vanished (removed by hand?); its runner is stopped and the execution forgotten")
+    /// How many times an execution is run again because its runner never began: a runner that
+    /// cannot start at all (a library missing) must not be started for ever.
+    static let unbegunRunLimit = 5
+
+    /// Whether an unbegun execution may run again: its history counts the runs it had again.
+    func mayRunAgain(_ execution: Execution) -> Bool {
+        execution.history().filter { $0.status == .queued && $0.detail.hasPrefix(Self.againMark) }.count < Self.unbegunRunLimit - 1
+    }
+
+    static let againMark = "again: "
+
+    /// Queues again an execution that no runner began: `.ended` once it is queued (for the caller
+    /// to enqueue), `.lockHeld` while a process still holds its lock.
+    func requeue(_ execution: Execution, because cause: String) -> EndOutcome {
+        do {
+            guard let lock = try execution.tryLock() else { return .lockHeld }
+            defer { try? lock.close() }
+            if let current = try execution.readStatus(), current.isFinal { return .endedAlready }
+            try execution.setStatus(.queued, detail: Self.againMark + cause)
+            log.line("\(execution.id) queued again: \(cause)")
+            return .ended
+        } catch where !execution.exists {
+            forgetVanished(execution.id)
+            return .endedAlready
+        } catch {
+            log.once("requeue \(error.errno)", "cannot queue \(execution.id) again now (tried again with a growing delay): \(error)")
+            return .failed
+        }
     }
 
     enum EndOutcome {
@@ -325,22 +369,31 @@ extension Supervisor {
 
     /// `flowspool cancel ID`: a queued execution ends at once; a running one's runner gets SIGTERM,
     /// then SIGKILL after the grace period, and ends `cancelled` when it is gone. The children a flow
-    /// started are cancelled with it.
-    func cancel(_ id: String) {
+    /// started are cancelled with it. The message names the cause: whoever asked on the control
+    /// FIFO (`flowspool cancel`, `flowspool run --timeout`, the cluster), or what befell its flow.
+    func cancel(_ id: String, because cause: String) {
         guard ExecutionID.isValid(id) else {
             log.line("cancel: '\(id)' is not an execution id")
             return
         }
+        var seen: Set<String> = []
+        cancelTree(id, because: cause, seen: &seen)
+    }
+
+    /// Cancels an execution and its tree, each once: a job may name itself or a descendant as its
+    /// parent, and a cycle must not make this recurse for ever.
+    private func cancelTree(_ id: String, because cause: String, seen: inout Set<String>) {
+        guard seen.insert(id).inserted else { return }
         if runners[id] != nil {
-            runners[id]?.stop(.cancelled, grace: options.killGrace)
+            runners[id]?.stop(.cancelled(cause), grace: options.killGrace)
         } else if let entry = unpark(id) {
             spool.execution(id).closeWakeFiles(entry.condition, reason: "cancelled")
-            end(spool.execution(id), .cancelled, message: "cancelled while it waited (flowspool cancel)")
+            end(spool.execution(id), .cancelled, message: "cancelled while it waited (\(cause))")
         } else if spool.execution(id).status() == .queued {
-            end(spool.execution(id), .cancelled, message: "cancelled before it started (flowspool cancel)")
+            end(spool.execution(id), .cancelled, message: "cancelled before it started (\(cause))")
         }
         for child in spool.execution(id).children() where spool.execution(child).status()?.isFinal == false {
-            cancel(child)
+            cancelTree(child, because: "its flow \(id) was cancelled", seen: &seen)
         }
     }
 
@@ -348,10 +401,11 @@ extension Supervisor {
     /// are cancelled, but for the ones started detached.
     func cancelChildren(of flow: Execution) {
         guard parents.remove(flow.id) != nil else { return }
-        for child in flow.children() where spool.execution(child).status()?.isFinal == false {
+        let how = flow.status().map { " (\($0.rawValue))" } ?? ""
+        for child in flow.children() where child != flow.id && spool.execution(child).status()?.isFinal == false {
             guard (try? spool.execution(child).job())?.detached != true else { continue }
-            log.line("\(child): its flow \(flow.id) has ended; cancelled")
-            cancel(child)
+            log.line("\(child): its flow \(flow.id) has ended\(how); cancelled")
+            cancel(child, because: "its flow \(flow.id) had ended\(how)")
         }
     }
 

@@ -39,6 +39,8 @@ public final class Supervisor {
     var waitersByID: [String: Set<String>] = [:]
     var countedWaits: [String: String] = [:]
     var waitersWatch: Int32 = -1
+    /// The watch on executions/, for executions removed by hand (Vanished).
+    var executionsWatch: Int32 = -1
     /// The executions with children, whose children are looked at when they end: those given a child
     /// since the supervisor started, and those found with a `children` file when it started.
     var parents: Set<String> = []
@@ -140,8 +142,8 @@ public final class Supervisor {
         return fd
     }
 
-    /// One inotify instance for everything the supervisor watches: incoming/, answers/, waiters/
-    /// and each parked execution's directory.
+    /// One inotify instance for everything the supervisor watches: incoming/, answers/, waiters/,
+    /// executions/ (for removals) and each parked execution's directory.
     func setUpEventSources() throws(SystemError) {
         signals = try SignalDescriptor([.childEnded, .terminate, .interrupt, .hangUp])
         Signal.brokenPipe.ignore()
@@ -154,6 +156,8 @@ public final class Supervisor {
         // Moved in only: an answer is renamed into place whole, never judged while it is written.
         try inotify.watch(spool.answers, for: [.movedIn])
         waitersWatch = try inotify.watch(spool.waiters, for: [.movedIn, .deleted])
+        // Removals only: an execution removed by hand is an event for those who wait for it.
+        executionsWatch = try inotify.watch(spool.executions, for: [.deleted, .movedOut])
         // Opened for reading and writing, so that they never report end of file when writers leave.
         trigger = try FileDescriptor.open(spool.trigger, .readWrite, options: .nonBlocking)
         control = try FileDescriptor.open(spool.control, .readWrite, options: .nonBlocking)
@@ -182,9 +186,12 @@ public final class Supervisor {
         if ready.contains(inotify.descriptor) {
             if let events = inotify.events() {
                 var parkedWithEvents: Set<String> = []
+                var executionsGone: Set<String> = []
                 for event in events {
                     if event.watch == waitersWatch {
                         waiterFileChanged(event.name)
+                    } else if event.watch == executionsWatch {
+                        executionsGone.insert(event.name)
                     } else if let id = parkedByWatch[event.watch] {
                         parkedWithEvents.insert(id)
                     } else {
@@ -192,12 +199,14 @@ public final class Supervisor {
                         answersNeedScan = true
                     }
                 }
+                executionsLeft(executionsGone)
                 wakeParked(parkedWithEvents)
             } else {
                 // The queue overflowed: look at everything again.
                 incomingNeedsScan = true
                 answersNeedScan = true
                 scanWaiters()
+                lookForVanished()
                 wakeParked(at: Clock.now())
             }
         }
@@ -234,6 +243,7 @@ public final class Supervisor {
         tidyPublished()
         repairClaims()
         checkWatchedLocks()
+        lookForVanished()
         wakeParked(at: Clock.now())
         scanWaiters()
         if options.cleanup != nil, cleanupProcess == nil, Clock.monotonic() >= nextCleanup { startCleanup() }
@@ -299,7 +309,7 @@ public final class Supervisor {
         admittedJobs.merge(outcome.jobs) { _, new in new }
     }
 
-    /// Reads whole lines from the control FIFO: `cancel ID`, `rescan`, `stop`. A line longer than
+    /// Reads whole lines from the control FIFO: `cancel ID [CAUSE]`, `ended ID`, `rescan`, `stop`. A line longer than
     /// `controlLineLimit` is dropped as it comes, never held whole, and unknown commands are
     /// counted: each is logged once per minute at most, whatever floods the FIFO.
     func handleControl() {
@@ -320,16 +330,22 @@ public final class Supervisor {
             }
             let words = line.split(separator: " ").map(String.init)
             switch (words.first, words.count) {
-            case ("cancel", 2): cancel(words[1])
+            case ("cancel", 2...): cancel(words[1], because: Self.cancelCause(words.dropFirst(2)))
             case ("ended", 2): endedEarly(words[1])
             case ("rescan", 1): nextRescan = 0
             case ("stop", 1): stopping = true
             case (nil, _): break
             default:
                 unknownControlCommands += 1
-                log.once("control: unknown", "unknown control command '\(String(line.prefix(80)).escapingControlCharacters())' (\(unknownControlCommands) since the start; known: cancel ID, ended ID, rescan, stop)", interval: 60)
+                log.once("control: unknown", "unknown control command '\(String(line.prefix(80)).escapingControlCharacters())' (\(unknownControlCommands) since the start; known: cancel ID [CAUSE], ended ID, rescan, stop)", interval: 60)
             }
         }
+    }
+
+    /// The cause a `cancel ID [CAUSE]` line gives, for the execution's message: what the program
+    /// that asked says it is ("flowspool run --timeout 30s"); `flowspool cancel` when none is given.
+    static func cancelCause(_ words: ArraySlice<String>) -> String {
+        words.isEmpty ? "flowspool cancel" : String(words.joined(separator: " ").prefix(200)).escapingControlCharacters()
     }
 
     /// Drops what has come of a control line too long to be a command; the rest is dropped up to

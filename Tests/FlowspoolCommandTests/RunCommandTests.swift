@@ -104,7 +104,7 @@ struct RunCommandTests {
         let id = try executionID(in: result.standardError)
         #expect(result.standardError.contains("no flowspoold supervises \(test.root)"))
         #expect(result.standardError.contains("the job was withdrawn to failed/\(id).json"), "\(result.standardError)")
-        #expect(test.spool.jobState(id) == .rejected("flowspool run gave up after 4.0s, before any flowspoold admitted it"))
+        #expect(test.spool.jobState(id) == .rejected("withdrawn before it was admitted (flowspool run --timeout 4.0s)"))
         // A supervisor that starts later does not run it.
         try test.startSupervisor()
         #expect(!test.execution(id).exists)

@@ -66,7 +66,7 @@ final class RunWaiting {
     /// --cancel-on-interrupt it is cancelled first. Exits 130 either way.
     func detach(cancel: Bool) throws -> Never {
         if cancel {
-            printError(try cancelOrWithdraw(because: "flowspool run was interrupted"))
+            printError(try cancelOrWithdraw(because: "flowspool run --cancel-on-interrupt was interrupted"))
         } else {
             printError("\(id) goes on; follow it with: flowspool wait \(id), or stop it with: flowspool cancel \(id)")
         }
@@ -76,17 +76,17 @@ final class RunWaiting {
     /// After --timeout: the execution is cancelled (or the job, not admitted yet, withdrawn to
     /// failed/), as timeout(1) ends its command. Exits 124.
     func giveUp(after seconds: Double) throws -> Never {
-        let what = try cancelOrWithdraw(because: "flowspool run gave up after \(Clock.describeDuration(seconds)), before any flowspoold admitted it")
+        let what = try cancelOrWithdraw(because: "flowspool run --timeout \(Clock.describeDuration(seconds))")
         throw CommandFailure("\(id) has not ended after \(Clock.describeDuration(seconds)): \(what)", exitCode: ProgramExit.timedOut)
     }
 
     /// Withdraws the job if no supervisor has admitted it, else asks flowspoold to cancel the
-    /// execution and waits a little for it to end; says which.
-    func cancelOrWithdraw(because why: String) throws -> String {
-        if (try? spool.withdraw(id, because: why)) == true {
+    /// execution, naming the cause, and waits a little for it to end; says which.
+    func cancelOrWithdraw(because cause: String) throws -> String {
+        if (try? spool.withdraw(id, because: "withdrawn before it was admitted (\(cause))")) == true {
             return "the job was withdrawn to failed/\(id).json" + (spool.hasSupervisor ? "" : " (no flowspoold supervises \(spool.root))")
         }
-        guard (try? spool.sendControl("cancel \(id)")) == true else {
+        guard (try? spool.sendControl("cancel \(id) \(cause)")) == true else {
             return "no flowspoold supervises \(spool.root) to cancel it; cancel it later with: flowspool cancel \(id)"
         }
         if case .ended(let status) = try awaitEnd(of: id, in: spool, timeout: 10) {

@@ -185,6 +185,8 @@ func report(_ state: JobState, of execution: Execution, quiet: Bool) throws {
         throw CommandFailure("\(execution.id) has not ended")
     case .rejected(let why):
         throw CommandFailure("job \(execution.id) was not admitted: \(why)")
+    case .vanished:
+        throw CommandFailure(JobState.vanishedMessage(execution.id))
     case .ended(let status):
         let outputs = execution.outputs() ?? [:]
         let inputs = (try? execution.job().inputs) ?? [:]

@@ -37,6 +37,8 @@ struct Wait: ParsableCommand {
                 throw CommandFailure("\(id) has not ended after \(Clock.describeDuration(timeout ?? 0))", exitCode: ProgramExit.timedOut)
             case .rejected(let why):
                 throw CommandFailure("job \(id) was not admitted: \(why)")
+            case .vanished:
+                throw CommandFailure(JobState.vanishedMessage(id))
             case .ended(let status):
                 printLine(status.rawValue)
                 if status != .success { throw ExitCode(ProgramExit.failure) }
@@ -137,6 +139,7 @@ struct Cancel: ParsableCommand {
                 throw CommandFailure("no flowspoold supervises \(spool.root); start it to cancel \(id)")
             }
             let state = try awaitEnd(of: id, in: spool, timeout: 30)
+            if state == .vanished { throw CommandFailure(JobState.vanishedMessage(id)) }
             guard case .ended(let status) = state else { throw CommandFailure("\(id) has not ended 30 s after the cancel") }
             printLine(status.rawValue)
             if status != .cancelled { throw ExitCode(ProgramExit.failure) }
