@@ -16,7 +16,7 @@ public struct Responding {
     }
 
     /// How an answer fared, and respond's exit code for it.
-    public enum Outcome: Equatable {
+    public enum Outcome: Equatable, Sendable {
         case taken
         /// Kept until the execution asks: what respond says.
         case held(String)
