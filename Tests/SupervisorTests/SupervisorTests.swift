@@ -23,7 +23,8 @@ struct SupervisorTests {
     /// Submits a slow REST job and returns its id once its runner runs.
     func runningSlowJob(seconds: Double) throws -> String {
         let id = try test.spool.submit(slowJob(seconds: seconds))
-        try waitUntil("the runner runs", timeout: 10, watching: [test.execution(id).directory]) { runnerPID(id) != nil }
+        // Begun: its pid in the lock file, its first act (a runner killed before that is run again).
+        try waitUntil("the runner has begun", timeout: 10, watching: [test.execution(id).directory]) { test.execution(id).runnerPID() != nil }
         return id
     }
 
@@ -117,10 +118,10 @@ struct SupervisorTests {
         #expect(try test.run("REST", ["url": .string(http + "/echo")]).status == .success)
     }
 
-    @Test("a runner that exits leaving a process that holds the lock: that process is killed and the execution ends fault once")
+    @Test("a runner that began and exits leaving a process that holds the lock: that process is killed and the execution ends fault once")
     func leftoverProcess() throws {
         let runners = try TemporaryDirectory()
-        try FileSystem.writeFile(runners.path + "/flowspool-task-LEAVER", Array("#!/bin/sh\nsleep 60 &\nexit 0\n".utf8), mode: 0o755)
+        try FileSystem.writeFile(runners.path + "/flowspool-task-LEAVER", Array("#!/bin/sh\necho $$ >&3\nsleep 60 &\nexit 0\n".utf8), mode: 0o755)
         try test.startSupervisor(runnerPath: runners.path)
         let ended = try test.run("LEAVER", [:])
         #expect(ended.status == .fault)
@@ -129,10 +130,10 @@ struct SupervisorTests {
         #expect(test.execution(ended.id).history().filter { $0.status.isFinal }.count == 1)
     }
 
-    @Test("a runner that exits without ending its execution leaves it fault")
+    @Test("a runner that began and exits without ending its execution leaves it fault")
     func runnerWithoutEnding() throws {
         let runners = try TemporaryDirectory()
-        try FileSystem.writeFile(runners.path + "/flowspool-task-QUITTER", Array("#!/bin/sh\nexit 3\n".utf8), mode: 0o755)
+        try FileSystem.writeFile(runners.path + "/flowspool-task-QUITTER", Array("#!/bin/sh\necho $$ >&3\nexit 3\n".utf8), mode: 0o755)
         try test.startSupervisor(runnerPath: runners.path)
         let ended = try test.run("QUITTER", [:])
         #expect(ended.status == .fault)
