@@ -339,7 +339,9 @@ extension Supervisor {
         } else if spool.execution(id).status() == .queued {
             end(spool.execution(id), .cancelled, message: "cancelled before it started (flowspool cancel)")
         }
-        for child in spool.execution(id).children() where spool.execution(child).status()?.isFinal == false {
+        // Never itself: a spool may hold an execution admitted, before admission refused them
+        // (Admission.checkParent), with itself as parent, and so among its own children.
+        for child in spool.execution(id).children() where child != id && spool.execution(child).status()?.isFinal == false {
             cancel(child)
         }
     }
