@@ -3,19 +3,23 @@
 
   storm.py --bin DIR --url HTTP_BASE [--redis-port P] [--smtp-port P --mail-dir DIR]
            [--aws-endpoint URL --aws-key ID --aws-secret SECRET] [--jobs N] [--supervisor-kills K] [--runner-kills M]
+           [--fresh-runner-kills F]
 
 N jobs (REST calls counted by the test server's /count/KEY, INPUT requests answered by a respond
 loop, FLOW scripts with two REST children each, and with their servers given, REDIS INCRs of a key
 each, SMTP messages to an address each and AWS SQS messages naming their job, counted on the servers) are dropped into
 a fresh spool while flowspoold is
-killed K times at random moments (and started again) and M random runners are killed. Then it
-waits for every execution to end and prints what went wrong: jobs lost, tasks run twice,
-executions stuck, files half-written, processes left behind. Exits 1 on any of them.
+killed K times at random moments (and started again) and M random runners are killed. F more
+kills are aimed at fresh runners: runners handed an execution they have not begun, its lock file
+still empty (flowspool-spool(5), the runner contract), which did no work and whose execution may
+run again. Then it waits for every execution to end and prints what went wrong: jobs lost, tasks
+run twice, executions stuck, files half-written, processes left behind. Exits 1 on any of them.
 """
 import argparse
 import json
 import os
 import random
+import select
 import signal
 import subprocess
 import sys
@@ -41,6 +45,8 @@ def parse_arguments():
     parser.add_argument("--jobs", type=int, default=2000)
     parser.add_argument("--supervisor-kills", type=int, default=25)
     parser.add_argument("--runner-kills", type=int, default=100)
+    parser.add_argument("--fresh-runner-kills", type=int, default=0,
+                        help="kills aimed at runners that have not begun their execution (its lock file empty)")
     parser.add_argument("--settle", type=float, default=180, help="seconds to wait for every execution to end")
     return parser.parse_args()
 
@@ -54,6 +60,10 @@ class Storm:
         self.log = open(os.path.join(self.work, "flowspoold.log"), "ab")
         self.stop = threading.Event()
         self.runner_kills = 0
+        # Kills sent to a runner whose execution's lock file was empty, and the executions of those
+        # that landed before the runner began (it died without writing its pid there).
+        self.fresh_kills = 0
+        self.fresh_landed = []
         self.token = "%08x" % random.getrandbits(32)
         self.kinds = ["REST", "INPUT", "FLOW"] + (["REDIS"] if options.redis_port else []) + (["SMTP"] if options.smtp_port else []) \
             + (["AWS"] if options.aws_endpoint else [])
@@ -210,6 +220,87 @@ class Storm:
             time.sleep(random.uniform(0, 0.1))
             self.start_supervisor()
 
+    def hunt_fresh_runners(self, ids):
+        """Kills --fresh-runner-kills runners, each caught between its hand-over and its first act,
+        a random pause apart, until the storm is over."""
+        candidates = list(ids)
+        while not self.stop.is_set() and self.fresh_kills < self.options.fresh_runner_kills and candidates:
+            found = self.fresh_runner(candidates)
+            if found is None:
+                time.sleep(0.002)
+                continue
+            landed = self.kill_fresh(*found)
+            if landed is None:
+                continue
+            # Never aimed at again: until flowspoold has reaped its runner, it looks fresh still.
+            candidates.remove(found[0])
+            self.fresh_kills += 1
+            if landed:
+                self.fresh_landed.append(found[0])
+            self.stop.wait(random.uniform(0, 0.3))
+
+    def fresh_runner(self, candidates):
+        """(execution id, runner pid) of an execution of `candidates` running with an empty lock file,
+        or None. The queue is first come, first served, so only the first few are looked at; those
+        that have begun, are waiting or have ended are dropped from `candidates` for good."""
+        for execution_id in candidates[:16]:
+            status = (self.state(execution_id) or "").strip()
+            if status in ("", "queued"):
+                continue
+            lock = self.lock_content(execution_id)
+            if status != "running" or lock:
+                candidates.remove(execution_id)
+            elif lock == "" and (pid := self.handed_to(execution_id)):
+                return execution_id, pid
+        return None
+
+    def lock_content(self, execution_id):
+        try:
+            with open(os.path.join(self.spool, "executions", execution_id, "lock")) as file:
+                return file.read()
+        except OSError:
+            return None
+
+    def handed_to(self, execution_id):
+        """The runner process flowspoold handed the execution to, by the history's last line,
+        "TIME running pid=P use=N" (None while that line is not written yet)."""
+        try:
+            with open(os.path.join(self.spool, "executions", execution_id, "history")) as file:
+                words = file.read().splitlines()[-1].split()
+        except (OSError, IndexError):
+            return None
+        if len(words) > 2 and words[1] == "running" and words[2].startswith("pid=") and words[2][4:].isdigit():
+            return int(words[2][4:])
+        return None
+
+    def kill_fresh(self, execution_id, pid):
+        """SIGKILL to the runner `pid` if the execution's lock file is still empty: None when it is
+        not (or the runner is gone), else whether the kill landed before the runner began, that is
+        whether it died without writing its pid into the lock file. Sent through a pidfd, so that a
+        pid used again is never hit."""
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError:
+            return None
+        try:
+            if not self.is_live_runner(pid) or self.lock_content(execution_id) != "":
+                return None
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+            select.select([pidfd], [], [], 10)  # readable once it has died
+            return (self.lock_content(execution_id) or "").strip() != str(pid)
+        except OSError:
+            return None
+        finally:
+            os.close(pidfd)
+
+    @staticmethod
+    def is_live_runner(pid):
+        """Whether `pid` is a runner process that has not died: a dead one flowspoold has not reaped
+        yet (a zombie) still has its name."""
+        with open(f"/proc/{pid}/stat") as file:
+            command, rest = file.read().rsplit(")", 1)
+        return command.split("(", 1)[1].startswith("flowspool-task") and rest.split()[0] != "Z"
+
     def state(self, execution_id):
         directory = os.path.join(self.spool, "executions", execution_id)
         try:
@@ -257,11 +348,14 @@ class Storm:
         ids = self.submit_all()
         answering = threading.Thread(target=self.respond_loop, daemon=True)
         answering.start()
+        hunting = threading.Thread(target=self.hunt_fresh_runners, args=(ids,), daemon=True)
+        hunting.start()
         self.storm()
         self.settle(ids)
         seconds = time.monotonic() - started
         self.stop.set()
         answering.join()
+        hunting.join()
         self.supervisor.send_signal(signal.SIGTERM)
         self.supervisor.wait()
 
@@ -276,15 +370,14 @@ class Storm:
         twice = sorted(key for key, count in counts.items() if count > 1)
         time.sleep(3)  # runners that are still ending their execution, and idle runner processes, go
         orphans = self.runners()
-        outcomes = {}
-        for e in executions:
-            word = (self.state(e) or "?").strip()
-            outcomes[word] = outcomes.get(word, 0) + 1
         mix = ", ".join(f"{len(range(k, self.options.jobs, len(self.kinds)))} {kind}" + (" with 2 children each" if kind == "FLOW" else "")
                         for k, kind in enumerate(self.kinds))
         print(f"storm: {self.options.jobs} jobs ({mix}), "
               f"{self.options.supervisor_kills} supervisor kills, {self.runner_kills} runner kills, {seconds:.1f} s")
-        print("storm: outcomes: " + ", ".join(f"{word} {count}" for word, count in sorted(outcomes.items())))
+        print("storm: outcomes: " + self.outcomes_of(executions))
+        if self.options.fresh_runner_kills:
+            print(f"storm: {self.fresh_kills} kills aimed at fresh runners (lock file empty), "
+                  f"{len(self.fresh_landed)} landed before the runner began; their executions: {self.outcomes_of(self.fresh_landed)}")
         print(f"storm: lost {len(lost)}, run twice {len(twice)}, stuck {len(stuck)}, "
               f"half-written {len(half)}, orphaned processes {len(orphans)}")
         for what, items in (("lost", lost), ("run twice", twice), ("stuck", stuck), ("half-written", list(half.items())),
@@ -296,6 +389,14 @@ class Storm:
             return 1
         subprocess.run(["rm", "-rf", self.work])
         return 0
+
+    def outcomes_of(self, execution_ids):
+        """"success 3, fault 1": how the executions ended, or "none"."""
+        outcomes = {}
+        for execution_id in execution_ids:
+            word = (self.state(execution_id) or "?").strip()
+            outcomes[word] = outcomes.get(word, 0) + 1
+        return ", ".join(f"{word} {count}" for word, count in sorted(outcomes.items())) or "none"
 
 
 if __name__ == "__main__":

@@ -7,9 +7,15 @@ import Glibc
 public final class Inotify {
     public let descriptor: FileDescriptor
 
+    /// A new instance; when none is to be had, the error says which limit ran out and how to raise
+    /// it (`exhaustion`), as "Too many open files" does not.
     public init() throws(SystemError) {
-        let fd = try valueOrErrno("inotify_init1") { inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC)) }
-        descriptor = FileDescriptor(rawValue: fd)
+        do {
+            let fd = try valueOrErrno("inotify_init1") { inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC)) }
+            descriptor = FileDescriptor(rawValue: fd)
+        } catch where error.errno == .tooManyOpenFiles {
+            throw SystemError(error.call, errno: error.errno, reason: Self.exhaustion())
+        }
     }
 
     deinit { try? descriptor.close() }
@@ -17,6 +23,37 @@ public final class Inotify {
     /// A kernel limit of inotify, /proc/sys/fs/inotify/NAME, for messages that say which to raise.
     public static func limit(_ name: String) -> String? {
         ((try? FileSystem.readText("/proc/sys/fs/inotify/" + name)) ?? nil)?.split(separator: "\n").first.map(String.init)
+    }
+
+    /// Why inotify_init1 failed with EMFILE, and the remedy. EMFILE means either that this user
+    /// holds as many instances as the kernel allows or that this process has no descriptor left;
+    /// which of the two is told by opening something else.
+    static func exhaustion() -> String {
+        processHasDescriptorLeft() ? instancesExhausted() : descriptorsExhausted()
+    }
+
+    /// "no inotify instance is left for this user: raise ...", naming the limit of the user
+    /// namespace too when it is lower than the kernel's (in a container, it may be the one reached).
+    static func instancesExhausted() -> String {
+        let kernel = limit("max_user_instances") ?? "unknown"
+        let namespace = ((try? FileSystem.readText("/proc/sys/user/max_inotify_instances")) ?? nil)?
+            .split(separator: "\n").first.map(String.init)
+        let inNamespace = namespace.flatMap { $0 != kernel ? ", or this user namespace's user.max_inotify_instances (now \($0))" : nil } ?? ""
+        return "no inotify instance is left for this user: raise the kernel's limit fs.inotify.max_user_instances (now \(kernel))\(inNamespace), e.g. sysctl -w fs.inotify.max_user_instances=1024"
+    }
+
+    static func descriptorsExhausted() -> String {
+        var limit = rlimit()
+        let soft = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 ? String(limit.rlim_cur) : "unknown"
+        return "this process has no file descriptor left (its limit RLIMIT_NOFILE is \(soft)): raise it with ulimit -n, or LimitNOFILE= in a systemd unit"
+    }
+
+    /// Whether this process may still open a descriptor: "/" is opened, and closed again.
+    static func processHasDescriptorLeft() -> Bool {
+        let fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return Errno.current != .tooManyOpenFiles }
+        close(fd)
+        return true
     }
 
     /// What a watch reports.

@@ -38,11 +38,13 @@ public struct Cleanup {
     /// with one of `statuses` (all final ones when empty), oldest first.
     public func removableTrees(endedBefore cutoff: Double, statuses: Set<ExecutionStatus> = []) -> [Tree] {
         let facts = readFacts()
+        // A child whose flow is gone (removed by hand) is a root of its own.
+        let parents = facts.compactMapValues(\.parent).filter { facts[$0.value] != nil }
+        let cyclic = Self.executionsOnCycles(parents)
         var children: [String: [String]] = [:]
         var roots: [String] = []
-        for (id, fact) in facts {
-            // A child whose flow is gone (removed by hand) is a root of its own.
-            if let parent = fact.parent, facts[parent] != nil {
+        for id in facts.keys {
+            if let parent = parents[id], !cyclic.contains(id) {
                 children[parent, default: []].append(id)
             } else {
                 roots.append(id)
@@ -62,6 +64,29 @@ public struct Cleanup {
             trees.append(Tree(ids: ids, status: status, ended: ended))
         }
         return trees.sorted { ($0.ended, $0.ids[0]) < ($1.ended, $1.ids[0]) }
+    }
+
+    /// The executions on a cycle of parents: one that names itself, two that name each other, and
+    /// so on. No flow submits such jobs, but a job file written by hand may name any parent, and
+    /// an execution on a cycle has no flow above it that could ever end and take it along: each is
+    /// a root of its own. One that names a member of a cycle without being on it is a child as
+    /// usual. Each execution is walked once, so this ends however the parents run.
+    static func executionsOnCycles(_ parents: [String: String]) -> Set<String> {
+        var onCycles: Set<String> = []
+        var walked: Set<String> = []
+        for start in parents.keys where !walked.contains(start) {
+            var path: [String] = []
+            var positionInPath: [String: Int] = [:]
+            var current: String? = start
+            while let id = current, walked.insert(id).inserted {
+                positionInPath[id] = path.count
+                path.append(id)
+                current = parents[id]
+            }
+            // Stopped at an execution walked before: on this path, a cycle; else an earlier path's.
+            if let id = current, let position = positionInPath[id] { onCycles.formUnion(path[position...]) }
+        }
+        return onCycles
     }
 
     /// Every execution's status, end and parent: from spool/index where it has the execution,

@@ -120,7 +120,7 @@ struct Admission {
     private func build(_ claim: Claim, stem: String?) -> Claim? {
         let job: Job
         do {
-            job = try readJob(claim.directory + "/job.json", stem: stem)
+            job = try readJob(claim.directory + "/job.json", stem: stem, id: claim.id)
         } catch {
             // Kept in tmp/ for the next rescan when even failed/ cannot take it.
             if moveToFailed(claim.directory + "/job.json", name: (stem ?? claim.id) + ".json", reason: error.description) {
@@ -190,7 +190,8 @@ struct Admission {
         try? spool.append(spool.execution(parent).path(.children), id + "\n", mode: 0o644)
     }
 
-    func readJob(_ path: String, stem: String?) throws(SpoolError) -> Job {
+    /// The job of execution `id`, refused when it cannot be run as it says.
+    func readJob(_ path: String, stem: String?, id: String) throws(SpoolError) -> Job {
         let bytes: [UInt8]
         do {
             bytes = try spool.readFile(path, limit: Job.maximumSize)
@@ -201,10 +202,20 @@ struct Admission {
         guard runner(for: job.task) != nil else {
             throw SpoolError("unknown task type '\(job.task)': no executable \(TaskType.runnerPrefix)\(job.task) on the runner path (\(runnerPath.joined(separator: ":")))")
         }
+        try Self.checkParent(of: job, id: id)
         if job.name == nil, let stem, stem.hasPrefix("+"), stem.count > 1 {
             job.name = String(stem.dropFirst())
         }
         return job
+    }
+
+    /// A job written by hand may name its own id as its parent. Admitted, it would be its own
+    /// child, listed in its own `children`: cancelling it would cancel it again, without end, and
+    /// gc would wait for it to end first. Two jobs naming each other are not told apart here, as
+    /// that would take reading the parent's files at every admission; gc copes with them.
+    static func checkParent(of job: Job, id: String) throws(SpoolError) {
+        guard job.parent == id else { return }
+        throw SpoolError("'parent' names the job itself ('\(id)'): a parent is the execution that submitted the job, so it must be another one; leave 'parent' out for a job of its own")
     }
 
     /// The runner executable for a task type: the first on the runner path.

@@ -147,11 +147,7 @@ public final class Supervisor {
     func setUpEventSources() throws(SystemError) {
         signals = try SignalDescriptor([.childEnded, .terminate, .interrupt, .hangUp])
         Signal.brokenPipe.ignore()
-        do {
-            inotify = try Inotify()
-        } catch where error.errno == .tooManyOpenFiles {
-            throw SystemError(error.call, errno: error.errno, reason: "no inotify instance is left for this user: raise the kernel's limit fs.inotify.max_user_instances (now \(Inotify.limit("max_user_instances") ?? "unknown")), e.g. sysctl -w fs.inotify.max_user_instances=1024")
-        }
+        inotify = try Inotify()  // which says what to raise when no instance is left
         try inotify.watch(spool.incoming, for: [.movedIn, .closedAfterWriting])
         // Moved in only: an answer is renamed into place whole, never judged while it is written.
         try inotify.watch(spool.answers, for: [.movedIn])

@@ -207,6 +207,36 @@ struct FlowspoolCommandTests {
         #expect(test.execution(id).status() == .success)
     }
 
+    @Test("log -f, inputs -f and flowspoold, when the user has no inotify instance left, name the kernel's limit and how to raise it, and exit 1")
+    func noInotifyInstanceLeft() throws {
+        let asking = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "approve?"]))
+        try waitUntil("\(asking) waits for its answer", timeout: 30) { test.execution(asking).status() == .waiting }
+        let unsupervised = try TemporaryDirectory()
+        let commands = [
+            (TestEnvironment.program("flowspool"), ["log", "-f", asking, "--spool", test.root]),
+            (TestEnvironment.program("flowspool"), ["inputs", "-f", "--spool", test.root]),
+            (TestEnvironment.program("flowspoold"), ["--spool", unsupervised.path + "/spool"]),
+        ]
+        for (program, arguments) in commands {
+            let result = try runWithoutInotifyInstances(program, arguments)
+            #expect(result.exitCode == 1, "\(arguments): \(result)")
+            #expect(result.standardError.contains("no inotify instance is left for this user: raise the kernel's limit fs.inotify.max_user_instances (now "), "\(arguments): \(result.standardError)")
+            #expect(result.standardError.contains("e.g. sysctl -w fs.inotify.max_user_instances="), "\(arguments): \(result.standardError)")
+        }
+        let read = try runWithoutInotifyInstances(TestEnvironment.program("flowspool"), ["log", asking, "--spool", test.root])
+        #expect(read.exitCode == 0, "reading a log, not following it, takes no inotify instance: \(read.standardError)")
+    }
+
+    /// Runs a program in a user namespace of its own whose inotify limit
+    /// (user.max_inotify_instances) is 0, so that it gets none, as a user that has them all taken.
+    /// The limit is the namespace's alone: lowering fs.inotify.max_user_instances instead would
+    /// deny the suites running meanwhile too, their flowspoold among them. Root is mapped to root,
+    /// so the program reads the spool as the test does.
+    func runWithoutInotifyInstances(_ program: String, _ arguments: [String]) throws -> CommandResult {
+        let script = #"echo 0 > /proc/sys/user/max_inotify_instances && exec "$@""#
+        return try runProgram("/usr/bin/unshare", ["--user", "--map-root-user", "/bin/sh", "-c", script, "sh", program] + arguments, timeout: 30)
+    }
+
     @Test("wait --timeout gives up with exit 124")
     func waitTimeout() throws {
         let id = try test.spool.submit(Job(task: "REST", inputs: ["url": .string(http + "/slow?seconds=5")]))

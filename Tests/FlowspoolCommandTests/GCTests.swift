@@ -80,6 +80,30 @@ struct GCTests {
         #expect(FileSystem.exists(archive + "/flowspool-\(day).2.tar.gz"))
     }
 
+    @Test("executions that name themselves or each other as parent (job files written by hand) are removed once ended, like any other; one naming such an execution goes with it")
+    func parentCycles() throws {
+        let echo: JSON = ["url": .string(http + "/echo")]
+        // Admission refuses a job naming itself, but a spool may hold one admitted before it did.
+        let ownParent = try test.run("REST", ["url": .string(http + "/echo")]).id
+        var job = try test.execution(ownParent).job()
+        job.parent = ownParent
+        try FileSystem.writeFile(test.execution(ownParent).path(.inputs), Array((job.document(submitted: Clock.now()).prettyText + "\n").utf8), mode: 0o600)
+        try test.drop("cycle-a.json", ["task": "REST", "parent": "cycle-b", "inputs": echo])
+        try test.drop("cycle-b.json", ["task": "REST", "parent": "cycle-a", "inputs": echo])
+        for id in ["cycle-a", "cycle-b"] { _ = try test.ended(id) }
+        try test.drop("below-cycle.json", ["task": "REST", "parent": "cycle-a", "inputs": echo])
+        _ = try test.ended("below-cycle")
+
+        let removed = try gc("--older-than", "0s")
+        #expect(removed.exitCode == 0, "\(removed.standardError)")
+        let lines = removed.standardOutput.split(separator: "\n")
+        #expect(lines.count == 3, "\(removed.standardOutput)")
+        #expect(lines.contains { $0.hasPrefix("removed \(ownParent) (success, ended ") && !$0.contains("it started") }, "\(removed.standardOutput)")
+        #expect(lines.contains { $0.hasPrefix("removed cycle-a (") && $0.hasSuffix(" and 1 execution it started") }, "\(removed.standardOutput)")
+        #expect(lines.contains { $0.hasPrefix("removed cycle-b (") && !$0.contains("it started") }, "\(removed.standardOutput)")
+        #expect(try FileSystem.listDirectory(test.spool.executions).isEmpty)
+    }
+
     /// The day an archive of what ended now is named by.
     var today: String { String(Clock.iso8601(Clock.now()).prefix(10)) }
 

@@ -45,9 +45,10 @@ struct SupervisorTests {
         try test.drop("unknown-type.json", ["task": "TELEPORT", "inputs": [:]])
         try test.drop("bad-inputs.json", ["task": "REST", "inputs": ["http://127.0.0.1/"]])
         try test.drop("garbage.json", bytes: garbage)
+        try test.drop("own-parent.json", ["task": "REST", "parent": "own-parent", "inputs": ["url": .string(http + "/echo")]])
         let good = try test.run("REST", ["url": .string(http + "/echo")])
         #expect(good.status == .success)
-        for name in ["not-json", "no-task", "unknown-type", "bad-inputs", "garbage"] {
+        for name in ["not-json", "no-task", "unknown-type", "bad-inputs", "garbage", "own-parent"] {
             _ = try test.waitForEnd(of: name, timeout: 10)
         }
         #expect(test.failureReason("not-json.json")?.contains("the job file is not JSON: unexpected end of input") == true)
@@ -56,6 +57,7 @@ struct SupervisorTests {
         #expect(test.failureReason("bad-inputs.json")?.contains("'inputs' must be a dictionary, not a list") == true)
         #expect(test.failureReason("garbage.json")?.contains("more than the limit of 8 MiB") == true)
         #expect(FileSystem.exists(test.spool.failed + "/garbage.json"))
+        #expect(test.failureReason("own-parent.json")?.contains("'parent' names the job itself ('own-parent')") == true, "\(test.failureReason("own-parent.json") ?? "admitted")")
         #expect(try FileSystem.listDirectory(test.spool.incoming).isEmpty)
         #expect(test.supervisorIsRunning)
     }
@@ -201,6 +203,21 @@ struct SupervisorTests {
         #expect(result.exitCode == 0, "\(result.standardError)")
         #expect(result.standardOutput == "cancelled\n")
         #expect(test.execution(id).status() == .cancelled)
+    }
+
+    @Test("cancelling a running execution listed among its own children (a job naming itself as parent, admitted before admission refused it) ends it cancelled, and flowspoold goes on")
+    func cancelOwnChild() throws {
+        try test.startSupervisor()
+        let id = try runningSlowJob(seconds: 30)
+        let other = try runningSlowJob(seconds: 30)
+        // Its own child, and in a cycle with another.
+        try FileSystem.writeFile(test.execution(id).path(.children), Array("\(id)\n\(other)\n".utf8), mode: 0o644)
+        try FileSystem.writeFile(test.execution(other).path(.children), Array("\(id)\n".utf8), mode: 0o644)
+        let result = try runProgram(TestEnvironment.program("flowspool"), ["cancel", id, "--spool", test.root], timeout: 20)
+        #expect(result.exitCode == 0, "\(result.standardError)")
+        #expect(test.execution(id).status() == .cancelled)
+        #expect(try test.ended(other).message == "cancelled while running (its flow \(id) was cancelled)\n")
+        #expect(test.supervisorIsRunning, "flowspoold died: \(test.supervisorLogText.suffix(2000))")
     }
 
     @Test("cancel of a queued execution ends it before it starts")

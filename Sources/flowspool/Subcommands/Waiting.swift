@@ -65,17 +65,18 @@ struct Log: ParsableCommand {
             do {
                 try copyLog(of: execution)
             } catch {
-                throw CommandFailure("cannot read the log of \(id)", cause: error)
+                throw CommandFailure("cannot \(follow ? "follow" : "read") the log of \(id)", cause: error)
             }
         }
     }
 
     /// Copies the log to standard output a whole line at a time, its control characters escaped
     /// but for newlines and tabs; with --follow, keeps copying as inotify reports writes, until the
-    /// status is final.
+    /// status is final. Only following takes an inotify instance, so that reading a log never
+    /// fails for want of one.
     func copyLog(of execution: Execution) throws(SystemError) {
-        let inotify = try Inotify()
-        if follow { try inotify.watch(execution.directory, for: [.modified, .movedIn, .closedAfterWriting]) }
+        let inotify = follow ? try Inotify() : nil
+        try inotify?.watch(execution.directory, for: [.modified, .movedIn, .closedAfterWriting])
         var log: FileDescriptor?
         defer { try? log?.close() }
         var partialLine: [UInt8] = []
@@ -96,7 +97,7 @@ struct Log: ParsableCommand {
                 if !partialLine.isEmpty { try writeSafely(partialLine[...] + [0x0a]) }
                 return
             }
-            try inotify.awaitEvents(timeout: nil)
+            try inotify?.awaitEvents(timeout: nil)
         }
     }
 
