@@ -205,7 +205,7 @@ struct SupervisorTests {
         #expect(test.execution(id).status() == .cancelled)
     }
 
-    @Test("cancelling a running execution listed among its own children (a job naming itself as parent, admitted before admission refused it) ends it cancelled, and flowspoold goes on")
+    @Test("cancelling a running execution listed among its own children, and in a cycle with another (jobs naming each other as parent), cancels each once, and flowspoold goes on")
     func cancelOwnChild() throws {
         try test.startSupervisor()
         let id = try runningSlowJob(seconds: 30)
