@@ -5,9 +5,11 @@ import POSIX
 /// `2026-11-29T05:00:00.000Z flowspoold: message`. Control characters but tabs are escaped, so that no
 /// message can move a terminal's cursor or forge a line of its own.
 public enum OperatorLine {
-    public static func write(_ message: String, stamped: Bool = false) {
+    /// Writes the line; false when it could not be written whole (a full disk under a log file).
+    @discardableResult
+    public static func write(_ message: String, stamped: Bool = false) -> Bool {
         let line = program + ": " + message.escapingControlCharacters(keeping: "\t") + "\n"
-        try? FileDescriptor.standardError.write(stamped ? Clock.iso8601(Clock.now()) + " " + line : line)
+        return (try? FileDescriptor.standardError.write(stamped ? Clock.iso8601(Clock.now()) + " " + line : line)) != nil
     }
 
     /// The program's name as it was started: flowspool, respond, flowspoold, flowspool-task-REST.

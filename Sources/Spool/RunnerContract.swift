@@ -18,6 +18,10 @@ import POSIX
 /// 4. It reads `inputs.json`, does the task, and ends the execution: outputs, message, then the
 ///    final status, each written under tmp/ and renamed into place. It may then write `ended ID`
 ///    to the control FIFO, so that waiters are woken before it exits.
+/// 5. When the disk refuses the end for a cause time may mend, the task is not made again: the
+///    runner writes its result to its log, says `ending ID` on the control FIFO, and tries the end
+///    again for what is left of the task timeout and `endGrace`; then it exits
+///    `unwrittenEndStatus` and the supervisor ends the execution `fault`.
 public enum RunnerContract {
     /// The spool's absolute path.
     public static let spoolVariable = "FLOWSPOOL_SPOOL"
@@ -33,6 +37,36 @@ public enum RunnerContract {
     public static let spoolDescriptor: Int32 = 4
     /// "1" for a runner started on standby: it serves the executions handed over on standard input.
     public static let standbyVariable = "FLOWSPOOL_STANDBY"
+    /// flowspoold's --task-timeout, in seconds: the task timeout of a job that sets none. A runner
+    /// needs it to know how long it may keep trying an end the disk refuses.
+    public static let taskTimeoutVariable = "FLOWSPOOL_TASK_TIMEOUT"
+    /// flowspoold's --end-grace, in seconds: how long past its task timeout a runner that has done
+    /// its task may keep trying to write its end.
+    public static let endGraceVariable = "FLOWSPOOL_END_GRACE"
+    /// The task timeout of a job that sets none, unless flowspoold is told otherwise.
+    public static let defaultTaskTimeout = 3600.0
+    /// A minute: long enough for a clean-up (logrotate, a tmp reaper, an operator's `rm`) to make room
+    /// for an end that came in the last seconds of its timeout, short enough that the execution does
+    /// not stay `running` long after its timeout.
+    public static let defaultEndGrace = 60.0
+    /// The exit status of a runner that did its task but could not write its end before its time was
+    /// up, and wrote its result to its log instead: sysexits(3)'s EX_CANTCREAT, "cannot create an
+    /// output file". The supervisor's `fault` message then says the result is in the log.
+    public static let unwrittenEndStatus: Int32 = 73
+
+    /// The task timeout of `job`: its own, else flowspoold's as handed down, else the default.
+    public static func taskTimeout(of job: Job) -> Double {
+        job.timeout ?? seconds(in: taskTimeoutVariable).flatMap { $0 > 0 ? $0 : nil } ?? defaultTaskTimeout
+    }
+
+    /// How long past its task timeout a runner may keep trying an end the disk refuses.
+    public static var endGrace: Double {
+        seconds(in: endGraceVariable) ?? defaultEndGrace
+    }
+
+    private static func seconds(in variable: String) -> Double? {
+        Environment.value(variable).flatMap(Double.init).flatMap(Seconds.init)?.value
+    }
 
     /// A runner's first act: its pid, a newline, written over the lock file's content on descriptor
     /// 3 and fsynced, before any work. After a crash, an execution marked running whose lock file

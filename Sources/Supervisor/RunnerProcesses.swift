@@ -53,10 +53,10 @@ extension Supervisor {
         defer { try? sockets.second.close() }
         var spawnOptions = Spawn.Options(
             directory: spool.root,
-            environment: Environment.with([
+            environment: Environment.with(runnerVariables.merging([
                 RunnerContract.spoolVariable: spool.path, RunnerContract.lockDescriptorVariable: "3",
                 RunnerContract.standbyVariable: "1",
-            ]))
+            ]) { $1 }))
         spawnOptions.descriptors = [0: sockets.second, 2: .standardError]
         handDownSpool(into: &spawnOptions)
         spawnOptions.fromNull = [1]

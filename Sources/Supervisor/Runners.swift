@@ -23,6 +23,10 @@ struct Runner {
     var exitStatus: ExitStatus?
     /// When to try again to end the execution of a runner that is gone, after the disk refused.
     var endRetry: Backoff?
+    /// The runner said (control `ending ID`) that it has done its task and written its result to its
+    /// log, but that the disk refuses its end: it tries again, and its deadline has moved on by
+    /// --end-grace.
+    var resultInLog = false
     /// How many waits on other executions the runner is in (a flow waiting on its children): while
     /// it waits it holds no runner slot, so that the executions it waits for can run, and its task
     /// timeout does not run.
@@ -168,16 +172,23 @@ extension Supervisor {
     private func startRunner(_ execution: Execution, runnerPath: String, lock: FileDescriptor, log logFile: FileDescriptor) throws(SystemError) -> ProcessID {
         var spawnOptions = Spawn.Options(
             directory: execution.directory,
-            environment: Environment.with([
+            environment: Environment.with(runnerVariables.merging([
                 RunnerContract.spoolVariable: spool.path,
                 RunnerContract.executionVariable: execution.id,
                 RunnerContract.lockDescriptorVariable: "3",
-            ]))
+            ]) { $1 }))
         spawnOptions.descriptors = [1: logFile, 2: logFile, RunnerContract.lockDescriptor: lock]
         handDownSpool(into: &spawnOptions)
         let pid = try Spawn.run(runnerPath, arguments: [], options: spawnOptions)
         try? execution.recordHistory(.running, detail: "pid=\(pid)")
         return pid
+    }
+
+    /// What every runner is told of this supervisor's options (RunnerContract): the default task
+    /// timeout and the grace past it, by which a runner knows how long it may keep trying an end
+    /// the disk refuses.
+    var runnerVariables: [String: String] {
+        [RunnerContract.taskTimeoutVariable: String(options.taskTimeout), RunnerContract.endGraceVariable: String(options.endGrace)]
     }
 
     /// Gives a runner the spool's root this supervisor holds, on descriptor 4 (RunnerContract).
@@ -230,11 +241,7 @@ extension Supervisor {
             runAgainUnbegun(runner, execution)
             return false
         }
-        let message = switch runner.ending {
-        case .cancelled(let cause)?: "cancelled while running (\(cause))"
-        case .timedOut?: "task timeout: the runner was stopped after \(Clock.describeDuration(runner.timeout)) (the job's timeout, else flowspoold --task-timeout)"
-        case nil: "\(runner.exitStatus.map { "the runner \($0)" } ?? "the runner ended") without ending the execution; see its log. Not re-run: tasks have side effects"
-        }
+        let message = goneMessage(runner)
         let ending: ExecutionStatus = switch runner.ending {
         case .cancelled?: .cancelled
         case .timedOut?: .error
@@ -303,6 +310,36 @@ extension Supervisor {
             log.once("requeue \(error.errno)", "cannot queue \(execution.id) again now (tried again with a growing delay): \(error)")
             return .failed
         }
+    }
+
+    /// What the supervisor says when it ends the execution of a runner that did not: why it
+    /// stopped the runner, or how the runner ended, and where its result is when it had one.
+    func goneMessage(_ runner: Runner) -> String {
+        let unwritten = runner.resultInLog || runner.exitStatus == .exited(RunnerContract.unwrittenEndStatus)
+        let resultNote = "it had done its task but the disk refused its end: its result is in its log"
+        switch runner.ending {
+        case .cancelled(let cause)?:
+            return "cancelled while running (\(cause))" + (unwritten ? "; " + resultNote : "")
+        case .timedOut?:
+            let grace = runner.resultInLog ? " and flowspoold --end-grace" : ""
+            return "task timeout: the runner was stopped after \(Clock.describeDuration(runner.timeout)) (the job's timeout, else flowspoold --task-timeout)\(grace)" + (unwritten ? "; " + resultNote : "")
+        case nil where unwritten:
+            return "the runner had done its task, but the disk refused its end until its task timeout and flowspoold --end-grace had passed: its result is in its log (the runner \(runner.exitStatus.map(String.init(describing:)) ?? "ended")). Not re-run: tasks have side effects"
+        case nil:
+            return "\(runner.exitStatus.map { "the runner \($0)" } ?? "the runner ended") without ending the execution; see its log. Not re-run: tasks have side effects"
+        }
+    }
+
+    /// A runner's word that it has done its task but cannot write its end, the disk refusing it,
+    /// and that its result is in its log (control `ending ID`). It tries again until what is left of
+    /// its task timeout and --end-grace have passed; its deadline moves on by the grace, and by the
+    /// kill grace, so that the supervisor does not stop it before it gives up by itself.
+    func endingLate(_ id: String) {
+        guard ExecutionID.isValid(id), var runner = runners[id], runner.ending == nil, !runner.resultInLog else { return }
+        runner.resultInLog = true
+        runner.deadline = max(runner.deadline, Clock.monotonic()) + options.endGrace + options.killGrace
+        runners[id] = runner
+        log.once("ending late", "\(id): its runner has done its task but the disk refuses its end (and perhaps others'); it tries again for up to --end-grace past its timeout, and its result is in its log")
     }
 
     enum EndOutcome {

@@ -305,7 +305,8 @@ public final class Supervisor {
         admittedJobs.merge(outcome.jobs) { _, new in new }
     }
 
-    /// Reads whole lines from the control FIFO: `cancel ID [CAUSE]`, `ended ID`, `rescan`, `stop`. A line longer than
+    /// Reads whole lines from the control FIFO: `cancel ID [CAUSE]`, `rescan`, `stop`, and from
+    /// runners `ended ID` and `ending ID`. A line longer than
     /// `controlLineLimit` is dropped as it comes, never held whole, and unknown commands are
     /// counted: each is logged once per minute at most, whatever floods the FIFO.
     func handleControl() {
@@ -328,12 +329,13 @@ public final class Supervisor {
             switch (words.first, words.count) {
             case ("cancel", 2...): cancel(words[1], because: Self.cancelCause(words.dropFirst(2)))
             case ("ended", 2): endedEarly(words[1])
+            case ("ending", 2): endingLate(words[1])
             case ("rescan", 1): nextRescan = 0
             case ("stop", 1): stopping = true
             case (nil, _): break
             default:
                 unknownControlCommands += 1
-                log.once("control: unknown", "unknown control command '\(String(line.prefix(80)).escapingControlCharacters())' (\(unknownControlCommands) since the start; known: cancel ID [CAUSE], ended ID, rescan, stop)", interval: 60)
+                log.once("control: unknown", "unknown control command '\(String(line.prefix(80)).escapingControlCharacters())' (\(unknownControlCommands) since the start; known: cancel ID [CAUSE], ended ID, ending ID, rescan, stop)", interval: 60)
             }
         }
     }

@@ -15,6 +15,9 @@ public struct SupervisorOptions: Sendable {
     public var rescanInterval: Double = 30
     /// Seconds between SIGTERM and SIGKILL when a runner is cancelled or timed out.
     public var killGrace: Double = 2
+    /// Seconds past its task timeout that a runner which has done its task may keep trying to write
+    /// an end the disk refuses (RunnerContract.endGraceVariable).
+    public var endGrace: Double = RunnerContract.defaultEndGrace
     /// Files under tmp/ older than this many seconds are leftovers of a crashed writer.
     public var staleTemporaryAge: Double = 3600
     /// Task types whose runner processes serve one execution after another (they must speak
@@ -42,7 +45,7 @@ public struct SupervisorOptions: Sendable {
         self.runnerPath = runnerPath
     }
 
-    public static let defaultTaskTimeout = 3600.0
+    public static let defaultTaskTimeout = RunnerContract.defaultTaskTimeout
 
     /// The number of online cores times four.
     public static var defaultMaxRunning: Int {

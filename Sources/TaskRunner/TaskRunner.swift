@@ -60,6 +60,7 @@ public enum TaskRunner {
             RunnerLog().line("cannot declare the run begun (the lock on descriptor 3): \(error)")
             return .abandoned(exitStatus: 2)
         }
+        let began = Clock.monotonic()
         let execution: Execution
         let job: Job
         do {
@@ -82,13 +83,28 @@ public enum TaskRunner {
             log.line("error: \(error.message)")
             (status, message, outputs) = (.error, error.message, error.outputs)
         }
+        return end(execution, of: job, began: began, status, message: message, outputs: outputs ?? [:], log: log)
+    }
+
+    /// Ends the execution with the task's result. When the disk refuses the end for a cause time
+    /// may mend, the task, done, is not made again: the result is kept, and the end tried again
+    /// until the task timeout and the grace have passed (UnwrittenEnd).
+    static func end(
+        _ execution: Execution, of job: Job, began: Double, _ status: ExecutionStatus, message: String?, outputs: JSONObject,
+        log: RunnerLog
+    ) -> Outcome {
         do {
-            try execution.end(status, message: message, outputs: outputs ?? [:])
+            try execution.end(status, message: message, outputs: outputs)
+            return .ended(execution)
+        } catch where error.isShortOfResources {
+            let result = UnwrittenEnd(execution: execution, status: status, message: message, outputs: outputs, inputs: job.inputs, log: log)
+            let giveUpAt = UnwrittenEnd.giveUpTime(
+                began: began, timeout: RunnerContract.taskTimeout(of: job), grace: RunnerContract.endGrace, now: Clock.monotonic())
+            return result.retry(after: error, until: giveUpAt)
         } catch {
             log.line("cannot end execution \(execution.id): \(error)")
             return .abandoned(exitStatus: 1)
         }
-        return .ended(execution)
     }
 
     static func park(_ execution: Execution, until condition: WakeCondition) -> Outcome {
@@ -154,7 +170,9 @@ public struct TaskContext: Sendable {
 public struct RunnerLog: Sendable {
     public init() {}
 
-    public func line(_ text: String) {
+    /// Writes one line; false when it could not be written whole (the disk under the log is full).
+    @discardableResult
+    public func line(_ text: String) -> Bool {
         OperatorLine.write(text, stamped: true)
     }
 }

@@ -22,6 +22,9 @@ struct SupervisorCommand: ParsableCommand {
     @Option(name: .long, help: "Seconds a task may run unless its job sets 'timeout' (default: 3600).")
     var taskTimeout: Double = SupervisorOptions.defaultTaskTimeout
 
+    @Option(name: .long, help: "Seconds past its task timeout that a runner which has done its task may keep trying to write its end when the disk refuses it (default: 60).")
+    var endGrace: Double = RunnerContract.defaultEndGrace
+
     @Option(name: .long, help: "Colon-separated directories holding flowspool-task-TYPE runners (default: $FLOWSPOOL_RUNNER_PATH, else flowspoold's own directory).")
     var runnerPath: String?
 
@@ -66,6 +69,7 @@ struct SupervisorCommand: ParsableCommand {
         if gcArchive != nil && gcOlderThan == nil { throw ValidationError("--gc-archive goes with --gc-older-than") }
         if let maxRunning, maxRunning < 1 { throw ValidationError("--max-running must be at least 1") }
         if !Seconds.isPositive(taskTimeout) { throw ValidationError("--task-timeout must be \(Seconds.positiveRange)") }
+        if Seconds(endGrace) == nil { throw ValidationError("--end-grace must be \(Seconds.range(in: "seconds"))") }
         if !Seconds.isPositive(rescanInterval) { throw ValidationError("--rescan-interval must be \(Seconds.positiveRange)") }
         if runnerMaxUse < 1 { throw ValidationError("--runner-max-use must be at least 1") }
         if !Seconds.isPositive(runnerMaxIdle) { throw ValidationError("--runner-max-idle must be \(Seconds.positiveRange)") }
@@ -97,6 +101,7 @@ struct SupervisorCommand: ParsableCommand {
             taskTimeout: taskTimeout,
             runnerPath: runnerPath.map(RunnerPath.parse) ?? RunnerPath.default())
         options.rescanInterval = rescanInterval
+        options.endGrace = endGrace
         options.runnerMaxUse = runnerMaxUse
         options.runnerMaxIdle = runnerMaxIdle
         if let gcOlderThan {

@@ -16,6 +16,17 @@ struct POSIXTests {
         }
     }
 
+    @Test("a back-off waits 1 s after the first failure, twice as long after each next one, and a minute at most")
+    func backoff() {
+        var backoff = Backoff()
+        var delays: [Double] = []
+        for now in stride(from: 0.0, to: 900, by: 100) {
+            backoff.fail(at: now)
+            delays.append(backoff.nextTry - now)
+        }
+        #expect(delays == [1, 2, 4, 8, 16, 32, 60, 60, 60])
+    }
+
     @Test("renameNoReplace refuses to replace an existing file")
     func renameNoReplace() throws {
         let directory = try TemporaryDirectory()

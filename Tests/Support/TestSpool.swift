@@ -40,12 +40,16 @@ public final class TestSpool: @unchecked Sendable {
     }
 
     /// Fills the spool's disk to the last byte with spool/filler; `freeDisk()` gives the room back.
-    public func fillDisk() throws {
+    /// With `leaving`, that many bytes stay free: room for a line or two in a log (a page of the
+    /// tmpfs), and none for an execution's end, which writes two files at least.
+    public func fillDisk(leaving room: Int = 0) throws {
+        if room > 0 { try FileSystem.writeFile(root + "/room", [UInt8](repeating: 0, count: room)) }
         let fd = try FileDescriptor.open(root + "/filler", .writeOnly, options: [.create, .append])
         defer { try? fd.close() }
         let block = [UInt8](repeating: 0, count: 4096)
         while (try? fd.write(block)) != nil {}
         while (try? fd.write([0])) != nil {}
+        if room > 0 { try FileSystem.unlink(root + "/room") }
     }
 
     public func freeDisk() throws {

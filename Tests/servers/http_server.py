@@ -14,6 +14,9 @@ bin/example-server runs it for the README's examples). Endpoints:
   /set-cookie?name=value  sets the cookie name=value
   /redirect        302 to /echo; /redirect?to=URL 302 to URL
   /count/KEY       counts the requests made for KEY; /counts returns them all as JSON
+  /hold/KEY        counted as /count/KEY, then held until /release/KEY (at most 5 minutes); answers
+                   {"released": KEY}. /arrived/KEY answers once a request for /hold/KEY has come (at
+                   most 60 s; 504 if none did): a test acts while a task's request is in flight
   /jokes/random    the JSON of the spec's REST example: {"value": {"joke": ...}}
 """
 import argparse
@@ -29,6 +32,20 @@ from urllib.parse import parse_qsl, urlsplit
 # Requests counted per key by /count/KEY: how a storm tells a task run twice.
 COUNTS = {}
 COUNTS_LOCK = threading.Lock()
+
+# The events of /hold/KEY, by key: the request has arrived, and the test has released it.
+HOLDS = {}
+HOLDS_LOCK = threading.Lock()
+
+
+def hold_events(key):
+    with HOLDS_LOCK:
+        return HOLDS.setdefault(key, (threading.Event(), threading.Event()))
+
+
+def count(key):
+    with COUNTS_LOCK:
+        COUNTS[key] = COUNTS.get(key, 0) + 1
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -81,10 +98,25 @@ class Handler(BaseHTTPRequestHandler):
             joke = {"type": "success", "value": {"id": 1, "joke": "Chuck Norris counts to infinity. Twice."}}
             self.send(200, json.dumps(joke).encode(), "application/json")
         elif url.path.startswith("/count/"):
-            key = url.path[len("/count/"):]
-            with COUNTS_LOCK:
-                COUNTS[key] = COUNTS.get(key, 0) + 1
+            count(url.path[len("/count/"):])
             self.send(200, b"counted", "text/plain; charset=utf-8")
+        elif url.path.startswith("/hold/"):
+            key = url.path[len("/hold/"):]
+            count(key)
+            arrived, released = hold_events(key)
+            arrived.set()
+            released.wait(300)
+            self.send(200, json.dumps({"released": key}).encode(), "application/json")
+        elif url.path.startswith("/arrived/"):
+            arrived, _ = hold_events(url.path[len("/arrived/"):])
+            if arrived.wait(60):
+                self.send(200, b"arrived", "text/plain; charset=utf-8")
+            else:
+                self.send(504, b"no request came", "text/plain; charset=utf-8")
+        elif url.path.startswith("/release/"):
+            _, released = hold_events(url.path[len("/release/"):])
+            released.set()
+            self.send(200, b"released", "text/plain; charset=utf-8")
         elif url.path == "/counts":
             with COUNTS_LOCK:
                 document = json.dumps(COUNTS)
