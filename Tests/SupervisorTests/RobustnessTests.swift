@@ -24,17 +24,6 @@ struct RobustnessTests {
         supervisorLog.split(separator: "\n").filter { $0.contains(text) }.count
     }
 
-    /// flowspoold's own CPU time so far, in seconds (utime and stime of /proc/PID/stat): what it
-    /// spends, whatever else the machine does.
-    func supervisorCPUSeconds() throws -> Double {
-        let pid = try #require(test.supervisorPID)
-        let stat = try #require(try FileSystem.readText("/proc/\(pid)/stat"))
-        // The fields after the command's name, which is in parentheses and may hold spaces.
-        let fields = stat[stat.index(after: try #require(stat.lastIndex(of: ")")))...].split(separator: " ")
-        let ticks = try #require(Double(fields[11])) + (try #require(Double(fields[12])))
-        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
-
     @Test("50 jobs queued behind a busy slot cost flowspoold next to no CPU: it waits for the slot to free, it does not poll")
     func noBusyWaitBehindBusySlots() throws {
         try test.startSupervisor(["--max-running", "1"])
@@ -42,9 +31,9 @@ struct RobustnessTests {
         try waitUntil("the only slot is busy", timeout: 20, watching: [test.execution(busy).directory]) { test.execution(busy).status() == .running }
         let queued = try (0..<50).map { _ in try test.spool.submit(Job(task: "REST", inputs: ["url": .string(http + "/echo")])) }
         try waitUntil("all 50 are queued", timeout: 20, watching: [test.spool.executions]) { queued.allSatisfy { test.execution($0).status() == .queued } }
-        let before = try supervisorCPUSeconds()
+        let before = try test.supervisorCPUSeconds()
         _ = try test.ended(busy, within: 60)
-        let spent = try supervisorCPUSeconds() - before
+        let spent = try test.supervisorCPUSeconds() - before
         // Polling without a timeout burns the core for the seconds the slot stays busy.
         #expect(spent < 0.5, "flowspoold spent \(spent) s of CPU while 50 jobs waited for a slot")
         print("backlog: 50 jobs queued behind a slot busy for 4 s: flowspoold used \(spent) s of CPU meanwhile")

@@ -93,4 +93,26 @@ struct UnwrittenEndTests {
         #expect(ended.message.contains("its result is in its log"), "\(ended.message)")
         #expect(try requestsMade() == 1)
     }
+
+    @Test("50 jobs queued behind the one slot, held by a runner that cannot write its end: flowspoold sleeps meanwhile, and all run once there is room")
+    func noBusyWaitWhileTheEndWaits() throws {
+        let small = try TestSpool(diskSize: 4 << 20)
+        try small.startSupervisor(["--max-running", "1"])
+        let held = try small.spool.submit(Job(task: "REST", inputs: ["url": .string(http + "/hold/" + key)]))
+        try ask("/arrived/" + key)
+        let queued = try (0..<50).map { _ in try small.spool.submit(Job(task: "REST", inputs: ["url": .string(http + "/echo")])) }
+        try waitUntil("all 50 are queued", timeout: 30, watching: [small.spool.executions]) { queued.allSatisfy { small.execution($0).status() == .queued } }
+        try small.fillDisk(leaving: 4096)
+        try ask("/release/" + key)
+        try awaitLog("cannot end execution \(held)", of: held, in: small)
+        let before = try small.supervisorCPUSeconds()
+        let since = Clock.monotonic()
+        try waitUntil("5 s have passed", timeout: 20) { Clock.monotonic() - since >= 5 }
+        let spent = try small.supervisorCPUSeconds() - before
+        #expect(spent < 0.5, "flowspoold spent \(spent) s of CPU in 5 s while its slot's runner could not end")
+        print("backlog: 50 jobs queued behind a runner that cannot write its end, 5 s: flowspoold used \(spent) s of CPU")
+        try small.freeDisk()
+        #expect(try small.ended(held, within: 120).status == .success)
+        for id in queued { #expect(try small.ended(id, within: 120).status == .success) }
+    }
 }

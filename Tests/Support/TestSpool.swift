@@ -83,6 +83,17 @@ public final class TestSpool: @unchecked Sendable {
         return try Spawn.wait(for: pid)
     }
 
+    /// flowspoold's own CPU time so far, in seconds (utime and stime of /proc/PID/stat): what it
+    /// spends, whatever else the machine does.
+    public func supervisorCPUSeconds() throws -> Double {
+        guard let pid = supervisorPID, let stat = try FileSystem.readText("/proc/\(pid)/stat"),
+              let nameEnd = stat.lastIndex(of: ")") else { throw SpoolError("no flowspoold runs for \(root)") }
+        // The fields after the command's name, which is in parentheses and may hold spaces.
+        let fields = stat[stat.index(after: nameEnd)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { throw SpoolError("cannot read /proc/\(pid)/stat") }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     public var supervisorIsRunning: Bool {
         guard let pid = supervisorPID else { return false }
         var status: Int32 = 0
