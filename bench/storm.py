@@ -206,7 +206,7 @@ class Storm:
 
     def storm(self):
         kills = self.options.supervisor_kills
-        per_kill = max(1, self.options.runner_kills // max(1, kills))
+        per_kill = -(-self.options.runner_kills // max(1, kills))  # rounded up; none when none is asked
         for _ in range(kills):
             time.sleep(random.uniform(0.05, 0.6))
             live = self.runners()
@@ -378,6 +378,9 @@ class Storm:
         if self.options.fresh_runner_kills:
             print(f"storm: {self.fresh_kills} kills aimed at fresh runners (lock file empty), "
                   f"{len(self.fresh_landed)} landed before the runner began; their executions: {self.outcomes_of(self.fresh_landed)}")
+            for execution_id in self.fresh_landed:
+                if (self.state(execution_id) or "").strip() != "success":
+                    print(f"storm: killed fresh, then {(self.state(execution_id) or '?').strip()}: {execution_id}: {self.message_of(execution_id)}", file=sys.stderr)
         print(f"storm: lost {len(lost)}, run twice {len(twice)}, stuck {len(stuck)}, "
               f"half-written {len(half)}, orphaned processes {len(orphans)}")
         for what, items in (("lost", lost), ("run twice", twice), ("stuck", stuck), ("half-written", list(half.items())),
@@ -389,6 +392,13 @@ class Storm:
             return 1
         subprocess.run(["rm", "-rf", self.work])
         return 0
+
+    def message_of(self, execution_id):
+        try:
+            with open(os.path.join(self.spool, "executions", execution_id, "message")) as file:
+                return file.read().strip()
+        except OSError:
+            return "(no message)"
 
     def outcomes_of(self, execution_ids):
         """"success 3, fault 1": how the executions ended, or "none"."""

@@ -35,16 +35,24 @@ extension Supervisor {
                 queued.append((id, execution.history().first?.time ?? 0))
             case .waiting? where !execution.isLockHeld() && execution.wakeCondition() != nil:
                 park(execution, until: execution.wakeCondition()!)
-            case let status? where (status == .running || status == .waiting) && execution.runnerPID() == nil && !execution.isLockHeld():
-                // Marked running, but no runner had begun it: nothing of it ran (RunnerContract).
-                let outcome = mayRunAgain(execution)
-                    ? requeue(execution, because: "no runner had begun it when flowspoold stopped")
-                    : end(execution, .fault, message: "no runner had begun it when flowspoold stopped, the \(Self.unbegunRunLimit)th time; not run again: see its log")
-                if outcome == .ended, execution.status() == .queued { queued.append((id, execution.history().first?.time ?? 0)) }
-            case .running?, .waiting?, nil:
-                let outcome = end(execution, .fault, message: status == nil
-                    ? "the execution had no readable status when flowspoold started"
-                    : "the runner was gone when flowspoold started (it died while no supervisor watched it: a crash or a reboot). Not re-run: tasks have side effects")
+            case .running?, .waiting?:
+                if execution.isLockHeld() {
+                    // Its runner lives on: adopted, and judged once it is gone, when whether it had
+                    // begun can no longer change.
+                    adopt(execution)
+                } else if execution.runnerPID() == nil {
+                    // Marked running, but no runner had begun it: nothing of it ran (RunnerContract).
+                    let outcome = mayRunAgain(execution)
+                        ? requeue(execution, because: "no runner had begun it when flowspoold stopped")
+                        : end(execution, .fault, message: "no runner had begun it when flowspoold stopped, the \(Self.unbegunRunLimit)th time; not run again: see its log")
+                    if outcome == .lockHeld { adopt(execution) }
+                    if outcome == .ended, execution.status() == .queued { queued.append((id, execution.history().first?.time ?? 0)) }
+                } else {
+                    let outcome = end(execution, .fault, message: "the runner was gone when flowspoold started (it died while no supervisor watched it: a crash or a reboot). Not re-run: tasks have side effects")
+                    if outcome == .lockHeld { adopt(execution) }
+                }
+            case nil:
+                let outcome = end(execution, .fault, message: "the execution had no readable status when flowspoold started")
                 if outcome == .lockHeld { adopt(execution) }
             default:
                 break
