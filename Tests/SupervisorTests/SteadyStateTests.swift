@@ -137,6 +137,27 @@ struct SteadyStateTests {
         }
     }
 
+    @Test("a runner alive but not begun when flowspoold restarts is adopted; killed before it begins, its execution is run, not ended fault")
+    func adoptedUnbegunIsRun() throws {
+        let execution = test.execution("fresh")
+        try FileSystem.makeDirectory(execution.directory)
+        try FileSystem.writeFile(execution.path(.inputs), Array(#"{"task":"REST","inputs":{"url":"\#(http)/echo"}}"#.utf8))
+        try execution.setStatus(.queued)
+        try FileSystem.writeFile(execution.path(.lock), [])
+        // A runner between its hand-over and its first act: it holds the lock, its pid is not in it.
+        let holder = try StartedProgram("/usr/bin/flock", ["-o", execution.path(.lock), "sleep", "600"])
+        try waitUntil("the lock is held", timeout: 30) { execution.isLockHeld() }
+        try execution.setStatus(.running)
+        try execution.recordHistory(.running, detail: "pid=\(holder.pid)")
+        try test.startSupervisor()
+        try waitUntil("flowspoold adopts it", timeout: 30, watching: [test.directory.path]) { lines(containing: "adopted fresh") == 1 }
+        kill(holder.pid, SIGKILL)
+        _ = try holder.finish(within: 30)
+        let ended = try test.ended("fresh")
+        #expect(ended.status == .success, "\(ended.message)")
+        #expect(execution.history().contains { $0.status == .queued && $0.detail.contains("before it began") })
+    }
+
     @Test("a runner that never begins is started five times, then its execution ends fault saying why")
     func neverBeginsEndsFault() throws {
         let runners = try TemporaryDirectory()
