@@ -145,6 +145,10 @@ public struct Execution: Sendable {
         public let status: ExecutionStatus
         public let detail: String
 
+        public init(time: Double, status: ExecutionStatus, detail: String = "") {
+            (self.time, self.status, self.detail) = (time, status, detail)
+        }
+
         /// A `NAME=value` word of the detail, as flowspoold writes on a `running` line
         /// ("pid=1234 use=3"); nil when there is none.
         public func detailValue(_ name: String) -> Substring? {

@@ -306,9 +306,9 @@ public final class Supervisor {
     }
 
     /// Reads whole lines from the control FIFO: `cancel ID [CAUSE]`, `rescan`, `stop`, and from
-    /// runners `ended ID` and `ending ID`. A line longer than
-    /// `controlLineLimit` is dropped as it comes, never held whole, and unknown commands are
-    /// counted: each is logged once per minute at most, whatever floods the FIFO.
+    /// runners `ended ID` and `ending ID`. A line longer than `controlLineLimit` is dropped as it
+    /// comes, never held whole, and unknown commands are counted: each is logged once per minute
+    /// at most, whatever floods the FIFO.
     func handleControl() {
         guard let bytes = try? control.readAvailable() else { return }
         controlBuffer += bytes

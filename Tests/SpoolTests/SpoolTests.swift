@@ -100,3 +100,36 @@ struct SpoolFileTests {
         #expect(Protection.maskedOutputs(["secret": "s", "plain": "p"], inputs: inputs) == ["secret": "****", "plain": "p"])
     }
 }
+
+@Suite("The time a run has run, by its history (flowspool-spool(5), Timeouts)")
+struct TimeRunningTests {
+    func entry(_ time: Double, _ status: ExecutionStatus, _ detail: String = "") -> Execution.HistoryEntry {
+        Execution.HistoryEntry(time: time, status: status, detail: detail)
+    }
+
+    @Test("the spells a flow waited are not counted, the one going on now neither")
+    func waitsAreNotCounted() {
+        let history = [
+            entry(0, .queued), entry(1, .running, "pid=10"),
+            entry(3, .waiting), entry(40, .running),  // 2 s run, then 37 s waiting for a child
+            entry(41, .waiting),  // 1 s more, and waiting since
+        ]
+        #expect(Execution.timeRunning(history, until: 100) == 3)
+        #expect(Execution.timeRunning(history.dropLast(), until: 100) == 62)
+    }
+
+    @Test("only the current run counts: an earlier run that parked and was woken does not")
+    func fromTheLastStart() {
+        let history = [
+            entry(0, .queued), entry(1, .running, "pid=10"), entry(2, .waiting, "parked"),
+            entry(50, .queued, "woken"), entry(51, .running, "pid=11"),
+        ]
+        #expect(Execution.timeRunning(history, until: 60) == 9)
+    }
+
+    @Test("a start whose pid was never written counts from the first running after the last queued")
+    func startWithoutPID() {
+        let history = [entry(0, .queued), entry(5, .running), entry(6, .waiting), entry(9, .running)]
+        #expect(Execution.timeRunning(history, until: 10) == 2)
+    }
+}
