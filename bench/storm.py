@@ -380,7 +380,8 @@ class Storm:
                   f"{len(self.fresh_landed)} landed before the runner began; their executions: {self.outcomes_of(self.fresh_landed)}")
             for execution_id in self.fresh_landed:
                 if (self.state(execution_id) or "").strip() != "success":
-                    print(f"storm: killed fresh, then {(self.state(execution_id) or '?').strip()}: {execution_id}: {self.message_of(execution_id)}", file=sys.stderr)
+                    print(f"storm: killed fresh, then {(self.state(execution_id) or '?').strip()} after {self.starts_of(execution_id)} starts "
+                          f"(a later start that began may have met a random kill): {execution_id}: {self.message_of(execution_id)}", file=sys.stderr)
         print(f"storm: lost {len(lost)}, run twice {len(twice)}, stuck {len(stuck)}, "
               f"half-written {len(half)}, orphaned processes {len(orphans)}")
         for what, items in (("lost", lost), ("run twice", twice), ("stuck", stuck), ("half-written", list(half.items())),
@@ -392,6 +393,14 @@ class Storm:
             return 1
         subprocess.run(["rm", "-rf", self.work])
         return 0
+
+    def starts_of(self, execution_id):
+        """How many runners were handed the execution, by its history's `running pid=` lines."""
+        try:
+            with open(os.path.join(self.spool, "executions", execution_id, "history")) as file:
+                return sum(1 for line in file if " running pid=" in line)
+        except OSError:
+            return 0
 
     def message_of(self, execution_id):
         try:
