@@ -67,6 +67,12 @@ start_flowspoold() {
     until [ -p "$1/control" ] && "$FLOWSPOOL_BIN/flowspool" list --spool "$1" >/dev/null 2>&1; do sleep 0.05; done
 }
 
+# make_secret: a password for this run's servers, in hex, so that it never starts with a dash that a
+# program's option parser would take for an option (token_urlsafe's did, one run in 64).
+make_secret() {
+    python3 -c 'import secrets; print(secrets.token_hex(12))'
+}
+
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -82,7 +88,7 @@ start_sshd() {
     local password password_file=${XDG_STATE_HOME:-$HOME/.local/state}/flowspool/test-ssh-password
     if [ ! -s "$password_file" ]; then
         mkdir -p "$(dirname "$password_file")"
-        (umask 077; python3 -c 'import secrets; print(secrets.token_urlsafe(12))' > "$password_file")
+        (umask 077; make_secret > "$password_file")
     fi
     password=$(cat "$password_file")
     echo "$user:$password" | chpasswd
@@ -148,8 +154,8 @@ SSHD
 start_redis() {
     local dir=$work/redis open_port protected_port password user_password
     mkdir -p "$dir"
-    password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(12))')
-    user_password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(12))')
+    password=$(make_secret)
+    user_password=$(make_secret)
     open_port=$(free_port)
     protected_port=$(free_port)
     cat > "$dir/open.conf" <<REDIS
@@ -194,9 +200,9 @@ start_smtp_server() {
         fi
     fi
     local password
-    password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(12))')
+    password=$(make_secret)
     "$python" Tests/servers/smtp_server.py --port-file "$dir/ports" --mail-dir "$dir/mail" \
-        --cert "$work/tls/server.pem" --key "$work/tls/server.key" --user flowspool --password "$password" \
+        --cert "$work/tls/server.pem" --key "$work/tls/server.key" --user flowspool --password="$password" \
         --smtps-host "$FLOWSPOOL_TEST_SMTPS_HOST" --starttls-port "$(free_port)" --plain-port "$(free_port)" \
         2>"$dir/server.log" &
     server_pids+=($!)
