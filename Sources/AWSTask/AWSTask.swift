@@ -226,7 +226,7 @@ struct Call {
             return SignedRequest(
                 method: "POST", endpoint: endpoint, path: "/", query: [],
                 headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
-                body: Array(SigV4.canonicalQuery(fields).utf8))
+                body: Array(QuerySerializer.formBody(fields).utf8))
         case "json":
             let body = JSONShapes(model: model).serialize(parameters, shape: operation.inputShape)
             return SignedRequest(

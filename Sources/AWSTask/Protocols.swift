@@ -8,6 +8,17 @@ struct QuerySerializer {
     let model: ServiceModel
     var isEC2: Bool { model.protocolName == "ec2" }
 
+    /// The form body as botocore sends it: the fields in the order they were serialized, each name
+    /// and value encoded as Python's `urlencode` does (a space is `+`). A server that checks the
+    /// signature against the form it parsed, encoded again (moto), then agrees with what was signed.
+    static func formBody(_ fields: [(String, String)]) -> String {
+        fields.map { plusEncoded($0.0) + "=" + plusEncoded($0.1) }.joined(separator: "&")
+    }
+
+    private static func plusEncoded(_ text: String) -> String {
+        text.split(separator: " ", omittingEmptySubsequences: false).map { SigV4.uriEncode(String($0)) }.joined(separator: "+")
+    }
+
     func fields(_ parameters: JSON, shape: String?) -> [(String, String)] {
         var fields: [(String, String)] = []
         serialize(parameters, shape: model.shape(shape), prefix: "", into: &fields)
@@ -95,7 +106,7 @@ struct XMLShapeParser {
             for (name, definition) in shape["members"]?.objectValue ?? [:] {
                 guard let member = definition.objectValue, member["location"] == nil else { continue }
                 let memberShape = model.shape(member["shape"]?.stringValue)
-                let location = member["locationName"]?.stringValue ?? name
+                let location = Self.elementName(of: name, member, memberShape)
                 if member["xmlAttribute"]?.boolValue == true {
                     // xsi:type and the like: an attribute of this element, whatever its prefix.
                     let local = location.split(separator: ":").last.map(String.init) ?? location
@@ -104,9 +115,15 @@ struct XMLShapeParser {
                     }
                     continue
                 }
-                if memberShape?["type"]?.stringValue == "list", isFlattened(memberShape, member: member) {
+                let flattenedType = isFlattened(memberShape, member: member) ? memberShape?["type"]?.stringValue : nil
+                if flattenedType == "list" {
+                    // The items stand in this element, one element each, with no wrapper.
                     let items = element.children(location)
                     if !items.isEmpty { object[name] = .array(items.map { parse($0, shape: model.shape(memberShape?["member"]?["shape"]?.stringValue)) }) }
+                } else if flattenedType == "map", let memberShape {
+                    // So do the entries of a flattened map, each a key and a value.
+                    let entries = element.children(location)
+                    if !entries.isEmpty { object[name] = map(entries, shape: memberShape) }
                 } else if let child = element.child(location) {
                     object[name] = parse(child, shape: memberShape)
                 }
@@ -117,17 +134,32 @@ struct XMLShapeParser {
             let itemName = member["locationName"]?.stringValue ?? "member"
             return .array(element.children(itemName).map { parse($0, shape: model.shape(member["shape"]?.stringValue)) })
         case "map":
-            let key = shape["key"]?.objectValue ?? [:], value = shape["value"]?.objectValue ?? [:]
-            var object = JSONObject()
-            let entries = shape["flattened"]?.boolValue == true ? [element] : element.children("entry")
-            for entry in entries {
-                guard let name = entry.child(key["locationName"]?.stringValue ?? "key")?.text else { continue }
-                object[name] = entry.child(value["locationName"]?.stringValue ?? "value").map { parse($0, shape: model.shape(value["shape"]?.stringValue)) } ?? .null
-            }
-            return .object(object)
+            return map(shape["flattened"]?.boolValue == true ? [element] : element.children("entry"), shape: shape)
         default:
             return scalar(element.text, type: shape["type"]?.stringValue)
         }
+    }
+
+    /// A map from its entries, each holding a key and a value element.
+    private func map(_ entries: [XMLElement], shape: JSONObject) -> JSON {
+        let key = shape["key"]?.objectValue ?? [:], value = shape["value"]?.objectValue ?? [:]
+        var object = JSONObject()
+        for entry in entries {
+            guard let name = entry.child(key["locationName"]?.stringValue ?? "key")?.text else { continue }
+            object[name] = entry.child(value["locationName"]?.stringValue ?? "value").map { parse($0, shape: model.shape(value["shape"]?.stringValue)) } ?? .null
+        }
+        return .object(object)
+    }
+
+    /// The element a structure's member stands in, as botocore's XML parser names it: a flattened
+    /// list's items are named by the list's member (SQS's `Messages` are `<Message>` elements),
+    /// else the member's locationName, else its name.
+    static func elementName(of name: String, _ member: JSONObject, _ shape: JSONObject?) -> String {
+        if shape?["type"]?.stringValue == "list", shape?["flattened"]?.boolValue == true,
+           let itemName = shape?["member"]?["locationName"]?.stringValue {
+            return itemName
+        }
+        return member["locationName"]?.stringValue ?? name
     }
 
     private func isFlattened(_ shape: JSONObject?, member: JSONObject) -> Bool {

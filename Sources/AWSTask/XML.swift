@@ -14,8 +14,9 @@ struct XMLError: Error, CustomStringConvertible {
     let description: String
 }
 
-/// A small XML parser for AWS responses: elements, attributes, text, CDATA, comments, the
-/// declaration and the five entities plus character references. No DTDs, as AWS sends none.
+/// A small XML parser for AWS responses: elements, attributes, text, CDATA (taken as it is),
+/// comments, the declaration and the five entities plus character references; a closing tag must
+/// name the element it closes. No DTDs, as AWS sends none.
 struct XMLParser {
     private let bytes: [UInt8]
     private var position = 0
@@ -34,9 +35,17 @@ struct XMLParser {
     private mutating func document() throws(XMLError) -> XMLElement {
         while true {
             skipSpace()
-            if starts("<?") { try skip(past: "?>") } else if starts("<!--") { try skip(past: "-->") } else if starts("<!") { try skip(past: ">") } else { break }
+            if starts(Self.declaration) {
+                try skip(past: Self.declarationEnd)
+            } else if starts(Self.commentStart) {
+                try skip(past: Self.commentEnd)
+            } else if starts(Self.markupStart) {
+                try skip(past: Self.tagEnd)
+            } else {
+                break
+            }
         }
-        guard starts("<") else { throw XMLError(description: "no root element") }
+        guard starts(Self.tagStart) else { throw XMLError(description: "no root element") }
         return try parseElement()
     }
 
@@ -45,15 +54,53 @@ struct XMLParser {
         defer { depth -= 1 }
         guard depth <= Self.maximumDepth else { throw error("elements nested deeper than \(Self.maximumDepth)") }
         position += 1  // <
-        var element = XMLElement(name: localName(name()))
+        let qualifiedName = name()
+        var element = XMLElement(name: localName(qualifiedName))
+        if try parseAttributes(of: &element) { return element }
+        // Text between the children: entities decoded run by run, CDATA taken as it is.
+        var text = ""
+        var run: [UInt8] = []
+        while position < bytes.count {
+            guard bytes[position] == 0x3c else {  // not '<': text
+                run.append(bytes[position])
+                position += 1
+                continue
+            }
+            if starts(Self.closingTagStart) {
+                try parseClosingTag(of: qualifiedName)
+                element.text = text + decodeEntities(run[...])
+                return element
+            } else if starts(Self.commentStart) {
+                try skip(past: Self.commentEnd)
+            } else if starts(Self.cdataStart) {
+                position += Self.cdataStart.count
+                let start = position
+                try skip(past: Self.cdataEnd)
+                text += decodeEntities(run[...]) + String(decoding: bytes[start..<(position - Self.cdataEnd.count)], as: UTF8.self)
+                run.removeAll(keepingCapacity: true)
+            } else {
+                element.children.append(try parseElement())
+            }
+        }
+        throw error("<\(qualifiedName)> is not closed")
+    }
+
+    /// Reads the attributes up to the end of the start tag; true for an empty element (`/>`).
+    private mutating func parseAttributes(of element: inout XMLElement) throws(XMLError) -> Bool {
         while true {
             skipSpace()
-            if starts("/>") { position += 2; return element }
-            if starts(">") { position += 1; break }
+            if starts(Self.emptyTagEnd) {
+                position += 2
+                return true
+            }
+            if starts(Self.tagEnd) {
+                position += 1
+                return false
+            }
             let attribute = name()
             guard !attribute.isEmpty else { throw error("a malformed tag <\(element.name)") }
             skipSpace()
-            guard starts("=") else { throw error("an attribute without a value in <\(element.name)") }
+            guard starts(Self.equals) else { throw error("an attribute without a value in <\(element.name)") }
             position += 1
             skipSpace()
             guard position < bytes.count, bytes[position] == 0x22 || bytes[position] == 0x27 else { throw error("an unquoted attribute") }
@@ -65,28 +112,23 @@ struct XMLParser {
             element.attributes[attribute] = decodeEntities(bytes[start..<position])
             position += 1
         }
-        var text: [UInt8] = []
-        while position < bytes.count {
-            if starts("</") {
-                try skip(past: ">")
-                element.text = decodeEntities(text[...])
-                return element
-            } else if starts("<!--") {
-                try skip(past: "-->")
-            } else if starts("<![CDATA[") {
-                position += 9
-                let start = position
-                try skip(past: "]]>")
-                text += bytes[start..<(position - 3)]
-            } else if starts("<") {
-                element.children.append(try parseElement())
-            } else {
-                text.append(bytes[position])
-                position += 1
-            }
-        }
-        throw error("<\(element.name)> is not closed")
     }
+
+    /// `</NAME>`, which must name the element it closes.
+    private mutating func parseClosingTag(of qualifiedName: String) throws(XMLError) {
+        position += Self.closingTagStart.count
+        let closing = name()
+        guard closing == qualifiedName else { throw error("<\(qualifiedName)> is closed by </\(closing)>") }
+        skipSpace()
+        guard starts(Self.tagEnd) else { throw error("a malformed closing tag </\(closing)") }
+        position += 1
+    }
+
+    private static let tagStart = Array("<".utf8), tagEnd = Array(">".utf8), emptyTagEnd = Array("/>".utf8)
+    private static let closingTagStart = Array("</".utf8), equals = Array("=".utf8), markupStart = Array("<!".utf8)
+    private static let declaration = Array("<?".utf8), declarationEnd = Array("?>".utf8)
+    private static let commentStart = Array("<!--".utf8), commentEnd = Array("-->".utf8)
+    private static let cdataStart = Array("<![CDATA[".utf8), cdataEnd = Array("]]>".utf8)
 
     private mutating func name() -> String {
         let start = position
@@ -105,17 +147,20 @@ struct XMLParser {
         while position < bytes.count, [0x20, 0x09, 0x0a, 0x0d].contains(bytes[position]) { position += 1 }
     }
 
-    private func starts(_ text: String) -> Bool {
-        let pattern = Array(text.utf8)
-        return position + pattern.count <= bytes.count && Array(bytes[position..<(position + pattern.count)]) == pattern
+    /// Whether the bytes at the position are `pattern`; nothing is allocated.
+    private func starts(_ pattern: [UInt8]) -> Bool {
+        position + pattern.count <= bytes.count && bytes[position..<(position + pattern.count)].elementsEqual(pattern)
     }
 
-    private mutating func skip(past text: String) throws(XMLError) {
+    private mutating func skip(past pattern: [UInt8]) throws(XMLError) {
         while position < bytes.count {
-            if starts(text) { position += text.utf8.count; return }
+            if bytes[position] == pattern[0] && starts(pattern) {
+                position += pattern.count
+                return
+            }
             position += 1
         }
-        throw error("'\(text)' never comes")
+        throw error("'\(String(decoding: pattern, as: UTF8.self))' never comes")
     }
 
     private func error(_ what: String) -> XMLError {

@@ -74,6 +74,31 @@ struct AWSPartsTests {
         #expect((try? XMLParser.parse(Array("<a x='1'><b>t&amp;u</b><b/></a>".utf8)))?.children("b").first?.text == "t&u")
     }
 
+    @Test("the XML reader's conformance table: text, entities, CDATA as it is, namespaces, comments; a closing tag must name its element", arguments: [
+        ("<a>t&amp;u&lt;&#x263A;&#65;</a>", "t&u<☺A"),
+        ("<a><![CDATA[&amp; <b> ]]]]></a>", "&amp; <b> ]]"),
+        ("<a>x&amp;<![CDATA[&lt;]]>&gt;y</a>", "x&&lt;>y"),
+        ("<?xml version=\"1.0\"?><!-- c --><ns:a xmlns:ns=\"urn:x\">t<!-- inner -->u</ns:a>", "tu"),
+        ("<a>\u{1F600} ü</a>", "\u{1F600} ü"),
+    ])
+    func xmlConformance(document: String, text: String) throws {
+        #expect(try XMLParser.parse(Array(document.utf8)).text == text)
+    }
+
+    @Test("XML that is not well formed is refused, naming the problem", arguments: [
+        ("<a><b></a></b>", "<b> is closed by </a>"),
+        ("<a></b>", "<a> is closed by </b>"),
+        ("<ns:a></a>", "<ns:a> is closed by </a>"),
+        ("<a><![CDATA[x</a>", "']]>' never comes"),
+    ])
+    func xmlRefusals(document: String, problem: String) {
+        #expect {
+            try XMLParser.parse(Array(document.utf8))
+        } throws: { error in
+            "\(error)".contains(problem)
+        }
+    }
+
     @Test("every service but S3 signs its path without empty, . and .. segments")
     func normalizedPaths() {
         #expect(SigV4.normalized("/a//b/./c/../d") == "/a/b/d")
