@@ -145,9 +145,9 @@ public final class SSHConnection {
         case timedOut
     }
 
-    /// Runs `command` through the remote user's shell and hands its output over as it comes, both
-    /// streams in the order read. After `timeout` seconds the channel is closed and `.timedOut`
-    /// returned.
+    /// Runs `command` through the remote user's shell, with nothing on its standard input, and
+    /// hands its output over as it comes, both streams in the order read. After `timeout` seconds
+    /// the channel is closed and `.timedOut` returned.
     public func run(_ command: String, timeout: Double, output: (Stream, [UInt8]) -> Void) throws(SSHError) -> Ending {
         let deadline = Clock.monotonic() + timeout
         libssh2_session_set_timeout(session, Self.milliseconds(until: deadline))
@@ -160,6 +160,10 @@ public final class SSHConnection {
             buffer.withMemoryRebound(to: CChar.self) { flowspool_ssh_exec(channel, $0.baseAddress, UInt32($0.count)) }
         }
         if started != 0 { throw error("libssh2_channel_exec", started) }
+        // The script's standard input is empty, as `ssh host script </dev/null` gives it: a script
+        // that reads it (`read x`, `cat`) gets end of file instead of waiting for its timeout.
+        let closedInput = libssh2_channel_send_eof(channel)
+        if closedInput != 0 { throw error("libssh2_channel_send_eof", closedInput) }
         libssh2_session_set_blocking(session, 0)
         defer { libssh2_session_set_blocking(session, 1) }
         var buffer = [CChar](repeating: 0, count: 32768)

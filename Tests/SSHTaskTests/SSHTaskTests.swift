@@ -127,6 +127,22 @@ struct SSHTaskTests {
         #expect(kept.contains("\u{1B}[1;31mred"))
     }
 
+    @Test("a script that reads its standard input finds it empty and goes on at once, as with ssh host script </dev/null")
+    func standardInputIsEmpty() throws {
+        let script = #"read x; echo "got [$x] $?"; cat; echo done"#
+        let ended = try ssh(["script-timeout": 20], script: script)
+        #expect(ended.status == .success, "\(ended.message)")
+        let keyFile = try TemporaryDirectory()
+        let key = try keyFile.file("id", TestEnvironment.sshFile("id_ed25519"), mode: 0o600)
+        let reference = try runProgram("/usr/bin/ssh", [
+            "-i", key, "-p", String(TestEnvironment.sshPort), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", TestEnvironment.sshUser + "@127.0.0.1", script,
+        ], timeout: 60)
+        #expect(reference.standardOutput == "got [] 1\ndone\n", "\(reference.standardError)")
+        #expect(ended["report"]?.stringValue == reference.standardOutput)
+        #expect(ended["retcode"] == .int(Int(reference.exitCode ?? -1)))
+    }
+
     @Test("CRLF becomes LF by default and stays on request")
     func carriageReturns() throws {
         let script = #"printf 'one\r\ntwo\r\n'"#
