@@ -230,6 +230,20 @@ struct RESTTaskTests {
         #expect(!ended.message.contains("could not connect"), "a connection was tried: \(ended.message)")
     }
 
+    @Test("a URL goes out percent-encoded as python-requests sends it: spaces, non-ASCII, escapes kept, malformed ones encoded", arguments: [
+        "/echo?q=\u{FC}&r=a b", "/echo/a b/\u{FC}", "/echo?s=%41%7e%2F&t=a+b&u=100%", "/echo?v=%zz&w=%41", "/echo?x=<y>|{z}\"^`",
+    ])
+    func urlEncodedAsRequests(path: String) throws {
+        let ended = try test.run("REST", ["url": .string(http + path)])
+        #expect(ended.status == .success, "\(ended.message)")
+        let reference = try runProgram("/usr/bin/env", [
+            "python3", "-c", "import json, sys, requests; print(json.dumps(requests.get(sys.argv[1]).json()))", http + path,
+        ])
+        #expect(reference.exitCode == 0, "\(reference.standardError)")
+        let sent = try JSON(parsing: Array(reference.standardOutput.utf8))
+        #expect(ended["json"]?["target"] == sent["target"], "requests sent \(sent["target"] ?? .null)")
+    }
+
     @Test("a URL holding a line break is refused before anything is sent")
     func urlInjection() throws {
         let ended = try test.run("REST", ["url": .string("http://127.0.0.1:\(TestEnvironment.closedPort())/a\r\nX-Injected: yes")])

@@ -5,7 +5,7 @@ Listens on 127.0.0.1 on two free ports (plain and TLS), and plain on a free port
 host, for redirects that leave the first), and writes "http PORT", "https PORT" and "http-other PORT" lines
 to --port-file once all listen; with --port N, on that port alone, saying so on standard error (how
 bin/example-server runs it for the README's examples). Endpoints:
-  /echo, /post     any method: JSON of the method, path, query, headers, body and cookies received
+  /echo, /echo/..., /post   any method: JSON of the method, path, target (as received), query, headers, body and cookies
   /text            text/plain; charset=utf-8 "hello, flowspool"
   /latin1          text/html without a charset, body in ISO-8859-1
   /list            a JSON list
@@ -68,11 +68,12 @@ class Handler(BaseHTTPRequestHandler):
         query = dict(parse_qsl(url.query))
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        if url.path in ("/echo", "/post"):
+        if url.path == "/post" or url.path == "/echo" or url.path.startswith("/echo/"):
             cookies = http.cookies.SimpleCookie(self.headers.get("Cookie", ""))
             document = {
                 "method": self.command,
                 "path": url.path,
+                "target": self.path,
                 "query": query,
                 "headers": {name: value for name, value in self.headers.items()},
                 "body": body.decode("utf-8", "replace"),
