@@ -1,57 +1,67 @@
 /// What a script printed, cleaned as the remove-cr and remove-ansi-escapes inputs ask.
 enum Report {
-    /// CRLF becomes LF; a lone CR stays.
+    /// Every carriage return removed: CRLF becomes LF, and a lone CR (a progress bar's) goes too.
     static func removingCarriageReturns(_ text: String) -> String {
-        var result = String.UnicodeScalarView()
-        var scalars = text.unicodeScalars.makeIterator()
-        var pending: Unicode.Scalar?
-        while let scalar = pending ?? scalars.next() {
-            pending = nil
-            if scalar == "\r" {
-                let next = scalars.next()
-                if next == "\n" { result.append("\n"); continue }
-                result.append(scalar)
-                pending = next
-                if next == nil { break }
-                continue
-            }
-            result.append(scalar)
-        }
-        return String(result)
+        String(String.UnicodeScalarView(text.unicodeScalars.filter { $0 != "\r" }))
     }
 
-    /// Removes ANSI control sequences, CSI (ESC [ ... final byte: colours, cursor movement) and OSC
-    /// (ESC ] ... BEL or ESC \: window titles), and nothing else.
+    /// Removes the escape sequences of ECMA-48 (ANSI), and nothing else: control sequences (CSI,
+    /// ESC [ or U+009B, parameters, intermediates, a final byte: colours, cursor movement), control
+    /// strings up to their terminator (OSC ESC ] window titles, DCS, SOS, PM, APC), escape sequences
+    /// with intermediates (charset designations such as ESC ( B), and the two-byte ones (ESC 7,
+    /// ESC =, ESC c).
     static func removingANSIEscapes(_ text: String) -> String {
         let scalars = Array(text.unicodeScalars)
         var result = String.UnicodeScalarView()
         var index = 0
         while index < scalars.count {
-            let scalar = scalars[index]
-            guard scalar == "\u{1B}", index + 1 < scalars.count else {
-                result.append(scalar)
-                index += 1
-                continue
-            }
-            switch scalars[index + 1] {
-            case "[":
-                var end = index + 2
-                while end < scalars.count, !(0x40...0x7E).contains(scalars[end].value) { end += 1 }
-                index = end + 1
-            case "]":
-                var end = index + 2
-                while end < scalars.count {
-                    if scalars[end] == "\u{07}" { end += 1; break }
-                    if scalars[end] == "\u{1B}", end + 1 < scalars.count, scalars[end + 1] == "\\" { end += 2; break }
-                    end += 1
-                }
+            if scalars[index] == "\u{9B}" {
+                index = endOfControlSequence(scalars, from: index + 1)
+            } else if scalars[index] == "\u{1B}", index + 1 < scalars.count, let end = endOfEscape(scalars, at: index) {
                 index = end
-            default:
-                result.append(scalar)
+            } else {
+                result.append(scalars[index])
                 index += 1
             }
         }
         return String(result)
+    }
+
+    /// Where the escape sequence at `index` (an ESC) ends; nil when ESC starts none.
+    private static func endOfEscape(_ scalars: [Unicode.Scalar], at index: Int) -> Int? {
+        let next = scalars[index + 1]
+        switch next.value {
+        case 0x5B:  // [
+            return endOfControlSequence(scalars, from: index + 2)
+        case 0x5D, 0x50, 0x58, 0x5E, 0x5F:  // ] P X ^ _
+            return endOfControlString(scalars, from: index + 2)
+        case 0x20...0x2F:  // intermediates, then a final byte
+            var end = index + 1
+            while end < scalars.count, (0x20...0x2F).contains(scalars[end].value) { end += 1 }
+            return end < scalars.count && (0x30...0x7E).contains(scalars[end].value) ? end + 1 : end
+        case 0x30...0x7E:
+            return index + 2
+        default:
+            return nil
+        }
+    }
+
+    /// Past a control sequence's parameters and intermediates, and its final byte.
+    private static func endOfControlSequence(_ scalars: [Unicode.Scalar], from start: Int) -> Int {
+        var end = start
+        while end < scalars.count, !(0x40...0x7E).contains(scalars[end].value) { end += 1 }
+        return min(end + 1, scalars.count)
+    }
+
+    /// Past a control string's terminator: BEL or ST (ESC \ or U+009C).
+    private static func endOfControlString(_ scalars: [Unicode.Scalar], from start: Int) -> Int {
+        var end = start
+        while end < scalars.count {
+            if scalars[end] == "\u{07}" || scalars[end] == "\u{9C}" { return end + 1 }
+            if scalars[end] == "\u{1B}", end + 1 < scalars.count, scalars[end + 1] == "\\" { return end + 2 }
+            end += 1
+        }
+        return end
     }
 }
 

@@ -38,7 +38,8 @@ public enum SSHTask {
             throw TaskFailure(
                 "script timeout after \(describe(request.scriptTimeout)) s", outputs: outputs(collected, request, variables, retcode: nil))
         case .signaled(let signal):
-            throw TaskFailure("the script on \(target) was killed by SIG\(signal)", outputs: outputs(collected, request, variables, retcode: nil))
+            // 255, as ssh exits when the remote command was killed by a signal.
+            throw TaskFailure("the script on \(target) was killed by SIG\(signal) (retcode 255, as ssh gives)", outputs: outputs(collected, request, variables, retcode: Self.signaledRetcode))
         case .exited(let code):
             let result = outputs(collected, request, variables, retcode: Int(code))
             context.log.line("the script on \(target) exited with \(code)")
@@ -149,6 +150,9 @@ public enum SSHTask {
         }
         return error.detail
     }
+
+    /// The retcode of a script killed by a signal: what ssh(1) exits with then.
+    static let signaledRetcode = 255
 
     static func outputs(_ collected: ReportBuffer, _ request: SSHRequest, _ variables: OutputVariables, retcode: Int?) -> JSONObject {
         let (values, extracted) = variables.extract(from: String(decoding: collected.bytes, as: UTF8.self))

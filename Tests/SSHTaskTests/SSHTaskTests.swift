@@ -22,6 +22,16 @@ struct SSHTaskTests {
         TestEnvironment.sshFile("host_\(kind).pub").split(separator: " ").prefix(2).joined(separator: " ")
     }
 
+    /// The same script through OpenSSH's ssh, the reference client, its standard input empty.
+    func referenceSSH(_ script: String) throws -> CommandResult {
+        let keyFile = try TemporaryDirectory()
+        let key = try keyFile.file("id", TestEnvironment.sshFile("id_ed25519"), mode: 0o600)
+        return try runProgram("/usr/bin/ssh", [
+            "-i", key, "-p", String(TestEnvironment.sshPort), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", TestEnvironment.sshUser + "@127.0.0.1", script,
+        ], timeout: 60)
+    }
+
     func ssh(_ extra: JSONObject, key: String? = "id_ed25519", script: String = "id -un") throws -> Ended {
         var inputs: JSONObject = [
             "hostname": "127.0.0.1", "port": .int(TestEnvironment.sshPort), "username": .string(TestEnvironment.sshUser),
@@ -123,6 +133,9 @@ struct SSHTaskTests {
     func ansi() throws {
         let script = #"printf '\033[1;31mred\033[0m and \033]0;title\007plain [brackets]\n'"#
         #expect(try ssh([:], script: script)["report"] == "red and plain [brackets]\n")
+        // ECMA-48 in full: a charset designation, two-byte sequences, a DCS string, a C1 CSI.
+        let more = #"printf '\033(Bplain\0337\0338 \033Pq#0\033\\\033=ok\302\2332Jx \033[?25l$\n'"#
+        #expect(try ssh([:], script: more)["report"] == "plain okx $\n")
         let kept = try ssh(["remove-ansi-escapes": false], script: script)["report"]?.stringValue ?? ""
         #expect(kept.contains("\u{1B}[1;31mred"))
     }
@@ -132,31 +145,29 @@ struct SSHTaskTests {
         let script = #"read x; echo "got [$x] $?"; cat; echo done"#
         let ended = try ssh(["script-timeout": 20], script: script)
         #expect(ended.status == .success, "\(ended.message)")
-        let keyFile = try TemporaryDirectory()
-        let key = try keyFile.file("id", TestEnvironment.sshFile("id_ed25519"), mode: 0o600)
-        let reference = try runProgram("/usr/bin/ssh", [
-            "-i", key, "-p", String(TestEnvironment.sshPort), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-            "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", TestEnvironment.sshUser + "@127.0.0.1", script,
-        ], timeout: 60)
+        let reference = try referenceSSH(script)
         #expect(reference.standardOutput == "got [] 1\ndone\n", "\(reference.standardError)")
         #expect(ended["report"]?.stringValue == reference.standardOutput)
         #expect(ended["retcode"] == .int(Int(reference.exitCode ?? -1)))
     }
 
-    @Test("CRLF becomes LF by default and stays on request")
+    @Test("every CR goes by default, a progress bar's lone ones too, and all stay on request")
     func carriageReturns() throws {
-        let script = #"printf 'one\r\ntwo\r\n'"#
-        #expect(try ssh([:], script: script)["report"] == "one\ntwo\n")
-        #expect(try ssh(["remove_cr": false], script: script)["report"] == "one\r\ntwo\r\n")
+        let script = #"printf 'one\r\ntwo\r\n10%%\r50%%\r\n'"#
+        #expect(try ssh([:], script: script)["report"] == "one\ntwo\n10%50%\n")
+        #expect(try ssh(["remove_cr": false], script: script)["report"] == "one\r\ntwo\r\n10%\r50%\r\n")
     }
 
-    @Test("a script killed by a signal ends error, with no retcode")
+    @Test("a script killed by a signal ends error naming it, with the retcode ssh gives (255)")
     func killedScript() throws {
-        let ended = try ssh([:], script: "echo before; kill -9 $$")
+        let script = "echo before; kill -9 $$"
+        let ended = try ssh([:], script: script)
         #expect(ended.status == .error)
         #expect(ended.message.contains("was killed by SIGKILL"))
-        #expect(ended["retcode"] == .null)
-        #expect(ended["report"] == "before\n")
+        let reference = try referenceSSH(script)
+        #expect(reference.exitCode == 255)
+        #expect(ended["retcode"] == .int(Int(reference.exitCode ?? 0)))
+        #expect(ended["report"]?.stringValue == reference.standardOutput)
     }
 
     @Test("a key marked @revoked in a pasted known_hosts file is not accepted")
