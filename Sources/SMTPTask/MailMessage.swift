@@ -105,9 +105,13 @@ struct MailMessage {
         return "<\(Spool.randomToken()).\(Int(date))@\(domain)>"
     }
 
-    /// A text part: its content headers, a blank line and the text in the encoding that fits it.
+    /// A text part: its content headers, a blank line and the text in the encoding that fits it,
+    /// ending with one line break.
     static func part(_ text: String, type: String) -> String {
-        let lines = text.replacing("\r\n", with: "\n").replacing("\r", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+        var lines = text.replacing("\r\n", with: "\n").replacing("\r", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+        // A text's own final line break is the one its part ends with, not one more: as Python's
+        // email package, which adds one only where it is missing.
+        if lines.count > 1, lines.last?.isEmpty == true { lines.removeLast() }
         let plain = text.unicodeScalars.allSatisfy(\.isASCII) && lines.allSatisfy { $0.utf8.count <= 998 }
         let encoding = plain ? "7bit" : "quoted-printable"
         let content = plain ? lines.joined(separator: "\r\n") : quotedPrintable(lines)

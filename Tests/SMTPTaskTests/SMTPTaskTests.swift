@@ -51,6 +51,27 @@ struct SMTPTaskTests {
         }
     }
 
+    @Test("the body arrives as smtplib sends it with Python's email package: one final line break, never one more", arguments: [
+        "hello", "hello\n", "two\nlines\n", "ends with a blank line\n\n", "caf\u{E9}\n",
+    ])
+    func bodyAsSmtplibSendsIt(body: String) throws {
+        #expect(try send(["body": .string(body)]).status == .success)
+        let ours = try received(by: me)
+        let other = "rcpt-" + Spool.randomToken() + "@example.com"
+        let sent = try runProgram("/usr/bin/env", ["python3", "-c", """
+            import smtplib, sys
+            from email.message import EmailMessage
+            message = EmailMessage()
+            message["From"], message["To"], message["Subject"] = "flowspool@example.com", sys.argv[2], "a test"
+            message.set_content(sys.argv[3])
+            with smtplib.SMTP("127.0.0.1", int(sys.argv[1])) as client:
+                client.send_message(message)
+            """, String(TestEnvironment.plainSMTPPort), other, body])
+        #expect(sent.exitCode == 0, "\(sent.standardError)")
+        let reference = try received(by: other)
+        #expect(ours["text"] == reference["text"], "smtplib's body: \(reference["text"] ?? .null)")
+    }
+
     @Test("a plain message: every header RFC 5322 and MIME ask for, the body, the envelope")
     func plainMessage() throws {
         let ended = try send(["subject": "nightly report", "body": "All 42 jobs ended success.\nSee you tomorrow."])
