@@ -3,6 +3,9 @@ public enum JSON: Equatable, Sendable {
     case null
     case bool(Bool)
     case int(Int)
+    /// An integer beyond `Int`'s range, kept exactly as written (digits after an optional minus),
+    /// never rounded through a Double: 2^64 stays 18446744073709551616.
+    case bigInteger(String)
     case double(Double)
     case string(String)
     case array([JSON])
@@ -29,6 +32,7 @@ public enum JSON: Equatable, Sendable {
     public var doubleValue: Double? {
         switch self {
         case .int(let value): Double(value)
+        case .bigInteger(let text): Double(text)
         case .double(let value): value
         default: nil
         }
@@ -53,7 +57,7 @@ public enum JSON: Equatable, Sendable {
         switch self {
         case .null: "null"
         case .bool: "a boolean"
-        case .int: "an integer"
+        case .int, .bigInteger: "an integer"
         case .double: "a number"
         case .string: "a string"
         case .array: "a list"

@@ -252,7 +252,7 @@ private struct Parser {
             while position < bytes.count && isDigit(bytes[position]) { position += 1 }
         }
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
-        if isInteger, let value = Int(text) { return .int(value) }
+        if isInteger { return Int(text).map(JSON.int) ?? .bigInteger(text) }
         guard let value = Double(text), value.isFinite else { throw error("number out of range") }
         return .double(value)
     }

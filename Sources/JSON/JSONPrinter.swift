@@ -18,6 +18,7 @@ extension JSON {
         case .null: output += "null"
         case .bool(let value): output += value ? "true" : "false"
         case .int(let value): output += String(value)
+        case .bigInteger(let text): output += text
         case .double(let value): output += value.isFinite ? Self.format(value) : "null"
         case .string(let value): Self.writeString(value, to: &output)
         case .array(let elements):
@@ -51,6 +52,7 @@ extension JSON {
     }
 
     private static func format(_ value: Double) -> String {
+        if value == 0 { return value.sign == .minus ? "-0.0" : "0.0" }
         if value.rounded() == value && abs(value) < 1e15 { return String(Int(value)) + ".0" }
         return String(value)
     }

@@ -59,7 +59,7 @@ struct RedisRequest {
         switch value {
         case .string(let text): return Array(text.utf8)
         case .bool(let flag): return Array((flag ? "1" : "0").utf8)
-        case .int, .double: return Array(value.compactText.utf8)
+        case .int, .bigInteger, .double: return Array(value.compactText.utf8)
         default:
             if let bytes = Base64.bytes(ofObject: value) { return bytes }
             throw TaskFailure("input 'args' item \(index) must be a string, a number, a boolean or {\"base64\": \"...\"}, not \(value.compactText.prefix(80))")

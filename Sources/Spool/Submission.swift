@@ -53,10 +53,11 @@ extension Spool {
 
 extension Spool {
     /// Whether a job or an execution with this id exists anywhere in the spool. The places are looked
-    /// at in the order a job moves through them (incoming/, its claim in tmp/, executions/, failed/),
+    /// at in the order a job moves through them (incoming/ID.json or incoming/ID as dropped, its
+    /// claim in tmp/, executions/, failed/),
     /// so a job that moves while we look is still found.
     public func knows(_ id: String) -> Bool {
-        FileSystem.exists(incoming + "/" + id + ".json")
+        FileSystem.exists(incoming + "/" + id + ".json") || FileSystem.exists(incoming + "/" + id)
             || FileSystem.exists(claimDirectory(for: id))
             || execution(id).exists
             || FileSystem.exists(failureReason(ofJobNamed: id + ".json"))

@@ -104,7 +104,7 @@ public struct TaskInputs {
         return try object.map { (entry) throws(TaskFailure) -> (String, String) in
             switch entry.value {
             case .string(let text): return (entry.key, text)
-            case .int, .double, .bool: return (entry.key, entry.value.compactText)
+            case .int, .bigInteger, .double, .bool: return (entry.key, entry.value.compactText)
             default:
                 throw TaskFailure("input '\(name)' must map names to strings, but '\(entry.key)' is \(entry.value.kindDescription)")
             }

@@ -72,4 +72,17 @@ struct JSONTests {
         #expect(try JSON(parsing: "0.25").doubleValue == 0.25)
         #expect(JSON.double(2).compactText == "2.0")
     }
+
+    @Test("an integer of any length is kept exactly, and -0.0 keeps its sign", arguments: [
+        "9223372036854775807", "9223372036854775808", "-9223372036854775809", "18446744073709551616",
+        "123456789012345678901234567890", "-0.0", "[1e400]",
+    ])
+    func exactNumbers(text: String) throws {
+        guard text != "[1e400]" else {
+            #expect(throws: JSONParseError.self) { try JSON(parsing: text) }
+            return
+        }
+        #expect(try JSON(parsing: text).compactText == text)
+        #expect(try JSON(parsing: "[\(text)]").compactText == "[\(text)]")
+    }
 }

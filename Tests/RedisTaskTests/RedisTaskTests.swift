@@ -36,6 +36,21 @@ struct RedisTaskTests {
         #expect(try redis("HGETALL", [.string(key + ":h")])["result"] == ["f1", "v1", "f2", "v2"])
     }
 
+    @Test("numbers go out as written in the job, as redis-cli sends them: integers of any size, -0.0")
+    func exactNumbers() throws {
+        for number in ["9223372036854775808", "18446744073709551616", "-0.0", "-9223372036854775809"] {
+            let name = "\(key):\(number)"
+            // Written as a job file, so that the number is read from JSON text as a person writes it.
+            let job = #"{"task": "REDIS", "inputs": {"host": "127.0.0.1", "port": \#(port.compactText), "command": "SET", "args": ["\#(name)", \#(number)]}}"#
+            let id = "exact-" + Spool.randomToken()
+            try test.drop(id, bytes: Array(job.utf8))
+            #expect(try test.ended(id).status == .success)
+            let stored = try runProgram("/usr/bin/redis-cli", ["-p", port.compactText, "GET", name])
+            #expect(stored.standardOutput == number + "\n", "redis-cli GET \(name)")
+            #expect(try redis("GET", [.string(name)])["result"] == .string(number))
+        }
+    }
+
     @Test("a missing key is null, and a stream's entries are nested arrays")
     func nilAndNested() throws {
         #expect(try redis("GET", [.string(key + ":missing")])["result"] == .null)
