@@ -31,8 +31,9 @@ public struct Job: Equatable, Sendable {
         self.cluster = cluster
     }
 
-    /// Job files larger than this are refused unread.
-    public static let maximumSize = 8 << 20
+    /// Job files larger than this are refused unread: as large as outputs may be, so that what one
+    /// task gives another (an S3 object, a Redis value) fits.
+    public static let maximumSize = Execution.outputsLimit
     static let keys = ["task", "inputs", "parent", "name", "timeout", "unique", "detached", "cluster"]
 
     /// Parses a job file, naming what is wrong with it. An execution's inputs.json is a job with the

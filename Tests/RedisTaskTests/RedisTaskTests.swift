@@ -51,6 +51,15 @@ struct RedisTaskTests {
         }
     }
 
+    @Test("a 40 MB value goes in as one job and comes back whole: job inputs may be as large as outputs")
+    func largeValue() throws {
+        let value = String(repeating: "0123456789abcdef", count: 40_000_000 / 16)
+        #expect(try redis("SET", [.string(key + ":large"), .string(value)])["result"] == "OK")
+        let length = try runProgram("/usr/bin/redis-cli", ["-p", port.compactText, "STRLEN", key + ":large"])
+        #expect(length.standardOutput == "40000000\n")
+        #expect(try redis("GET", [.string(key + ":large")])["result"]?.stringValue?.utf8.count == 40_000_000)
+    }
+
     @Test("a missing key is null, and a stream's entries are nested arrays")
     func nilAndNested() throws {
         #expect(try redis("GET", [.string(key + ":missing")])["result"] == .null)
