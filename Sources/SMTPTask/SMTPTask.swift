@@ -67,6 +67,8 @@ struct SMTPRequest {
     var host: String
     var port: Int
     var useTLS: Bool
+    /// TLS from the first byte (SMTPS, RFC 8314), as smtplib.SMTP_SSL speaks it: input use_ssl.
+    var implicitTLS: Bool
     var login: String?
     var password: String?
     var trustedCertificates: [UInt8]?
@@ -95,10 +97,14 @@ struct SMTPRequest {
         port = try inputs.integer("smtp_port") ?? Self.defaultPort
         guard (1...65535).contains(port) else { throw TaskFailure("input 'smtp_port' must be from 1 to 65535, not \(port)") }
         useTLS = try inputs.bool("use_tls") ?? false
+        implicitTLS = try inputs.bool("use_ssl") ?? (port == Self.implicitTLSPort)
+        if useTLS && implicitTLS {
+            throw TaskFailure("inputs 'use_tls' (STARTTLS) and 'use_ssl' (TLS from the first byte) exclude each other: set one; nothing was sent")
+        }
         let login = try inputs.string("login") ?? ""
         self.login = login.isEmpty ? nil : login
-        if self.login != nil && !useTLS && port != Self.implicitTLSPort {
-            throw TaskFailure("input 'login' without TLS would send the password in clear: set use_tls (STARTTLS), or use port 465; nothing was sent")
+        if self.login != nil && !useTLS && !implicitTLS {
+            throw TaskFailure("input 'login' without TLS would send the password in clear: set use_tls (STARTTLS) or use_ssl (TLS from the first byte, as on port 465); nothing was sent")
         }
         password = try inputs.string("password")
         if let certificate = try inputs.string("cacert") {
@@ -113,11 +119,11 @@ struct SMTPRequest {
         try inputs.rejectUnknown()
     }
 
-    /// smtps:// on port 465, TLS from the first byte; smtp:// elsewhere, with STARTTLS required
-    /// when `use_tls` asks for it.
+    /// smtps://, TLS from the first byte, when `use_ssl` asks for it (by default on port 465);
+    /// smtp:// otherwise, with STARTTLS required when `use_tls` asks for it.
     var url: String {
         let shownHost = host.contains(":") ? "[\(host)]" : host
-        return (port == Self.implicitTLSPort ? "smtps://" : "smtp://") + "\(shownHost):\(port)"
+        return (implicitTLS ? "smtps://" : "smtp://") + "\(shownHost):\(port)"
     }
 
     /// The failure as the operator reads it: what went wrong and what the server said, never the

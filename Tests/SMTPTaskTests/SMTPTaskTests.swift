@@ -192,6 +192,15 @@ struct SMTPTaskTests {
         #expect(try received(by: me)["tls"] == true)
     }
 
+    @Test("use_ssl is TLS from the first byte on any port, as smtplib.SMTP_SSL; with use_tls it is refused")
+    func implicitTLSOnAnyPort() throws {
+        let ended = try send(["smtp_port": .int(TestEnvironment.smtpsPort), "use_ssl": true, "cacert": .string(TestEnvironment.caCertificate)])
+        #expect(ended.status == .success, "\(ended.message)")
+        #expect(try received(by: me)["tls"] == true)
+        let both = try send(["smtp_port": .int(TestEnvironment.smtpsPort), "use_ssl": true, "use_tls": true])
+        #expect(both.message.hasPrefix("inputs 'use_tls' (STARTTLS) and 'use_ssl' (TLS from the first byte) exclude each other"))
+    }
+
     @Test("CR or LF in the subject or an address is refused before anything is sent")
     func headerInjection() throws {
         for inputs: JSONObject in [["subject": "hi\r\nBcc: victim@example.com"], ["to": .string(me + "\nBcc: victim@example.com")], ["from": "a@example.com\r\n"]] {
@@ -202,7 +211,7 @@ struct SMTPTaskTests {
         #expect(messages(to: me) == 0)
         #expect(try send(["to": "not an address"]).message.hasPrefix("input 'to' has 'not an address', which is not a mail address"))
         let clear = try send(["login": "someone", "password": "never-in-clear"])
-        #expect(clear.message == "input 'login' without TLS would send the password in clear: set use_tls (STARTTLS), or use port 465; nothing was sent\n")
+        #expect(clear.message == "input 'login' without TLS would send the password in clear: set use_tls (STARTTLS) or use_ssl (TLS from the first byte, as on port 465); nothing was sent\n")
     }
 
     @Test("a refused recipient or sender ends error with the server's reply")

@@ -72,6 +72,8 @@ public enum TestEnvironment {
     public static var plainSMTPPort: Int { Int(required("FLOWSPOOL_TEST_SMTP_PLAIN_PORT")) ?? 0 }
     /// The address of the SMTP server with TLS from the first byte, on port 465.
     public static var smtpsHost: String { required("FLOWSPOOL_TEST_SMTPS_HOST") }
+    /// An SMTP server with TLS from the first byte on 127.0.0.1, at a port other than 465.
+    public static var smtpsPort: Int { Int(required("FLOWSPOOL_TEST_SMTPS_PORT")) ?? 0 }
     public static var smtpUser: String { required("FLOWSPOOL_TEST_SMTP_USER") }
     public static var smtpPassword: String { required("FLOWSPOOL_TEST_SMTP_PASSWORD") }
     /// Where the SMTP servers write each message they receive, as JSON.

@@ -82,6 +82,7 @@ def main():
     parser.add_argument("--smtps-host", required=True)
     parser.add_argument("--starttls-port", type=int, required=True)
     parser.add_argument("--plain-port", type=int, required=True)
+    parser.add_argument("--smtps-port", type=int, required=True, help="TLS from the first byte on 127.0.0.1, at a port other than 465")
     options = parser.parse_args()
 
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -100,6 +101,8 @@ def main():
                              ready_timeout=READY_TIMEOUT)),
         ("smtps", Controller(Recorder(options.mail_dir, "smtps"), hostname=options.smtps_host, port=465,
                              ssl_context=context, ready_timeout=READY_TIMEOUT)),
+        ("smtps-elsewhere", Controller(Recorder(options.mail_dir, "smtps-elsewhere"), hostname="127.0.0.1", port=options.smtps_port,
+                                       ssl_context=context, ready_timeout=READY_TIMEOUT)),
     ]
     for _, controller in controllers:
         controller.start()

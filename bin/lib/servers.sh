@@ -203,12 +203,13 @@ start_smtp_server() {
     password=$(make_secret)
     "$python" Tests/servers/smtp_server.py --port-file "$dir/ports" --mail-dir "$dir/mail" \
         --cert "$work/tls/server.pem" --key "$work/tls/server.key" --user flowspool --password="$password" \
-        --smtps-host "$FLOWSPOOL_TEST_SMTPS_HOST" --starttls-port "$(free_port)" --plain-port "$(free_port)" \
+        --smtps-host "$FLOWSPOOL_TEST_SMTPS_HOST" --starttls-port "$(free_port)" --plain-port "$(free_port)" --smtps-port "$(free_port)" \
         2>"$dir/server.log" &
     server_pids+=($!)
     wait_for_file "$dir/ports" $! "the SMTP server" "$dir/server.log"
     export FLOWSPOOL_TEST_SMTP_PORT=$(awk '$1=="starttls"{print $2}' "$dir/ports")
     export FLOWSPOOL_TEST_SMTP_PLAIN_PORT=$(awk '$1=="plain"{print $2}' "$dir/ports")
+    export FLOWSPOOL_TEST_SMTPS_PORT=$(awk '$1=="smtps-elsewhere"{print $2}' "$dir/ports")
     export FLOWSPOOL_TEST_MAIL_DIR=$dir/mail FLOWSPOOL_TEST_SMTP_USER=flowspool FLOWSPOOL_TEST_SMTP_PASSWORD=$password
 }
 
