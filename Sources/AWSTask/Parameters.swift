@@ -125,11 +125,17 @@ enum Timestamp {
     }
 }
 
-/// Binary values as the task takes and gives them: a string stands for its UTF-8 bytes, and
-/// {"base64": "..."} for the bytes it encodes; results give base64 text, as boto3's JSON would.
+/// Binary values as the task takes and gives them, as the REDIS task does: {"base64": "..."} for
+/// the bytes it encodes, both ways, so that a result goes back in as the same bytes (get_item, then
+/// put_item); a plain string given stands for its UTF-8 bytes.
 enum Blob {
     static func bytes(_ value: JSON) -> [UInt8]? {
         if let text = value.stringValue { return Array(text.utf8) }
         return Base64.bytes(ofObject: value)
+    }
+
+    /// A blob of a result, which the service sent as base64 text: {"base64": "..."}.
+    static func result(base64 text: String) -> JSON {
+        Base64.decode(text).map(Base64.object) ?? .string(text)
     }
 }

@@ -112,7 +112,7 @@ struct RestProtocol {
         if let payload = output["payload"]?.stringValue, let member = members[payload]?.objectValue {
             let shape = model.shape(member["shape"]?.stringValue)
             switch shape?["type"]?.stringValue {
-            case "blob"?: result[payload] = .string(Base64.encode(response.body))
+            case "blob"?: result[payload] = Base64.object(response.body)
             case "string"?: result[payload] = .string(String(decoding: response.body, as: UTF8.self))
             default:
                 if !response.body.isEmpty { result[payload] = try parseBody(response.body, shape: member["shape"]?.stringValue) }

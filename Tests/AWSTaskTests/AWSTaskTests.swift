@@ -174,7 +174,7 @@ struct AWSTaskTests {
         expectSameShape(stored["result"], try boto3("s3", "put_object", put))
         let key: JSONObject = ["Bucket": .string(bucket), "Key": "reports/nightly report.txt"]
         let fetched = try aws("s3", "get_object", key)
-        #expect(fetched["result"]?["Body"] == .string(Base64.encode(Array("All jobs ended success.\n".utf8))))
+        #expect(fetched["result"]?["Body"] == Base64.object(Array("All jobs ended success.\n".utf8)))
         #expect(fetched["result"]?["Metadata"] == ["owner": "ops"])
         expectSameShape(fetched["result"], try boto3("s3", "get_object", key))
         let listed = try aws("s3", "list_objects_v2", ["Bucket": .string(bucket)])
@@ -300,5 +300,26 @@ struct AWSTaskTests {
         let attributes = try query("get_queue_attributes", ["QueueUrl": url, "AttributeNames": ["All"]])
         #expect(attributes["result"]?["Attributes"]?["ApproximateNumberOfMessagesNotVisible"] == "14", "\(attributes.outputs)")
         expectSameShape(attributes["result"], try boto3("sqs", "get_queue_attributes", ["QueueUrl": url, "AttributeNames": ["All"]]))
+    }
+
+    @Test("binary values go out and come back as {\"base64\": ...}: a DynamoDB item read with get_item and written again with put_item keeps its bytes, as boto3 sees them")
+    func blobsRoundTrip() throws {
+        let table = "flowspool-" + Spool.randomToken()
+        #expect(try aws("dynamodb", "create_table", [
+            "TableName": .string(table), "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [["AttributeName": "pk", "KeyType": "HASH"]], "AttributeDefinitions": [["AttributeName": "pk", "AttributeType": "S"]],
+        ]).status == .success)
+        let bytes = Base64.object((0...255).map(UInt8.init))
+        let item: JSON = ["pk": ["S": "first"], "b": ["B": bytes], "bs": ["BS": [["base64": "AAE="], ["base64": "/w=="]]]]
+        #expect(try aws("dynamodb", "put_item", ["TableName": .string(table), "Item": item]).status == .success)
+        let got = try aws("dynamodb", "get_item", ["TableName": .string(table), "Key": ["pk": ["S": "first"]]])
+        var read = try #require(got["result"]?["Item"]?.objectValue)
+        #expect(read["b"]?["B"] == bytes, "\(got.outputs)")
+        read["pk"] = ["S": "second"]
+        #expect(try aws("dynamodb", "put_item", ["TableName": .string(table), "Item": .object(read)]).status == .success)
+        let reference = try boto3("dynamodb", "get_item", ["TableName": .string(table), "Key": ["pk": ["S": "second"]]])
+        #expect(reference["Item"]?["b"]?["B"] == bytes)
+        let set = (reference["Item"]?["bs"]?["BS"]?.arrayValue ?? []).compactMap { $0["base64"]?.stringValue }
+        #expect(set.sorted() == ["/w==", "AAE="], "a set of binary values has no order")
     }
 }

@@ -4,7 +4,7 @@
   boto3_call.py CLIENT OPERATION PARAMETERS_JSON [paginate]
 
 Against FLOWSPOOL_TEST_AWS_ENDPOINT with the test IAM user's key. Times are printed as ISO 8601
-strings and bytes as base64, as the AWS task gives them; an error prints {"Error": {"Code", "Message"}}.
+strings and bytes as {"base64": ...}, as the AWS task gives them; an error prints {"Error": {"Code", "Message"}}.
 With "paginate", every page through boto3's paginator, as build_full_result() joins them.
 """
 import base64
@@ -25,9 +25,9 @@ def plain(value):
     if isinstance(value, datetime.datetime):
         return value.isoformat()
     if isinstance(value, (bytes, bytearray)):
-        return base64.b64encode(value).decode()
+        return {"base64": base64.b64encode(value).decode()}
     if hasattr(value, "read"):
-        return base64.b64encode(value.read()).decode()
+        return {"base64": base64.b64encode(value.read()).decode()}
     return value
 
 
