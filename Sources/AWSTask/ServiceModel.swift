@@ -27,17 +27,36 @@ struct ServiceModel {
     /// The environment variable that names a models directory (botocore's `data/` layout).
     static let modelsVariable = "FLOWSPOOL_AWS_MODELS"
 
-    /// Where botocore's data is looked for, after FLOWSPOOL_AWS_MODELS.
+    /// Where botocore's data is looked for: FLOWSPOOL_AWS_MODELS when set, then every botocore
+    /// installed where Debian's package, pip as root and pip --user put it, the newest version first
+    /// (Debian 12's 1.29 of 2022 must not hide a current one that pip installed).
     static func candidateDirectories() -> [String] {
-        var directories: [String] = []
-        if let given = Environment.value(modelsVariable) { directories.append(given) }
         var roots = ["/usr/lib/python3/dist-packages", "/usr/local/lib/python3/dist-packages"]
         for base in ["/usr/local/lib", "/usr/lib", (Environment.value("HOME") ?? "/root") + "/.local/lib"] {
             for name in ((try? FileSystem.listDirectory(base)) ?? []).sorted().reversed() where name.hasPrefix("python3") {
                 roots += [base + "/" + name + "/site-packages", base + "/" + name + "/dist-packages"]
             }
         }
-        return directories + roots.map { $0 + "/botocore/data" }
+        let installed = newestFirst(roots.map { $0 + "/botocore" }.filter { FileSystem.exists($0 + "/data") })
+        return (Environment.value(modelsVariable).map { [$0] } ?? []) + installed.map { $0 + "/data" }
+    }
+
+    /// botocore package directories ordered by the version each declares, newest first; the order
+    /// given among equal or unreadable versions.
+    static func newestFirst(_ packages: [String]) -> [String] {
+        let versions = packages.map(version(ofBotocore:))
+        return packages.indices.sorted { a, b in
+            versions[a] != versions[b] ? versions[b].lexicographicallyPrecedes(versions[a]) : a < b
+        }.map { packages[$0] }
+    }
+
+    /// The version botocore's __init__.py declares (`__version__ = '1.43.11'`), as numbers; empty
+    /// when it cannot be read.
+    static func version(ofBotocore package: String) -> [Int] {
+        guard let text = (try? FileSystem.readText(package + "/__init__.py")) ?? nil,
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("__version__") }) else { return [] }
+        let quoted = line.split(whereSeparator: { $0 == "'" || $0 == "\"" }).dropFirst().first ?? ""
+        return quoted.split(separator: ".").map { Int($0.prefix { $0.isNumber }) ?? 0 }
     }
 
     /// The newest API version of `client`'s model in the first directory that has it.

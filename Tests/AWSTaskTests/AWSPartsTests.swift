@@ -99,6 +99,22 @@ struct AWSPartsTests {
         }
     }
 
+    @Test("of several botocore installations, the newest by its declared version comes first, whatever its place")
+    func newestBotocoreFirst() throws {
+        let root = try TemporaryDirectory()
+        var packages: [String] = []
+        for (name, version) in [("debian", "1.29.27"), ("pip", "1.43.11"), ("older-pip", "1.9.100"), ("unreadable", "")] {
+            let package = root.path + "/" + name + "/botocore"
+            try FileSystem.makeDirectory(root.path + "/" + name)
+            try FileSystem.makeDirectory(package)
+            if !version.isEmpty { try FileSystem.writeFile(package + "/__init__.py", Array("import os\n__version__ = '\(version)'\n".utf8)) }
+            packages.append(package)
+        }
+        #expect(ServiceModel.version(ofBotocore: packages[1]) == [1, 43, 11])
+        #expect(ServiceModel.newestFirst(packages).map { $0.split(separator: "/").dropLast().last.map(String.init) ?? "" }
+            == ["pip", "debian", "older-pip", "unreadable"])
+    }
+
     @Test("every service but S3 signs its path without empty, . and .. segments")
     func normalizedPaths() {
         #expect(SigV4.normalized("/a//b/./c/../d") == "/a/b/d")
