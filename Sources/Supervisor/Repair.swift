@@ -42,11 +42,9 @@ extension Supervisor {
                     adopt(execution)
                 } else if execution.runnerPID() == nil {
                     // Marked running, but no runner had begun it: nothing of it ran (RunnerContract).
-                    let outcome = mayRunAgain(execution)
-                        ? requeue(execution, because: "no runner had begun it when flowspoold stopped")
-                        : end(execution, .fault, message: "no runner had begun it when flowspoold stopped, the \(Self.unbegunRunLimit)th time; not run again: see its log")
+                    let outcome = runAgain(execution, because: "no runner had begun it when flowspoold stopped")
                     if outcome == .lockHeld { adopt(execution) }
-                    if outcome == .ended, execution.status() == .queued { queued.append((id, execution.history().first?.time ?? 0)) }
+                    if outcome == .queued { queued.append((id, execution.history().first?.time ?? 0)) }
                 } else {
                     let outcome = end(execution, .fault, message: "the runner was gone when flowspoold started (it died while no supervisor watched it: a crash or a reboot). Not re-run: tasks have side effects")
                     if outcome == .lockHeld { adopt(execution) }

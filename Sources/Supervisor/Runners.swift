@@ -258,17 +258,15 @@ extension Supervisor {
     /// (flowspool-spool(5), "Never begun"). One that never begins, time after time, ends `fault`.
     func runAgainUnbegun(_ runner: Runner, _ execution: Execution) {
         let died = runner.exitStatus.map { "its runner \($0)" } ?? "its runner ended"
-        let outcome = mayRunAgain(execution)
-            ? requeue(execution, because: "\(died) before it began")
-            : end(execution, .fault, message: "\(died) before it began, the \(Self.unbegunRunLimit)th time; not run again: see its log")
-        if outcome == .ended, execution.status() == .queued { enqueue(execution.id) }
+        let outcome = runAgain(execution, because: "\(died) before it began")
+        if outcome == .queued { enqueue(execution.id) }
         settle(runner, outcome)
     }
 
     /// What becomes of a runner once the supervisor has tried to end or requeue its execution.
     private func settle(_ runner: Runner, _ outcome: EndOutcome) {
         switch outcome {
-        case .ended, .endedAlready:
+        case .ended, .endedAlready, .queued:
             runners.removeValue(forKey: runner.id)
         case .lockHeld:
             // A process that left the group still holds the lock: wait for the lock.
@@ -286,23 +284,29 @@ extension Supervisor {
     /// cannot start at all (a library missing) must not be started for ever.
     static let unbegunRunLimit = 5
 
-    /// Whether an unbegun execution may run again: its history counts the runs it had again.
-    func mayRunAgain(_ execution: Execution) -> Bool {
-        execution.history().filter { $0.status == .queued && $0.detail.hasPrefix(Self.againMark) }.count < Self.unbegunRunLimit - 1
+    /// An execution that no runner began, queued again (`.queued`, for the caller to queue it) with
+    /// `cause` in its history; ended `fault` instead once it has been queued again too often
+    /// (`unbegunRunLimit`, counted in its history).
+    func runAgain(_ execution: Execution, because cause: String) -> EndOutcome {
+        let runsAgain = execution.history().filter { $0.status == .queued && $0.detail.hasPrefix(Self.againMark) }.count
+        guard runsAgain < Self.unbegunRunLimit - 1 else {
+            return end(execution, .fault, message: "\(cause), the \(Self.unbegunRunLimit)th time; not run again: see its log")
+        }
+        return requeue(execution, because: cause)
     }
 
     static let againMark = "again: "
 
-    /// Queues again an execution that no runner began: `.ended` once it is queued (for the caller
-    /// to enqueue), `.lockHeld` while a process still holds its lock.
-    func requeue(_ execution: Execution, because cause: String) -> EndOutcome {
+    /// Queues again an execution that no runner began: `.queued`, or `.lockHeld` while a process
+    /// still holds its lock.
+    private func requeue(_ execution: Execution, because cause: String) -> EndOutcome {
         do {
             guard let lock = try execution.tryLock() else { return .lockHeld }
             defer { try? lock.close() }
             if let current = try execution.readStatus(), current.isFinal { return .endedAlready }
             try execution.setStatus(.queued, detail: Self.againMark + cause)
             log.line("\(execution.id) queued again: \(cause)")
-            return .ended
+            return .queued
         } catch where !execution.exists {
             forgetVanished(execution.id)
             return .endedAlready
@@ -342,8 +346,9 @@ extension Supervisor {
         log.once("ending late", "\(id): its runner has done its task but the disk refuses its end (and perhaps others'); it tries again for up to --end-grace past its timeout, and its result is in its log")
     }
 
+    /// How ending (or queuing again) an execution went.
     enum EndOutcome {
-        case ended, endedAlready, lockHeld, failed
+        case ended, endedAlready, queued, lockHeld, failed
     }
 
     /// Ends an execution from the supervisor's side. Whoever ends an execution holds its lock, so
