@@ -444,7 +444,8 @@ extension Supervisor {
     func cancelChildren(of flow: Execution) {
         guard parents.remove(flow.id) != nil else { return }
         let how = flow.status().map { " (\($0.rawValue))" } ?? ""
-        for child in flow.children() where child != flow.id && spool.execution(child).status()?.isFinal == false {
+        // The flow has ended, so it is never among the children still going, whatever its children file says.
+        for child in flow.children() where spool.execution(child).status()?.isFinal == false {
             guard (try? spool.execution(child).job())?.detached != true else { continue }
             log.line("\(child): its flow \(flow.id) has ended\(how); cancelled")
             cancel(child, because: "its flow \(flow.id) had ended\(how)")

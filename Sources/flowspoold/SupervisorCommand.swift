@@ -59,7 +59,7 @@ struct SupervisorCommand: ParsableCommand {
     var nodeTimeout: Double = 10
 
     func validate() throws {
-        if !(nodeTimeout >= 1) || !Seconds.isPositive(nodeTimeout) { throw ValidationError("--node-timeout must be at least 1 second, up to a hundred years") }
+        if nodeTimeout < 1 || !Seconds.isPositive(nodeTimeout) { throw ValidationError("--node-timeout must be at least 1 second, up to a hundred years") }
         if let node, !ExecutionID.isValid(node) {
             throw ValidationError("--node must be 1 to 64 letters, digits, '_', '-' or '.', not '\(node)'")
         }
