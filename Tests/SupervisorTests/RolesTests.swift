@@ -221,9 +221,12 @@ struct RolesTests: ResponderSpool {
         link(test.directory.path + "/secret", paths[3])
         for n in 0..<50 { try FileSystem.writeFile(test.spool.answers + "/junk-\(n)", Array("x".utf8)) }
         _ = try test.spool.sendControl("rescan")
-        try waitUntil("all but the hard link set aside, and a verdict on the hard link", timeout: 10, watching: [test.spool.verdicts, test.spool.answers]) {
+        // The set-asides are logged once the pass over the drop box is done, after the moves.
+        try waitUntil("all but the hard link set aside and logged, and a verdict on the hard link", timeout: 10,
+                      watching: [test.spool.verdicts, test.spool.answers, test.directory.path]) {
             ((try? test.spool.verdict(on: DroppedAnswer(id: id, token: tokens[3]))) ?? nil) != nil
                 && (try? FileSystem.listDirectory(test.spool.answers))?.isEmpty == true
+                && test.supervisorLogText.contains("set aside into tmp/, 50 in all")
         }
         guard case .refused(let reason)? = try test.spool.verdict(on: DroppedAnswer(id: id, token: tokens[3])) else {
             Issue.record("the hard link was taken")
