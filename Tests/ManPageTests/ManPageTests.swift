@@ -47,4 +47,25 @@ struct ManPageTests {
         let codes = tables[0].filter { $0.hasPrefix(".It ") }.compactMap { Int32($0.dropFirst(4)) }
         #expect(codes == ProgramExit.all)
     }
+
+    @Test("every difference from a reference client the differential suite allows is named in flowspool-tasks(7), under its task type")
+    func differencesDocumented() throws {
+        // The page as mandoc renders it, a paragraph to a line, so that a name wrapped over two
+        // source lines is still found; overstrike (a character, a backspace) is taken out.
+        let rendered = try runProgram("/usr/bin/mandoc", ["-T", "ascii", "-O", "width=1000", TestEnvironment.manPage("flowspool-tasks.7")]).standardOutput
+        var plain: [Character] = []
+        for character in rendered {
+            if character == "\u{8}" { _ = plain.popLast() } else { plain.append(character) }
+        }
+        // Each task type's subsection: a line of three spaces and the type's name, up to the next.
+        var sections: [String: String] = [:], current = ""
+        for line in String(plain).split(separator: "\n") {
+            if line.hasPrefix("   "), !line.hasPrefix("    "), line.dropFirst(3).allSatisfy(\.isUppercase) { current = String(line.dropFirst(3)) }
+            sections[current, default: ""] += line.trimmingPrefix(while: { $0 == " " }) + "\n"
+        }
+        for difference in Differences.all {
+            #expect(sections[difference.taskType]?.contains(difference.name) == true,
+                    "flowspool-tasks(7) does not name the \(difference.taskType) difference '\(difference.name)' in its \(difference.taskType) section")
+        }
+    }
 }
