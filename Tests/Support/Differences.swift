@@ -13,6 +13,10 @@ public enum Differences {
     // MARK: REDIS, against redis-cli and redis-py
 
     static let redis: [DocumentedDifference] = [
+        DocumentedDifference("REDIS", "a command that cannot be split into words says why") { _, mismatch in
+            mismatch.reference == "Invalid argument(s)"
+                && mismatch.ours?.stringValue?.hasPrefix("input 'command' cannot be split into words: ") == true
+        },
     ]
 
     // MARK: REST, against python requests
