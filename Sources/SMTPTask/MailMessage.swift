@@ -90,9 +90,11 @@ struct MailMessage {
         if let html {
             let boundary = "=_flowspool_" + Spool.randomToken()
             text += Self.folded("Content-Type", "multipart/alternative; boundary=\"\(boundary)\"") + "\r\n"
+            // The line break before a delimiter is the delimiter's (RFC 2046, 5.1.1), so each part's
+            // own final line break is followed by one more, as Python's email package writes it.
             text += "--\(boundary)\r\n" + Self.part(body, type: "text/plain")
-            text += "--\(boundary)\r\n" + Self.part(html, type: "text/html")
-            text += "--\(boundary)--\r\n"
+            text += "\r\n--\(boundary)\r\n" + Self.part(html, type: "text/html")
+            text += "\r\n--\(boundary)--\r\n"
         } else {
             text += Self.part(body, type: "text/plain")
         }
