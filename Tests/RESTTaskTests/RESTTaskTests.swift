@@ -37,11 +37,11 @@ struct RESTTaskTests {
         #expect(ended["json"]?["body"] == "payload")
     }
 
-    @Test("a dictionary in data is sent as JSON with a JSON content type")
+    @Test("a dictionary in data is sent as JSON with a JSON content type, written as requests' json= writes it")
     func dictionaryData() throws {
         let ended = try test.run("REST", ["url": .string(http + "/echo"), "method": "put", "data": ["a": 1, "b": ["c"]]])
         #expect(ended["json"]?["method"] == "PUT")
-        #expect(ended["json"]?["body"] == #"{"a":1,"b":["c"]}"#)
+        #expect(ended["json"]?["body"] == #"{"a": 1, "b": ["c"]}"#)
         #expect(ended["json"]?["headers"]?["Content-Type"] == "application/json")
     }
 
