@@ -46,8 +46,12 @@ struct RESTRequest {
         }
         // Refused, not encoded: a line break in a URL is an injection more often than a typo.
         try Self.refuseLineBreaks(given, input: "url")
-        let full = try Self.adding(params: inputs.dictionary("params"), to: Self.requoted(given))
-        shownURL = Protection.redactingUserInfo(full)
+        let requoted = Self.requoted(given)
+        let params = try inputs.dictionary("params").map { (params) throws(TaskFailure) in PythonText.urlencode(try RESTBody.pairs(params, input: "params")) } ?? ""
+        let full = Self.appending(query: params, to: requoted)
+        // Protected params stay out of the log and messages, as a protected input does everywhere.
+        let paramsProtected = Protection.protectedInputs(["protect_inputs": inputs.value("protect_inputs") ?? .null]).contains("params")
+        shownURL = Protection.redactingUserInfo(paramsProtected && !params.isEmpty ? Self.appending(query: "****", to: requoted) : full)
         let credentials: String?
         (url, credentials) = Self.withoutUserInfo(full)
         method = try Self.method(inputs.string("method") ?? "get")
@@ -108,16 +112,14 @@ struct RESTRequest {
         return value
     }
 
-    /// `params` added to the URL's query as requests adds them: urlencoded, after a `&` when the URL
-    /// has a query, before the fragment.
-    static func adding(params: JSONObject?, to url: String) throws(TaskFailure) -> String {
-        guard let params else { return url }
-        let encoded = PythonText.urlencode(try RESTBody.pairs(params, input: "params"))
-        guard !encoded.isEmpty else { return url }
+    /// `query` (urlencoded `params`) added to the URL's query as requests adds it: after a `&`
+    /// when the URL has a query, before the fragment.
+    static func appending(query: String, to url: String) -> String {
+        guard !query.isEmpty else { return url }
         let hash = url.firstIndex(of: "#") ?? url.endIndex
         let beforeFragment = String(url[..<hash])
         let separator = beforeFragment.contains("?") ? (beforeFragment.hasSuffix("?") ? "" : "&") : "?"
-        return beforeFragment + separator + encoded + url[hash...]
+        return beforeFragment + separator + query + url[hash...]
     }
 
     /// The URL without its user and password, and the Authorization header they make (Basic, of

@@ -5,7 +5,8 @@ Listens on 127.0.0.1 on two free ports (plain and TLS), and plain on a free port
 host, for redirects that leave the first), and writes "http PORT", "https PORT" and "http-other PORT" lines
 to --port-file once all listen; with --port N, on that port alone, saying so on standard error (how
 bin/example-server runs it for the README's examples). Endpoints:
-  /echo, /echo/..., /post   any method: JSON of the method, path, target (as received), query, headers, body and cookies;
+  /echo, /echo/..., /post   any method: JSON of the method, path, target (as received), query, headers, body and cookies
+                   (of every Cookie header);
                    with "form" (the pairs of an urlencoded body) and "parts" (a multipart body's parts: name,
                    filename, content_type, base64); a multipart boundary reads BOUNDARY in the body and the
                    Content-Type header, so that bodies made with different boundaries compare equal
@@ -134,7 +135,10 @@ def echo_document(handler, url, query, body):
         body = body.replace(b"--" + boundary.group(1).encode("latin-1"), b"--BOUNDARY")
         headers = {name: value.replace(boundary.group(1), "BOUNDARY") if name.lower() == "content-type" else value
                    for name, value in headers.items()}
-    cookies = http.cookies.SimpleCookie(handler.headers.get("Cookie", ""))
+    # Every Cookie header line: a client may send more than one.
+    cookies = http.cookies.SimpleCookie()
+    for line in handler.headers.get_all("Cookie") or []:
+        cookies.load(line)
     document = {
         "method": handler.command,
         "path": url.path,
