@@ -9,7 +9,8 @@ struct RESTRequest {
     /// The URL as it goes out: percent-encoded as requests sends it, `params` added to its query,
     /// without the user and password, which go in `headers` as an Authorization header.
     var url: String
-    /// The URL for the log and messages: as it goes out, its user and password shown as `****`.
+    /// The URL for the log and messages: as it goes out, its user and password shown as `****`,
+    /// and its `params` too when they are protected.
     var shownURL: String
     var method: String
     var body: RESTBody?
@@ -47,7 +48,7 @@ struct RESTRequest {
         // Refused, not encoded: a line break in a URL is an injection more often than a typo.
         try Self.refuseLineBreaks(given, input: "url")
         let requoted = Self.requoted(given)
-        let params = try inputs.dictionary("params").map { (params) throws(TaskFailure) in PythonText.urlencode(try RESTBody.pairs(params, input: "params")) } ?? ""
+        let params = try Self.encoded(params: inputs.dictionary("params"))
         let full = Self.appending(query: params, to: requoted)
         // Protected params stay out of the log and messages, as a protected input does everywhere.
         let paramsProtected = Protection.protectedInputs(["protect_inputs": inputs.value("protect_inputs") ?? .null]).contains("params")
@@ -110,6 +111,12 @@ struct RESTRequest {
             throw TaskFailure("input '\(input)' must be a positive number of seconds up to \(Int(longestTimeout)), not \(value)")
         }
         return value
+    }
+
+    /// `params` urlencoded as requests encodes them; empty when there are none.
+    static func encoded(params: JSONObject?) throws(TaskFailure) -> String {
+        guard let params else { return "" }
+        return PythonText.urlencode(try RESTBody.pairs(params, input: "params"))
     }
 
     /// `query` (urlencoded `params`) added to the URL's query as requests adds it: after a `&`

@@ -99,9 +99,12 @@ enum RESTError: Error {
 extension CurlError {
     /// libcurl's low-speed limit, which `read_timeout` sets, ended the transfer.
     var isReadTimeout: Bool { isTimeout && detail.contains("too slow") }
-    /// The time to connect (or resolve the host) ran out.
+    /// The time to connect (or resolve the host) ran out. libcurl says so in more than one way:
+    /// "Failed to connect to ... Timeout was reached", "Connection timeout after ...", "Connection
+    /// timed out after ...", "Resolving timed out after ...".
     var isConnectTimeout: Bool {
-        isTimeout && (detail.hasPrefix("Failed to connect") || detail.contains("Connection timed out") || detail.contains("Resolving timed out"))
+        let text = detail.lowercased()
+        return isTimeout && (text.contains("connect") || text.contains("resolving"))
     }
 }
 
