@@ -6,8 +6,7 @@ host, for redirects that leave the first), and writes "http PORT", "https PORT" 
 to --port-file once all listen; with --port N, on that port alone, saying so on standard error (how
 bin/example-server runs it for the README's examples). Endpoints:
   /echo, /echo/..., /post   any method: JSON of the method, path, target (as received), query, headers, body and cookies
-                   (of every Cookie header);
-                   with "form" (the pairs of an urlencoded body) and "parts" (a multipart body's parts: name,
+                   (of every Cookie header), with "form" (the pairs of an urlencoded body) and "parts" (a multipart body's parts: name,
                    filename, content_type, base64); a multipart boundary reads BOUNDARY in the body and the
                    Content-Type header, so that bodies made with different boundaries compare equal
   /text            text/plain; charset=utf-8 "hello, flowspool"
