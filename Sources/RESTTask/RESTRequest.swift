@@ -6,9 +6,14 @@ import TaskRunner
 
 /// The REST task's inputs, read and checked before anything goes on the wire.
 struct RESTRequest {
+    /// The URL as it goes out: percent-encoded as requests sends it, `params` added to its query,
+    /// without the user and password, which go in `headers` as an Authorization header.
     var url: String
+    /// The URL for the log and messages: as it goes out, its user and password shown as `****`,
+    /// and its `params` too when they are protected.
+    var shownURL: String
     var method: String
-    var body: [UInt8]?
+    var body: RESTBody?
     var headers: [(String, String)]
     var cookies: [(String, String)]
     /// The host the cookies are sent to, when there are cookies.
@@ -18,10 +23,20 @@ struct RESTRequest {
     var trustedCertificates: [UInt8]?
     var expectedStatusCodes: [Int]
     var passUserToken: Bool
+    /// Seconds for one try: the request and the redirects it follows.
     var timeout: Double
+    var connectTimeout: Double
+    /// Seconds without a byte received, when given.
+    var readTimeout: Double?
+    var allowRedirects: Bool
+    var maxRedirects: Int
+    var retryBackoff: RetryBackoff?
 
     static let defaultExpectedStatusCodes = [200, 201, 202, 204]
     static let defaultTimeout = 60.0
+    static let defaultConnectTimeout = 30.0
+    /// requests' `Session.max_redirects`.
+    static let defaultMaxRedirects = 30
     /// About 24 days: what libcurl's millisecond timeouts hold.
     static let longestTimeout = 2_000_000.0
 
@@ -32,7 +47,14 @@ struct RESTRequest {
         }
         // Refused, not encoded: a line break in a URL is an injection more often than a typo.
         try Self.refuseLineBreaks(given, input: "url")
-        url = Self.requoted(given)
+        let requoted = Self.requoted(given)
+        let params = try Self.encoded(params: inputs.dictionary("params"))
+        let full = Self.appending(query: params, to: requoted)
+        // Protected params stay out of the log and messages, as a protected input does everywhere.
+        let paramsProtected = Protection.protectedInputs(["protect_inputs": inputs.value("protect_inputs") ?? .null]).contains("params")
+        shownURL = Protection.redactingUserInfo(paramsProtected && !params.isEmpty ? Self.appending(query: "****", to: requoted) : full)
+        let credentials: String?
+        (url, credentials) = Self.withoutUserInfo(full)
         method = try Self.method(inputs.string("method") ?? "get")
         headers = try inputs.stringDictionary("headers") ?? []
         for (name, value) in headers {
@@ -40,6 +62,11 @@ struct RESTRequest {
                 throw TaskFailure("input 'headers' has a header name that is not an HTTP token: '\(name.escapingControlCharacters())'; nothing was sent")
             }
             try Self.refuseLineBreaks(value, input: "headers", item: name)
+        }
+        if let credentials {
+            // As requests does, the URL's user and password win over an Authorization header.
+            headers.removeAll { $0.0.lowercased() == "authorization" }
+            headers.append(("Authorization", credentials))
         }
         cookies = try inputs.stringDictionary("cookies") ?? []
         for (name, value) in cookies {
@@ -51,16 +78,82 @@ struct RESTRequest {
             }
             cookieHost = host
         }
-        body = try Self.body(inputs.value("data"), headers: &headers)
+        body = try RESTBody.from(&inputs, headers: headers)
+        if let type = body?.contentType, !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+            headers.append(("Content-Type", type))
+        }
         caCertificate = try inputs.string("cacert")
         trustedCertificates = try caCertificate.map(Self.trustedCertificates(adding:))
         expectedStatusCodes = try Self.statusCodes(inputs.value("expected_status_code"))
         passUserToken = try inputs.bool("pass_user_token") ?? false
-        timeout = try inputs.number("timeout") ?? Self.defaultTimeout
-        guard timeout > 0 && timeout <= Self.longestTimeout else {
-            throw TaskFailure("input 'timeout' must be a positive number of seconds up to \(Int(Self.longestTimeout)), not \(timeout)")
+        timeout = try Self.seconds(inputs.number("timeout"), "timeout") ?? Self.defaultTimeout
+        connectTimeout = try Self.seconds(inputs.number("connect_timeout"), "connect_timeout") ?? Self.defaultConnectTimeout
+        readTimeout = try Self.seconds(inputs.number("read_timeout"), "read_timeout")
+        allowRedirects = try inputs.bool("allow_redirects") ?? true
+        maxRedirects = try inputs.integer("max_redirects") ?? Self.defaultMaxRedirects
+        guard maxRedirects >= 0 else {
+            throw TaskFailure("input 'max_redirects' must be 0 or more, not \(maxRedirects)")
         }
+        retryBackoff = try inputs.dictionary("retry_backoff").map(RetryBackoff.init)
         try inputs.rejectUnknown()
+    }
+
+    /// The first request of a try. A method other than GET and HEAD without a body sends an empty
+    /// one (`Content-Length: 0`), as requests does.
+    var firstHop: Hop {
+        Hop(url: url, method: method, body: body?.bytes ?? (["GET", "HEAD"].contains(method) ? nil : []), headers: headers)
+    }
+
+    /// A timeout input: a positive number of seconds up to `longestTimeout`.
+    static func seconds(_ value: Double?, _ input: String) throws(TaskFailure) -> Double? {
+        guard let value else { return nil }
+        guard value > 0 && value <= longestTimeout else {
+            throw TaskFailure("input '\(input)' must be a positive number of seconds up to \(Int(longestTimeout)), not \(value)")
+        }
+        return value
+    }
+
+    /// `params` urlencoded as requests encodes them; empty when there are none.
+    static func encoded(params: JSONObject?) throws(TaskFailure) -> String {
+        guard let params else { return "" }
+        return PythonText.urlencode(try RESTBody.pairs(params, input: "params"))
+    }
+
+    /// `query` (urlencoded `params`) added to the URL's query as requests adds it: after a `&`
+    /// when the URL has a query, before the fragment.
+    static func appending(query: String, to url: String) -> String {
+        guard !query.isEmpty else { return url }
+        let hash = url.firstIndex(of: "#") ?? url.endIndex
+        let beforeFragment = String(url[..<hash])
+        let separator = beforeFragment.contains("?") ? (beforeFragment.hasSuffix("?") ? "" : "&") : "?"
+        return beforeFragment + separator + query + url[hash...]
+    }
+
+    /// The URL without its user and password, and the Authorization header they make (Basic, of
+    /// the percent-decoded user and password, as requests and libcurl send them); nil when the URL
+    /// has none.
+    static func withoutUserInfo(_ url: String) -> (url: String, authorization: String?) {
+        guard let scheme = url.firstRange(of: "://") else { return (url, nil) }
+        let authorityEnd = url[scheme.upperBound...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? url.endIndex
+        guard let at = url[scheme.upperBound..<authorityEnd].lastIndex(of: "@") else { return (url, nil) }
+        let userInfo = percentDecoded(url[scheme.upperBound..<at])
+        let bare = String(url[..<scheme.upperBound]) + url[url.index(after: at)...]
+        return (bare, "Basic " + Base64.encode(userInfo.contains(UInt8(ascii: ":")) ? userInfo : userInfo + [UInt8(ascii: ":")]))
+    }
+
+    /// %XX escapes decoded, a `+` left as it is (Python's `unquote`).
+    static func percentDecoded(_ text: Substring) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var input = Array(text.utf8)[...]
+        while let byte = input.popFirst() {
+            if byte == UInt8(ascii: "%"), input.count >= 2, let value = UInt8(String(decoding: input.prefix(2), as: UTF8.self), radix: 16) {
+                bytes.append(value)
+                input = input.dropFirst(2)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return bytes
     }
 
     /// The system's trusted CAs (libcurl's default bundle) with `cacert` added: a PEM text, or the
@@ -134,23 +227,6 @@ struct RESTRequest {
 
     static func cookieNameForbids(_ byte: UInt8) -> Bool {
         cookieValueForbids(byte) || byte == UInt8(ascii: "=") || byte == UInt8(ascii: " ")
-    }
-
-    /// `data`: a string is sent as it is; a dictionary or list as JSON, with a JSON content type
-    /// unless the headers name one.
-    static func body(_ data: JSON?, headers: inout [(String, String)]) throws(TaskFailure) -> [UInt8]? {
-        let namesContentType = headers.contains { $0.0.lowercased() == "content-type" }
-        switch data {
-        case nil: return nil
-        case .string(let text)?:
-            // Sent as it is, with no content type unless the headers name one (libcurl would say
-            // application/x-www-form-urlencoded; an empty header value removes it).
-            if !namesContentType { headers.append(("Content-Type", "")) }
-            return Array(text.utf8)
-        case let value?:
-            if !namesContentType { headers.append(("Content-Type", "application/json")) }
-            return Array(value.compactText.utf8)
-        }
     }
 
     static func statusCodes(_ value: JSON?) throws(TaskFailure) -> [Int] {

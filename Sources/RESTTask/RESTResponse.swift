@@ -13,7 +13,7 @@ struct RESTResponse {
             "cookies": .object(cookies),
             "encoding": encoding.map(JSON.string) ?? .null,
         ]
-        if let json = try? JSON(parsing: response.body) {
+        if let json {
             outputs["json"] = json
         } else {
             outputs["text"] = .string(text)
@@ -65,16 +65,12 @@ struct RESTResponse {
         return nil
     }
 
-    /// The body decoded in its encoding (Latin-1 when so declared, else UTF-8 with replacements).
-    var text: String {
-        switch encoding?.lowercased() {
-        case "iso-8859-1", "latin-1", "latin1":
-            var text = ""
-            text.unicodeScalars.append(contentsOf: response.body.map { Unicode.Scalar($0) })
-            return text
-        default:
-            return String(decoding: response.body, as: UTF8.self)
-        }
+    /// The body as JSON, when it parses: the text decoded in the declared encoding, as requests'
+    /// `json()` reads it, or the bytes as they are when the response declares none.
+    var json: JSON? {
+        encoding == nil ? try? JSON(parsing: response.body) : try? JSON(parsing: text)
     }
-}
 
+    /// The body decoded in its encoding, as requests' `text` decodes it with errors replaced.
+    var text: String { TextDecoding.decode(response.body, encoding: encoding) }
+}

@@ -5,10 +5,12 @@ extension RESTRequest {
     /// `parse_url`, then `requote_uri`): each component's bytes outside its allowed set (a space, a
     /// non-ASCII character's UTF-8, `<`, `"`...) become %XX; its escapes stay, written in capitals,
     /// unless one `%` of it is no escape (`100%`, `%zz`), when every `%` of it is encoded; escapes of
-    /// unreserved characters are decoded. The scheme, user and host are left as they are.
+    /// unreserved characters are decoded. The scheme, user and host are left as they are; a
+    /// reference without them (a redirect's relative Location) is all path, query and fragment.
     static func requoted(_ url: String) -> String {
-        guard let scheme = url.firstRange(of: "://") else { return url }
-        let afterAuthority = url[scheme.upperBound...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? url.endIndex
+        let afterAuthority = url.firstRange(of: "://").map { scheme in
+            url[scheme.upperBound...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? url.endIndex
+        } ?? url.startIndex
         var rest = Array(url[afterAuthority...].utf8)
         var fragment: [UInt8]?
         if let hash = rest.firstIndex(of: UInt8(ascii: "#")) {

@@ -6,13 +6,27 @@ host, for redirects that leave the first), and writes "http PORT", "https PORT" 
 to --port-file once all listen; with --port N, on that port alone, saying so on standard error (how
 bin/example-server runs it for the README's examples). Endpoints:
   /echo, /echo/..., /post   any method: JSON of the method, path, target (as received), query, headers, body and cookies
+                   (of every Cookie header), with "form" (the pairs of an urlencoded body) and "parts" (a multipart body's parts: name,
+                   filename, content_type, base64); a multipart boundary reads BOUNDARY in the body and the
+                   Content-Type header, so that bodies made with different boundaries compare equal
   /text            text/plain; charset=utf-8 "hello, flowspool"
   /latin1          text/html without a charset, body in ISO-8859-1
   /list            a JSON list
-  /status/N        status N with the body "status N"
+  /status/N        status N with the body "status N" (no body for 1xx, 204 and 304, which have none)
+  /bytes?type=T&hex=H  the bytes H (hex) with Content-Type T (none when T is not given)
+  /gzip            a JSON body sent gzip-compressed (Content-Encoding: gzip)
   /slow?seconds=S  waits S seconds, then answers 200
   /set-cookie?name=value  sets the cookie name=value
-  /redirect        302 to /echo; /redirect?to=URL 302 to URL
+  /redirect        302 to /echo; /redirect?to=URL 302 to URL; &status=S answers S (301, 303, 307...) instead;
+                   &cookie=NAME=VALUE sets that cookie on the redirect
+  /redirects/N     a chain: 302 to /redirects/N-1, and /redirects/0 answers as /echo
+  /flaky/KEY?fail=N&status=S  the first N requests for KEY answer S (default 503), later ones 200 with
+                   {"tries": n}; &retry_after=SECONDS or &retry_after_date=SECONDS adds a Retry-After header
+                   (seconds, or an HTTP date that many seconds ahead); &drop=1 closes the connection without
+                   an answer instead. /flaky-times/KEY lists when each request for KEY came (the server's
+                   monotonic clock, in seconds)
+  /blackhole       {"port": P}: a port on 127.0.0.1 whose backlog is full, where a connection hangs unanswered
+                   until the client gives up (a connect timeout)
   /count/KEY       counts the requests made for KEY; /counts returns them all as JSON
   /hold/KEY        counted as /count/KEY, then held until /release/KEY (at most 5 minutes); answers
                    {"released": KEY}. /arrived/KEY answers once a request for /hold/KEY has come (at
@@ -20,8 +34,15 @@ bin/example-server runs it for the README's examples). Endpoints:
   /jokes/random    the JSON of the spec's REST example: {"value": {"joke": ...}}
 """
 import argparse
+import base64
+import email.parser
+import email.policy
+import email.utils
+import gzip
 import http.cookies
 import json
+import re
+import socket
 import ssl
 import threading
 import time
@@ -47,6 +68,92 @@ def count(key):
     with COUNTS_LOCK:
         COUNTS[key] = COUNTS.get(key, 0) + 1
 
+
+# When each request for /flaky/KEY came, by key (time.monotonic()).
+FLAKY_TIMES = {}
+FLAKY_LOCK = threading.Lock()
+
+
+def flaky_arrival(key):
+    """Records a request for /flaky/KEY and returns how many came for KEY so far, this one included."""
+    with FLAKY_LOCK:
+        times = FLAKY_TIMES.setdefault(key, [])
+        times.append(time.monotonic())
+        return len(times)
+
+
+# The listening socket of /blackhole and the connections that fill its backlog, made once.
+BLACKHOLE = []
+BLACKHOLE_LOCK = threading.Lock()
+
+
+def blackhole_port():
+    """A port on 127.0.0.1 that never accepts: its backlog (of one) is full, so the kernel drops further SYNs."""
+    with BLACKHOLE_LOCK:
+        if not BLACKHOLE:
+            listener = socket.socket()
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(0)
+            BLACKHOLE.append(listener)
+            for _ in range(3):
+                filler = socket.socket()
+                filler.setblocking(False)
+                try:
+                    filler.connect(listener.getsockname())
+                except BlockingIOError:
+                    pass
+                BLACKHOLE.append(filler)
+        return BLACKHOLE[0].getsockname()[1]
+
+
+def multipart_parts(content_type, body):
+    """The parts of a multipart/form-data body, as the email package reads them."""
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
+    parts = []
+    for part in message.iter_parts():
+        parts.append({
+            "name": part.get_param("name", header="content-disposition"),
+            "filename": part.get_filename(),
+            "content_type": part["Content-Type"],
+            "base64": base64.b64encode(part.get_payload(decode=True) or b"").decode(),
+        })
+    return parts
+
+
+def echo_document(handler, url, query, body):
+    """What /echo answers: the request as the server received it."""
+    headers = {name: value for name, value in handler.headers.items()}
+    content_type = handler.headers.get("Content-Type", "")
+    form = parts = None
+    if content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
+        form = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+    boundary = re.search(r"boundary=([^;\s]+)", content_type)
+    if content_type.lower().startswith("multipart/form-data") and boundary:
+        parts = multipart_parts(content_type, body)
+        body = body.replace(b"--" + boundary.group(1).encode("latin-1"), b"--BOUNDARY")
+        headers = {name: value.replace(boundary.group(1), "BOUNDARY") if name.lower() == "content-type" else value
+                   for name, value in headers.items()}
+    # Every Cookie header line: a client may send more than one.
+    cookies = http.cookies.SimpleCookie()
+    for line in handler.headers.get_all("Cookie") or []:
+        cookies.load(line)
+    document = {
+        "method": handler.command,
+        "path": url.path,
+        "target": handler.path,
+        "query": query,
+        "headers": headers,
+        "body": body.decode("utf-8", "replace"),
+        "cookies": {name: morsel.value for name, morsel in cookies.items()},
+    }
+    if form is not None:
+        document["form"] = form
+    if parts is not None:
+        document["parts"] = parts
+    return document
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -55,12 +162,14 @@ class Handler(BaseHTTPRequestHandler):
 
     def send(self, status, body, content_type, extra_headers=()):
         self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
+        if content_type is not None:
+            self.send_header("Content-Type", content_type)
+        if not (status < 200 or status in (204, 304)):
+            self.send_header("Content-Length", str(len(body)))
         for name, value in extra_headers:
             self.send_header(name, value)
         self.end_headers()
-        if self.command != "HEAD":
+        if self.command != "HEAD" and not (status < 200 or status in (204, 304)):
             self.wfile.write(body)
 
     def handle_any(self):
@@ -68,18 +177,8 @@ class Handler(BaseHTTPRequestHandler):
         query = dict(parse_qsl(url.query))
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        if url.path == "/post" or url.path == "/echo" or url.path.startswith("/echo/"):
-            cookies = http.cookies.SimpleCookie(self.headers.get("Cookie", ""))
-            document = {
-                "method": self.command,
-                "path": url.path,
-                "target": self.path,
-                "query": query,
-                "headers": {name: value for name, value in self.headers.items()},
-                "body": body.decode("utf-8", "replace"),
-                "cookies": {name: morsel.value for name, morsel in cookies.items()},
-            }
-            self.send(200, json.dumps(document).encode(), "application/json")
+        if url.path == "/post" or url.path == "/echo" or url.path.startswith("/echo/") or url.path == "/redirects/0":
+            self.send(200, json.dumps(echo_document(self, url, query, body)).encode(), "application/json")
         elif url.path == "/text":
             self.send(200, "hello, flowspool".encode(), "text/plain; charset=utf-8")
         elif url.path == "/latin1":
@@ -123,9 +222,46 @@ class Handler(BaseHTTPRequestHandler):
                 document = json.dumps(COUNTS)
             self.send(200, document.encode(), "application/json")
         elif url.path == "/redirect":
-            self.send(302, b"", "text/plain", [("Location", query.get("to", "/echo"))])
+            # A non-ASCII Location goes out in UTF-8, as servers send it (http.server writes Latin-1).
+            headers = [("Location", query.get("to", "/echo").encode("utf-8").decode("latin-1"))]
+            if "cookie" in query:
+                headers.append(("Set-Cookie", query["cookie"] + "; Path=/"))
+            self.send(int(query.get("status", "302")), b"", "text/plain", headers)
+        elif url.path.startswith("/redirects/"):
+            left = int(url.path[len("/redirects/"):])
+            self.send(302, b"", "text/plain", [("Location", f"/redirects/{left - 1}")])
+        elif url.path == "/bytes":
+            self.send(200, bytes.fromhex(query.get("hex", "")), query.get("type"))
+        elif url.path == "/gzip":
+            compressed = gzip.compress(json.dumps({"gzipped": True, "text": "caf\u00e9"}).encode())
+            self.send(200, compressed, "application/json", [("Content-Encoding", "gzip")])
+        elif url.path.startswith("/flaky/"):
+            self.flaky(url.path[len("/flaky/"):], query)
+        elif url.path.startswith("/flaky-times/"):
+            with FLAKY_LOCK:
+                times = list(FLAKY_TIMES.get(url.path[len("/flaky-times/"):], []))
+            self.send(200, json.dumps(times).encode(), "application/json")
+        elif url.path == "/blackhole":
+            self.send(200, json.dumps({"port": blackhole_port()}).encode(), "application/json")
         else:
             self.send(404, b"no such endpoint", "text/plain; charset=utf-8")
+
+    def flaky(self, key, query):
+        """/flaky/KEY: fails the first `fail` requests for KEY, then answers which try succeeded."""
+        tries = flaky_arrival(key)
+        if tries > int(query.get("fail", "1")):
+            self.send(200, json.dumps({"tries": tries}).encode(), "application/json")
+        elif query.get("drop"):
+            self.close_connection = True
+        else:
+            headers = []
+            if "retry_after" in query:
+                headers.append(("Retry-After", query["retry_after"]))
+            if "retry_after_date" in query:
+                when = time.time() + float(query["retry_after_date"])
+                headers.append(("Retry-After", email.utils.formatdate(when, usegmt=True)))
+            status = int(query.get("status", "503"))
+            self.send(status, f"try {tries} failed".encode(), "text/plain; charset=utf-8", headers)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = handle_any
 
