@@ -216,13 +216,14 @@ start_smtp_server() {
 # moto's AWS-compatible server on 127.0.0.1, with its IAM checks on: the first three calls (unsigned)
 # make an IAM user with an allow-all policy and an access key; every call after must be signed with
 # that key (SigV4), so that a wrong secret fails as it would on AWS. Also the botocore whose models
-# the AWS runner reads, and boto3, the reference client the tests compare with.
+# the AWS runner reads, and boto3, the reference client the tests compare with (and requests, the
+# REST task's, which moto's server needs too).
 start_moto() {
     local dir=$work/moto port keys
     mkdir -p "$dir"
-    python3 -c 'import moto.server, boto3, flask' 2>/dev/null || {
-        flowspool_say "installing moto[server] and boto3 with pip"
-        python3 -m pip install --quiet "moto[server]" boto3 >&2
+    python3 -c 'import moto.server, boto3, flask, requests' 2>/dev/null || {
+        flowspool_say "installing moto[server], boto3 and requests with pip"
+        python3 -m pip install --quiet "moto[server]" boto3 requests >&2
     }
     port=$(free_port)
     INITIAL_NO_AUTH_ACTION_COUNT=3 python3 -m moto.server -H 127.0.0.1 -p "$port" >"$dir/moto.log" 2>&1 &
