@@ -261,7 +261,7 @@ struct Call {
         case "rest-json", "rest-xml":
             return (try RestProtocol(model: model, operation: operation).result(response), nil)
         default:
-            guard !response.body.isEmpty else { return (.object([:]), nil) }
+            guard !response.body.isEmpty, operation.outputShape != nil else { return (.object([:]), nil) }
             do {
                 return (JSONShapes(model: model).parse(try JSON(parsing: response.body), shape: operation.outputShape), nil)
             } catch {
