@@ -191,7 +191,7 @@ struct XMLSerializer {
                 let definition = members[key]?.objectValue ?? [:]
                 guard definition["xmlAttribute"]?.boolValue != true else { continue }
                 let memberShape = model.shape(definition["shape"]?.stringValue)
-                let location = definition["locationName"]?.stringValue ?? key
+                let location = QuerySerializer.trait("locationName", definition, memberShape) ?? key
                 if memberShape?["type"]?.stringValue == "list",
                    memberShape?["flattened"]?.boolValue == true || definition["flattened"]?.boolValue == true {
                     for item in member.arrayValue ?? [] {
