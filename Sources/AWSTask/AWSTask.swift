@@ -198,7 +198,8 @@ struct Call {
             "RequestId": .string(requestID), "HTTPStatusCode": .int(response.statusCode),
             "HTTPHeaders": .object(headers), "RetryAttempts": 0,
         ]
-        return .success(status: response.statusCode, json: customizations.result(.object(object), response: response))
+        let shaped = customizations.result(.object(object), response: response)
+        return .success(status: response.statusCode, json: AfterCall.apply(shaped, model: model, operation: operation))
     }
 
     /// The endpoint with the operation's host prefix ("{AccountId}." for s3control, "data-" for
