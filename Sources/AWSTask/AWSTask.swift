@@ -191,6 +191,7 @@ struct Call {
             let (code, message) = errorDetails(response)
             return .failure(status: response.statusCode, code: code, message: message)
         }
+        let checkedWith = try ResponseChecksum.validate(response, operation: operation, parameters: parameters)
         let result = try parse(response)
         let requestID = result.requestID ?? headers["x-amzn-requestid"]?.stringValue ?? headers["x-amz-request-id"]?.stringValue ?? ""
         var object = result.json.objectValue ?? [:]
@@ -198,6 +199,10 @@ struct Call {
             "RequestId": .string(requestID), "HTTPStatusCode": .int(response.statusCode),
             "HTTPHeaders": .object(headers), "RetryAttempts": 0,
         ]
+        if let checkedWith, case .object(var metadata)? = object["ResponseMetadata"] {
+            metadata["ChecksumAlgorithm"] = .string(checkedWith)
+            object["ResponseMetadata"] = .object(metadata)
+        }
         let shaped = customizations.result(.object(object), response: response)
         return .success(status: response.statusCode, json: AfterCall.apply(shaped, model: model, operation: operation))
     }

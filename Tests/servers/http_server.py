@@ -18,13 +18,17 @@ bin/example-server runs it for the README's examples). Endpoints:
                    {"released": KEY}. /arrived/KEY answers once a request for /hold/KEY has come (at
                    most 60 s; 504 if none did): a test acts while a task's request is in flight
   /jokes/random    the JSON of the spec's REST example: {"value": {"joke": ...}}
+  /s3-checksum/BUCKET/KEY  an S3 GetObject answer whose x-amz-checksum-crc32 matches its body for a
+                   KEY "right", and does not for any other
 """
 import argparse
+import base64
 import http.cookies
 import json
 import ssl
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -122,6 +126,12 @@ class Handler(BaseHTTPRequestHandler):
             with COUNTS_LOCK:
                 document = json.dumps(COUNTS)
             self.send(200, document.encode(), "application/json")
+        elif url.path.startswith("/s3-checksum/"):
+            # An S3 GetObject answer with the body's CRC32 in x-amz-checksum-crc32 for a key "right",
+            # and a CRC32 of other bytes for any other key.
+            body = b"checked by the client"
+            crc = zlib.crc32(body if url.path.endswith("/right") else b"other bytes").to_bytes(4, "big")
+            self.send(200, body, "binary/octet-stream", [("x-amz-checksum-crc32", base64.b64encode(crc).decode())])
         elif url.path == "/redirect":
             self.send(302, b"", "text/plain", [("Location", query.get("to", "/echo"))])
         else:
