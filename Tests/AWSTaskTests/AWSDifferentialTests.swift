@@ -63,8 +63,8 @@ struct AWSDifferentialTests {
     }
 
     static let volatileFields: Set<String> = [
-        // The request's own metadata, and a checksum of a body that holds ids.
-        "RequestId", "date", "x-amzn-requestid", "x-amz-crc32", "x-amz-version-id",
+        // The request's own metadata, and the length and checksum of a body that holds ids.
+        "RequestId", "date", "x-amzn-requestid", "content-length", "x-amz-crc32", "x-amz-version-id",
         // Ids the service makes for each call that are not saved (saved ones are named instead).
         "MessageId", "UserId", "GroupId", "RoleId", "PolicyId", "AssumedRoleId", "AccessKeyId", "VolumeId", "AttachmentId",
         "AssociationId", "SecurityGroupRuleId", "KeyPairId", "KeyFingerprint", "MacAddress", "ClientToken", "RevisionId",
