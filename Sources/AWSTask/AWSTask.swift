@@ -161,6 +161,7 @@ struct Call {
     }
 
     func send(_ given: JSONObject) throws(TaskFailure) -> Outcome {
+        try BeforeParameterBuild.check(given, model: model, operation: operation)
         var customizations = Customizations(model: model, operation: operation)
         let parameters = customizations.parameters(given)
         var http = try build(parameters)

@@ -115,6 +115,14 @@ struct AWSPartsTests {
             == ["pip", "debian", "older-pip", "unreadable"])
     }
 
+    @Test("S3 bucket names as botocore's validate_bucket_name takes them: names and access point ARNs, never a path", arguments: [
+        ("flowspool-shared.b_1", true), ("arn:aws:s3:us-east-1:123456789012:accesspoint/reports", true),
+        ("a/../b", false), ("no such bucket", false), ("", false), (String(repeating: "b", count: 256), false),
+    ])
+    func bucketNames(bucket: String, valid: Bool) {
+        #expect(BeforeParameterBuild.isBucketName(bucket) == valid)
+    }
+
     @Test("every service but S3 signs its path without empty, . and .. segments")
     func normalizedPaths() {
         #expect(SigV4.normalized("/a//b/./c/../d") == "/a/b/d")
