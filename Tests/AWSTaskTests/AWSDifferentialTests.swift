@@ -68,7 +68,7 @@ struct AWSDifferentialTests {
         // Ids the service makes for each call that are not saved (saved ones are named instead).
         "MessageId", "UserId", "GroupId", "RoleId", "PolicyId", "AssumedRoleId", "AccessKeyId", "VolumeId", "AttachmentId",
         "AssociationId", "SecurityGroupRuleId", "KeyPairId", "KeyFingerprint", "MacAddress", "ClientToken", "RevisionId",
-        "VersionId", "DeleteMarkerVersionId", "ResourceId", "eventId", "deploymentId", "id",
+        "VersionId", "DeleteMarkerVersionId", "ResourceId", "EventId", "eventId", "deploymentId", "id",
         // Secrets and tokens made for the call, and times as milliseconds since the epoch.
         "SecretAccessKey", "SessionToken", "KeyMaterial", "ReceiptHandle", "NextShardIterator", "ingestionTime", "creationTime",
     ]
