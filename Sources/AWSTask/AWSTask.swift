@@ -205,7 +205,7 @@ struct Call {
             object["ResponseMetadata"] = .object(metadata)
         }
         let shaped = customizations.result(.object(object), response: response)
-        return .success(status: response.statusCode, json: AfterCall.apply(shaped, model: model, operation: operation))
+        return .success(status: response.statusCode, json: AfterCall.apply(shaped, response: response, model: model, operation: operation))
     }
 
     /// The endpoint with the operation's host prefix ("{AccountId}." for s3control, "data-" for

@@ -1,13 +1,16 @@
+import Curl
 import JSON
 import Spool
 
-/// botocore's after-call handlers (handlers.py) that change what a call returns, so that the task's
-/// results are boto3's: IAM's policy documents and CloudFormation's template body decoded from the
-/// JSON they are sent as, and EC2's console output from base64. Each leaves a value it cannot decode
-/// as it is, as botocore does.
+/// botocore's handlers (handlers.py) that change what a call returns, so that the task's results are
+/// boto3's: IAM's policy documents and CloudFormation's template body decoded from the JSON they are
+/// sent as, EC2's console output from base64, and S3's Expires header kept as text in ExpiresString.
+/// Each leaves a value it cannot decode as it is, as botocore does.
 enum AfterCall {
-    static func apply(_ result: JSON, model: ServiceModel, operation: Operation) -> JSON {
+    static func apply(_ result: JSON, response: CurlEasy.Response, model: ServiceModel, operation: Operation) -> JSON {
         switch (model.client, operation.name) {
+        case ("s3", _):
+            return withExpiresString(result, response: response, output: model.shape(operation.outputShape), model: model)
         case ("iam", _):
             return decodingPolicies(result, shape: model.shape(operation.outputShape), model: model)
         case ("cloudformation", "GetTemplate"):
@@ -19,6 +22,26 @@ enum AfterCall {
         default:
             return result
         }
+    }
+
+    /// botocore's handle_expires_header: an output with a member Expires (of the shape Expires)
+    /// gets the header's text as ExpiresString too; an Expires that is not a time is left out, of
+    /// the member and of the headers.
+    private static func withExpiresString(_ result: JSON, response: CurlEasy.Response, output: JSONObject?, model: ServiceModel) -> JSON {
+        let members = output?["members"]?.objectValue ?? [:]
+        guard let (name, _) = members.first(where: { $0.value["shape"] == "Expires" && $0.value["locationName"] == "Expires" }),
+              let text = response.headers.last(where: { $0.name.lowercased() == "expires" })?.value, !text.isEmpty,
+              var object = result.objectValue else { return result }
+        object["ExpiresString"] = .string(text)
+        if Timestamp.parse(text) == nil {
+            object[name] = nil
+            if case .object(var metadata)? = object["ResponseMetadata"], case .object(var headers)? = metadata["HTTPHeaders"] {
+                headers["expires"] = nil
+                metadata["HTTPHeaders"] = .object(headers)
+                object["ResponseMetadata"] = .object(metadata)
+            }
+        }
+        return .object(object)
     }
 
     /// A string member of the result's top level replaced by what `decode` makes of it.
