@@ -12,7 +12,8 @@ struct DifferentialTable {
         let definition: JSONObject
         /// How the case must end on both sides: "success" or "error".
         var expected: String { definition["expect"]?.stringValue ?? "success" }
-        /// "open" for the moto without IAM checks; nil for the one that checks every signature.
+        /// "open" for the moto without IAM checks, "http-s3" for the test HTTP server's S3 answers;
+        /// nil for the moto that checks every signature.
         let endpoint: String?
         /// What to keep of the result, by name: a JMESPath each.
         var saves: [(name: String, path: String)] {
@@ -178,7 +179,7 @@ struct FlowspoolSide {
         var inputs: JSONObject = [
             "client": definition["client"] ?? .null,
             "parameters": try variables.substitute(definition["parameters"] ?? .object([:])),
-            "endpoint_url": .string(this.endpoint == "open" ? TestEnvironment.awsOpenEndpoint : TestEnvironment.awsEndpoint),
+            "endpoint_url": .string(endpointURL(this.endpoint)),
             "aws_access_key_id": .string(TestEnvironment.awsKeyID), "aws_secret_access_key": .string(TestEnvironment.awsSecret),
         ]
         if let operation = definition["operation"] { inputs["service"] = operation }
@@ -189,6 +190,16 @@ struct FlowspoolSide {
         case let region?: inputs["region"] = region
         }
         return inputs
+    }
+
+    /// Where a case's calls go: moto, moto without IAM checks ("open"), or the test HTTP server's
+    /// S3 answers ("http-s3"), for what moto never answers (a wrong checksum, S3's x-amz-id-2).
+    static func endpointURL(_ endpoint: String?) -> String {
+        switch endpoint {
+        case "open"?: TestEnvironment.awsOpenEndpoint
+        case "http-s3"?: TestEnvironment.httpURL + "/s3-checksum"
+        default: TestEnvironment.awsEndpoint
+        }
     }
 
     static func outcome(_ ended: Ended) -> CaseOutcome {

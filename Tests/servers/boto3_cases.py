@@ -16,7 +16,8 @@ PREFIX; a string that is only "${NAME}" takes the saved value whatever its type.
 its own saved values. A group with "models": "debian" is called through Debian's botocore 1.29
 models (FLOWSPOOL_TEST_DEBIAN_MODELS), as the flowspool side pins them; "endpoint": "open", of a
 group, a case or a setup call, calls the moto without IAM checks (FLOWSPOOL_TEST_AWS_OPEN_ENDPOINT),
-for the calls whose signatures moto checks wrongly, boto3's too. "setup done" is written to
+for the calls whose signatures moto checks wrongly, boto3's too; "endpoint": "http-s3" the test
+HTTP server's S3 answers (FLOWSPOOL_TEST_HTTP_URL/s3-checksum), for what moto never answers. "setup done" is written to
 standard error once the setup calls are made; the outcomes are printed at the end as one JSON document:
 
   {"cases": {CASE_NAME: {"status": "success", "result": ...} or {"status": "error", "message": ...}},
@@ -94,12 +95,20 @@ class Clients:
     def client(self, name, region, models, endpoint):
         key = (name, region, models, endpoint)
         if key not in self.made:
-            variable = "FLOWSPOOL_TEST_AWS_OPEN_ENDPOINT" if endpoint == "open" else "FLOWSPOOL_TEST_AWS_ENDPOINT"
             self.made[key] = self.session(models).client(
-                name, endpoint_url=os.environ[variable], region_name=region,
+                name, endpoint_url=endpoint_url(endpoint), region_name=region,
                 aws_access_key_id=os.environ["FLOWSPOOL_TEST_AWS_KEY_ID"],
                 aws_secret_access_key=os.environ["FLOWSPOOL_TEST_AWS_SECRET"])
         return self.made[key]
+
+
+def endpoint_url(endpoint):
+    """Where a case's calls go: moto, moto without IAM checks, or the test HTTP server's S3 answers."""
+    if endpoint == "open":
+        return os.environ["FLOWSPOOL_TEST_AWS_OPEN_ENDPOINT"]
+    if endpoint == "http-s3":
+        return os.environ["FLOWSPOOL_TEST_HTTP_URL"] + "/s3-checksum"
+    return os.environ["FLOWSPOOL_TEST_AWS_ENDPOINT"]
 
 
 def call(clients, case, parameters, group):
@@ -116,12 +125,13 @@ def call(clients, case, parameters, group):
 
 def outcome(clients, case, variables, group):
     try:
-        result = call(clients, case, substitute(case.get("parameters", {}), variables), group)
+        # A body is read (and its checksum checked) in plain(), so that is part of the call.
+        result = plain(call(clients, case, substitute(case.get("parameters", {}), variables), group))
     except botocore.exceptions.ClientError as error:
         return {"status": "error", "message": str(error), "Error": plain(error.response.get("Error", {}))}
     except botocore.exceptions.BotoCoreError as error:
         return {"status": "error", "message": str(error)}
-    return {"status": "success", "result": plain(result)}
+    return {"status": "success", "result": result}
 
 
 def main():

@@ -18,8 +18,8 @@ bin/example-server runs it for the README's examples). Endpoints:
                    {"released": KEY}. /arrived/KEY answers once a request for /hold/KEY has come (at
                    most 60 s; 504 if none did): a test acts while a task's request is in flight
   /jokes/random    the JSON of the spec's REST example: {"value": {"joke": ...}}
-  /s3-checksum/BUCKET/KEY  an S3 GetObject answer whose x-amz-checksum-crc32 matches its body for a
-                   KEY "right", and does not for any other
+  /s3-checksum/BUCKET/KEY  an S3 GetObject answer (with S3's x-amz-request-id and x-amz-id-2) whose
+                   x-amz-checksum-crc32 matches its body for a KEY "right", and does not for any other
 """
 import argparse
 import base64
@@ -131,7 +131,8 @@ class Handler(BaseHTTPRequestHandler):
             # and a CRC32 of other bytes for any other key.
             body = b"checked by the client"
             crc = zlib.crc32(body if url.path.endswith("/right") else b"other bytes").to_bytes(4, "big")
-            self.send(200, body, "binary/octet-stream", [("x-amz-checksum-crc32", base64.b64encode(crc).decode())])
+            self.send(200, body, "binary/octet-stream", [("x-amz-checksum-crc32", base64.b64encode(crc).decode()),
+                                                         ("x-amz-request-id", "0123456789ABCDEF"), ("x-amz-id-2", "aG9zdCBpZA==")])
         elif url.path == "/redirect":
             self.send(302, b"", "text/plain", [("Location", query.get("to", "/echo"))])
         else:
