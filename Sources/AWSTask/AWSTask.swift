@@ -200,12 +200,20 @@ struct Call {
             "RequestId": .string(requestID), "HTTPStatusCode": .int(response.statusCode),
             "HTTPHeaders": .object(headers), "RetryAttempts": 0,
         ]
-        if let checkedWith, case .object(var metadata)? = object["ResponseMetadata"] {
-            metadata["ChecksumAlgorithm"] = .string(checkedWith)
+        if case .object(var metadata)? = object["ResponseMetadata"] {
+            if let checkedWith { metadata["ChecksumAlgorithm"] = .string(checkedWith) }
+            if let hostID = hostID(headers) { metadata["HostId"] = hostID }
             object["ResponseMetadata"] = .object(metadata)
         }
         let shaped = customizations.result(.object(object), response: response)
         return .success(status: response.statusCode, json: AfterCall.apply(shaped, response: response, model: model, operation: operation))
+    }
+
+    /// S3's x-amz-id-2, which botocore's rest parsers give as HostId (possibly empty) when the
+    /// request id came in x-amz-request-id rather than x-amzn-requestid.
+    func hostID(_ headers: JSONObject) -> JSON? {
+        guard model.protocolName.hasPrefix("rest-"), headers["x-amzn-requestid"] == nil, headers["x-amz-request-id"] != nil else { return nil }
+        return headers["x-amz-id-2"] ?? ""
     }
 
     /// The endpoint with the operation's host prefix ("{AccountId}." for s3control, "data-" for
