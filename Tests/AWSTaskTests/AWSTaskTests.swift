@@ -215,18 +215,6 @@ struct AWSTaskTests {
         #expect(missing.message.hasPrefix("An error occurred (NotFoundException) when calling the CreateResource operation"), "\(missing.message)")
     }
 
-    @Test("a download is checked against its x-amz-checksum header as boto3 checks it: the algorithm named in ResponseMetadata, a body that does not match refused in botocore's words")
-    func responseChecksum() throws {
-        let endpoint: JSONObject = ["endpoint_url": .string(TestEnvironment.httpURL + "/s3-checksum")]
-        let matching = try aws("s3", "get_object", ["Bucket": "bucket", "Key": "right"], endpoint)
-        #expect(matching.status == .success, "\(matching.message)")
-        #expect(matching["result"]?["ResponseMetadata"]?["ChecksumAlgorithm"] == "crc32", "\(matching.outputs)")
-        #expect(matching["result"]?["Body"] == Base64.object(Array("checked by the client".utf8)))
-        let other = try aws("s3", "get_object", ["Bucket": "bucket", "Key": "wrong"], endpoint)
-        #expect(other.status == .error)
-        #expect(other.message == "Expected checksum I1kLdA== did not match calculated checksum: Ww8vyw==\n", "\(other.message)")
-    }
-
     @Test("paginate: true gathers every page of list_objects_v2, as boto3's paginator does")
     func pagination() throws {
         let bucket = "flowspool-" + Spool.randomToken()
