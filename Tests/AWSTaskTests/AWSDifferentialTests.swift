@@ -6,9 +6,10 @@ import Spool
 import Testing
 
 /// The AWS differential suite: every case of differential-cases.json run through flowspool's AWS
-/// task and through boto3 against the same moto server, the results compared field by field. Each
-/// side works on resources of its own (named with its own token) and both read those the table's
-/// setup made; a mismatch must be one of the documented differences (`Differences.aws`).
+/// task and through boto3 against the same servers (moto, moto without IAM checks, the test HTTP
+/// server's S3 answers), the results compared field by field. Each side works on resources of its
+/// own (named with its own token) and both read those the table's setup made; a mismatch must be
+/// one of the documented differences (`Differences.aws`).
 @Suite("AWS differential")
 struct AWSDifferentialTests {
     @Test("every case of differential-cases.json ends as it does with boto3, field by field, but for the documented differences")
@@ -75,8 +76,8 @@ struct AWSDifferentialTests {
 
     /// Times a side's own calls made (a creation, a modification; ISO 8601, or an HTTP date in a
     /// header) differ from the other side's by the moments they ran: within `timeTolerance` seconds
-    /// they count as the same. The shared
-    /// group's cases read what the setup made, so their times must be the same to the microsecond.
+    /// they count as the same. The shared group's cases read what the setup made, so their times
+    /// must be the same to the microsecond.
     static func reconcilingTimes(_ reference: JSON?, with ours: JSON?) -> JSON? {
         switch (reference, ours) {
         case (.object(let theirs)?, .object(let mine)?):

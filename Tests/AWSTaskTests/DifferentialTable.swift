@@ -51,6 +51,11 @@ struct DifferentialTable {
                 return Case(name: caseName, definition: definition, endpoint: endpoint)
             })
         }
+        // Both sides give their outcomes by the case's name.
+        var seen: Set<String> = []
+        for name in groups.flatMap(\.cases).map(\.name) where !seen.insert(name).inserted {
+            throw TableError("two cases of \(path) are named '\(name)'")
+        }
     }
 }
 
@@ -111,8 +116,9 @@ struct CaseVariables {
         return result + rest
     }
 
-    /// The saved strings (and binary values' base64) long enough to stand for themselves, longest first, with the names that
-    /// replace them when results are compared: `${side}` for the side's token, and so on.
+    /// The saved strings (and binary values' base64) long enough to stand for themselves, longest
+    /// first, with the names that replace them when results are compared: `${side}` for the side's
+    /// token, and so on.
     var normalizations: [(value: String, name: String)] {
         values.compactMap { name, value in
             guard let text = value.stringValue ?? value["base64"]?.stringValue, text.count >= 8 else { return nil }
