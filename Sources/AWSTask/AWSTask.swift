@@ -161,6 +161,7 @@ struct Call {
     }
 
     func send(_ given: JSONObject) throws(TaskFailure) -> Outcome {
+        try BeforeParameterBuild.check(given, model: model, operation: operation)
         var customizations = Customizations(model: model, operation: operation)
         let parameters = customizations.parameters(given)
         var http = try build(parameters)
@@ -191,6 +192,7 @@ struct Call {
             let (code, message) = errorDetails(response)
             return .failure(status: response.statusCode, code: code, message: message)
         }
+        let checkedWith = try ResponseChecksum.validate(response, operation: operation, parameters: parameters)
         let result = try parse(response)
         let requestID = result.requestID ?? headers["x-amzn-requestid"]?.stringValue ?? headers["x-amz-request-id"]?.stringValue ?? ""
         var object = result.json.objectValue ?? [:]
@@ -198,7 +200,20 @@ struct Call {
             "RequestId": .string(requestID), "HTTPStatusCode": .int(response.statusCode),
             "HTTPHeaders": .object(headers), "RetryAttempts": 0,
         ]
-        return .success(status: response.statusCode, json: customizations.result(.object(object), response: response))
+        if case .object(var metadata)? = object["ResponseMetadata"] {
+            if let checkedWith { metadata["ChecksumAlgorithm"] = .string(checkedWith) }
+            if let hostID = hostID(headers) { metadata["HostId"] = hostID }
+            object["ResponseMetadata"] = .object(metadata)
+        }
+        let shaped = customizations.result(.object(object), response: response)
+        return .success(status: response.statusCode, json: AfterCall.apply(shaped, response: response, model: model, operation: operation))
+    }
+
+    /// S3's x-amz-id-2, which botocore's rest parsers give as HostId (possibly empty) when the
+    /// request id came in x-amz-request-id rather than x-amzn-requestid.
+    func hostID(_ headers: JSONObject) -> JSON? {
+        guard model.protocolName.hasPrefix("rest-"), headers["x-amzn-requestid"] == nil, headers["x-amz-request-id"] != nil else { return nil }
+        return headers["x-amz-id-2"] ?? ""
     }
 
     /// The endpoint with the operation's host prefix ("{AccountId}." for s3control, "data-" for
@@ -261,7 +276,7 @@ struct Call {
         case "rest-json", "rest-xml":
             return (try RestProtocol(model: model, operation: operation).result(response), nil)
         default:
-            guard !response.body.isEmpty else { return (.object([:]), nil) }
+            guard !response.body.isEmpty, operation.outputShape != nil else { return (.object([:]), nil) }
             do {
                 return (JSONShapes(model: model).parse(try JSON(parsing: response.body), shape: operation.outputShape), nil)
             } catch {

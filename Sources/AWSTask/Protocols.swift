@@ -32,8 +32,8 @@ struct QuerySerializer {
             let members = shape["members"]?.objectValue ?? [:]
             for (name, member) in value.objectValue ?? [:] {
                 guard let definition = members[name]?.objectValue else { continue }
-                let key = memberName(name, definition)
                 var memberShape = model.shape(definition["shape"]?.stringValue)
+                let key = memberName(name, definition, memberShape)
                 if let format = definition["timestampFormat"] { memberShape?["timestampFormat"] = format }
                 serialize(member, shape: memberShape, prefix: prefix.isEmpty ? key : "\(prefix).\(key)", into: &fields)
             }
@@ -68,14 +68,21 @@ struct QuerySerializer {
         }
     }
 
-    /// ec2 names members by queryName, else by their locationName capitalized.
-    private func memberName(_ name: String, _ member: JSONObject) -> String {
+    /// ec2 names members by queryName, else by their locationName capitalized; query by their
+    /// locationName. The member's own trait first, then its shape's, as botocore merges them (SQS
+    /// 1.29's TagQueue sends its Tags as Tag.1.Key, the name its TagMap shape gives).
+    private func memberName(_ name: String, _ member: JSONObject, _ shape: JSONObject?) -> String {
         if isEC2 {
-            if let query = member["queryName"]?.stringValue { return query }
-            if let location = member["locationName"]?.stringValue { return location.prefix(1).uppercased() + location.dropFirst() }
+            if let query = Self.trait("queryName", member, shape) { return query }
+            if let location = Self.trait("locationName", member, shape) { return location.prefix(1).uppercased() + location.dropFirst() }
             return name
         }
-        return member["locationName"]?.stringValue ?? name
+        return Self.trait("locationName", member, shape) ?? name
+    }
+
+    /// A serialization trait of a structure's member: the member's own, else its shape's.
+    static func trait(_ name: String, _ member: JSONObject, _ shape: JSONObject?) -> String? {
+        member[name]?.stringValue ?? shape?[name]?.stringValue
     }
 
     func scalar(_ value: JSON, type: String?, timestampFormat: String? = nil) -> String {
@@ -153,13 +160,13 @@ struct XMLShapeParser {
 
     /// The element a structure's member stands in, as botocore's XML parser names it: a flattened
     /// list's items are named by the list's member (SQS's `Messages` are `<Message>` elements),
-    /// else the member's locationName, else its name.
+    /// else the member's locationName (or its shape's), else its name.
     static func elementName(of name: String, _ member: JSONObject, _ shape: JSONObject?) -> String {
         if shape?["type"]?.stringValue == "list", shape?["flattened"]?.boolValue == true,
            let itemName = shape?["member"]?["locationName"]?.stringValue {
             return itemName
         }
-        return member["locationName"]?.stringValue ?? name
+        return QuerySerializer.trait("locationName", member, shape) ?? name
     }
 
     private func isFlattened(_ shape: JSONObject?, member: JSONObject) -> Bool {

@@ -104,9 +104,10 @@ struct RestProtocol {
         }
     }
 
-    /// The output: members from the status code, headers and body, as boto3 gives them.
+    /// The output: members from the status code, headers and body, as boto3 gives them; nothing
+    /// for an operation without an output shape, whatever its body (botocore's parser reads none).
     func result(_ response: CurlEasy.Response) throws(TaskFailure) -> JSON {
-        let output = model.shape(operation.outputShape) ?? [:]
+        guard let output = model.shape(operation.outputShape) else { return .object([:]) }
         let members = output["members"]?.objectValue ?? [:]
         var result = JSONObject()
         if let payload = output["payload"]?.stringValue, let member = members[payload]?.objectValue {
@@ -190,7 +191,7 @@ struct XMLSerializer {
                 let definition = members[key]?.objectValue ?? [:]
                 guard definition["xmlAttribute"]?.boolValue != true else { continue }
                 let memberShape = model.shape(definition["shape"]?.stringValue)
-                let location = definition["locationName"]?.stringValue ?? key
+                let location = QuerySerializer.trait("locationName", definition, memberShape) ?? key
                 if memberShape?["type"]?.stringValue == "list",
                    memberShape?["flattened"]?.boolValue == true || definition["flattened"]?.boolValue == true {
                     for item in member.arrayValue ?? [] {

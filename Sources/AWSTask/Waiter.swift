@@ -50,16 +50,19 @@ struct Waiter {
 
     func wait(log: RunnerLog) throws(TaskFailure) -> JSON {
         var last: Call.Outcome?
+        var matched: Int?, lastMatched: Int?
         for attempt in 1...max(1, maxAttempts) {
             let outcome = try call.send(parameters)
             last = outcome
-            switch state(after: outcome) {
+            matched = acceptor(after: outcome)
+            lastMatched = matched ?? lastMatched
+            switch matched.flatMap({ acceptors[$0]["state"]?.stringValue }) {
             case "success"?:
                 log.line("waiter \(name): success after \(attempt) attempt(s)")
                 if case .success(_, let json) = outcome { return json }
                 return .object([:])
             case "failure"?:
-                throw TaskFailure("Waiter \(name) failed: Waiter encountered a terminal failure state\(describe(outcome))")
+                throw TaskFailure("Waiter \(name) failed: Waiter encountered a terminal failure state: \(explanation(matched ?? 0))")
             case nil:
                 // An error no acceptor expects ends the wait, as botocore's does.
                 if case .failure(_, let code, let message) = outcome {
@@ -70,12 +73,15 @@ struct Waiter {
             }
             if attempt < maxAttempts { Clock.sleep(delay) }
         }
-        throw TaskFailure("Waiter \(name) failed: Max attempts exceeded (\(maxAttempts), \(Clock.describeDuration(delay)) apart)\(last.map(describe) ?? "")")
+        log.line("waiter \(name): \(maxAttempts) attempt(s), \(Clock.describeDuration(delay)) apart\(last.map(describe) ?? "")")
+        // botocore names the acceptor its loop ended on: the last attempt's match, else the last acceptor.
+        let shown = matched ?? acceptors.count - 1
+        throw TaskFailure("Waiter \(name) failed: Max attempts exceeded" + (lastMatched == nil ? "" : ". Previously accepted state: \(explanation(shown))"))
     }
 
-    /// The state of the first acceptor that matches, as botocore reads them.
-    private func state(after outcome: Call.Outcome) -> String? {
-        for (acceptor, path) in zip(acceptors, paths) {
+    /// The first acceptor that matches, as botocore reads them.
+    private func acceptor(after outcome: Call.Outcome) -> Int? {
+        for (index, (acceptor, path)) in zip(acceptors, paths).enumerated() {
             let expected = acceptor["expected"] ?? .null
             let matched: Bool
             switch (acceptor["matcher"]?.stringValue, outcome) {
@@ -95,11 +101,36 @@ struct Waiter {
             default:
                 matched = false
             }
-            if matched { return acceptor["state"]?.stringValue }
+            if matched { return index }
         }
         return nil
     }
 
+    /// An acceptor in botocore's words (AcceptorConfig.explanation), its expected value as Python
+    /// writes it.
+    private func explanation(_ index: Int) -> String {
+        let acceptor = acceptors.indices.contains(index) ? acceptors[index] : [:]
+        let argument = acceptor["argument"]?.stringValue ?? "None", expected = Self.pythonText(acceptor["expected"] ?? .null)
+        switch acceptor["matcher"]?.stringValue ?? "" {
+        case "path": return "For expression \"\(argument)\" we matched expected path: \"\(expected)\""
+        case "pathAll": return "For expression \"\(argument)\" all members matched expected path: \"\(expected)\""
+        case "pathAny": return "For expression \"\(argument)\" we matched expected path: \"\(expected)\" at least once"
+        case "status": return "Matched expected HTTP status code: \(expected)"
+        case "error": return "Matched expected service error code: \(expected)"
+        case let matcher: return "No explanation for unknown waiter type: \"\(matcher)\""
+        }
+    }
+
+    /// A JSON value as Python's str() writes the value json.loads makes of it: True, None, 404.
+    static func pythonText(_ value: JSON) -> String {
+        switch value {
+        case .string(let text): text
+        case .bool(let flag): flag ? "True" : "False"
+        case .null: "None"
+        case .double(let number) where number.rounded() == number && abs(number) < 1e16: "\(Int(number)).0"
+        default: value.compactText
+        }
+    }
 
     private func describe(_ outcome: Call.Outcome) -> String {
         if case .failure(_, let code, let message) = outcome { return ": the last call failed with \(code): \(message)" }

@@ -1,6 +1,7 @@
 import CCrypto
 
-/// SHA-256 and HMAC-SHA256 from OpenSSL's libcrypto, for AWS Signature Version 4.
+/// SHA-256 and HMAC-SHA256 from OpenSSL's libcrypto, for AWS Signature Version 4; SHA-1, SHA-256
+/// and SHA-512 for the checksums of S3's uploads and downloads.
 public enum Digest {
     public static func sha256(_ data: some Collection<UInt8>) -> [UInt8] {
         digest(data, EVP_sha256(), length: 32)
@@ -8,6 +9,10 @@ public enum Digest {
 
     public static func sha1(_ data: some Collection<UInt8>) -> [UInt8] {
         digest(data, EVP_sha1(), length: 20)
+    }
+
+    public static func sha512(_ data: some Collection<UInt8>) -> [UInt8] {
+        digest(data, EVP_sha512(), length: 64)
     }
 
     private static func digest(_ data: some Collection<UInt8>, _ algorithm: OpaquePointer?, length: Int) -> [UInt8] {

@@ -76,20 +76,69 @@ struct AWSPartsTests {
 
     @Test("the XML reader's conformance table: text, entities, CDATA as it is, namespaces, comments; a closing tag must name its element", arguments: [
         ("<a>t&amp;u&lt;&#x263A;&#65;</a>", "t&u<☺A"),
+        ("<a>&quot;&apos;&gt;&#x1F600;&#9;</a>", "\"'>\u{1F600}\t"),
         ("<a><![CDATA[&amp; <b> ]]]]></a>", "&amp; <b> ]]"),
         ("<a>x&amp;<![CDATA[&lt;]]>&gt;y</a>", "x&&lt;>y"),
         ("<?xml version=\"1.0\"?><!-- c --><ns:a xmlns:ns=\"urn:x\">t<!-- inner -->u</ns:a>", "tu"),
         ("<a>\u{1F600} ü</a>", "\u{1F600} ü"),
+        ("<a>  x \n </a>", "  x \n "),
+        ("<a>l1\r\nl2\rl3</a>", "l1\nl2\nl3"),
+        ("<a><![CDATA[c\r\nd]]></a>", "c\nd"),
+        ("\u{FEFF}<a>bom</a>", "bom"),
+        ("<?xml version=\"1.0\"?>\n<!DOCTYPE a>\n<a>d</a>\n<!-- after -->\n", "d"),
+        ("<a>t</a >", "t"),
+        ("<a/>", ""),
+        ("<a></a>", ""),
     ])
     func xmlConformance(document: String, text: String) throws {
         #expect(try XMLParser.parse(Array(document.utf8)).text == text)
     }
 
-    @Test("XML that is not well formed is refused, naming the problem", arguments: [
+    /// An element as the table below writes it: its name, attributes, text in quotes and children.
+    static func outline(_ element: XMLElement) -> String {
+        let attributes = element.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return element.name + (attributes.isEmpty ? "" : "[" + attributes.joined(separator: ",") + "]") + "'\(element.text)'"
+            + (element.children.isEmpty ? "" : "(" + element.children.map(outline).joined(separator: " ") + ")")
+    }
+
+    @Test("the XML reader reads names, attributes and children as botocore's ElementTree does: prefixes and namespaces left out of names, whitespace in attributes read as spaces, the text before the first child", arguments: [
+        ("<ns:a xmlns:ns=\"urn:x\"><ns:b>t</ns:b></ns:a>", "a[xmlns:ns=urn:x]''(b't')"),
+        ("<a xmlns=\"urn:x\"><b>t</b></a>", "a[xmlns=urn:x]''(b't')"),
+        ("<a>\n  <b>1</b>\n  <c/>\n  <d></d>\n</a>", "a'\n  '(b'1' c'' d'')"),
+        ("<a x='1' y=\"&lt;2&gt;\" z='a\nb\tc' w='a&#10;b'/>", "a[w=a\nb,x=1,y=<2>,z=a b c]''"),
+        ("<a>x<!-- c -->y<b/>z</a>", "a'xy'(b'')"),
+        ("<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\"><ID>1</ID></Grantee>",
+         "Grantee[xmlns:xsi=http://www.w3.org/2001/XMLSchema-instance,xsi:type=CanonicalUser]''(ID'1')"),
+        ("<a xml:lang=\"en\"><x:b xmlns:x=\"u\"><x:c/></x:b></a>", "a[xml:lang=en]''(b[xmlns:x=u]''(c''))"),
+    ])
+    func xmlElements(document: String, outline: String) throws {
+        #expect(Self.outline(try XMLParser.parse(Array(document.utf8))) == outline)
+    }
+
+    @Test("XML that is not well formed is refused, naming the problem, where Python's expat refuses it for botocore", arguments: [
         ("<a><b></a></b>", "<b> is closed by </a>"),
         ("<a></b>", "<a> is closed by </b>"),
-        ("<ns:a></a>", "<ns:a> is closed by </a>"),
+        ("<ns:a xmlns:ns=\"u\"></a>", "<ns:a> is closed by </a>"),
+        ("<a></ a>", "<a> is closed by </>"),
+        ("<a>x</a", "a malformed closing tag </a"),
+        ("< a/>", "a malformed tag"),
         ("<a><![CDATA[x</a>", "']]>' never comes"),
+        ("<a>]]></a>", "']]>' in text"),
+        ("<a>&nbsp;</a>", "the entity &nbsp; is not one XML has"),
+        ("<a>&#X41;</a>", "the entity &#X41; is not one XML has"),
+        ("<a>&#xD800;</a>", "the entity &#xD800; is not one XML has"),
+        ("<a>&#x110000;</a>", "the entity &#x110000; is not one XML has"),
+        ("<a>&#0;</a>", "&#0; names a character XML does not allow"),
+        ("<a>a & b</a>", "an & that starts no entity"),
+        ("<a>&#65</a>", "an & that starts no entity"),
+        ("<a><b/>tail &</a>", "an & that starts no entity"),
+        ("<ns:a/>", "the prefix of ns:a is not declared"),
+        ("<a><ns:b/></a>", "the prefix of ns:b is not declared"),
+        ("<a z:y='1'/>", "the prefix of z:y is not declared"),
+        ("<a x='1' x='2'/>", "the attribute x twice in <a>"),
+        ("<a x='<'/>", "a '<' in an attribute of <a>"),
+        ("<a/>junk", "something after the root element"),
+        ("<a/><b/>", "something after the root element"),
     ])
     func xmlRefusals(document: String, problem: String) {
         #expect {
@@ -113,6 +162,14 @@ struct AWSPartsTests {
         #expect(ServiceModel.version(ofBotocore: packages[1]) == [1, 43, 11])
         #expect(ServiceModel.newestFirst(packages).map { $0.split(separator: "/").dropLast().last.map(String.init) ?? "" }
             == ["pip", "debian", "older-pip", "unreadable"])
+    }
+
+    @Test("S3 bucket names as botocore's validate_bucket_name takes them: names and access point ARNs, never a path", arguments: [
+        ("flowspool-shared.b_1", true), ("arn:aws:s3:us-east-1:123456789012:accesspoint/reports", true),
+        ("a/../b", false), ("no such bucket", false), ("", false), (String(repeating: "b", count: 256), false),
+    ])
+    func bucketNames(bucket: String, valid: Bool) {
+        #expect(BeforeParameterBuild.isBucketName(bucket) == valid)
     }
 
     @Test("every service but S3 signs its path without empty, . and .. segments")

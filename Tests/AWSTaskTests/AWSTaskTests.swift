@@ -34,31 +34,21 @@ struct AWSTaskTests {
         return try JSON(parsing: Array(result.standardOutput.utf8))
     }
 
-    /// Compares two results key by key: the same keys at every depth, and the same values but for
-    /// ids, times, addresses and the request's own metadata, which differ from call to call.
+    /// Compares two results field by field (`Differential.mismatches`): the same keys at every depth,
+    /// and the same values but for ids, addresses, tokens and times, which differ from call to call
+    /// (times count as the same within `AWSDifferentialTests.timeTolerance`), and for the request's
+    /// own metadata, which a paginated result of boto3's does not have.
     func expectSameShape(_ ours: JSON?, _ reference: JSON?, path: String = "result", sourceLocation: SourceLocation = #_sourceLocation) {
-        switch (ours, reference) {
-        case (.object(let a)?, .object(let b)?):
-            #expect(Set(a.map(\.key)) == Set(b.map(\.key)).subtracting(["ResponseMetadata"]).union(a["ResponseMetadata"] == nil ? [] : ["ResponseMetadata"]),
-                    "keys of \(path)", sourceLocation: sourceLocation)
-            for (key, value) in a where key != "ResponseMetadata" {
-                expectSameShape(value, b[key], path: "\(path).\(key)", sourceLocation: sourceLocation)
-            }
-        case (.array(let a)?, .array(let b)?):
-            #expect(a.count == b.count, "length of \(path)", sourceLocation: sourceLocation)
-            for (index, pair) in zip(a, b).enumerated() {
-                expectSameShape(pair.0, pair.1, path: "\(path)[\(index)]", sourceLocation: sourceLocation)
-            }
-        default:
-            let name = path.split(separator: ".").last.map { String($0.prefix { $0 != "[" }) } ?? path
-            let volatile = name.lowercased() == "id"
-                || ["Id", "Ids", "ID", "Time", "Date", "Address", "DnsName", "MacAddress", "Ip", "Url", "Token"].contains { name.hasSuffix($0) }
-            // A time is the same time written two ways: ours 2026-11-29T06:04:23.000Z, boto3's +00:00.
-            let sameTime = ours?.stringValue.map { String($0.prefix(19)) } == reference?.stringValue.map { String($0.prefix(19)) }
-                && ours?.stringValue?.count ?? 0 >= 19 && ours?.stringValue?.dropFirst(10).first == "T"
-            if !volatile && !sameTime { #expect(ours == reference, "\(path)", sourceLocation: sourceLocation) }
-            #expect((ours == nil) == (reference == nil), "\(path) present in both", sourceLocation: sourceLocation)
+        let reconciled = AWSDifferentialTests.reconcilingTimes(reference, with: ours)
+        for mismatch in Differential.mismatches(ours, reconciled, at: path, volatile: Self.volatile) where !mismatch.path.contains(".ResponseMetadata") {
+            Issue.record("\(mismatch)", sourceLocation: sourceLocation)
         }
+    }
+
+    static func volatile(_ path: String) -> Bool {
+        let name = Mismatch(path: path, ours: nil, reference: nil).field
+        return name.lowercased() == "id"
+            || ["Id", "Ids", "ID", "Time", "Date", "Address", "DnsName", "MacAddress", "Ip", "Url", "Token"].contains { name.hasSuffix($0) }
     }
 
     @Test("sts get_caller_identity (query protocol) matches boto3, ResponseMetadata and all")

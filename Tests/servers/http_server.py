@@ -32,13 +32,18 @@ bin/example-server runs it for the README's examples). Endpoints:
                    {"released": KEY}. /arrived/KEY answers once a request for /hold/KEY has come (at
                    most 60 s; 504 if none did): a test acts while a task's request is in flight
   /jokes/random    the JSON of the spec's REST example: {"value": {"joke": ...}}
+  /s3-checksum/BUCKET/KEY  an S3 GetObject answer (with S3's x-amz-request-id and x-amz-id-2) whose
+                   x-amz-checksum-crc32 matches its body for a KEY "right", and does not for any other
 """
 import argparse
 import base64
+<<<<<<< HEAD
 import email.parser
 import email.policy
 import email.utils
 import gzip
+=======
+>>>>>>> awsdiff
 import http.cookies
 import json
 import re
@@ -46,6 +51,7 @@ import socket
 import ssl
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -221,6 +227,13 @@ class Handler(BaseHTTPRequestHandler):
             with COUNTS_LOCK:
                 document = json.dumps(COUNTS)
             self.send(200, document.encode(), "application/json")
+        elif url.path.startswith("/s3-checksum/"):
+            # An S3 GetObject answer with the body's CRC32 in x-amz-checksum-crc32 for a key "right",
+            # and a CRC32 of other bytes for any other key.
+            body = b"checked by the client"
+            crc = zlib.crc32(body if url.path.endswith("/right") else b"other bytes").to_bytes(4, "big")
+            self.send(200, body, "binary/octet-stream", [("x-amz-checksum-crc32", base64.b64encode(crc).decode()),
+                                                         ("x-amz-request-id", "0123456789ABCDEF"), ("x-amz-id-2", "aG9zdCBpZA==")])
         elif url.path == "/redirect":
             # A non-ASCII Location goes out in UTF-8, as servers send it (http.server writes Latin-1).
             headers = [("Location", query.get("to", "/echo").encode("utf-8").decode("latin-1"))]

@@ -213,11 +213,21 @@ start_smtp_server() {
     export FLOWSPOOL_TEST_MAIL_DIR=$dir/mail FLOWSPOOL_TEST_SMTP_USER=flowspool FLOWSPOOL_TEST_SMTP_PASSWORD=$password
 }
 
+# wait_for_moto PORT PID LOG: waits until moto answers on PORT, failing if it died or took over 30 s.
+wait_for_moto() {
+    local tries=0
+    until curl -s -o /dev/null "http://127.0.0.1:$1/moto-api/"; do
+        kill -0 "$2" 2>/dev/null || { flowspool_say "moto did not start: $(cat "$3")"; exit 1; }
+        tries=$((tries + 1)); [ $tries -gt 300 ] && { flowspool_say "moto did not answer within 30 s"; exit 1; }
+        sleep 0.1
+    done
+}
+
 # moto's AWS-compatible server on 127.0.0.1, with its IAM checks on: the first three calls (unsigned)
 # make an IAM user with an allow-all policy and an access key; every call after must be signed with
-# that key (SigV4), so that a wrong secret fails as it would on AWS. Also the botocore whose models
-# the AWS runner reads, and boto3, the reference client the tests compare with (and requests, the
-# REST task's, which moto's server needs too).
+# that key (SigV4), so that a wrong secret fails as it would on AWS; and a second one without those
+# checks. Also the botocore whose models the AWS runner reads, and boto3, the reference client the
+# tests compare with (and requests, the REST task's, which moto's server needs too).
 start_moto() {
     local dir=$work/moto port keys
     mkdir -p "$dir"
@@ -228,12 +238,14 @@ start_moto() {
     port=$(free_port)
     INITIAL_NO_AUTH_ACTION_COUNT=3 python3 -m moto.server -H 127.0.0.1 -p "$port" >"$dir/moto.log" 2>&1 &
     server_pids+=($!)
-    local tries=0
-    until curl -s -o /dev/null "http://127.0.0.1:$port/moto-api/"; do
-        kill -0 "${server_pids[-1]}" 2>/dev/null || { flowspool_say "moto did not start: $(cat "$dir/moto.log")"; exit 1; }
-        tries=$((tries + 1)); [ $tries -gt 300 ] && { flowspool_say "moto did not answer within 30 s"; exit 1; }
-        sleep 0.1
-    done
+    # A second moto with no IAM checks, for the calls whose signatures moto checks wrongly, boto3's
+    # too: rest-json and Route 53 GETs, S3 keys and query strings with reserved characters.
+    local open_port
+    open_port=$(free_port)
+    python3 -m moto.server -H 127.0.0.1 -p "$open_port" >"$dir/moto-open.log" 2>&1 &
+    server_pids+=($!)
+    wait_for_moto "$port" "${server_pids[-2]}" "$dir/moto.log"
+    wait_for_moto "$open_port" "${server_pids[-1]}" "$dir/moto-open.log"
     keys=$(python3 - "$port" <<'PY'
 import json, sys
 import boto3
@@ -246,7 +258,7 @@ key = iam.create_access_key(UserName="flowspool")["AccessKey"]
 print(key["AccessKeyId"], key["SecretAccessKey"])
 PY
 )
-    export FLOWSPOOL_TEST_AWS_ENDPOINT=http://127.0.0.1:$port
+    export FLOWSPOOL_TEST_AWS_ENDPOINT=http://127.0.0.1:$port FLOWSPOOL_TEST_AWS_OPEN_ENDPOINT=http://127.0.0.1:$open_port
     export FLOWSPOOL_TEST_AWS_KEY_ID=${keys% *} FLOWSPOOL_TEST_AWS_SECRET=${keys#* }
     FLOWSPOOL_AWS_MODELS=$(python3 -c 'import botocore, os; print(os.path.join(os.path.dirname(botocore.__file__), "data"))')
     export FLOWSPOOL_AWS_MODELS
