@@ -199,6 +199,11 @@ struct ServiceModel {
         return parts.joined(separator: "-")
     }
 
+    /// botocore's data directory the model was read from (endpoints.json is there).
+    var dataDirectory: String {
+        directory.split(separator: "/", omittingEmptySubsequences: false).dropLast(2).joined(separator: "/")
+    }
+
     func shape(_ name: String?) -> JSONObject? {
         name.flatMap { shapes[$0]?.objectValue }
     }
