@@ -359,10 +359,12 @@ struct AWSTaskTests {
         #expect(reference["exception"] == "WaiterError", "\(reference)")
         #expect(ended.message.hasPrefix("Waiter InstanceRunning failed: Max attempts exceeded (2, "), "\(ended.message)")
         #expect(reference["message"]?.stringValue?.hasPrefix("Waiter InstanceRunning failed: Max attempts exceeded") == true)
-        let started = try aws("ec2", "run_instances", ["ImageId": "ami-12c6146b", "MinCount": 1, "MaxCount": 1, "WaiterConfig": ["Delay": 0.1]],
-                              ["waiter": "instance_running"])
-        #expect(started.status == .success, "\(started.message)")
-        #expect(started["result"]?["Reservations"]?.arrayValue?.first?["Instances"]?.arrayValue?.first?["State"]?["Name"] == "running")
+        // After an operation: WaiterConfig is the waiter's, not a parameter of stop_instances.
+        let ran = try aws("ec2", "run_instances", ["ImageId": "ami-12c6146b", "MinCount": 1, "MaxCount": 1])
+        let instance = try #require(ran["result"]?["Instances"]?.arrayValue?.first?["InstanceId"])
+        let stopped = try aws("ec2", "stop_instances", ["InstanceIds": [instance], "WaiterConfig": ["Delay": 0.1]], ["waiter": "instance_stopped"])
+        #expect(stopped.status == .success, "\(stopped.message)")
+        #expect(stopped["result"]?["Reservations"]?.arrayValue?.first?["Instances"]?.arrayValue?.first?["State"]?["Name"] == "stopped")
         let wrong = try aws("ec2", "", ["InstanceIds": ["i-00000000000000000"], "WaiterConfig": ["MaxAttempts": 0]], ["waiter": "instance_running"])
         #expect(wrong.message == "WaiterConfig's MaxAttempts must be a whole number, 1 or more, not 0\n")
     }
