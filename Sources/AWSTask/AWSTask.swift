@@ -15,6 +15,13 @@ public enum AWSTask {
         CurlEasy.initializeLibrary()
     }
 
+    /// What --version says besides the version: the botocore whose models the runner reads.
+    public static func versionDetails() -> [String] {
+        let given = Environment.value(ServiceModel.modelsVariable) ?? ""
+        let missing = given.isEmpty || FileSystem.exists(given) ? [] : ["warning: \(ServiceModel.modelsVariable) names \(given), which does not exist"]
+        return [ServiceModel.modelsInUse()] + missing
+    }
+
     public static func run(_ inputs: inout TaskInputs, context: TaskContext) throws(TaskFailure) -> TaskResult {
         let request = try AWSRequest(&inputs)
         let started = Clock.monotonic()
