@@ -112,16 +112,14 @@ struct AWSRequest {
         waiter == nil ? parameters : JSONObject(parameters.filter { $0.key != "WaiterConfig" }.map { ($0.key, $0.value) })
     }
 
-    /// Delay a number of seconds, not negative; MaxAttempts a whole number from 1; nothing else.
+    /// Delay a number of seconds, not negative, and MaxAttempts a whole number (1 or less is one
+    /// call, as botocore's loop makes it); other keys are ignored, as botocore's waiter ignores them.
     static func checkWaiterConfig(_ config: JSONObject) throws(TaskFailure) {
-        for (key, value) in config {
-            switch key {
-            case "Delay" where value.doubleValue.map { $0 >= 0 && $0.isFinite } == true: continue
-            case "MaxAttempts" where value.intValue.map { $0 >= 1 } == true: continue
-            case "Delay": throw TaskFailure("WaiterConfig's Delay must be a number of seconds, 0 or more, not \(value.compactText.prefix(80))")
-            case "MaxAttempts": throw TaskFailure("WaiterConfig's MaxAttempts must be a whole number, 1 or more, not \(value.compactText.prefix(80))")
-            default: throw TaskFailure("WaiterConfig has no \(key.escapingControlCharacters()): it takes Delay and MaxAttempts")
-            }
+        if let delay = config["Delay"], delay.doubleValue.map({ $0 >= 0 && $0.isFinite }) != true {
+            throw TaskFailure("WaiterConfig's Delay must be a number of seconds, 0 or more, not \(delay.compactText.prefix(80))")
+        }
+        if let attempts = config["MaxAttempts"], attempts.intValue == nil {
+            throw TaskFailure("WaiterConfig's MaxAttempts must be a whole number, not \(attempts.compactText.prefix(80))")
         }
     }
 }

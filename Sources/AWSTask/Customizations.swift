@@ -13,6 +13,8 @@ import Zlib
 /// | generate_idempotent_uuid                   | done: tokens left out are made                        |
 /// | flexible checksums (httpchecksum.py)       | done: CRC32 (or SHA1, SHA256) on uploads and where    |
 /// |                                            | a checksum is required; validation asked on downloads |
+/// | conditionally_calculate_md5 (Content-MD5)  | as today's botocore: CRC32 where a checksum is        |
+/// |                                            | required, Content-MD5 never added                     |
 /// | set_list_objects_encoding_type_url, decode | done                                                  |
 /// | base64_encode_user_data                    | done: ec2 RunInstances, autoscaling                   |
 /// |                                            | CreateLaunchConfiguration                             |

@@ -38,7 +38,10 @@ struct ParameterValidator {
         if type == "structure", shape["document"] == true { return }  // any JSON is a document
         guard let expected = Self.pythonTypes[type] else { return }
         guard expected.accepts(value) else {
-            problems.append("Invalid type for parameter \(Self.shown(name)), value: \(PythonText.str(value)), type: \(PythonText.typeName(value)), valid types: \(expected.names)")
+            // A value the model calls sensitive (a password, an SSE-C key) is not shown, where
+            // botocore would show it: the message stays in the spool.
+            let shown = shape["sensitive"] == true ? Protection.mask.stringValue ?? "" : PythonText.str(value)
+            problems.append("Invalid type for parameter \(Self.shown(name)), value: \(shown), type: \(PythonText.typeName(value)), valid types: \(expected.names)")
             return
         }
         switch type {
