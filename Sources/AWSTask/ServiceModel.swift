@@ -47,7 +47,7 @@ struct ServiceModel {
     /// .build/botocore (for a runner built anywhere under .build), and the copy bin/install puts in
     /// PREFIX/share/flowspool/botocore (for a runner in PREFIX/libexec/flowspool).
     static func ownPackages(runnerDirectory: String) -> [String] {
-        if let build = runnerDirectory.firstRange(of: "/.build/") ?? (runnerDirectory.hasSuffix("/.build") ? runnerDirectory.firstRange(of: "/.build") : nil) {
+        if let build = runnerDirectory.firstRange(of: "/.build/") {
             return [runnerDirectory[..<build.lowerBound] + "/.build/botocore/botocore"]
         }
         if runnerDirectory.hasSuffix("/libexec/flowspool") {

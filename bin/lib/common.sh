@@ -32,15 +32,17 @@ ensure_packages() {
 FLOWSPOOL_BOTOCORE=$FLOWSPOOL_ROOT/.build/botocore
 
 # ensure_botocore: installs PyPI's botocore into $FLOWSPOOL_BOTOCORE with pip --target (a directory
-# of the checkout's own: no system Python is changed) when it is not there; when pip cannot (no
-# network), says so and installs Debian's python3-botocore instead. A newer one: remove the directory.
+# of the checkout's own: no system Python is changed) when it is not there (as root, pip itself first);
+# when pip cannot (no pip, no network), says so and installs Debian's python3-botocore instead. For a
+# newer botocore, remove the directory.
 ensure_botocore() {
     [ -f "$FLOWSPOOL_BOTOCORE/botocore/__init__.py" ] && return 0
-    python3 -m pip --version >/dev/null 2>&1 || ensure_packages python3-pip
+    [ "$(id -u)" -ne 0 ] || python3 -m pip --version >/dev/null 2>&1 || ensure_packages python3-pip
     flowspool_say "installing botocore (the AWS API models) from PyPI into $FLOWSPOOL_BOTOCORE"
     rm -rf "$FLOWSPOOL_BOTOCORE.new"
     mkdir -p "$(dirname "$FLOWSPOOL_BOTOCORE")"
-    if python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --target "$FLOWSPOOL_BOTOCORE.new" botocore >&2; then
+    if python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps \
+        --target "$FLOWSPOOL_BOTOCORE.new" botocore >&2; then
         rm -rf "$FLOWSPOOL_BOTOCORE"
         mv "$FLOWSPOOL_BOTOCORE.new" "$FLOWSPOOL_BOTOCORE"
     else
