@@ -15,6 +15,13 @@ public enum AWSTask {
         CurlEasy.initializeLibrary()
     }
 
+    /// What --version says besides the version: the botocore whose models the runner reads.
+    public static func versionDetails() -> [String] {
+        let given = Environment.value(ServiceModel.modelsVariable) ?? ""
+        let missing = given.isEmpty || FileSystem.exists(given) ? [] : ["warning: \(ServiceModel.modelsVariable) names \(given), which does not exist"]
+        return [ServiceModel.modelsInUse()] + missing
+    }
+
     public static func run(_ inputs: inout TaskInputs, context: TaskContext) throws(TaskFailure) -> TaskResult {
         let request = try AWSRequest(&inputs)
         let started = Clock.monotonic()
@@ -23,11 +30,10 @@ public enum AWSTask {
         var result: JSON = .object([:])
         if !request.operation.isEmpty {
             let operation = try model.operation(named: request.operation)
-            try ParameterValidator(model: model).validate(.object(request.parameters), shape: operation.inputShape)
-            let call = Call(model: model, operation: operation, request: request)
+            let call = try Call(model: model, operation: operation, request: request)
             result = request.paginate
-                ? try Pagination(model: model, call: call).collect(request.parameters)
-                : try call.perform(request.parameters).json
+                ? try Pagination(model: model, call: call).collect(request.operationParameters)
+                : try call.perform(request.operationParameters).json
             context.log.line("\(request.client).\(operation.name) at \(call.shownEndpoint) in \(Clock.describeDuration(Clock.monotonic() - loaded)) (model read in \(Clock.describeDuration(loaded - started)))")
         }
         if let name = request.waiter {
@@ -44,11 +50,14 @@ struct AWSRequest {
     /// The operation (the `service` input); empty for a waiter on its own.
     var operation: String
     var waiter: String?
-    /// boto3's WaiterConfig: Delay and MaxAttempts instead of the model's.
+    /// boto3's WaiterConfig: Delay and MaxAttempts instead of the model's, from the input
+    /// waiter_config, or from parameters as boto3's waiters take it (that one first).
     var waiterConfig: JSONObject
     var paginate: Bool
     var parameters: JSONObject
-    var region: String
+    /// The input region, else AWS_DEFAULT_REGION, else the profile's; none (the contract's
+    /// default) leaves the endpoint to the service (`Endpoint.resolve`). An empty one is none.
+    var region: String?
     var credentials: Credentials
     var endpointURL: String?
     var timeout: Double
@@ -65,10 +74,18 @@ struct AWSRequest {
         parameters = try inputs.dictionary("parameters") ?? [:]
         paginate = try inputs.bool("paginate") ?? false
         waiterConfig = try inputs.dictionary("waiter_config") ?? [:]
+        if waiter != nil, let given = parameters["WaiterConfig"] {
+            guard let config = given.objectValue else {
+                throw TaskFailure("parameter WaiterConfig must be a dictionary such as {\"Delay\": 5, \"MaxAttempts\": 20}, not \(given.compactText.prefix(80))")
+            }
+            for (key, value) in config { waiterConfig[key] = value }
+        }
+        try Self.checkWaiterConfig(waiterConfig)
         let profile = try inputs.string("profile") ?? Environment.value("AWS_PROFILE") ?? "default"
         let files = SharedConfig(profile: profile)
-        region = try inputs.string("region") ?? Environment.value("AWS_REGION") ?? Environment.value("AWS_DEFAULT_REGION")
-            ?? files.value("region") ?? "us-east-1"
+        // botocore reads AWS_DEFAULT_REGION, not AWS_REGION (configprovider.py).
+        region = [try inputs.string("region"), Environment.value("AWS_DEFAULT_REGION"), files.value("region")]
+            .compactMap { $0 }.first { !$0.isEmpty }
         let keyID = try inputs.string("aws_access_key_id"), secret = try inputs.string("aws_secret_access_key")
         let token = try inputs.string("aws_session_token")
         if let keyID, let secret {
@@ -88,6 +105,22 @@ struct AWSRequest {
         }
         timeout = try inputs.duration("timeout")?.value ?? Self.defaultTimeout
         try inputs.rejectUnknown()
+    }
+
+    /// The operation's own parameters: without WaiterConfig, which is the waiter's.
+    var operationParameters: JSONObject {
+        waiter == nil ? parameters : JSONObject(parameters.filter { $0.key != "WaiterConfig" }.map { ($0.key, $0.value) })
+    }
+
+    /// Delay a number of seconds, not negative, and MaxAttempts a whole number (1 or less is one
+    /// call, as botocore's loop makes it); other keys are ignored, as botocore's waiter ignores them.
+    static func checkWaiterConfig(_ config: JSONObject) throws(TaskFailure) {
+        if let delay = config["Delay"], delay.doubleValue.map({ $0 >= 0 && $0.isFinite }) != true {
+            throw TaskFailure("WaiterConfig's Delay must be a number of seconds, 0 or more, not \(delay.compactText.prefix(80))")
+        }
+        if let attempts = config["MaxAttempts"], attempts.intValue == nil {
+            throw TaskFailure("WaiterConfig's MaxAttempts must be a whole number, not \(attempts.compactText.prefix(80))")
+        }
     }
 }
 
@@ -127,11 +160,11 @@ struct Call {
     /// resolved once, as endpoints.json is read for it, however many calls a waiter or pages make.
     let resolved: Endpoint
 
-    init(model: ServiceModel, operation: Operation, request: AWSRequest) {
+    init(model: ServiceModel, operation: Operation, request: AWSRequest) throws(TaskFailure) {
         self.model = model
         self.operation = operation
         self.request = request
-        resolved = request.endpointURL.map { Endpoint(url: $0, signingRegion: request.region) } ?? Endpoint.resolve(model, region: request.region)
+        resolved = try Endpoint.resolve(model, region: request.region, endpointURL: request.endpointURL)
     }
 
     var endpoint: String { resolved.url }
@@ -163,7 +196,8 @@ struct Call {
     func send(_ given: JSONObject) throws(TaskFailure) -> Outcome {
         try BeforeParameterBuild.check(given, model: model, operation: operation)
         var customizations = Customizations(model: model, operation: operation)
-        let parameters = customizations.parameters(given)
+        let parameters = try customizations.parameters(given)
+        try ParameterValidator(model: model).validate(parameters, shape: operation.inputShape)
         var http = try build(parameters)
         http.endpoint = try withHostPrefix(http.endpoint, parameters: parameters)
         try customizations.request(&http, parameters: parameters)
@@ -187,7 +221,7 @@ struct Call {
                 : error.isTimeout ? "timed out after \(Clock.describeDuration(request.timeout)) (the timeout input) calling \(shownEndpoint)"
                 : "calling \(shownEndpoint) failed: \(error)")
         }
-        let headers = JSONObject(response.headers.map { ($0.name.lowercased(), JSON.string($0.value)) })
+        let headers = response.joinedHeaders
         guard (200..<300).contains(response.statusCode) && !Customizations.isErrorDespite200(response, operation: operation, model: model) else {
             let (code, message) = errorDetails(response)
             return .failure(status: response.statusCode, code: code, message: message)

@@ -5,9 +5,39 @@ import Spool
 import TaskRunner
 import Zlib
 
-/// What botocore adds to a call by itself, so that the task's results are boto3's: idempotency
-/// tokens, flexible checksums (CRC32 on uploads, checksums asked for on downloads), and S3 listings
-/// asked for URL-encoded and decoded again.
+/// What botocore's handlers (handlers.py) and flexible checksums do to a call by themselves, so
+/// that a call given as boto3 takes it does what boto3's does:
+///
+/// | botocore                                   | here                                                  |
+/// |--------------------------------------------|-------------------------------------------------------|
+/// | generate_idempotent_uuid                   | done: tokens left out are made                        |
+/// | flexible checksums (httpchecksum.py)       | done: CRC32 (or SHA1, SHA256) on uploads and where    |
+/// |                                            | a checksum is required; validation asked on downloads |
+/// | conditionally_calculate_md5 (Content-MD5)  | as today's botocore: CRC32 where a checksum is        |
+/// |                                            | required, Content-MD5 never added                     |
+/// | set_list_objects_encoding_type_url, decode | done                                                  |
+/// | base64_encode_user_data                    | done: ec2 RunInstances, autoscaling                   |
+/// |                                            | CreateLaunchConfiguration                             |
+/// | handle_copy_source_param                   | done: CopySource as a dict or a string, quoted        |
+/// | fix_route53_ids                            | done: /hostedzone/, /change/, /delegationset/ dropped |
+/// | inject_account_id, add_glacier_version,    | done: accountId "-", the API version header, the      |
+/// | add_glacier_checksums                      | SHA-256 and tree hash of uploads                      |
+/// | sse_md5, copy_source_sse_md5               | done: SSE-C keys base64-encoded, their MD5 added      |
+/// | validate_bucket_name, validate_ascii_meta. | done, in botocore's words                             |
+/// | escape_xml_payload                         | done: DeleteObjects, PutBucketLifecycleConfiguration  |
+/// | add_accept_header                          | done: apigateway                                      |
+/// | json_decode_policies                       | done: IAM's policy documents as dictionaries          |
+/// | decode_console_output                      | done: ec2 GetConsoleOutput's text decoded             |
+/// | json_decode_template_body                  | done: cloudformation GetTemplate's JSON read          |
+/// | parse_get_bucket_location, _handle_200_err | done                                                  |
+/// | handle_expires_header                      | done: ExpiresString beside Expires                    |
+/// | inject_presigned_url_ec2 / _rds            | left: CopySnapshot's and RDS's cross-region copies    |
+/// |                                            | need the PresignedUrl given (the source region's      |
+/// |                                            | signature, which the task does not make)              |
+/// | disable_signing (cognito-identity, STS     | left: those calls are signed; AWS takes them signed   |
+/// | AssumeRoleWithSAML/WebIdentity)            | too                                                   |
+/// | add_expect_header, retry and recursion     | left: HTTP details that change no result              |
+/// | headers, change_get_to_post, the aliases   |                                                       |
 struct Customizations {
     let model: ServiceModel
     let operation: Operation
@@ -25,8 +55,11 @@ struct Customizations {
         "ListObjectVersions": ["Delimiter", "KeyMarker", "NextKeyMarker", "Prefix"],
     ]
 
-    /// The parameters with what boto3 fills in when the caller leaves it out.
-    mutating func parameters(_ given: JSONObject) -> JSONObject {
+    /// The parameters as botocore's before-parameter-build handlers leave them, before they are
+    /// validated: what boto3 fills in when the caller leaves it out, and the values it rewrites.
+    /// Its own refusals (a bucket name, metadata, a CopySource) are botocore's
+    /// ParamValidationError.
+    mutating func parameters(_ given: JSONObject) throws(TaskFailure) -> JSONObject {
         var parameters = given
         let members = model.shape(operation.inputShape)?["members"]?.objectValue ?? [:]
         for (member, definition) in members where definition["idempotencyToken"]?.boolValue == true && parameters[member] == nil {
@@ -40,20 +73,94 @@ struct Customizations {
         if let mode = checksum["requestValidationModeMember"]?.stringValue, parameters[mode] == nil {
             parameters[mode] = "ENABLED"
         }
-        if model.client == "s3", Self.listings[operation.name] != nil, parameters["EncodingType"] == nil {
-            parameters["EncodingType"] = "url"
-            decodesListing = true
+        switch (model.client, operation.name) {
+        case ("s3", let name):
+            try S3Parameters.customize(&parameters, operation: name)
+            if Self.listings[name] != nil, parameters["EncodingType"] == nil {
+                parameters["EncodingType"] = "url"
+                decodesListing = true
+            }
+        case ("ec2", "RunInstances"), ("autoscaling", "CreateLaunchConfiguration"):
+            Self.encodeUserData(&parameters)
+        case ("route53", _):
+            Self.shortenRoute53IDs(&parameters, members: members)
+        case ("glacier", _):
+            if parameters["accountId"] == nil || parameters["accountId"] == .null { parameters["accountId"] = "-" }
+        default:
+            break
         }
         return parameters
     }
 
-    /// The checksum of the body an upload carries, by the algorithm the call names (CRC32 unless the
-    /// caller chose another), unless the caller gave the checksum itself.
+    /// botocore's base64_encode_user_data: the script as EC2 wants it, base64 of its UTF-8 (or of
+    /// the bytes given as {"base64": ...}).
+    static func encodeUserData(_ parameters: inout JSONObject) {
+        guard let value = parameters["UserData"], let bytes = Blob.bytes(value) else { return }
+        parameters["UserData"] = .string(Base64.encode(bytes))
+    }
+
+    /// botocore's fix_route53_ids: an id as another call gave it (/hostedzone/Z1, /change/C2,
+    /// /delegationset/N3) stands for its last part, in the members whose shape is one of these.
+    static func shortenRoute53IDs(_ parameters: inout JSONObject, members: JSONObject) {
+        for (name, member) in members where ["ResourceId", "DelegationSetId", "ChangeId"].contains(member["shape"]?.stringValue ?? "") {
+            guard let id = parameters[name]?.stringValue else { continue }
+            parameters[name] = .string(String(id.split(separator: "/", omittingEmptySubsequences: false).last ?? ""))
+        }
+    }
+
+    /// The request as botocore's before-call handlers and checksums finish it: glacier's version
+    /// header and hashes, apigateway's Accept, S3's line breaks kept through XML, then the body's
+    /// checksum.
     func request(_ request: inout SignedRequest, parameters: JSONObject) throws(TaskFailure) {
-        guard let member = operation.definition["httpChecksum"]?["requestAlgorithmMember"]?.stringValue,
-              let algorithm = parameters[member]?.stringValue?.uppercased() else { return }
-        let header = "x-amz-checksum-" + algorithm.lowercased()
-        guard !request.headers.contains(where: { $0.0.lowercased() == header }) else { return }
+        switch (model.client, operation.name) {
+        case ("glacier", let name):
+            request.setHeaderUnlessGiven("x-amz-glacier-version", model.apiVersion)
+            if name == "UploadArchive" || name == "UploadMultipartPart" {
+                request.setHeaderUnlessGiven("x-amz-content-sha256", Digest.hex(Digest.sha256(request.body)))
+                request.setHeaderUnlessGiven("x-amz-sha256-tree-hash", Self.treeHash(request.body))
+            }
+        case ("apigateway", _):
+            request.setHeaderUnlessGiven("Accept", "application/json")
+        case ("s3", "DeleteObjects"), ("s3", "PutBucketLifecycleConfiguration"):
+            request.body = Self.escapingLineBreaks(request.body)
+        default:
+            break
+        }
+        try addChecksum(&request, parameters: parameters)
+    }
+
+    /// botocore's escape_xml_payload: CR and LF in an XML body as character references, so that the
+    /// server's XML parser keeps them (a key holding a line break is deleted, not another).
+    static func escapingLineBreaks(_ body: [UInt8]) -> [UInt8] {
+        body.flatMap { byte -> [UInt8] in
+            switch byte {
+            case UInt8(ascii: "\r"): Array("&#xD;".utf8)
+            case UInt8(ascii: "\n"): Array("&#xA;".utf8)
+            default: [byte]
+            }
+        }
+    }
+
+    /// Glacier's SHA-256 tree hash (botocore's calculate_tree_hash): the hashes of each MiB, hashed
+    /// in pairs until one is left, in hexadecimal.
+    static func treeHash(_ body: [UInt8]) -> String {
+        let chunk = 1 << 20
+        var level = stride(from: 0, to: max(body.count, 1), by: chunk).map { Digest.sha256(body[$0..<min($0 + chunk, body.count)]) }
+        while level.count > 1 {
+            level = stride(from: 0, to: level.count, by: 2).map { $0 + 1 < level.count ? Digest.sha256(level[$0] + level[$0 + 1]) : level[$0] }
+        }
+        return Digest.hex(level[0])
+    }
+
+    /// The checksum of the body, by the algorithm the call names (CRC32 unless the caller chose
+    /// another), or CRC32 where the operation requires one and names no algorithm member; none when
+    /// the caller gave a checksum header itself (botocore's resolve_request_checksum_algorithm).
+    func addChecksum(_ request: inout SignedRequest, parameters: JSONObject) throws(TaskFailure) {
+        let checksum = operation.definition["httpChecksum"]?.objectValue ?? [:]
+        let required = operation.definition["httpChecksumRequired"] == true || checksum["requestChecksumRequired"] == true
+        let named = checksum["requestAlgorithmMember"]?.stringValue.flatMap { parameters[$0]?.stringValue?.uppercased() }
+        guard let algorithm = named ?? (required ? "CRC32" : nil),
+              !request.headers.contains(where: { $0.0.lowercased().hasPrefix("x-amz-checksum-") }) else { return }
         let digest: [UInt8]
         switch algorithm {
         case "CRC32":
@@ -64,16 +171,33 @@ struct Customizations {
         default:
             throw TaskFailure("ChecksumAlgorithm \(algorithm) is not one flowspool computes (CRC32, SHA1 or SHA256); give the checksum yourself in its Checksum parameter, or choose one of those")
         }
-        request.headers.append((header, Base64.encode(digest)))
+        request.headers.append(("x-amz-checksum-" + algorithm.lowercased(), Base64.encode(digest)))
     }
 
-    /// The result with S3's URL-encoded listing decoded, when the task asked for the encoding, and
-    /// GetBucketLocation's answer, which is the text of the root element itself
-    /// (botocore's parse_get_bucket_location; us-east-1 answers it empty).
+    /// The result as botocore's after-call handlers leave it: S3's URL-encoded listing decoded when
+    /// the task asked for the encoding; GetBucketLocation's answer, which is the text of the root
+    /// element itself (parse_get_bucket_location; us-east-1 answers it empty); S3's Expires header
+    /// as it came (handle_expires_header); IAM's policy documents, EC2's console output and
+    /// CloudFormation's JSON templates decoded.
     func result(_ result: JSON, response: CurlEasy.Response) -> JSON {
         guard var object = result.objectValue else { return result }
-        if model.client == "s3", operation.name == "GetBucketLocation", let root = try? XMLParser.parse(response.body) {
-            object["LocationConstraint"] = root.text.isEmpty ? .null : .string(root.text)
+        switch (model.client, operation.name) {
+        case ("s3", "GetBucketLocation"):
+            if let root = try? XMLParser.parse(response.body) { object["LocationConstraint"] = root.text.isEmpty ? .null : .string(root.text) }
+        case ("s3", _):
+            keepExpiresAsSent(&object, response: response)
+        case ("iam", _):
+            return decodingPolicies(.object(object), shape: model.shape(operation.outputShape))
+        case ("ec2", "GetConsoleOutput"):
+            if let text = object["Output"]?.stringValue, let bytes = Base64.decode(text) {
+                object["Output"] = .string(String(decoding: bytes, as: UTF8.self))
+            }
+        case ("cloudformation", "GetTemplate"):
+            if let text = object["TemplateBody"]?.stringValue, let template = try? JSON(parsing: Array(text.utf8)) {
+                object["TemplateBody"] = template
+            }
+        default:
+            break
         }
         guard decodesListing, object["EncodingType"] == "url", let fields = Self.listings[operation.name] else { return .object(object) }
         for field in fields { if let text = object[field]?.stringValue { object[field] = .string(Self.percentDecode(text)) } }
@@ -88,6 +212,39 @@ struct Customizations {
         return .object(object)
     }
 
+    /// botocore's handle_expires_header: where the output has S3's Expires header, ExpiresString
+    /// holds it as sent, and Expires is left out when it is not a time.
+    private func keepExpiresAsSent(_ object: inout JSONObject, response: CurlEasy.Response) {
+        let members = model.shape(operation.outputShape)?["members"]?.objectValue ?? [:]
+        guard members.contains(where: { $0.value["shape"] == "Expires" && $0.value["locationName"] == "Expires" }),
+              let sent = response.joinedHeader("Expires") else { return }
+        object["ExpiresString"] = .string(sent)
+        if Timestamp.parse(sent) == nil { object["Expires"] = nil }
+    }
+
+    /// botocore's json_decode_policies: IAM sends policy documents (members of the shape
+    /// policyDocumentType) as URL-encoded JSON; boto3 gives them as dictionaries.
+    func decodingPolicies(_ value: JSON, shape: JSONObject?) -> JSON {
+        switch (value, shape?["type"]?.stringValue) {
+        case (.object(var object), "structure"?):
+            for (name, member) in shape?["members"]?.objectValue ?? [:] {
+                guard let element = object[name] else { continue }
+                let memberShape = model.shape(member["shape"]?.stringValue)
+                if member["shape"] == "policyDocumentType", memberShape?["type"] == "string", let text = element.stringValue {
+                    object[name] = (try? JSON(parsing: Array(Self.percentDecode(text, plusIsSpace: false).utf8))) ?? element
+                } else {
+                    object[name] = decodingPolicies(element, shape: memberShape)
+                }
+            }
+            return .object(object)
+        case (.array(let items), "list"?):
+            let itemShape = model.shape(shape?["member"]?["shape"]?.stringValue)
+            return .array(items.map { decodingPolicies($0, shape: itemShape) })
+        default:
+            return value
+        }
+    }
+
     /// S3 answers some calls (CopyObject, CompleteMultipartUpload, UploadPartCopy) 200 with an
     /// <Error> body when they fail late (botocore's _handle_200_error).
     static func isErrorDespite200(_ response: CurlEasy.Response, operation: Operation, model: ServiceModel) -> Bool {
@@ -95,8 +252,9 @@ struct Customizations {
         return (try? XMLParser.parse(response.body))?.name == "Error" || response.body.isEmpty
     }
 
-    /// %XX and + (a space) decoded, as Python's unquote_plus does.
-    static func percentDecode(_ text: String) -> String {
+    /// %XX and + (a space) decoded, as Python's unquote_plus does; with `plusIsSpace` false, as
+    /// unquote does.
+    static func percentDecode(_ text: String, plusIsSpace: Bool = true) -> String {
         var bytes: [UInt8] = []
         var input = Array(text.utf8)[...]
         while let byte = input.popFirst() {
@@ -104,7 +262,7 @@ struct Customizations {
                 bytes.append(value)
                 input = input.dropFirst(2)
             } else {
-                bytes.append(byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
+                bytes.append(byte == UInt8(ascii: "+") && plusIsSpace ? UInt8(ascii: " ") : byte)
             }
         }
         return String(decoding: bytes, as: UTF8.self)

@@ -3,125 +3,139 @@ import POSIX
 import Spool
 import TaskRunner
 
-/// The operation's parameters checked against its input shape before anything is sent, the way
-/// botocore's ParamValidator checks them: unknown and missing members, and wrong types, each named
-/// by its path (Tags[0].Key).
+/// The operation's parameters checked against its input shape before anything is sent, as
+/// botocore's ParamValidator (validate.py) checks them, and no more: required and unknown members,
+/// each value's type as Python sees JSON's, the `min` of strings, lists and numbers (botocore checks
+/// no `max`, no pattern and no enum), an implicit min of 1 for host labels, and tagged unions. Every
+/// problem is reported, together, in botocore's words: "Parameter validation failed:" and a line each.
 struct ParameterValidator {
     let model: ServiceModel
 
-    func validate(_ value: JSON, shape name: String?, path: String = "") throws(TaskFailure) {
-        guard let shape = model.shape(name), shape["document"]?.boolValue != true else { return }  // a document is any JSON
-        let shown = path.isEmpty ? "input" : path
-        switch shape["type"]?.stringValue {
-        case "structure":
-            guard case .object(let object) = value else { throw wrongType(value, path: shown, expected: "a dictionary") }
-            let members = shape["members"]?.objectValue ?? [:]
-            for required in shape["required"]?.arrayValue?.compactMap(\.stringValue) ?? [] where object[required] == nil {
-                throw TaskFailure("Missing required parameter in \(shown): \"\(required)\"")
-            }
-            for (key, member) in object {
-                guard let definition = members[key]?.objectValue else {
-                    throw TaskFailure("Unknown parameter in \(shown): \"\(key)\", must be one of: \(members.map(\.key).sorted().joined(separator: ", "))")
-                }
-                try validate(member, shape: definition["shape"]?.stringValue, path: path.isEmpty ? key : "\(path).\(key)")
-            }
+    func validate(_ parameters: JSONObject, shape name: String?) throws(TaskFailure) {
+        guard let shape = model.shape(name) else { return }
+        var problems: [String] = []
+        check(.object(parameters), shape: shape, member: [:], name: "", into: &problems)
+        if !problems.isEmpty { throw Self.failure(problems) }
+    }
+
+    /// botocore's ParamValidationError.
+    static func failure(_ problems: [String]) -> TaskFailure {
+        TaskFailure("Parameter validation failed:\n" + problems.joined(separator: "\n"))
+    }
+
+    /// How botocore names a place in the parameters: "input" for the whole, "Tags[0].Key" within.
+    static func shown(_ name: String) -> String {
+        name.isEmpty ? "input" : name.hasPrefix(".") ? String(name.dropFirst()) : name
+    }
+
+    /// One value against its shape; `member` is the reference that led there, whose traits
+    /// (hostLabel, location, jsonvalue) count as botocore merges them into the shape.
+    private func check(_ value: JSON, shape: JSONObject, member: JSONObject, name: String, into problems: inout [String]) {
+        let type = shape["type"]?.stringValue ?? ""
+        if type == "string", member["location"] == "header", member["jsonvalue"] == true || shape["jsonvalue"] == true {
+            return  // any JSON: it is sent as the header's base64 JSON
+        }
+        if type == "structure", shape["document"] == true { return }  // any JSON is a document
+        guard let expected = Self.pythonTypes[type] else { return }
+        guard expected.accepts(value) else {
+            // A value the model calls sensitive (a password, an SSE-C key) is not shown, where
+            // botocore would show it: the message stays in the spool.
+            let shown = shape["sensitive"] == true ? Protection.mask.stringValue ?? "" : PythonText.str(value)
+            problems.append("Invalid type for parameter \(Self.shown(name)), value: \(shown), type: \(PythonText.typeName(value)), valid types: \(expected.names)")
+            return
+        }
+        switch type {
+        case "structure": checkStructure(value.objectValue ?? [:], shape: shape, name: name, into: &problems)
         case "list":
-            guard case .array(let elements) = value else { throw wrongType(value, path: shown, expected: "a list") }
-            for (index, element) in elements.enumerated() {
-                try validate(element, shape: shape["member"]?["shape"]?.stringValue, path: "\(path)[\(index)]")
+            let items = value.arrayValue ?? []
+            checkMinimum(.int(items.count), shape: shape, member: member, name: name, length: true, into: &problems)
+            let itemMember = shape["member"]?.objectValue ?? [:]
+            for (index, item) in items.enumerated() {
+                guard let itemShape = model.shape(itemMember["shape"]?.stringValue) else { continue }
+                check(item, shape: itemShape, member: itemMember, name: "\(name)[\(index)]", into: &problems)
             }
         case "map":
-            guard case .object(let object) = value else { throw wrongType(value, path: shown, expected: "a dictionary") }
-            for (key, element) in object {
-                try validate(element, shape: shape["value"]?["shape"]?.stringValue, path: "\(path).\(key)")
+            let keyMember = shape["key"]?.objectValue ?? [:], valueMember = shape["value"]?.objectValue ?? [:]
+            for (key, element) in value.objectValue ?? [:] {
+                if let keyShape = model.shape(keyMember["shape"]?.stringValue) {
+                    check(.string(key), shape: keyShape, member: keyMember, name: "\(name) (key: \(key))", into: &problems)
+                }
+                if let valueShape = model.shape(valueMember["shape"]?.stringValue) {
+                    check(element, shape: valueShape, member: valueMember, name: "\(name).\(key)", into: &problems)
+                }
             }
         case "string":
-            guard case .string = value else { throw wrongType(value, path: shown, expected: "a string") }
-        case "integer", "long":
-            guard value.intValue != nil, !(value.doubleValue.map { $0.rounded() != $0 } ?? false) else { throw wrongType(value, path: shown, expected: "an integer") }
-        case "float", "double":
-            guard value.doubleValue != nil else { throw wrongType(value, path: shown, expected: "a number") }
-        case "boolean":
-            guard case .bool = value else { throw wrongType(value, path: shown, expected: "a boolean") }
-        case "timestamp":
-            guard Timestamp.seconds(value) != nil else { throw wrongType(value, path: shown, expected: "an ISO 8601 time or seconds since the epoch") }
-        case "blob":
-            guard Blob.bytes(value) != nil else { throw wrongType(value, path: shown, expected: "a string or {\"base64\": \"...\"}") }
+            checkMinimum(.int(value.stringValue?.unicodeScalars.count ?? 0), shape: shape, member: member, name: name, length: true, into: &problems)
+        case "integer", "long", "float", "double":
+            checkMinimum(value, shape: shape, member: member, name: name, length: false, into: &problems)
         default:
             break
         }
     }
 
-    private func wrongType(_ value: JSON, path: String, expected: String) -> TaskFailure {
-        TaskFailure("Invalid type for parameter \(path), value: \(value.compactText.prefix(80)), type: \(value.kindDescription), valid types: \(expected)")
-    }
-}
-
-/// Times as the task takes and gives them: ISO 8601 strings, or seconds since the epoch.
-enum Timestamp {
-    /// Seconds since the epoch of a time given as a number or a string; nil for anything else, and
-    /// for a time outside years 0 to 9999, which no service takes.
-    static func seconds(_ value: JSON) -> Double? {
-        guard let seconds = value.doubleValue ?? value.stringValue.flatMap(parse),
-              seconds.isFinite, abs(seconds) < 253_402_300_800 else { return nil }
-        return seconds
-    }
-
-    /// 2026-11-29T05:56:00Z, with or without fractions, with Z or an offset; also RFC 7231 dates.
-    static func parse(_ text: String) -> Double? {
-        let bytes = Array(text.utf8)
-        guard bytes.count >= 19, bytes[4] == 45, bytes[7] == 45, bytes[10] == 84 || bytes[10] == 32 else { return rfc7231(text) }
-        func number(_ range: Range<Int>) -> Int? { Int(String(decoding: bytes[range], as: UTF8.self)) }
-        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), let hour = number(11..<13),
-              let minute = number(14..<16), let second = number(17..<19) else { return nil }
-        var index = 19
-        var fraction = 0.0
-        if index < bytes.count, bytes[index] == 46 {
-            let start = index
-            index += 1
-            while index < bytes.count, (48...57).contains(bytes[index]) { index += 1 }
-            fraction = Double(String(decoding: bytes[start..<index], as: UTF8.self)) ?? 0
+    private func checkStructure(_ object: JSONObject, shape: JSONObject, name: String, into problems: inout [String]) {
+        let members = shape["members"]?.objectValue ?? [:]
+        let memberNames = members.map(\.key).joined(separator: ", ")
+        if shape["union"] == true && object.isEmpty {
+            problems.append("Must set one of the following keys for tagged unionstructure \(Self.shown(name)): \(memberNames).")
+        } else if shape["union"] == true && object.count > 1 {
+            problems.append("Invalid number of parameters set for tagged union structure \(Self.shown(name)). Can only set one of the following keys: \(memberNames).")
         }
-        var offset = 0
-        if index < bytes.count, bytes[index] == 43 || bytes[index] == 45, index + 6 <= bytes.count,
-           let hours = number((index + 1)..<(index + 3)), let minutes = number((index + 4)..<(index + 6)) {
-            offset = (bytes[index] == 43 ? 1 : -1) * (hours * 3600 + minutes * 60)
+        for required in shape["required"]?.arrayValue?.compactMap(\.stringValue) ?? [] where object[required] == nil {
+            problems.append("Missing required parameter in \(Self.shown(name)): \"\(required)\"")
         }
-        return Clock.utcSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
-            - Double(offset) + fraction
-    }
-
-    /// Sun, 29 Nov 2026 05:56:00 GMT (HTTP dates, as rest protocols send in headers).
-    static func rfc7231(_ text: String) -> Double? {
-        let parts = text.split(separator: " ")
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        guard parts.count >= 5, let day = Int(parts[1]), let month = months.firstIndex(of: String(parts[2])),
-              let year = Int(parts[3]) else { return nil }
-        let clock = parts[4].split(separator: ":").compactMap { Int($0) }
-        guard clock.count == 3 else { return nil }
-        return Clock.utcSeconds(year: year, month: month + 1, day: day, hour: clock[0], minute: clock[1], second: clock[2])
-    }
-
-    /// A time as the wire wants it, by the model's `timestampFormat` (the member's, else its shape's,
-    /// else the place's default, as botocore's serializers choose): iso8601, unixTimestamp or rfc822.
-    static func wire(_ value: JSON, format: String?) -> String {
-        guard let seconds = seconds(value) else { return value.stringValue ?? "" }
-        switch format {
-        case "unixTimestamp": return seconds.rounded() == seconds ? String(Int(seconds)) : String(seconds)
-        case "rfc822": return Clock.rfc5322(seconds).replacing("+0000", with: "GMT")
-        default: return iso8601(seconds)
+        for (key, _) in object where members[key] == nil {
+            problems.append("Unknown parameter in \(Self.shown(name)): \"\(key)\", must be one of: \(memberNames)")
+        }
+        for (key, element) in object {
+            guard let member = members[key]?.objectValue, let memberShape = model.shape(member["shape"]?.stringValue) else { continue }
+            check(element, shape: memberShape, member: member, name: "\(name).\(key)", into: &problems)
         }
     }
 
-    /// The format a member's time takes: its own trait, else its shape's, else `fallback`.
-    static func format(member: JSONObject?, shape: JSONObject?, fallback: String) -> String {
-        member?["timestampFormat"]?.stringValue ?? shape?["timestampFormat"]?.stringValue ?? fallback
+    /// botocore's range_check: the shape's `min`, else 1 for a member bound to the host name.
+    private func checkMinimum(_ value: JSON, shape: JSONObject, member: JSONObject, name: String, length: Bool, into problems: inout [String]) {
+        let hostLabelMinimum: JSON? = member["hostLabel"] == true ? .int(1) : nil
+        guard let minimum = shape["min"] ?? hostLabelMinimum, let bound = minimum.doubleValue,
+              let number = Self.number(value), number < bound else { return }
+        problems.append(length
+            ? "Invalid length for parameter \(Self.shown(name)), value: \(PythonText.str(value)), valid min length: \(PythonText.str(minimum))"
+            : "Invalid value for parameter \(Self.shown(name)), value: \(PythonText.str(value)), valid min value: \(PythonText.str(minimum))")
     }
 
-    /// As the query protocols send them: 2026-11-29T05:56:00Z (fractions when there are any).
-    static func iso8601(_ seconds: Double) -> String {
-        let text = Clock.iso8601(seconds)
-        return text.hasSuffix(".000Z") ? String(text.dropLast(5)) + "Z" : text
+    /// A number as Python compares it: a bool is the int 0 or 1.
+    private static func number(_ value: JSON) -> Double? {
+        if case .bool(let flag) = value { return flag ? 1 : 0 }
+        return value.doubleValue
+    }
+
+    /// The Python types botocore takes for each of the model's types, as JSON brings them: a bool is
+    /// an int to Python, an int is a float; a blob is text or the task's {"base64": ...}; a time is
+    /// what botocore's parse_to_aware_datetime reads.
+    struct PythonTypes: Sendable {
+        let names: String
+        let accepts: @Sendable (JSON) -> Bool
+    }
+
+    static let pythonTypes: [String: PythonTypes] = [
+        "structure": PythonTypes(names: "<class 'dict'>") { $0.objectValue != nil },
+        "map": PythonTypes(names: "<class 'dict'>") { $0.objectValue != nil },
+        "list": PythonTypes(names: "<class 'list'>, <class 'tuple'>") { $0.arrayValue != nil },
+        "string": PythonTypes(names: "<class 'str'>") { $0.stringValue != nil },
+        "boolean": PythonTypes(names: "<class 'bool'>") { $0.boolValue != nil },
+        "integer": PythonTypes(names: "<class 'int'>", accepts: isPythonInt),
+        "long": PythonTypes(names: "<class 'int'>", accepts: isPythonInt),
+        "float": PythonTypes(names: "<class 'float'>, <class 'decimal.Decimal'>, <class 'int'>") { $0.doubleValue != nil || $0.boolValue != nil },
+        "double": PythonTypes(names: "<class 'float'>, <class 'decimal.Decimal'>, <class 'int'>") { $0.doubleValue != nil || $0.boolValue != nil },
+        "blob": PythonTypes(names: "<class 'bytes'>, <class 'bytearray'>, file-like object") { Blob.bytes($0) != nil },
+        "timestamp": PythonTypes(names: "<class 'datetime.datetime'>, timestamp-string") { Timestamp.seconds($0) != nil },
+    ]
+
+    private static func isPythonInt(_ value: JSON) -> Bool {
+        switch value {
+        case .int, .bigInteger, .bool: true
+        default: false
+        }
     }
 }
 

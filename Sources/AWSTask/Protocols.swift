@@ -178,7 +178,7 @@ struct XMLShapeParser {
         case "boolean": .bool(text == "true")
         case "integer", "long": Int(text).map(JSON.int) ?? .string(text)
         case "float", "double": Double(text).map(JSON.double) ?? .string(text)
-        case "timestamp": Timestamp.parse(text).map { .string(Clock.iso8601($0)) } ?? .string(text)
+        case "timestamp": Timestamp.result(.string(text))
         case "blob": Blob.result(base64: text)
         default: .string(text)
         }
@@ -236,7 +236,7 @@ struct JSONShapes {
         case "map":
             return .object(JSONObject((value.objectValue ?? [:]).map { ($0.key, parse($0.value, shape: shape["value"]?["shape"]?.stringValue)) }))
         case "timestamp":
-            return Timestamp.seconds(value).map { .string(Clock.iso8601($0)) } ?? value
+            return Timestamp.result(value)
         case "blob":
             return Blob.result(base64: value.stringValue ?? "")
         default:

@@ -129,14 +129,12 @@ struct RestProtocol {
             case "statusCode":
                 result[name] = .int(response.statusCode)
             case "header":
-                if let value = response.headers.last(where: { $0.name.lowercased() == location.lowercased() })?.value {
+                if let value = response.joinedHeader(location) {
                     let isJSON = member["jsonvalue"]?.boolValue == true || model.shape(member["shape"]?.stringValue)?["jsonvalue"]?.boolValue == true
                     result[name] = isJSON ? (Base64.decode(value).flatMap { try? JSON(parsing: $0) } ?? .string(value)) : headerValue(value, type: type)
                 }
             case "headers":
-                let prefix = location.lowercased()
-                let matching = response.headers.filter { $0.name.lowercased().hasPrefix(prefix) }
-                result[name] = .object(JSONObject(matching.map { (String($0.name.dropFirst(prefix.count)).lowercased(), JSON.string($0.value)) }))
+                result[name] = .object(response.joinedHeaders(prefixed: location))
             default:
                 break
             }

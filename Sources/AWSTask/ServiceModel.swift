@@ -28,17 +28,44 @@ struct ServiceModel {
     static let modelsVariable = "FLOWSPOOL_AWS_MODELS"
 
     /// Where botocore's data is looked for: FLOWSPOOL_AWS_MODELS when set, then every botocore
-    /// installed where Debian's package, pip as root and pip --user put it, the newest version first
-    /// (Debian 12's 1.29 of 2022 must not hide a current one that pip installed).
-    static func candidateDirectories() -> [String] {
+    /// installed where flowspool's scripts, Debian's package, pip as root and pip --user put it, the
+    /// newest version first (Debian 12's 1.29 of 2022 must not hide a current one).
+    static func candidateDirectories(runnerDirectory: String = RunnerPath.ownDirectory()) -> [String] {
         var roots = ["/usr/lib/python3/dist-packages", "/usr/local/lib/python3/dist-packages"]
         for base in ["/usr/local/lib", "/usr/lib", (Environment.value("HOME") ?? "/root") + "/.local/lib"] {
             for name in ((try? FileSystem.listDirectory(base)) ?? []).sorted().reversed() where name.hasPrefix("python3") {
                 roots += [base + "/" + name + "/site-packages", base + "/" + name + "/dist-packages"]
             }
         }
-        let installed = newestFirst(roots.map { $0 + "/botocore" }.filter { FileSystem.exists($0 + "/data") })
-        return (Environment.value(modelsVariable).map { [$0] } ?? []) + installed.map { $0 + "/data" }
+        let packages = ownPackages(runnerDirectory: runnerDirectory) + roots.map { $0 + "/botocore" }
+        let installed = newestFirst(packages.filter { FileSystem.exists($0 + "/data") })
+        let given = Environment.value(modelsVariable).flatMap { $0.isEmpty ? nil : [$0] } ?? []
+        return given + installed.map { $0 + "/data" }
+    }
+
+    /// flowspool's own botocore: the one bin/flowspoold installs from PyPI into the checkout's
+    /// .build/botocore (for a runner built anywhere under .build), and the copy bin/install puts in
+    /// PREFIX/share/flowspool/botocore (for a runner in PREFIX/libexec/flowspool).
+    static func ownPackages(runnerDirectory: String) -> [String] {
+        if let build = runnerDirectory.firstRange(of: "/.build/") {
+            return [runnerDirectory[..<build.lowerBound] + "/.build/botocore/botocore"]
+        }
+        if runnerDirectory.hasSuffix("/libexec/flowspool") {
+            return [runnerDirectory.dropLast("/libexec/flowspool".count) + "/share/flowspool/botocore"]
+        }
+        return []
+    }
+
+    /// Which models a runner reads, as its --version and `flowspool doctor` say: "botocore 1.43.11
+    /// models in DIR"; a line beginning "warning: " when it finds none.
+    static func modelsInUse(_ directories: [String] = candidateDirectories()) -> String {
+        guard let directory = directories.first(where: FileSystem.exists) else {
+            return "warning: no AWS API models found, so AWS jobs fail: run ./bin/flowspoold once (it installs botocore), apt-get install python3-botocore, or name botocore's data directory in \(modelsVariable)"
+        }
+        let version = version(ofBotocore: directory.hasSuffix("/data") ? String(directory.dropLast(5)) : directory)
+        let given = Environment.value(modelsVariable) == directory ? " (\(modelsVariable))" : ""
+        return version.isEmpty ? "botocore models in \(directory)\(given), of no version it declares"
+            : "botocore \(version.map(String.init).joined(separator: ".")) models in \(directory)\(given)"
     }
 
     /// botocore package directories ordered by the version each declares, newest first; the order
@@ -197,6 +224,11 @@ struct ServiceModel {
         let hex = Digest.hex(bytes)
         let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
         return parts.joined(separator: "-")
+    }
+
+    /// botocore's data directory the model was read from (endpoints.json is there).
+    var dataDirectory: String {
+        directory.split(separator: "/", omittingEmptySubsequences: false).dropLast(2).joined(separator: "/")
     }
 
     func shape(_ name: String?) -> JSONObject? {

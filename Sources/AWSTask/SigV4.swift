@@ -20,6 +20,12 @@ struct SignedRequest {
     var headers: [(String, String)]
     var body: [UInt8]
 
+    /// Adds a header unless one of that name (in any case) is there already: given by the caller.
+    mutating func setHeaderUnlessGiven(_ name: String, _ value: String) {
+        guard !headers.contains(where: { $0.0.lowercased() == name.lowercased() }) else { return }
+        headers.append((name, value))
+    }
+
     var url: String {
         endpoint + path + (query.isEmpty ? "" : "?" + SigV4.canonicalQuery(query))
     }

@@ -25,14 +25,16 @@ struct Waiter {
         }
         self.name = name
         let operation = try model.operation(named: operationName)
-        call = Call(model: model, operation: operation, request: request)
+        call = try Call(model: model, operation: operation, request: request)
         delay = request.waiterConfig["Delay"]?.doubleValue ?? config["delay"]?.doubleValue ?? 15
         maxAttempts = request.waiterConfig["MaxAttempts"]?.intValue ?? config["maxAttempts"]?.intValue ?? 40
         acceptors = config["acceptors"]?.arrayValue?.compactMap(\.objectValue) ?? []
-        // With an operation before it, the waiter takes those of the parameters its own operation has.
+        // With an operation before it, the waiter takes those of the parameters its own operation
+        // has; WaiterConfig is the waiter's own (AWSRequest.waiterConfig). They are checked as
+        // each call is made, before anything is sent.
         let members = model.shape(operation.inputShape)?["members"]?.objectValue ?? [:]
-        parameters = request.operation.isEmpty ? request.parameters : JSONObject(request.parameters.filter { members[$0.key] != nil }.map { ($0.key, $0.value) })
-        try ParameterValidator(model: model).validate(.object(parameters), shape: operation.inputShape)
+        let given = request.operationParameters
+        parameters = request.operation.isEmpty ? given : JSONObject(given.filter { members[$0.key] != nil }.map { ($0.key, $0.value) })
         var paths: [JMESPath?] = []
         for acceptor in acceptors {
             guard ["path", "pathAll", "pathAny"].contains(acceptor["matcher"]?.stringValue ?? "") else {

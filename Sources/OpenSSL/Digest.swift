@@ -1,10 +1,15 @@
 import CCrypto
 
-/// SHA-256 and HMAC-SHA256 from OpenSSL's libcrypto, for AWS Signature Version 4; SHA-1, SHA-256
-/// and SHA-512 for the checksums of S3's uploads and downloads.
+/// SHA-256 and HMAC-SHA256 from OpenSSL's libcrypto, for AWS Signature Version 4; SHA-1, SHA-256,
+/// SHA-512 and MD5 for the checksums AWS services ask for and S3's downloads carry.
 public enum Digest {
     public static func sha256(_ data: some Collection<UInt8>) -> [UInt8] {
         digest(data, EVP_sha256(), length: 32)
+    }
+
+    /// MD5, which S3 wants of an SSE-C key (never used to protect anything here).
+    public static func md5(_ data: some Collection<UInt8>) -> [UInt8] {
+        digest(data, EVP_md5(), length: 16)
     }
 
     public static func sha1(_ data: some Collection<UInt8>) -> [UInt8] {

@@ -10,8 +10,10 @@ public enum TaskRunner {
     ///
     /// A runner started on standby (FLOWSPOOL_STANDBY=1) first runs `prepare`, then serves the
     /// executions handed to it on standard input, one at a time; see `Standby`.
+    /// `versionDetails` are lines --version prints after the version (the AWS runner's models),
+    /// which `flowspool doctor` shows; one beginning "warning: " is a warning there.
     public static func main(
-        taskType: String, prepare: () -> Void = {},
+        taskType: String, prepare: () -> Void = {}, versionDetails: () -> [String] = { [] },
         _ task: (inout TaskInputs, TaskContext) throws(TaskFailure) -> TaskResult
     ) -> Never {
         // A peer that went away is an error to report, not a reason to die (programs a runner starts
@@ -21,7 +23,8 @@ public enum TaskRunner {
         _ = Spool.handedDownRoot  // taken before anything is started or the environment kept
         if CommandLine.arguments.dropFirst().first == "--version" {
             // What flowspool doctor runs to see that the runner starts, its C libraries found.
-            try? FileDescriptor.standardOutput.write(FlowspoolVersion.line(for: "flowspool-task-" + taskType) + "\n")
+            let lines = [FlowspoolVersion.line(for: "flowspool-task-" + taskType)] + versionDetails()
+            try? FileDescriptor.standardOutput.write(lines.map { $0 + "\n" }.joined())
             CurrentProcess.exit(0)
         }
         if Environment.value(RunnerContract.standbyVariable) == "1" {

@@ -1,4 +1,4 @@
 import AWSTask
 import TaskRunner
 
-TaskRunner.main(taskType: AWSTask.taskType, prepare: AWSTask.prepare, AWSTask.run)
+TaskRunner.main(taskType: AWSTask.taskType, prepare: AWSTask.prepare, versionDetails: AWSTask.versionDetails, AWSTask.run)

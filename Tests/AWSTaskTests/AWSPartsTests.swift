@@ -3,6 +3,7 @@ import FlowspoolTestSupport
 import JSON
 import POSIX
 import Spool
+import TaskRunner
 import Testing
 
 /// The parts of the AWS task that need no server: signatures against AWS's published test vector,
@@ -55,6 +56,98 @@ struct AWSPartsTests {
         #expect(try JMESPath("length(Reservations[].Instances[]) == `3`").search(result) == true)
         #expect(try JMESPath("Missing[].Key").search(result) == nil)
         #expect(throws: JMESPath.UnsupportedExpression.self) { try JMESPath("Contents[?Key=='a']") }
+    }
+
+    /// What python3 prints for `script` given `arguments`, as JSON: the reference of these tests.
+    func python(_ script: String, _ arguments: [String] = [], environment: [String: String] = [:], unsetting: [String] = []) throws -> JSON {
+        let result = try runProgram("/usr/bin/env", unsetting.flatMap { ["-u", $0] } + ["python3", "-c", script] + arguments, environment: environment)
+        #expect(result.exitCode == 0, "\(result.standardError)")
+        return try JSON(parsing: Array(result.standardOutput.utf8))
+    }
+
+    @Test("without a region, each service's endpoint is boto3's: the global ones of endpoints.json signed for us-east-1, the rest botocore's NoRegionError")
+    func endpointsWithoutRegion() throws {
+        let clients = ["s3", "iam", "route53", "cloudfront", "sts", "organizations", "budgets", "sqs", "ec2", "dynamodb", "s3control"]
+        let reference = try python("""
+            import json, sys, boto3
+            answers = {}
+            for name in sys.argv[1:]:
+                try:
+                    answers[name] = boto3.client(name, aws_access_key_id="a", aws_secret_access_key="b").meta.endpoint_url
+                except Exception as error:
+                    answers[name] = type(error).__name__ + ": " + str(error)
+            print(json.dumps(answers))
+            """, clients, environment: ["AWS_CONFIG_FILE": "/nonexistent", "HOME": "/nonexistent"], unsetting: ["AWS_DEFAULT_REGION", "AWS_PROFILE"])
+        for client in clients {
+            let expected = try #require(reference[client]?.stringValue)
+            do {
+                let endpoint = try Endpoint.resolve(try ServiceModel.load(client), region: nil, endpointURL: nil)
+                #expect(endpoint.url == expected, "\(client)")
+                #expect(endpoint.signingRegion == "us-east-1", "\(client)")
+            } catch {
+                #expect("NoRegionError: " + error.message == expected || error.message.hasPrefix(String(expected.dropFirst("NoRegionError: ".count)) + " ("), "\(client): \(error.message)")
+            }
+        }
+        #expect(try Endpoint.resolve(try ServiceModel.load("s3"), region: nil, endpointURL: "http://127.0.0.1:1").signingRegion == "us-east-1")
+        #expect(throws: TaskFailure.self) { try Endpoint.resolve(try ServiceModel.load("iam"), region: nil, endpointURL: "http://127.0.0.1:1") }
+    }
+
+    @Test("result times are what botocore's parse_timestamp makes of them, as isoformat() writes it (seconds since the epoch in UTC)")
+    func resultTimes() throws {
+        let inputs = [
+            "2026-11-29T06:04:23Z", "2026-11-29T06:04:23.000Z", "2026-11-29T06:04:23.5Z", "2026-11-29T06:04:23.123456789Z",
+            "2026-11-29T06:04:23.000001+02:00", "2026-11-29 06:04:23-0530", "2026-11-29T06:04:23", "2026-11-29T06:04:23+00:00",
+            "Sun, 29 Nov 2026 05:56:00 GMT", "1700000000", "1700000000.123456", "0.0000005", "-1.5",
+        ]
+        let reference = try python("""
+            import json, sys
+            from botocore.utils import parse_timestamp
+            print(json.dumps([parse_timestamp(float(v) if v.lstrip("-").replace(".", "", 1).isdigit() else v).isoformat() for v in sys.argv[1:]]))
+            """, inputs, environment: ["TZ": "UTC"])
+        for (index, input) in inputs.enumerated() {
+            let given: JSON = Double(input).map { .double($0) } ?? .string(input)
+            #expect(Timestamp.result(given) == reference.arrayValue?[index], "\(input)")
+        }
+    }
+
+    @Test("values in messages are as Python's str() and repr() show them")
+    func pythonText() throws {
+        let values: [JSON] = [
+            "plain", ["it's", "say \"hi\"", "both ' and \"", "tab\tnew\nline\\", "\u{7}bell \u{A0}nbsp \u{200B}zwsp é ☃ \u{1F600}"],
+            ["n": nil, "t": true, "f": false, "i": -3, "d": 1.5, "w": 2.0, "big": 1e16, "small": 0.00001, "e": 123456789.125],
+        ]
+        let reference = try python("""
+            import json, sys
+            print(json.dumps([str(v) for v in json.loads(sys.argv[1])]))
+            """, [JSON.array(values).compactText])
+        for (index, value) in values.enumerated() {
+            #expect(.string(PythonText.str(value)) == reference.arrayValue?[index])
+        }
+    }
+
+    @Test("S3's XML bodies keep CR and LF as character references, as botocore's escape_xml_payload writes them")
+    func lineBreaksInXML() {
+        let body = Array("<Delete><Object><Key>a\r\nb</Key></Object></Delete>".utf8)
+        #expect(String(decoding: Customizations.escapingLineBreaks(body), as: UTF8.self) == "<Delete><Object><Key>a&#xD;&#xA;b</Key></Object></Delete>")
+    }
+
+    @Test("flowspool's own botocore is found beside a build under .build and an installed runner, and comes first when it is the newest")
+    func ownBotocore() throws {
+        #expect(ServiceModel.ownPackages(runnerDirectory: "/src/flowspool/.build/x86_64-unknown-linux-gnu/release") == ["/src/flowspool/.build/botocore/botocore"])
+        #expect(ServiceModel.ownPackages(runnerDirectory: "/usr/local/libexec/flowspool") == ["/usr/local/share/flowspool/botocore"])
+        #expect(ServiceModel.ownPackages(runnerDirectory: "/opt/somewhere/bin").isEmpty)
+        let checkout = try TemporaryDirectory()
+        let package = checkout.path + "/.build/botocore/botocore"
+        for directory in [".build", ".build/botocore", ".build/botocore/botocore", ".build/botocore/botocore/data", ".build/debug"] {
+            try FileSystem.makeDirectory(checkout.path + "/" + directory)
+        }
+        try FileSystem.writeFile(package + "/__init__.py", Array("__version__ = '99.0.1'\n".utf8))
+        let candidates = ServiceModel.candidateDirectories(runnerDirectory: checkout.path + "/.build/debug")
+        let given = Environment.value(ServiceModel.modelsVariable).map { [$0] } ?? []
+        #expect(Array(candidates.prefix(given.count)) == given, "FLOWSPOOL_AWS_MODELS comes first")
+        #expect(candidates.dropFirst(given.count).first == package + "/data")
+        #expect(ServiceModel.modelsInUse([package + "/data"]) == "botocore 99.0.1 models in \(package)/data")
+        #expect(ServiceModel.modelsInUse([checkout.path + "/nothing"]).hasPrefix("warning: no AWS API models found"))
     }
 
     @Test("endpoints come from botocore's endpoints.json: regional ones, and IAM's one global endpoint signed for us-east-1")

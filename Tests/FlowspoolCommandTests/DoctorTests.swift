@@ -27,6 +27,9 @@ struct DoctorTests {
         for type in ["AWS", "FLOW", "INPUT", "REDIS", "REST", "SMTP", "SSH"] {
             #expect(lines.contains("ok    \(type): \(TestEnvironment.binDirectory)/flowspool-task-\(type) (flowspool-task-\(type) \(FlowspoolVersion.current))"))
         }
+        // Whose AWS models the runner reads: bin/test's botocore, which FLOWSPOOL_AWS_MODELS names.
+        let models = try #require(Environment.value("FLOWSPOOL_AWS_MODELS"))
+        #expect(lines.contains { $0.hasPrefix("ok    AWS: botocore ") && $0.hasSuffix(" models in \(models) (FLOWSPOOL_AWS_MODELS)") }, "\(result.standardOutput)")
     }
 
     @Test("a broken set-up: each problem is named with its fix, and doctor exits 1")

@@ -77,6 +77,9 @@ struct InstallTests {
         let ranFlow = try installed(["flowspool", "run", "--spool", spool, "FLOW", "script=\(flow)"])
         #expect(ranFlow.exitCode == 0, "\(ranFlow.standardError)")
         #expect(try JSON(parsing: ranFlow.standardOutput)["code"] == 200)
+        // The AWS runner reads the models bin/install copied from the checkout's botocore.
+        let models = try installed([prefix + "/libexec/flowspool/flowspool-task-AWS", "--version"])
+        #expect(models.standardOutput.contains(" models in \(prefix)/share/flowspool/botocore/data\n"), "\(models.standardOutput)")
 
         let uninstall = try script("uninstall", ["--prefix", prefix])
         #expect(uninstall.exitCode == 0, "\(uninstall.standardError)")
@@ -142,7 +145,7 @@ struct InstallTests {
         }
     }
 
-    @Test("bin/install and bin/uninstall never remove a file the manifest names outside the prefix, however it is spelled")
+    @Test("bin/install and bin/uninstall never remove a file the manifest names outside the prefix, however it is spelled, nor a tree but the AWS models'")
     func manifestNamesOutsideThePrefix() throws {
         let victim = try rootOnlyFile()
         for directory in [prefix, prefix + "/share", prefix + "/share/flowspool"] { try FileSystem.makeDirectory(directory, mode: 0o755) }
@@ -152,6 +155,15 @@ struct InstallTests {
             for result in [try uninstall(prefix: prefix), try install(prefix: prefix)] {
                 #expect(result.exitCode == 1, "\(result)")
                 #expect(result.standardError.contains("refused the manifest \(manifest): it names \(named), outside \(prefix)"), "\(result.standardError)")
+                #expect(try FileSystem.readText(victim) == "keep me\n", "\(victim) was removed")
+            }
+        }
+        // A tree, which bin/uninstall removes whole, only where bin/install puts the AWS models.
+        for named in [scratch.path, prefix + "/share/flowspool/../botocore"] {
+            try FileSystem.writeFile(manifest, Array("tree \(named)\n".utf8), mode: 0o644)
+            for result in [try uninstall(prefix: prefix), try install(prefix: prefix)] {
+                #expect(result.exitCode == 1, "\(result)")
+                #expect(result.standardError.contains("refused the manifest \(manifest): its line 'tree \(named)' is neither"), "\(result.standardError)")
                 #expect(try FileSystem.readText(victim) == "keep me\n", "\(victim) was removed")
             }
         }

@@ -37,13 +37,10 @@ bin/example-server runs it for the README's examples). Endpoints:
 """
 import argparse
 import base64
-<<<<<<< HEAD
 import email.parser
 import email.policy
 import email.utils
 import gzip
-=======
->>>>>>> awsdiff
 import http.cookies
 import json
 import re

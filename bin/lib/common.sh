@@ -26,6 +26,32 @@ ensure_packages() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
 }
 
+# The botocore whose API models the AWS runner reads first (ServiceModel.swift finds it beside any
+# build under .build, and bin/install copies its models): PyPI's, current, where Debian 12's
+# python3-botocore is 1.29 of 2022, which knows no service or operation AWS added since.
+FLOWSPOOL_BOTOCORE=$FLOWSPOOL_ROOT/.build/botocore
+
+# ensure_botocore: installs PyPI's botocore into $FLOWSPOOL_BOTOCORE with pip --target (a directory
+# of the checkout's own: no system Python is changed) when it is not there (as root, pip itself first);
+# when pip cannot (no pip, no network), says so and installs Debian's python3-botocore instead. For a
+# newer botocore, remove the directory.
+ensure_botocore() {
+    [ -f "$FLOWSPOOL_BOTOCORE/botocore/__init__.py" ] && return 0
+    [ "$(id -u)" -ne 0 ] || python3 -m pip --version >/dev/null 2>&1 || ensure_packages python3-pip
+    flowspool_say "installing botocore (the AWS API models) from PyPI into $FLOWSPOOL_BOTOCORE"
+    rm -rf "$FLOWSPOOL_BOTOCORE.new"
+    mkdir -p "$(dirname "$FLOWSPOOL_BOTOCORE")"
+    if python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps \
+        --target "$FLOWSPOOL_BOTOCORE.new" botocore >&2; then
+        rm -rf "$FLOWSPOOL_BOTOCORE"
+        mv "$FLOWSPOOL_BOTOCORE.new" "$FLOWSPOOL_BOTOCORE"
+    else
+        rm -rf "$FLOWSPOOL_BOTOCORE.new"
+        flowspool_say "WARNING: pip could not install botocore; the AWS runner reads Debian's python3-botocore (1.29 on Debian 12) instead"
+        ensure_packages python3-botocore
+    fi
+}
+
 # ensure_swift: the Swift toolchain must be on PATH (or in /opt/swift).
 ensure_swift() {
     command -v swift >/dev/null 2>&1 && return 0

@@ -87,8 +87,14 @@ check_manifest() {
     while IFS= read -r line; do
         case $line in
             "file "* | "dir "*) path=${line#* } ;;
-            *) flowspool_say "refused the manifest $manifest: its line '$line' is neither 'file PATH' nor 'dir PATH' (nothing was removed); it is not bin/install's: look at it, and remove it if no one you trust wrote it"; exit 1 ;;
+            # A directory removed whole: bin/install writes one, the AWS API models, and only there.
+            "tree $prefix/share/flowspool/botocore") path=${line#* } ;;
+            *) flowspool_say "refused the manifest $manifest: its line '$line' is neither 'file PATH' nor 'dir PATH' (nor the AWS models' tree; nothing was removed); it is not bin/install's: look at it, and remove it if no one you trust wrote it"; exit 1 ;;
         esac
+        if [ "${line%% *}" = tree ] && [ -L "$path" ]; then
+            flowspool_say "refused the manifest $manifest: $path is a symbolic link, not the tree bin/install put there (nothing was removed)"
+            exit 1
+        fi
         if ! resolved=$(inside_prefix "$prefix" "$path") || { [ "${line%% *}" = file ] && [ "$resolved" = "$prefix" ]; }; then
             flowspool_say "refused the manifest $manifest: it names $path, outside $prefix (nothing was removed); bin/install lists only what it put under the prefix: look at the manifest, and remove it if no one you trust wrote it"
             exit 1

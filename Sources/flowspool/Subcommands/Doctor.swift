@@ -113,9 +113,16 @@ struct Doctor: ParsableCommand {
                 say(.fail, "\(runner) cannot be started")
                 continue
             }
-            let text = String(decoding: output, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+            let lines = String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
+            let text = lines.first ?? ""
             if status == .exited(0) {
                 say(.ok, "\(type): \(runner) (\(text))")
+                // What else the runner says of itself (the AWS runner: whose models it reads), as
+                // it finds things with doctor's environment.
+                for detail in lines.dropFirst() {
+                    let isWarning = detail.hasPrefix("warning: ")
+                    say(isWarning ? .warn : .ok, "\(type): " + (isWarning ? String(detail.dropFirst(9)) : detail))
+                }
             } else {
                 say(.fail, "\(type): \(runner) \(status): \(text.isEmpty ? "no message" : text)" + (text.contains("shared librar") ? "; install the library's Debian package (see flowspool-install(8))" : ""))
             }
