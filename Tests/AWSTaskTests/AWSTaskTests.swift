@@ -336,8 +336,8 @@ struct AWSTaskTests {
         let ended = try aws("ec2", "", missing, ["waiter": "instance_running"])
         let reference = try boto3Call("ec2", "instance_running", missing, waiter: true)
         #expect(reference["exception"] == "WaiterError", "\(reference)")
-        #expect(ended.message.hasPrefix("Waiter InstanceRunning failed: Max attempts exceeded (2, "), "\(ended.message)")
         #expect(reference["message"]?.stringValue?.hasPrefix("Waiter InstanceRunning failed: Max attempts exceeded") == true)
+        #expect(ended.message == (reference["message"]?.stringValue ?? "-") + "\n")
         // After an operation: WaiterConfig is the waiter's, not a parameter of stop_instances.
         let ran = try aws("ec2", "run_instances", ["ImageId": "ami-12c6146b", "MinCount": 1, "MaxCount": 1])
         let instance = try #require(ran["result"]?["Instances"]?.arrayValue?.first?["InstanceId"])

@@ -14,6 +14,11 @@ public enum Differences {
         DocumentedDifference("AWS", "Waiters give their last response") { _, mismatch in
             mismatch.path == "result" && mismatch.reference == .null && mismatch.ours?.objectValue != nil
         },
+        // boto3's NoRegionError says only "You must specify a region."; the message says what to set.
+        DocumentedDifference("AWS", "No region says where to give one") { _, mismatch in
+            mismatch.field == "message" && mismatch.reference == "You must specify a region."
+                && mismatch.ours?.stringValue?.hasPrefix("You must specify a region. (") == true
+        },
     ]
 
     // MARK: REDIS, against redis-cli and redis-py
