@@ -27,7 +27,7 @@ enum Multipart {
             for (name, value) in fields {
                 if case .object(let part) = value {
                     parts.append(try self.part(part, name: name))
-                } else if let text = PythonText.str(value) {
+                } else if let text = PythonText.scalarStr(value) {
                     parts.append(MultipartPart(name: name, content: Array(text.utf8)))
                 } else if value != .null {
                     throw TaskFailure("input 'multipart' ('\(name.escapingControlCharacters())'): a value must be a string, number, boolean or a part ({\"value\": ...} or {\"base64\": ...}), not \(value.kindDescription)")
@@ -56,7 +56,7 @@ enum Multipart {
         let content: [UInt8]
         switch (given["value"], given["base64"]) {
         case (let value?, nil):
-            guard let text = PythonText.str(value) else {
+            guard let text = PythonText.scalarStr(value) else {
                 throw TaskFailure("\(shown): 'value' must be a string, number or boolean, not \(value.kindDescription)")
             }
             content = Array(text.utf8)

@@ -39,7 +39,7 @@ struct RESTBody {
         guard case .object(let fields) = value else {
             throw TaskFailure("input 'data' must be a dictionary to be sent as a form (the headers say application/x-www-form-urlencoded), not \(value.kindDescription)")
         }
-        return RESTBody(bytes: Array(PythonText.urlencode(try pairs(fields, input: "data")).utf8), contentType: nil)
+        return RESTBody(bytes: Array(FormEncoding.urlencode(try pairs(fields, input: "data")).utf8), contentType: nil)
     }
 
     static func multipart(_ value: JSON) throws(TaskFailure) -> RESTBody? {
@@ -66,7 +66,7 @@ struct RESTBody {
         for (name, value) in fields {
             let values = value.arrayValue ?? [value]
             for element in values where element != .null {
-                guard let text = PythonText.str(element) else {
+                guard let text = PythonText.scalarStr(element) else {
                     throw TaskFailure("input '\(input)' ('\(name.escapingControlCharacters())'): a value must be a string, number, boolean or null, or a list of them, not \(element.kindDescription)")
                 }
                 pairs.append((name, text))

@@ -26,7 +26,6 @@ standard error once the setup calls are made; the outcomes are printed at the en
 A waiter's case gives boto3's waiter.wait() result, which is None.
 """
 import base64
-import datetime
 import json
 import os
 import re
@@ -37,21 +36,9 @@ import botocore.exceptions
 import botocore.session
 import jmespath
 
+from boto3_call import plain  # results as the AWS task gives them: times isoformat(), bytes {"base64": ...}
+
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:#([^}]*))?\}")
-
-
-def plain(value):
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    if isinstance(value, datetime.datetime):
-        return value.isoformat()
-    if isinstance(value, (bytes, bytearray)):
-        return {"base64": base64.b64encode(value).decode()}
-    if hasattr(value, "read"):
-        return {"base64": base64.b64encode(value.read()).decode()}
-    return value
 
 
 def substitute(value, variables):

@@ -1,13 +1,44 @@
-import JSON
+/// JSON values as Python shows them once `json.loads` has read them: `str()`, `repr()`, `type()`
+/// and `json.dumps()` with its defaults. The AWS task words its messages as botocore's, which hold
+/// Python's text of a value, and the REST task sends values as python-requests turns them into bytes.
+public enum PythonText {
+    /// str(value): a string as it is, anything else as repr().
+    public static func str(_ value: JSON) -> String {
+        if case .string(let text) = value { return text }
+        return repr(value)
+    }
 
-/// The text Python makes of a job's values where python-requests turns them into bytes: `str()` of a
-/// value `json.loads` made, `json.dumps` with its defaults, and `urlencode(doseq=True)`. So that a
-/// job's `params`, form, `json` and multipart values go out as a requests script sends them.
-enum PythonText {
+    public static func repr(_ value: JSON) -> String {
+        switch value {
+        case .null: "None"
+        case .bool(let flag): flag ? "True" : "False"
+        case .int(let number): String(number)
+        case .bigInteger(let digits): digits
+        case .double(let number): floatRepr(number)
+        case .string(let text): quoted(text)
+        case .array(let items): "[" + items.map(repr).joined(separator: ", ") + "]"
+        case .object(let object): "{" + object.map { quoted($0.key) + ": " + repr($0.value) }.joined(separator: ", ") + "}"
+        }
+    }
+
+    /// type(value) as str() shows it.
+    public static func typeName(_ value: JSON) -> String {
+        let name = switch value {
+        case .null: "NoneType"
+        case .bool: "bool"
+        case .int, .bigInteger: "int"
+        case .double: "float"
+        case .string: "str"
+        case .array: "list"
+        case .object: "dict"
+        }
+        return "<class '\(name)'>"
+    }
+
     /// `str(value)` of a JSON scalar as Python holds it: `True`/`False`, an integer's digits, a
     /// float's `repr` (`1.0`, `1e+16`), a string as it is. nil for null, which requests leaves out,
     /// and for lists and dictionaries, which are no scalar.
-    static func str(_ value: JSON) -> String? {
+    public static func scalarStr(_ value: JSON) -> String? {
         switch value {
         case .string(let text): text
         case .bool(let flag): flag ? "True" : "False"
@@ -20,11 +51,11 @@ enum PythonText {
 
     /// `json.dumps(value)` with Python's defaults: `", "` and `": "` between items, every character
     /// outside printable ASCII escaped as `\uXXXX` (ensure_ascii), floats as `repr` writes them.
-    static func jsonDumps(_ value: JSON) -> String {
+    public static func jsonDumps(_ value: JSON) -> String {
         switch value {
         case .null: return "null"
         case .bool(let flag): return flag ? "true" : "false"
-        case .int, .bigInteger, .double: return str(value)!
+        case .int, .bigInteger, .double: return scalarStr(value)!
         case .string(let text): return jsonString(text)
         case .array(let elements): return "[" + elements.map(jsonDumps).joined(separator: ", ") + "]"
         case .object(let object):
@@ -34,7 +65,7 @@ enum PythonText {
 
     /// A JSON string as `json.dumps` writes it with ensure_ascii: lower-case hex, characters beyond
     /// the BMP as a surrogate pair.
-    static func jsonString(_ text: String) -> String {
+    public static func jsonString(_ text: String) -> String {
         var output = "\""
         for unit in text.utf16 {
             switch unit {
@@ -56,7 +87,7 @@ enum PythonText {
 
     /// Python's `repr` of a float: the shortest digits that read back the same, written plainly
     /// when the exponent is from -4 to 15 (`0.0001`, `123.0`) and as `1.5e+16` or `1e-05` otherwise.
-    static func floatRepr(_ value: Double) -> String {
+    public static func floatRepr(_ value: Double) -> String {
         if value.isNaN { return "nan" }
         if value.isInfinite { return value < 0 ? "-inf" : "inf" }
         if value == 0 { return value.sign == .minus ? "-0.0" : "0.0" }
@@ -91,30 +122,39 @@ enum PythonText {
         return (digits.isEmpty ? "0" : digits, point)
     }
 
-    /// `urllib.parse.quote_plus(text, safe="")` of the UTF-8 bytes: letters, digits and `_.-~` stay,
-    /// a space becomes `+`, every other byte `%XX`.
-    static func quotePlus(_ text: String) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var output: [UInt8] = []
-        for byte in text.utf8 {
-            if byte == 0x20 {
-                output.append(UInt8(ascii: "+"))
-            } else if isAlwaysSafe(byte) {
-                output.append(byte)
-            } else {
-                output += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+    /// repr() of a str: single quotes unless the text holds one and no double quote, with
+    /// backslash escapes for the quote, the backslash and what Python does not print.
+    public static func quoted(_ text: String) -> String {
+        let quote: Character = text.contains("'") && !text.contains("\"") ? "\"" : "'"
+        var output = String(quote)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": output += "\\\\"
+            case "\n": output += "\\n"
+            case "\r": output += "\\r"
+            case "\t": output += "\\t"
+            case _ where Character(scalar) == quote: output += "\\" + String(quote)
+            case _ where !isPrintable(scalar):
+                let digits = scalar.value < 0x100 ? 2 : scalar.value < 0x10000 ? 4 : 8
+                output += (digits == 2 ? "\\x" : digits == 4 ? "\\u" : "\\U") + hex(scalar.value, digits: digits)
+            default: output.unicodeScalars.append(scalar)
             }
         }
-        return String(decoding: output, as: UTF8.self)
+        return output + String(quote)
     }
 
-    static func isAlwaysSafe(_ byte: UInt8) -> Bool {
-        (0x30...0x39).contains(byte) || (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte)
-            || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "~")
+    /// Python's str.isprintable() of one character: not a control, format, private-use,
+    /// unassigned or separator character, the space excepted.
+    private static func isPrintable(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar == " " { return true }
+        switch scalar.properties.generalCategory {
+        case .control, .format, .surrogate, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator, .spaceSeparator: return false
+        default: return true
+        }
     }
 
-    /// `urlencode(pairs, doseq=True)`: `name=value` pairs, each side `quotePlus`ed, joined by `&`.
-    static func urlencode(_ pairs: [(String, String)]) -> String {
-        pairs.map { quotePlus($0.0) + "=" + quotePlus($0.1) }.joined(separator: "&")
+    private static func hex(_ value: UInt32, digits: Int) -> String {
+        let text = String(value, radix: 16)
+        return String(repeating: "0", count: max(0, digits - text.count)) + text
     }
 }
