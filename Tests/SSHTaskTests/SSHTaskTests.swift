@@ -24,12 +24,8 @@ struct SSHTaskTests {
 
     /// The same script through OpenSSH's ssh, the reference client, its standard input empty.
     func referenceSSH(_ script: String) throws -> CommandResult {
-        let keyFile = try TemporaryDirectory()
-        let key = try keyFile.file("id", TestEnvironment.sshFile("id_ed25519"), mode: 0o600)
-        return try runProgram("/usr/bin/ssh", [
-            "-i", key, "-p", String(TestEnvironment.sshPort), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-            "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", TestEnvironment.sshUser + "@127.0.0.1", script,
-        ], timeout: 60)
+        let reference = try ReferenceSSH()
+        return try withExtendedLifetime(reference) { try runProgram("/usr/bin/ssh", reference.arguments(script), timeout: 60) }
     }
 
     func ssh(_ extra: JSONObject, key: String? = "id_ed25519", script: String = "id -un") throws -> Ended {
@@ -183,6 +179,43 @@ struct SSHTaskTests {
         #expect(ended.status == .error)
         #expect(ended.message == "script timeout after 1 s\n")
         #expect(ended["report"] == "started\n")
+    }
+
+    /// Runs `body` and says how long it took.
+    func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+        let started = Clock.monotonic()
+        let result = try body()
+        return (result, Clock.monotonic() - started)
+    }
+
+    @Test("script-timeout ends the script at its time: no later than timeout(1) ends ssh on the same script, plus what a script that does nothing takes")
+    func scriptTimeoutIsOnTime() throws {
+        let script = "echo started; sleep 30; echo never"
+        let reference = try ReferenceSSH().run(script, timeout: 2)
+        #expect(reference.exitCode == 124 && reference.output == Array("started\n".utf8))
+        // What an execution costs besides its script (the supervisor, the runner, the login), on
+        // this machine as loaded now.
+        let (plain, overhead) = try timed { try ssh([:], script: "true") }
+        #expect(plain.status == .success, "\(plain.message)")
+        let (ended, elapsed) = try timed { try ssh(["script-timeout": 2], script: script) }
+        #expect(ended.message == "script timeout after 2 s\n")
+        #expect(ended["report"] == "started\n")
+        let bound = reference.seconds + overhead + 0.75
+        func rounded(_ seconds: Double) -> Double { (seconds * 100).rounded() / 100 }
+        print("script-timeout 2: \(rounded(elapsed)) s; timeout 2 ssh: \(rounded(reference.seconds)) s; a script that does nothing: \(rounded(overhead)) s")
+        #expect(elapsed <= bound, "script-timeout 2 took \(elapsed) s; timeout 2 ssh took \(reference.seconds) s, a script that does nothing \(overhead) s")
+    }
+
+    @Test("a script that closes its output and runs on past script-timeout times out, and one that never stops printing too")
+    func scriptTimeoutWithoutOutput() throws {
+        let quiet = try ssh(["script-timeout": 1], script: "echo started; exec >/dev/null 2>&1; sleep 10")
+        #expect(quiet.status == .error)
+        #expect(quiet.message == "script timeout after 1 s\n")
+        #expect(quiet["retcode"] == .null)
+        #expect(quiet["report"] == "started\n")
+        let endless = try ssh(["script-timeout": 1], script: "while :; do echo 0123456789abcdef0123456789abcdef; done")
+        #expect(endless.status == .error)
+        #expect(endless.message == "script timeout after 1 s\n")
     }
 
     @Test("a port where nothing listens ends error saying so")
