@@ -38,6 +38,15 @@ public final class SSHConnection {
         libssh2_version(0).map { String(cString: $0) } ?? "unknown"
     }
 
+    /// The file of the libssh2 this process loaded, as /proc/self/maps names it (links resolved):
+    /// the system's, or one that LD_LIBRARY_PATH put first.
+    public static var libraryPath: String? {
+        let maps = (try? FileSystem.readText("/proc/self/maps")) ?? nil
+        return maps?.split(separator: "\n").lazy
+            .compactMap { line in line.firstIndex(of: "/").map { String(line[$0...]) } }
+            .first { $0.split(separator: "/").last?.hasPrefix("libssh2.so") == true }
+    }
+
     /// The host-key algorithms the loaded libssh2 can check (libssh2_session_supported_algs):
     /// rsa-sha2-512 and rsa-sha2-256 from 1.11 on, only ssh-rsa before.
     public static let supportedHostKeyAlgorithms: [String] = {

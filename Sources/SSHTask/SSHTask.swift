@@ -14,6 +14,12 @@ public enum SSHTask {
         SSHConnection.initializeLibrary()
     }
 
+    /// The libssh2 this runner loaded, for `--version` (and so `flowspool doctor`):
+    /// "libssh2 1.11.1 from /path/libssh2.so.1".
+    public static func libraryDescription() -> String {
+        "libssh2 \(SSHConnection.libraryVersion) from \(SSHConnection.libraryPath ?? "an unknown file")"
+    }
+
     public static func run(_ inputs: inout TaskInputs, context: TaskContext) throws(TaskFailure) -> TaskResult {
         let request = try SSHRequest(&inputs)
         let target = "\(request.username)@\(request.hostname):\(request.port)"

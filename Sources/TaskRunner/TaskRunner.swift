@@ -14,6 +14,15 @@ public enum TaskRunner {
         taskType: String, prepare: () -> Void = {},
         _ task: (inout TaskInputs, TaskContext) throws(TaskFailure) -> TaskResult
     ) -> Never {
+        main(taskType: taskType, prepare: prepare, versionDetail: { nil }, task)
+    }
+
+    /// The same, its `--version` line followed by what `versionDetail` says (the C library the
+    /// runner loaded).
+    public static func main(
+        taskType: String, prepare: () -> Void = {}, versionDetail: () -> String?,
+        _ task: (inout TaskInputs, TaskContext) throws(TaskFailure) -> TaskResult
+    ) -> Never {
         // A peer that went away is an error to report, not a reason to die (programs a runner starts
         // get the default back).
         Signal.brokenPipe.ignore()
@@ -21,7 +30,8 @@ public enum TaskRunner {
         _ = Spool.handedDownRoot  // taken before anything is started or the environment kept
         if CommandLine.arguments.dropFirst().first == "--version" {
             // What flowspool doctor runs to see that the runner starts, its C libraries found.
-            try? FileDescriptor.standardOutput.write(FlowspoolVersion.line(for: "flowspool-task-" + taskType) + "\n")
+            let line = FlowspoolVersion.line(for: "flowspool-task-" + taskType) + (versionDetail().map { ", " + $0 } ?? "")
+            try? FileDescriptor.standardOutput.write(line + "\n")
             CurrentProcess.exit(0)
         }
         if Environment.value(RunnerContract.standbyVariable) == "1" {

@@ -272,7 +272,7 @@ struct SSHTaskTests {
 
     @Test("the spec's SSH example runs unchanged as a flow, pointed at the test server")
     func specExample() throws {
-        let (ended, log) = try runSpecExample(port: TestEnvironment.sshPort, on: test)
+        let (ended, log) = try Self.runSpecExample(port: TestEnvironment.sshPort, on: test)
         #expect(ended.status == .success, "\(ended.message)")
         #expect(log.contains("as \(TestEnvironment.sshUser)"))
         #expect(log.contains("is up since 20"))
@@ -282,7 +282,7 @@ struct SSHTaskTests {
     func specExampleStockServer() throws {
         let port = TestEnvironment.stockSSHPort
         if !SSHLibrary.hasRSASHA2 {
-            let (ended, _) = try runSpecExample(port: port, on: test)
+            let (ended, _) = try Self.runSpecExample(port: port, on: test)
             #expect(ended.status == .error)
             let child = try #require(test.execution(ended.id).children().first)
             #expect(test.execution(child).message()?.hasPrefix("cannot check the RSA host key pinned for 127.0.0.1:\(port): the server refuses ssh-rsa (SHA-1) signatures") == true)
@@ -295,7 +295,7 @@ struct SSHTaskTests {
         }
         let eleven = try TestSpool()
         try eleven.startSupervisor(runnerPath: runners + ":" + TestEnvironment.binDirectory)
-        let (ended, log) = try runSpecExample(port: port, on: eleven)
+        let (ended, log) = try Self.runSpecExample(port: port, on: eleven)
         #expect(ended.status == .success, "\(ended.message): \(log)")
         let ed25519 = try eleven.run("SSH", [
             "hostname": "127.0.0.1", "port": .int(port), "username": .string(TestEnvironment.sshUser),
@@ -308,7 +308,7 @@ struct SSHTaskTests {
 
     /// The contract's SSH example, unchanged but for where it points: the host's RSA key pinned and
     /// an RSA key in PEM to log in with, then a password; the flow's end and log.
-    func runSpecExample(port: Int, on test: TestSpool) throws -> (Ended, String) {
+    static func runSpecExample(port: Int, on test: TestSpool) throws -> (Ended, String) {
         let scripts = try TemporaryDirectory()
         let path = scripts.path + "/info.py"
         let hostname = "127.0.0.1', port=\(port), hostkey='" + Self.hostKey("rsa")
@@ -407,20 +407,5 @@ struct SSHTaskTests {
             let rsaLogin = try ssh(stock, key: "id_rsa")
             #expect(rsaLogin.message.contains("signs with RSA keys only as ssh-rsa (SHA-1), which OpenSSH 8.8 and later refuse"), "\(rsaLogin.message)")
         }
-    }
-}
-
-/// The libssh2 the SSH runner loads (the one the dynamic loader finds for libssh2.so.1).
-enum SSHLibrary {
-    /// Its version, from the library itself.
-    static let version: String = {
-        guard let library = dlopen("libssh2.so.1", RTLD_NOW), let symbol = dlsym(library, "libssh2_version") else { return "unknown" }
-        typealias Version = @convention(c) (Int32) -> UnsafePointer<CChar>?
-        return unsafeBitCast(symbol, to: Version.self)(0).map { String(cString: $0) } ?? "unknown"
-    }()
-
-    static var hasRSASHA2: Bool {
-        let parts = version.split(separator: ".").compactMap { Int($0) }
-        return parts.count >= 2 && (parts[0], parts[1]) >= (1, 11)
     }
 }

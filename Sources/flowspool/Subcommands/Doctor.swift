@@ -116,6 +116,7 @@ struct Doctor: ParsableCommand {
             let text = String(decoding: output, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
             if status == .exited(0) {
                 say(.ok, "\(type): \(runner) (\(text))")
+                if type == "SSH" { checkLibSSH2(text, say) }
             } else {
                 say(.fail, "\(type): \(runner) \(status): \(text.isEmpty ? "no message" : text)" + (text.contains("shared librar") ? "; install the library's Debian package (see flowspool-install(8))" : ""))
             }
