@@ -401,7 +401,7 @@ struct SSHTaskTests {
                 cannot check the RSA host key pinned for 127.0.0.1:\(TestEnvironment.stockSSHPort): the server refuses ssh-rsa (SHA-1) signatures, \
                 as OpenSSH 8.8 and later do, and libssh2 \(SSHLibrary.version) can check RSA host keys only as ssh-rsa. \
                 Pin the host's ed25519 or ECDSA key instead (ssh-keyscan -t ed25519 -p \(TestEnvironment.stockSSHPort) 127.0.0.1 prints it), \
-                or run with libssh2 1.11; nothing was sent
+                or run with libssh2 1.11 (./bin/flowspoold and bin/install set it up); nothing was sent
 
                 """)
             let rsaLogin = try ssh(stock, key: "id_rsa")
