@@ -40,7 +40,10 @@ struct ReferenceSSH {
         let (program, arguments) = seconds.map { ("/usr/bin/timeout", [String($0), "/usr/bin/ssh"] + self.arguments(script)) }
             ?? ("/usr/bin/ssh", self.arguments(script))
         let started = Clock.monotonic()
-        let (status, output) = try Spawn.capture(program, arguments: arguments, withErrors: true, limit: 64 << 20, timeout: 120)
+        // The key file lives as long as this value does: until ssh has ended.
+        let (status, output) = try withExtendedLifetime(keyDirectory) {
+            try Spawn.capture(program, arguments: arguments, withErrors: true, limit: 64 << 20, timeout: 120)
+        }
         return Result(status: status, output: output, seconds: Clock.monotonic() - started)
     }
 }
