@@ -175,7 +175,11 @@ ssh_runners_with_rsa_sha2() {
     system=$(runner_libssh2 "$1/flowspool-task-SSH")
     has_rsa_sha2 "$system" && return 0
     if [ "${2:-}" = --offline ]; then
-        [ -n "$(unpacked_libssh2)" ] && write_ssh_wrapper "$1"
+        if [ -n "$(unpacked_libssh2)" ]; then
+            write_ssh_wrapper "$1"
+        else
+            flowspool_say "WARNING: no libssh2 1.11 was set up, and --no-build fetches none: SSH tasks run with the system's libssh2 ${system:-(unknown version)}, which cannot check RSA host keys or log in with RSA keys on OpenSSH 8.8 and later; run bin/$(basename "$0") once without --no-build"
+        fi
         return 0
     fi
     if reason=$(fetch_libssh2 2>&1 >/dev/null); then
