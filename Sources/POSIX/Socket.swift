@@ -44,3 +44,11 @@ extension FileDescriptor {
         return (Array(buffer.prefix(received)), fds.prefix(Int(count)).map(FileDescriptor.init(rawValue:)))
     }
 }
+
+extension FileDescriptor {
+    /// Ends a connected socket's connection in both directions (shutdown(2)); the descriptor stays
+    /// open, and what reads it next finds end of file.
+    public func shutDown() throws(SystemError) {
+        try valueOrErrno("shutdown", on: self) { Glibc.shutdown(rawValue, Int32(SHUT_RDWR)) }
+    }
+}

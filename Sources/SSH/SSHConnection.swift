@@ -38,6 +38,15 @@ public final class SSHConnection {
         libssh2_version(0).map { String(cString: $0) } ?? "unknown"
     }
 
+    /// The file of the libssh2 this process loaded, as /proc/self/maps names it (links resolved):
+    /// the system's, or one that LD_LIBRARY_PATH put first.
+    public static var libraryPath: String? {
+        let maps = (try? FileSystem.readText("/proc/self/maps")) ?? nil
+        return maps?.split(separator: "\n").lazy
+            .compactMap { line in line.firstIndex(of: "/").map { String(line[$0...]) } }
+            .first { $0.split(separator: "/").last?.hasPrefix("libssh2.so") == true }
+    }
+
     /// The host-key algorithms the loaded libssh2 can check (libssh2_session_supported_algs):
     /// rsa-sha2-512 and rsa-sha2-256 from 1.11 on, only ssh-rsa before.
     public static let supportedHostKeyAlgorithms: [String] = {
@@ -146,57 +155,82 @@ public final class SSHConnection {
     }
 
     /// Runs `command` through the remote user's shell, with nothing on its standard input, and
-    /// hands its output over as it comes, both streams in the order read. After `timeout` seconds
-    /// the channel is closed and `.timedOut` returned.
+    /// hands its output over as it comes, both streams in the order read. At `timeout` seconds the
+    /// connection is abandoned, at once, and `.timedOut` returned: the connection is good for
+    /// nothing more then.
     public func run(_ command: String, timeout: Double, output: (Stream, [UInt8]) -> Void) throws(SSHError) -> Ending {
         let deadline = Clock.monotonic() + timeout
-        libssh2_session_set_timeout(session, Self.milliseconds(until: deadline))
-        guard let channel = flowspool_ssh_open_session(session) else {
-            throw error("libssh2_channel_open_session", libssh2_session_last_errno(session))
-        }
+        let channel = try start(command, deadline: deadline)
         defer { libssh2_channel_free(channel) }
-        let bytes = Array(command.utf8)
-        let started = bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { flowspool_ssh_exec(channel, $0.baseAddress, UInt32($0.count)) }
-        }
-        if started != 0 { throw error("libssh2_channel_exec", started) }
-        // The script's standard input is empty, as `ssh host script </dev/null` gives it: a script
-        // that reads it (`read x`, `cat`) gets end of file instead of waiting for its timeout.
-        let closedInput = libssh2_channel_send_eof(channel)
-        if closedInput != 0 { throw error("libssh2_channel_send_eof", closedInput) }
         libssh2_session_set_blocking(session, 0)
         defer { libssh2_session_set_blocking(session, 1) }
         var buffer = [CChar](repeating: 0, count: 32768)
         while true {
-            var progressed = false
-            for (stream, number) in [(Stream.standardOutput, Int32(0)), (.standardError, Int32(SSH_EXTENDED_DATA_STDERR))] {
-                while true {
-                    let count = buffer.withUnsafeMutableBufferPointer { flowspool_ssh_read(channel, number, $0.baseAddress, $0.count) }
-                    if count > 0 {
-                        output(stream, buffer.prefix(count).map { UInt8(bitPattern: $0) })
-                        progressed = true
-                    } else if count == 0 || count == Int(LIBSSH2_ERROR_EAGAIN) {
-                        break
-                    } else {
-                        throw error("libssh2_channel_read", Int32(count))
-                    }
-                }
-            }
+            let progressed = try drain(channel, into: &buffer, until: deadline, output)
             if libssh2_channel_eof(channel) != 0 { break }
-            if progressed { continue }
             let remaining = deadline - Clock.monotonic()
             if remaining <= 0 {
-                libssh2_session_set_blocking(session, 1)
-                libssh2_session_set_timeout(session, 1000)
-                _ = libssh2_channel_close(channel)
+                abandon()
                 return .timedOut
             }
-            try waitForSocket(timeout: remaining)
+            if !progressed { try waitForSocket(timeout: remaining) }
         }
+        return try ending(of: channel, deadline: deadline)
+    }
+
+    /// Opens a session channel and starts `command` on it, its standard input closed.
+    private func start(_ command: String, deadline: Double) throws(SSHError) -> OpaquePointer {
+        libssh2_session_set_timeout(session, Self.milliseconds(until: deadline))
+        guard let channel = flowspool_ssh_open_session(session) else {
+            throw error("libssh2_channel_open_session", libssh2_session_last_errno(session))
+        }
+        let bytes = Array(command.utf8)
+        let started = bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { flowspool_ssh_exec(channel, $0.baseAddress, UInt32($0.count)) }
+        }
+        if started != 0 {
+            libssh2_channel_free(channel)
+            throw error("libssh2_channel_exec", started)
+        }
+        // The script's standard input is empty, as `ssh host script </dev/null` gives it: a script
+        // that reads it (`read x`, `cat`) gets end of file instead of waiting for its timeout.
+        let closedInput = libssh2_channel_send_eof(channel)
+        if closedInput != 0 {
+            libssh2_channel_free(channel)
+            throw error("libssh2_channel_send_eof", closedInput)
+        }
+        return channel
+    }
+
+    /// Reads what both streams hold now (the session non-blocking), until neither has more or
+    /// `deadline` passes, so that a script that never stops printing still ends at its time.
+    /// Whether anything was read.
+    private func drain(
+        _ channel: OpaquePointer, into buffer: inout [CChar], until deadline: Double, _ output: (Stream, [UInt8]) -> Void
+    ) throws(SSHError) -> Bool {
+        var progressed = false
+        for (stream, number) in [(Stream.standardOutput, Int32(0)), (.standardError, Int32(SSH_EXTENDED_DATA_STDERR))] {
+            while Clock.monotonic() < deadline {
+                let count = buffer.withUnsafeMutableBufferPointer { flowspool_ssh_read(channel, number, $0.baseAddress, $0.count) }
+                if count == 0 || count == Int(LIBSSH2_ERROR_EAGAIN) { break }
+                if count < 0 { throw error("libssh2_channel_read", Int32(count)) }
+                output(stream, buffer.prefix(count).map { UInt8(bitPattern: $0) })
+                progressed = true
+            }
+        }
+        return progressed
+    }
+
+    /// How the command on a channel at end of file ended: its exit status or signal, which the
+    /// server sends as it closes the channel, once the command has exited. A command that closed
+    /// its output and runs on past `deadline` has timed out.
+    private func ending(of channel: OpaquePointer, deadline: Double) throws(SSHError) -> Ending {
         libssh2_session_set_blocking(session, 1)
-        libssh2_session_set_timeout(session, Self.milliseconds(until: max(deadline, Clock.monotonic() + 1)))
-        _ = libssh2_channel_close(channel)
-        _ = libssh2_channel_wait_closed(channel)
+        libssh2_session_set_timeout(session, Self.milliseconds(until: deadline))
+        if libssh2_channel_close(channel) == LIBSSH2_ERROR_TIMEOUT || libssh2_channel_wait_closed(channel) == LIBSSH2_ERROR_TIMEOUT {
+            abandon()
+            return .timedOut
+        }
         var signal: UnsafeMutablePointer<CChar>?
         var length = 0
         if libssh2_channel_get_exit_signal(channel, &signal, &length, nil, nil, nil, nil) == 0, let signal, length > 0 {
@@ -205,6 +239,17 @@ public final class SSHConnection {
             return .signaled(name)
         }
         return .exited(libssh2_channel_get_exit_status(channel))
+    }
+
+    /// Ends the connection without waiting for the server, as `timeout(1)` ending ssh does: a
+    /// disconnect message, if it can go at once, then the socket shut in both directions, so that
+    /// freeing the channel and the session finds the connection gone instead of waiting for the
+    /// server to close the channel (sshd closes it only once the command has exited). The command
+    /// gets no signal, as with ssh.
+    func abandon() {
+        libssh2_session_set_blocking(session, 0)
+        _ = flowspool_ssh_disconnect(session, "script timeout")
+        try? socket.shutDown()
     }
 
     /// Gives the next blocking calls (authentication) what is left until `deadline`.

@@ -92,12 +92,14 @@ struct OutputVariables {
         return name.unicodeScalars.allSatisfy { isLetter($0) || ("0"..."9").contains($0) }
     }
 
-    /// The script with the trap in front, or the script as it is when it registers no variables.
+    /// The script with the trap in front, on its first line, so that the shell's line numbers (in
+    /// its error messages, $LINENO) stay the script's own; or the script as it is when it registers
+    /// no variables.
     func wrapping(_ script: String) -> String {
         guard !names.isEmpty else { return script }
         // Inside the trap's single quotes: double quotes only; printf turns the \n into newlines.
         let prints = names.map { #"printf "\n%s %s\n%s\n%s END\n" "\#(marker)" "\#($0)" "$\#($0)" "\#(marker)""# }
-        return "trap '__flowspool_status=$?; \(prints.joined(separator: "; ")); exit $__flowspool_status' EXIT\n" + script
+        return "trap '__flowspool_status=$?; \(prints.joined(separator: "; ")); exit $__flowspool_status' EXIT; " + script
     }
 
     /// The values printed by the trap, and the report without them.

@@ -14,6 +14,12 @@ public enum SSHTask {
         SSHConnection.initializeLibrary()
     }
 
+    /// The libssh2 this runner loaded, for `--version` (and so `flowspool doctor`):
+    /// "libssh2 1.11.1 from /path/libssh2.so.1".
+    public static func libraryDescription() -> String {
+        "libssh2 \(SSHConnection.libraryVersion) from \(SSHConnection.libraryPath ?? "an unknown file")"
+    }
+
     public static func run(_ inputs: inout TaskInputs, context: TaskContext) throws(TaskFailure) -> TaskResult {
         let request = try SSHRequest(&inputs)
         let target = "\(request.username)@\(request.hostname):\(request.port)"
@@ -91,7 +97,7 @@ public enum SSHTask {
                 cannot check the RSA host key pinned for \(place): the server refuses ssh-rsa (SHA-1) signatures, \
                 as OpenSSH 8.8 and later do, and libssh2 \(SSHConnection.libraryVersion) can check RSA host keys only as ssh-rsa. \
                 Pin the host's ed25519 or ECDSA key instead (ssh-keyscan -t ed25519 -p \(request.port) \(request.hostname) prints it), \
-                or run with libssh2 1.11; nothing was sent
+                or run with libssh2 1.11 (./bin/flowspoold and bin/install set it up); nothing was sent
                 """)
         }
         if offered.isEmpty {
@@ -146,7 +152,7 @@ public enum SSHTask {
         }
         if key.isRSA && !supportsRSASHA2 {
             // libssh2 1.10 signs with RSA keys only as ssh-rsa (SHA-1), which OpenSSH 8.8 and later refuse.
-            return "\(error.detail); libssh2 \(SSHConnection.libraryVersion) signs with RSA keys only as ssh-rsa (SHA-1), which OpenSSH 8.8 and later refuse unless PubkeyAcceptedAlgorithms allows it: log in with an ed25519 key, or run with libssh2 1.11"
+            return "\(error.detail); libssh2 \(SSHConnection.libraryVersion) signs with RSA keys only as ssh-rsa (SHA-1), which OpenSSH 8.8 and later refuse unless PubkeyAcceptedAlgorithms allows it: log in with an ed25519 key, or run with libssh2 1.11 (./bin/flowspoold and bin/install set it up)"
         }
         return error.detail
     }

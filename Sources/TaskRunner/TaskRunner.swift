@@ -10,8 +10,8 @@ public enum TaskRunner {
     ///
     /// A runner started on standby (FLOWSPOOL_STANDBY=1) first runs `prepare`, then serves the
     /// executions handed to it on standard input, one at a time; see `Standby`.
-    /// `versionDetails` are lines --version prints after the version (the AWS runner's models),
-    /// which `flowspool doctor` shows; one beginning "warning: " is a warning there.
+    /// `versionDetails` are lines --version prints after the version (the AWS runner's models, the
+    /// SSH runner's libssh2), which `flowspool doctor` shows; one beginning "warning: " is a warning there.
     public static func main(
         taskType: String, prepare: () -> Void = {}, versionDetails: () -> [String] = { [] },
         _ task: (inout TaskInputs, TaskContext) throws(TaskFailure) -> TaskResult

@@ -1,4 +1,4 @@
 import SSHTask
 import TaskRunner
 
-TaskRunner.main(taskType: SSHTask.taskType, prepare: SSHTask.prepare, SSHTask.run)
+TaskRunner.main(taskType: SSHTask.taskType, prepare: SSHTask.prepare, versionDetails: { [SSHTask.libraryDescription()] }, SSHTask.run)

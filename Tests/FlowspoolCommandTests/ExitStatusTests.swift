@@ -67,9 +67,11 @@ struct ExitStatusTests {
         for program in programs {
             let result = try run(program, ["--version"])
             #expect(result.exitCode == 0, "\(program): \(result.standardError)")
-            // The AWS runner says whose API models it reads on a line of its own (flowspool doctor shows it).
+            // The AWS runner says whose API models it reads, the SSH runner the libssh2 it loads, on a
+            // line of its own (flowspool doctor shows it; LibSSH2SetupTests).
             let expected = "\(program) \(FlowspoolVersion.current)\n"
-            #expect(program == "flowspool-task-AWS" ? result.standardOutput.hasPrefix(expected + "botocore ") : result.standardOutput == expected, "\(program): \(result.standardOutput)")
+            let detail = ["flowspool-task-AWS": "botocore ", "flowspool-task-SSH": "libssh2 \(SSHLibrary.version) from "][program]
+            #expect(detail.map { result.standardOutput.hasPrefix(expected + $0) } ?? (result.standardOutput == expected), "\(program): \(result.standardOutput)")
         }
     }
 }

@@ -24,12 +24,8 @@ struct SSHTaskTests {
 
     /// The same script through OpenSSH's ssh, the reference client, its standard input empty.
     func referenceSSH(_ script: String) throws -> CommandResult {
-        let keyFile = try TemporaryDirectory()
-        let key = try keyFile.file("id", TestEnvironment.sshFile("id_ed25519"), mode: 0o600)
-        return try runProgram("/usr/bin/ssh", [
-            "-i", key, "-p", String(TestEnvironment.sshPort), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-            "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", TestEnvironment.sshUser + "@127.0.0.1", script,
-        ], timeout: 60)
+        let reference = try ReferenceSSH()
+        return try withExtendedLifetime(reference) { try runProgram("/usr/bin/ssh", reference.arguments(script), timeout: 60) }
     }
 
     func ssh(_ extra: JSONObject, key: String? = "id_ed25519", script: String = "id -un") throws -> Ended {
@@ -185,6 +181,43 @@ struct SSHTaskTests {
         #expect(ended["report"] == "started\n")
     }
 
+    /// Runs `body` and says how long it took.
+    func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+        let started = Clock.monotonic()
+        let result = try body()
+        return (result, Clock.monotonic() - started)
+    }
+
+    @Test("script-timeout ends the script at its time: no later than timeout(1) ends ssh on the same script, plus what a script that does nothing takes")
+    func scriptTimeoutIsOnTime() throws {
+        let script = "echo started; sleep 30; echo never"
+        let reference = try ReferenceSSH().run(script, timeout: 2)
+        #expect(reference.exitCode == 124 && reference.output == Array("started\n".utf8))
+        // What an execution costs besides its script (the supervisor, the runner, the login), on
+        // this machine as loaded now.
+        let (plain, overhead) = try timed { try ssh([:], script: "true") }
+        #expect(plain.status == .success, "\(plain.message)")
+        let (ended, elapsed) = try timed { try ssh(["script-timeout": 2], script: script) }
+        #expect(ended.message == "script timeout after 2 s\n")
+        #expect(ended["report"] == "started\n")
+        let bound = reference.seconds + overhead + 0.75
+        func rounded(_ seconds: Double) -> Double { (seconds * 100).rounded() / 100 }
+        print("script-timeout 2: \(rounded(elapsed)) s; timeout 2 ssh: \(rounded(reference.seconds)) s; a script that does nothing: \(rounded(overhead)) s")
+        #expect(elapsed <= bound, "script-timeout 2 took \(elapsed) s; timeout 2 ssh took \(reference.seconds) s, a script that does nothing \(overhead) s")
+    }
+
+    @Test("a script that closes its output and runs on past script-timeout times out, and one that never stops printing too")
+    func scriptTimeoutWithoutOutput() throws {
+        let quiet = try ssh(["script-timeout": 1], script: "echo started; exec >/dev/null 2>&1; sleep 10")
+        #expect(quiet.status == .error)
+        #expect(quiet.message == "script timeout after 1 s\n")
+        #expect(quiet["retcode"] == .null)
+        #expect(quiet["report"] == "started\n")
+        let endless = try ssh(["script-timeout": 1], script: "while :; do echo 0123456789abcdef0123456789abcdef; done")
+        #expect(endless.status == .error)
+        #expect(endless.message == "script timeout after 1 s\n")
+    }
+
     @Test("a port where nothing listens ends error saying so")
     func refused() throws {
         let ended = try ssh(["port": .int(TestEnvironment.closedPort())])
@@ -239,7 +272,7 @@ struct SSHTaskTests {
 
     @Test("the spec's SSH example runs unchanged as a flow, pointed at the test server")
     func specExample() throws {
-        let (ended, log) = try runSpecExample(port: TestEnvironment.sshPort, on: test)
+        let (ended, log) = try Self.runSpecExample(port: TestEnvironment.sshPort, on: test)
         #expect(ended.status == .success, "\(ended.message)")
         #expect(log.contains("as \(TestEnvironment.sshUser)"))
         #expect(log.contains("is up since 20"))
@@ -249,7 +282,7 @@ struct SSHTaskTests {
     func specExampleStockServer() throws {
         let port = TestEnvironment.stockSSHPort
         if !SSHLibrary.hasRSASHA2 {
-            let (ended, _) = try runSpecExample(port: port, on: test)
+            let (ended, _) = try Self.runSpecExample(port: port, on: test)
             #expect(ended.status == .error)
             let child = try #require(test.execution(ended.id).children().first)
             #expect(test.execution(child).message()?.hasPrefix("cannot check the RSA host key pinned for 127.0.0.1:\(port): the server refuses ssh-rsa (SHA-1) signatures") == true)
@@ -262,7 +295,7 @@ struct SSHTaskTests {
         }
         let eleven = try TestSpool()
         try eleven.startSupervisor(runnerPath: runners + ":" + TestEnvironment.binDirectory)
-        let (ended, log) = try runSpecExample(port: port, on: eleven)
+        let (ended, log) = try Self.runSpecExample(port: port, on: eleven)
         #expect(ended.status == .success, "\(ended.message): \(log)")
         let ed25519 = try eleven.run("SSH", [
             "hostname": "127.0.0.1", "port": .int(port), "username": .string(TestEnvironment.sshUser),
@@ -275,7 +308,7 @@ struct SSHTaskTests {
 
     /// The contract's SSH example, unchanged but for where it points: the host's RSA key pinned and
     /// an RSA key in PEM to log in with, then a password; the flow's end and log.
-    func runSpecExample(port: Int, on test: TestSpool) throws -> (Ended, String) {
+    static func runSpecExample(port: Int, on test: TestSpool) throws -> (Ended, String) {
         let scripts = try TemporaryDirectory()
         let path = scripts.path + "/info.py"
         let hostname = "127.0.0.1', port=\(port), hostkey='" + Self.hostKey("rsa")
@@ -368,26 +401,11 @@ struct SSHTaskTests {
                 cannot check the RSA host key pinned for 127.0.0.1:\(TestEnvironment.stockSSHPort): the server refuses ssh-rsa (SHA-1) signatures, \
                 as OpenSSH 8.8 and later do, and libssh2 \(SSHLibrary.version) can check RSA host keys only as ssh-rsa. \
                 Pin the host's ed25519 or ECDSA key instead (ssh-keyscan -t ed25519 -p \(TestEnvironment.stockSSHPort) 127.0.0.1 prints it), \
-                or run with libssh2 1.11; nothing was sent
+                or run with libssh2 1.11 (./bin/flowspoold and bin/install set it up); nothing was sent
 
                 """)
             let rsaLogin = try ssh(stock, key: "id_rsa")
             #expect(rsaLogin.message.contains("signs with RSA keys only as ssh-rsa (SHA-1), which OpenSSH 8.8 and later refuse"), "\(rsaLogin.message)")
         }
-    }
-}
-
-/// The libssh2 the SSH runner loads (the one the dynamic loader finds for libssh2.so.1).
-enum SSHLibrary {
-    /// Its version, from the library itself.
-    static let version: String = {
-        guard let library = dlopen("libssh2.so.1", RTLD_NOW), let symbol = dlsym(library, "libssh2_version") else { return "unknown" }
-        typealias Version = @convention(c) (Int32) -> UnsafePointer<CChar>?
-        return unsafeBitCast(symbol, to: Version.self)(0).map { String(cString: $0) } ?? "unknown"
-    }()
-
-    static var hasRSASHA2: Bool {
-        let parts = version.split(separator: ".").compactMap { Int($0) }
-        return parts.count >= 2 && (parts[0], parts[1]) >= (1, 11)
     }
 }

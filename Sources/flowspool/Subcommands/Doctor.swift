@@ -117,12 +117,13 @@ struct Doctor: ParsableCommand {
             let text = lines.first ?? ""
             if status == .exited(0) {
                 say(.ok, "\(type): \(runner) (\(text))")
-                // What else the runner says of itself (the AWS runner: whose models it reads), as
-                // it finds things with doctor's environment.
+                // What else the runner says of itself (whose AWS models it reads, the libssh2 it
+                // loads), as it finds things with doctor's environment.
                 for detail in lines.dropFirst() {
                     let isWarning = detail.hasPrefix("warning: ")
                     say(isWarning ? .warn : .ok, "\(type): " + (isWarning ? String(detail.dropFirst(9)) : detail))
                 }
+                if type == "SSH", let library = lines.dropFirst().first { checkLibSSH2(library, say) }
             } else {
                 say(.fail, "\(type): \(runner) \(status): \(text.isEmpty ? "no message" : text)" + (text.contains("shared librar") ? "; install the library's Debian package (see flowspool-install(8))" : ""))
             }
