@@ -70,7 +70,7 @@ struct FlowspoolCommandTests {
         #expect(fromStdin.exitCode == 0, "\(fromStdin.standardError)")
         let outputs = try JSON(parsing: fromStdin.standardOutput)
         #expect(outputs["json"]?["method"] == "PUT")
-        #expect(outputs["json"]?["body"] == #"{"n":1}"#)
+        #expect(outputs["json"]?["body"] == #"{"n": 1}"#, "the data dictionary as JSON, as requests' json= writes it")
     }
 
     @Test("a bad input argument is a usage error (64) naming it, and a secret in it is not repeated")
