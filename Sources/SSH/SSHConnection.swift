@@ -227,10 +227,15 @@ public final class SSHConnection {
     private func ending(of channel: OpaquePointer, deadline: Double) throws(SSHError) -> Ending {
         libssh2_session_set_blocking(session, 1)
         libssh2_session_set_timeout(session, Self.milliseconds(until: deadline))
-        if libssh2_channel_close(channel) == LIBSSH2_ERROR_TIMEOUT || libssh2_channel_wait_closed(channel) == LIBSSH2_ERROR_TIMEOUT {
+        let closed = libssh2_channel_close(channel)
+        let waited = closed < 0 ? closed : libssh2_channel_wait_closed(channel)
+        if waited == LIBSSH2_ERROR_TIMEOUT || waited == LIBSSH2_ERROR_SOCKET_TIMEOUT {
             abandon()
             return .timedOut
         }
+        // A connection lost before the server closed the channel has no exit status to read (it
+        // would read as 0): the end is unknown, and the error says so.
+        if waited < 0 { throw error(closed < 0 ? "libssh2_channel_close" : "libssh2_channel_wait_closed", waited) }
         var signal: UnsafeMutablePointer<CChar>?
         var length = 0
         if libssh2_channel_get_exit_signal(channel, &signal, &length, nil, nil, nil, nil) == 0, let signal, length > 0 {

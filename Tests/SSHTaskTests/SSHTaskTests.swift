@@ -166,6 +166,18 @@ struct SSHTaskTests {
         #expect(ended["report"]?.stringValue == reference.standardOutput)
     }
 
+    @Test("a connection lost before the script's end is an error, as ssh's 255 is, not a retcode 0 nobody sent")
+    func connectionLost() throws {
+        // The script kills the sshd process that serves its session: the server never sends an
+        // exit status.
+        let script = "echo before; kill -9 $PPID; sleep 5"
+        let reference = try referenceSSH(script)
+        #expect(reference.exitCode == 255, "\(reference.standardError)")
+        let ended = try ssh([:], script: script)
+        #expect(ended.status == .error, "\(ended.outputs)")
+        #expect(ended["retcode"] != .int(0))
+    }
+
     @Test("a key marked @revoked in a pasted known_hosts file is not accepted")
     func revokedKey() throws {
         let ended = try ssh(["hostkey": .string("@revoked * " + Self.hostKey())])

@@ -8,6 +8,10 @@ FLOWSPOOL_PACKAGES=(pkg-config libcurl4-openssl-dev libssh2-1-dev libhiredis-dev
 
 flowspool_say() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
 
+# sh_quote TEXT: TEXT as one word of a POSIX shell script, in single quotes (a ' in it as '\''), for
+# the scripts and commands bin/ writes with paths in them.
+sh_quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+
 # ensure_packages PACKAGE...: installs the Debian packages that are missing. As root it runs apt-get;
 # otherwise it prints the command to run and stops.
 ensure_packages() {

@@ -1,6 +1,6 @@
 # libssh2 1.11 for the SSH runner where the system's is older. Debian 12's libssh2 1.10 checks RSA host
-# keys and signs with RSA keys only as ssh-rsa (SHA-1), which OpenSSH 8.8 and later refuse: the
-# contract's RSA example fails with it. Sourced by bin/flowspoold and bin/install, which set 1.11 up
+# keys and signs with RSA keys only as ssh-rsa (SHA-1), which OpenSSH 8.8 and later refuse: an RSA
+# key or RSA host key fails with it. Sourced by bin/flowspoold and bin/install, which set 1.11 up
 # by themselves where the runner's libssh2 is older, by bin/libssh2-1.11 and by bin/test.
 #
 # Debian 13's libssh2-1t64 is fetched with apt-get download, through an apt configuration of its own
@@ -97,7 +97,7 @@ write_libssh2_note() {
     cat > "$1/$LIBSSH2_NOTE.new" <<NOTE
 package: $LIBSSH2_PACKAGE $2
 archive: $LIBSSH2_BASE/archive
-refresh: cd $FLOWSPOOL_ROOT && ./bin/flowspoold
+refresh: cd $(sh_quote "$FLOWSPOOL_ROOT") && ./bin/flowspoold
 NOTE
     mv "$1/$LIBSSH2_NOTE.new" "$1/$LIBSSH2_NOTE"
 }
@@ -128,8 +128,17 @@ unpack_libssh2() {
 # library is there at all; when the archive cannot be reached and one is, that one stays, and says so.
 fetch_libssh2() {
     mkdir -p "$LIBSSH2_BASE"
+    # One fetch at a time; the lock is let go on every way out, a failure's too.
+    local lock
     exec {lock}>"$LIBSSH2_BASE/lock"
     flock "$lock"
+    fetch_libssh2_locked "$@"
+    local status=$?
+    exec {lock}>&-
+    return $status
+}
+
+fetch_libssh2_locked() {
     libssh2_apt_config || return 1
     if [ "${1:-}" = --refresh ] || [ -z "$(find "$LIBSSH2_BASE/archive" -mmin -1440 2>/dev/null)" ]; then
         if ! fetch_libssh2_index && [ -n "$(unpacked_libssh2)" ]; then
@@ -144,7 +153,6 @@ fetch_libssh2() {
     fi
     [ -n "$(unpacked_libssh2)" ] || return 1
     write_libssh2_note "$(unpacked_libssh2)" "$(unpacked_version)"
-    exec {lock}>&-
 }
 
 # write_ssh_wrapper RUNNERS: writes $LIBSSH2_BASE/runners-NAME/flowspool-task-SSH, which runs the
@@ -158,7 +166,7 @@ write_ssh_wrapper() {
     cat > "$wrapper/flowspool-task-SSH.new" <<WRAPPER
 #!/bin/sh
 # The SSH runner with Debian 13's libssh2 ($LIBSSH2_PACKAGE $(unpacked_version)), made by bin/lib/libssh2.sh.
-LD_LIBRARY_PATH='$library'\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH} exec '$runners/flowspool-task-SSH' "\$@"
+LD_LIBRARY_PATH=$(sh_quote "$library")\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH} exec $(sh_quote "$runners/flowspool-task-SSH") "\$@"
 WRAPPER
     chmod 755 "$wrapper/flowspool-task-SSH.new"
     mv "$wrapper/flowspool-task-SSH.new" "$wrapper/flowspool-task-SSH"

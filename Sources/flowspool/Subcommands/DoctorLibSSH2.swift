@@ -7,9 +7,11 @@ struct LoadedLibSSH2 {
     let path: String
 
     init?(versionLine: String) {
-        guard versionLine.hasPrefix("libssh2 "), let from = versionLine.firstRange(of: " from ") else { return nil }
-        version = String(versionLine[versionLine.index(versionLine.startIndex, offsetBy: 8)..<from.lowerBound])
-        path = String(versionLine[from.upperBound...])
+        guard versionLine.hasPrefix("libssh2 ") else { return nil }
+        let rest = versionLine.dropFirst(8)
+        guard let from = rest.firstRange(of: " from "), from.lowerBound > rest.startIndex else { return nil }
+        version = String(rest[..<from.lowerBound])
+        path = String(rest[from.upperBound...])
     }
 
     /// Whether it signs and checks RSA keys with SHA-2 (rsa-sha2-256, -512): 1.11 and later.
