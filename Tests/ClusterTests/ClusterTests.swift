@@ -98,7 +98,9 @@ struct ClusterTests {
     func hostLost() throws {
         let a = try host("a", ["--max-running", "2"])
         // A job of its own holds one of a's two slots, so that of the two it takes from the cluster one runs and one waits.
-        _ = try a.spool.submit(Job(task: "REST", inputs: ["url": .string(http + "/slow?seconds=30"), "timeout": 120]))
+        let own = try a.spool.submit(Job(task: "REST", inputs: ["url": .string(http + "/slow?seconds=30"), "timeout": 120]))
+        // Running before the cluster's jobs come: a loaded machine may start it later than a takes them.
+        try waitUntil("a runs its own job", timeout: 20) { a.execution(own).status() == .running }
         let store = try store()
         let running = try store.submit(Job(task: "REST", inputs: ["url": .string(http + "/slow?seconds=8"), "timeout": 120]))
         try waitUntil("a runs \(running)", timeout: 20) { (try? store.record(running))?.status == "running" }
