@@ -239,8 +239,7 @@ struct Call {
             if let hostID = hostID(headers) { metadata["HostId"] = hostID }
             object["ResponseMetadata"] = .object(metadata)
         }
-        let shaped = customizations.result(.object(object), response: response)
-        return .success(status: response.statusCode, json: AfterCall.apply(shaped, response: response, model: model, operation: operation))
+        return .success(status: response.statusCode, json: customizations.result(.object(object), body: response.body, headers: response.headers))
     }
 
     /// S3's x-amz-id-2, which botocore's rest parsers give as HostId (possibly empty) when the

@@ -125,6 +125,15 @@ struct AWSPartsTests {
         }
     }
 
+    @Test("EC2's console output is base64-decoded once: an output whose text is itself base64 stays that text")
+    func consoleOutputDecodedOnce() throws {
+        let model = try ServiceModel.load("ec2")
+        let customizations = Customizations(model: model, operation: try model.operation(named: "get_console_output"))
+        // "UVVKRA==" is base64 of "QUJD", itself base64 of "ABC".
+        let result = customizations.result(["InstanceId": "i-1", "Output": "UVVKRA=="], body: [], headers: [])
+        #expect(result["Output"] == "QUJD")
+    }
+
     @Test("S3's XML bodies keep CR and LF as character references, as botocore's escape_xml_payload writes them")
     func lineBreaksInXML() {
         let body = Array("<Delete><Object><Key>a\r\nb</Key></Object></Delete>".utf8)
