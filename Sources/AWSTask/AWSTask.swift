@@ -194,7 +194,6 @@ struct Call {
     }
 
     func send(_ given: JSONObject) throws(TaskFailure) -> Outcome {
-        try BeforeParameterBuild.check(given, model: model, operation: operation)
         var customizations = Customizations(model: model, operation: operation)
         let parameters = try customizations.parameters(given)
         try ParameterValidator(model: model).validate(parameters, shape: operation.inputShape)

@@ -25,15 +25,18 @@ enum S3Parameters {
     static let arnPattern = #"^arn:(aws).*:(s3|s3-object-lambda):[a-z\-0-9]*:[0-9]{12}:accesspoint[/:][a-zA-Z0-9\-.]{1,63}$"#
         + #"|^arn:(aws).*:s3-outposts:[a-z\-0-9]+:[0-9]{12}:outpost[/:][a-zA-Z0-9\-]{1,63}[/:]accesspoint[/:][a-zA-Z0-9\-]{1,63}$"#
 
+    /// The patterns are literals: one that does not compile is a programming error, not a pass.
     static func isARN(_ text: String) -> Bool {
-        (try? Regex(arnPattern)).map { text.firstMatch(of: $0) != nil } ?? false
+        text.firstMatch(of: try! Regex(arnPattern)) != nil
     }
 
-    /// botocore's validate_bucket_name.
+    static func isBucketName(_ text: String) -> Bool {
+        text.firstMatch(of: try! Regex(bucketPattern)) != nil || isARN(text)
+    }
+
+    /// botocore's validate_bucket_name: "a/../b" must not name another path.
     static func checkBucketName(_ parameters: JSONObject) throws(TaskFailure) {
-        guard let bucket = parameters["Bucket"]?.stringValue else { return }
-        let isName = (try? Regex(bucketPattern)).map { bucket.firstMatch(of: $0) != nil } ?? true
-        guard !isName && !isARN(bucket) else { return }
+        guard let bucket = parameters["Bucket"]?.stringValue, !isBucketName(bucket) else { return }
         throw ParameterValidator.failure([
             "Invalid bucket name \"\(bucket)\": Bucket name must match the regex \"\(bucketPattern)\" or be an ARN matching the regex \"\(arnPattern)\"",
         ])

@@ -271,7 +271,7 @@ struct AWSPartsTests {
         ("a/../b", false), ("no such bucket", false), ("", false), (String(repeating: "b", count: 256), false),
     ])
     func bucketNames(bucket: String, valid: Bool) {
-        #expect(BeforeParameterBuild.isBucketName(bucket) == valid)
+        #expect(S3Parameters.isBucketName(bucket) == valid)
     }
 
     @Test("every service but S3 signs its path without empty, . and .. segments")
