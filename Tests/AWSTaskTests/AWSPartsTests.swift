@@ -110,6 +110,16 @@ struct AWSPartsTests {
         }
     }
 
+    @Test("seconds that are no time of years 1 to 9999 (nan, inf, huge) stay as they came")
+    func timesOutOfRange() {
+        #expect(Timestamp.result(.double(.nan)).doubleValue?.isNaN == true)
+        for value: JSON in [.double(.infinity), .double(-.infinity), 1e300, -1e300, 253_402_300_800, -62_135_596_801, "nan", "inf", "1e300"] {
+            #expect(Timestamp.result(value) == value, "\(value)")
+        }
+        #expect(Timestamp.result(253_402_300_799) == "9999-12-31T23:59:59+00:00")
+        #expect(Timestamp.result(-62_135_596_800) == "0001-01-01T00:00:00+00:00")
+    }
+
     @Test("values in messages are as Python's str() and repr() show them")
     func pythonText() throws {
         let values: [JSON] = [
