@@ -36,6 +36,27 @@ struct AWSPartsTests {
         #expect(try ServiceModel.load("demo", from: [data.path]).apiVersion == "second")
     }
 
+    @Test("without a region, an endpoints.json that cannot be read is reported as such, not as a service without a global endpoint")
+    func unreadableEndpoints() throws {
+        let data = try TemporaryDirectory()
+        let directory = data.path + "/demo/2020-01-01"
+        try FileSystem.makeDirectory(data.path + "/demo")
+        try FileSystem.makeDirectory(directory)
+        let model: JSON = ["metadata": ["protocol": "json", "apiVersion": "2020-01-01"], "operations": [:], "shapes": [:]]
+        try FileSystem.writeFile(directory + "/service-2.json", Array(model.compactText.utf8))
+        let demo = try ServiceModel.load("demo", from: [data.path])
+        for content in [nil, "{not json"] {
+            if let content { try FileSystem.writeFile(data.path + "/endpoints.json", Array(content.utf8)) }
+            do {
+                _ = try Endpoint.resolve(demo, region: nil, endpointURL: nil)
+                Issue.record("resolved without endpoints.json")
+            } catch {
+                #expect(error.message.hasPrefix("botocore's \(data.path)/endpoints.json cannot be read ("), "\(error.message)")
+                #expect(!error.message.contains("global endpoint"))
+            }
+        }
+    }
+
     @Test("operation names as boto3 spells them", arguments: [
         ("GetCallerIdentity", "get_caller_identity"), ("DescribeInstances", "describe_instances"), ("ListObjectsV2", "list_objects_v2"),
         ("DescribeDBInstances", "describe_db_instances"), ("ListACLs", "list_acls"), ("AssignIpv6Addresses", "assign_ipv6_addresses"),
