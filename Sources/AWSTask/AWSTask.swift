@@ -55,8 +55,8 @@ struct AWSRequest {
     var waiterConfig: JSONObject
     var paginate: Bool
     var parameters: JSONObject
-    /// The input region, else AWS_DEFAULT_REGION, else the profile's; none (the contract's
-    /// default) leaves the endpoint to the service (`Endpoint.resolve`). An empty one is none.
+    /// The input region, else AWS_DEFAULT_REGION, else the profile's; none (the default
+    /// flowspool-tasks(7) gives) leaves the endpoint to the service (`Endpoint.resolve`). An empty one is none.
     var region: String?
     var credentials: Credentials
     var endpointURL: String?
