@@ -59,7 +59,7 @@ struct Customizations {
     /// validated: what boto3 fills in when the caller leaves it out, and the values it rewrites.
     /// Its own refusals (a bucket name, metadata, a CopySource) are botocore's
     /// ParamValidationError.
-    mutating func parameters(_ given: JSONObject) throws(TaskFailure) -> JSONObject {
+    mutating func parameters(_ given: JSONObject, masksValues: Bool = false) throws(TaskFailure) -> JSONObject {
         var parameters = given
         let members = model.shape(operation.inputShape)?["members"]?.objectValue ?? [:]
         for (member, definition) in members where definition["idempotencyToken"]?.boolValue == true && parameters[member] == nil {
@@ -75,7 +75,7 @@ struct Customizations {
         }
         switch (model.client, operation.name) {
         case ("s3", let name):
-            try S3Parameters.customize(&parameters, operation: name)
+            try S3Parameters.customize(&parameters, operation: name, masksValues: masksValues)
             if Self.listings[name] != nil, parameters["EncodingType"] == nil {
                 parameters["EncodingType"] = "url"
                 decodesListing = true

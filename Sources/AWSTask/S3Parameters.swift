@@ -6,19 +6,20 @@ import TaskRunner
 /// botocore's before-parameter-build handlers for S3: the bucket name and metadata checked, the
 /// CopySource quoted, SSE-C keys encoded with their MD5 (handlers.py).
 enum S3Parameters {
-    static func customize(_ parameters: inout JSONObject, operation: String) throws(TaskFailure) {
+    /// With `masksValues` (protect_inputs names `parameters`), a message shows a value as ****.
+    static func customize(_ parameters: inout JSONObject, operation: String, masksValues: Bool = false) throws(TaskFailure) {
         if ["CopyObject", "UploadPartCopy"].contains(operation) {
             try quoteCopySource(&parameters)
             encodeCustomerKey(&parameters, prefix: "CopySourceSSECustomer")
         }
         if ["CopyObject", "PutObject", "CreateMultipartUpload"].contains(operation) {
-            try checkMetadataIsASCII(parameters)
+            try checkMetadataIsASCII(parameters, masksValues: masksValues)
         }
         if ["HeadObject", "GetObject", "PutObject", "CopyObject", "CreateMultipartUpload", "UploadPart", "UploadPartCopy",
             "CompleteMultipartUpload", "SelectObjectContent"].contains(operation) {
             encodeCustomerKey(&parameters, prefix: "SSECustomer")
         }
-        try checkBucketName(parameters)
+        try checkBucketName(parameters, masksValues: masksValues)
     }
 
     static let bucketPattern = #"^[a-zA-Z0-9.\-_]{1,255}$"#
@@ -35,19 +36,19 @@ enum S3Parameters {
     }
 
     /// botocore's validate_bucket_name: "a/../b" must not name another path.
-    static func checkBucketName(_ parameters: JSONObject) throws(TaskFailure) {
+    static func checkBucketName(_ parameters: JSONObject, masksValues: Bool = false) throws(TaskFailure) {
         guard let bucket = parameters["Bucket"]?.stringValue, !isBucketName(bucket) else { return }
         throw ParameterValidator.failure([
-            "Invalid bucket name \"\(bucket)\": Bucket name must match the regex \"\(bucketPattern)\" or be an ARN matching the regex \"\(arnPattern)\"",
+            "Invalid bucket name \"\(masksValues ? Protection.mask.stringValue ?? "" : bucket)\": Bucket name must match the regex \"\(bucketPattern)\" or be an ARN matching the regex \"\(arnPattern)\"",
         ])
     }
 
     /// botocore's validate_ascii_metadata: S3 keeps metadata in US-ASCII alone.
-    static func checkMetadataIsASCII(_ parameters: JSONObject) throws(TaskFailure) {
+    static func checkMetadataIsASCII(_ parameters: JSONObject, masksValues: Bool = false) throws(TaskFailure) {
         for (key, value) in parameters["Metadata"]?.objectValue ?? [:] {
             guard let text = value.stringValue, !(key + text).unicodeScalars.allSatisfy(\.isASCII) else { continue }
             throw ParameterValidator.failure([
-                "Non ascii characters found in S3 metadata for key \"\(key)\", value: \"\(text)\".  \nS3 metadata can only contain ASCII characters. ",
+                "Non ascii characters found in S3 metadata for key \"\(key)\", value: \"\(masksValues ? Protection.mask.stringValue ?? "" : text)\".  \nS3 metadata can only contain ASCII characters. ",
             ])
         }
     }
