@@ -55,8 +55,10 @@ struct AWSRequest {
     var waiterConfig: JSONObject
     var paginate: Bool
     var parameters: JSONObject
-    /// The input region, else AWS_DEFAULT_REGION, else the profile's; none (the contract's
-    /// default) leaves the endpoint to the service (`Endpoint.resolve`). An empty one is none.
+    /// Whether `protect_inputs` names `parameters`: then messages show each of their values as ****.
+    var masksParameters: Bool
+    /// The input region, else AWS_DEFAULT_REGION, else the profile's; none (the default
+    /// flowspool-tasks(7) gives) leaves the endpoint to the service (`Endpoint.resolve`). An empty one is none.
     var region: String?
     var credentials: Credentials
     var endpointURL: String?
@@ -72,15 +74,16 @@ struct AWSRequest {
             throw TaskFailure("input 'service' is required: the operation, such as get_caller_identity (or a 'waiter' on its own)")
         }
         parameters = try inputs.dictionary("parameters") ?? [:]
+        masksParameters = inputs.protectedInputs.contains("parameters")
         paginate = try inputs.bool("paginate") ?? false
         waiterConfig = try inputs.dictionary("waiter_config") ?? [:]
         if waiter != nil, let given = parameters["WaiterConfig"] {
             guard let config = given.objectValue else {
-                throw TaskFailure("parameter WaiterConfig must be a dictionary such as {\"Delay\": 5, \"MaxAttempts\": 20}, not \(given.compactText.prefix(80))")
+                throw TaskFailure("parameter WaiterConfig must be a dictionary such as {\"Delay\": 5, \"MaxAttempts\": 20}, not \(masksParameters ? Protection.mask.compactText : String(given.compactText.prefix(80)))")
             }
             for (key, value) in config { waiterConfig[key] = value }
         }
-        try Self.checkWaiterConfig(waiterConfig)
+        try Self.checkWaiterConfig(waiterConfig, masksValues: masksParameters)
         let profile = try inputs.string("profile") ?? Environment.value("AWS_PROFILE") ?? "default"
         let files = SharedConfig(profile: profile)
         // botocore reads AWS_DEFAULT_REGION, not AWS_REGION (configprovider.py).
@@ -114,12 +117,13 @@ struct AWSRequest {
 
     /// Delay a number of seconds, not negative, and MaxAttempts a whole number (1 or less is one
     /// call, as botocore's loop makes it); other keys are ignored, as botocore's waiter ignores them.
-    static func checkWaiterConfig(_ config: JSONObject) throws(TaskFailure) {
+    static func checkWaiterConfig(_ config: JSONObject, masksValues: Bool = false) throws(TaskFailure) {
+        func shown(_ value: JSON) -> String { masksValues ? Protection.mask.compactText : String(value.compactText.prefix(80)) }
         if let delay = config["Delay"], delay.doubleValue.map({ $0 >= 0 && $0.isFinite }) != true {
-            throw TaskFailure("WaiterConfig's Delay must be a number of seconds, 0 or more, not \(delay.compactText.prefix(80))")
+            throw TaskFailure("WaiterConfig's Delay must be a number of seconds, 0 or more, not \(shown(delay))")
         }
         if let attempts = config["MaxAttempts"], attempts.intValue == nil {
-            throw TaskFailure("WaiterConfig's MaxAttempts must be a whole number, not \(attempts.compactText.prefix(80))")
+            throw TaskFailure("WaiterConfig's MaxAttempts must be a whole number, not \(shown(attempts))")
         }
     }
 }
@@ -194,10 +198,9 @@ struct Call {
     }
 
     func send(_ given: JSONObject) throws(TaskFailure) -> Outcome {
-        try BeforeParameterBuild.check(given, model: model, operation: operation)
         var customizations = Customizations(model: model, operation: operation)
-        let parameters = try customizations.parameters(given)
-        try ParameterValidator(model: model).validate(parameters, shape: operation.inputShape)
+        let parameters = try customizations.parameters(given, masksValues: request.masksParameters)
+        try ParameterValidator(model: model, masksValues: request.masksParameters).validate(parameters, shape: operation.inputShape)
         var http = try build(parameters)
         http.endpoint = try withHostPrefix(http.endpoint, parameters: parameters)
         try customizations.request(&http, parameters: parameters)
@@ -239,8 +242,7 @@ struct Call {
             if let hostID = hostID(headers) { metadata["HostId"] = hostID }
             object["ResponseMetadata"] = .object(metadata)
         }
-        let shaped = customizations.result(.object(object), response: response)
-        return .success(status: response.statusCode, json: AfterCall.apply(shaped, response: response, model: model, operation: operation))
+        return .success(status: response.statusCode, json: customizations.result(.object(object), body: response.body, headers: response.headers))
     }
 
     /// S3's x-amz-id-2, which botocore's rest parsers give as HostId (possibly empty) when the
@@ -258,7 +260,7 @@ struct Call {
         for (name, value) in parameters {
             guard prefix.contains("{\(name)}"), let label = value.stringValue else { continue }
             guard !label.isEmpty, label.count <= 63, label.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }), label.first != "-" else {
-                throw TaskFailure("parameter \(name) ('\(label.escapingControlCharacters())') goes into the host name, so it must be letters, digits and hyphens")
+                throw TaskFailure("parameter \(name) ('\(request.masksParameters ? Protection.mask.stringValue ?? "" : label.escapingControlCharacters())') goes into the host name, so it must be letters, digits and hyphens")
             }
             prefix = prefix.replacing("{\(name)}", with: label)
         }

@@ -1,4 +1,3 @@
-import Curl
 import JSON
 import Spool
 
@@ -7,10 +6,11 @@ import Spool
 /// sent as, EC2's console output from base64, and S3's Expires header kept as text in ExpiresString.
 /// Each leaves a value it cannot decode as it is, as botocore does.
 enum AfterCall {
-    static func apply(_ result: JSON, response: CurlEasy.Response, model: ServiceModel, operation: Operation) -> JSON {
+    /// Called by `Customizations.result`, the one place a result is finished.
+    static func apply(_ result: JSON, headers: [(name: String, value: String)], model: ServiceModel, operation: Operation) -> JSON {
         switch (model.client, operation.name) {
         case ("s3", _):
-            return withExpiresString(result, response: response, output: model.shape(operation.outputShape), model: model)
+            return withExpiresString(result, headers: headers, output: model.shape(operation.outputShape), model: model)
         case ("iam", _):
             return decodingPolicies(result, shape: model.shape(operation.outputShape), model: model)
         case ("cloudformation", "GetTemplate"):
@@ -27,10 +27,10 @@ enum AfterCall {
     /// botocore's handle_expires_header: an output with a member Expires (of the shape Expires)
     /// gets the header's text as ExpiresString too; an Expires that is not a time is left out, of
     /// the member and of the headers.
-    private static func withExpiresString(_ result: JSON, response: CurlEasy.Response, output: JSONObject?, model: ServiceModel) -> JSON {
+    private static func withExpiresString(_ result: JSON, headers: [(name: String, value: String)], output: JSONObject?, model: ServiceModel) -> JSON {
         let members = output?["members"]?.objectValue ?? [:]
         guard let (name, _) = members.first(where: { $0.value["shape"] == "Expires" && $0.value["locationName"] == "Expires" }),
-              let text = response.headers.last(where: { $0.name.lowercased() == "expires" })?.value, !text.isEmpty,
+              let text = headers.last(where: { $0.name.lowercased() == "expires" })?.value, !text.isEmpty,
               var object = result.objectValue else { return result }
         object["ExpiresString"] = .string(text)
         if Timestamp.parse(text) == nil {

@@ -59,7 +59,7 @@ struct Customizations {
     /// validated: what boto3 fills in when the caller leaves it out, and the values it rewrites.
     /// Its own refusals (a bucket name, metadata, a CopySource) are botocore's
     /// ParamValidationError.
-    mutating func parameters(_ given: JSONObject) throws(TaskFailure) -> JSONObject {
+    mutating func parameters(_ given: JSONObject, masksValues: Bool = false) throws(TaskFailure) -> JSONObject {
         var parameters = given
         let members = model.shape(operation.inputShape)?["members"]?.objectValue ?? [:]
         for (member, definition) in members where definition["idempotencyToken"]?.boolValue == true && parameters[member] == nil {
@@ -75,7 +75,7 @@ struct Customizations {
         }
         switch (model.client, operation.name) {
         case ("s3", let name):
-            try S3Parameters.customize(&parameters, operation: name)
+            try S3Parameters.customize(&parameters, operation: name, masksValues: masksValues)
             if Self.listings[name] != nil, parameters["EncodingType"] == nil {
                 parameters["EncodingType"] = "url"
                 decodesListing = true
@@ -176,73 +176,25 @@ struct Customizations {
 
     /// The result as botocore's after-call handlers leave it: S3's URL-encoded listing decoded when
     /// the task asked for the encoding; GetBucketLocation's answer, which is the text of the root
-    /// element itself (parse_get_bucket_location; us-east-1 answers it empty); S3's Expires header
-    /// as it came (handle_expires_header); IAM's policy documents, EC2's console output and
-    /// CloudFormation's JSON templates decoded.
-    func result(_ result: JSON, response: CurlEasy.Response) -> JSON {
+    /// element itself (parse_get_bucket_location; us-east-1 answers it empty); then the handlers
+    /// of `AfterCall`, each once.
+    func result(_ result: JSON, body: [UInt8], headers: [(name: String, value: String)]) -> JSON {
         guard var object = result.objectValue else { return result }
-        switch (model.client, operation.name) {
-        case ("s3", "GetBucketLocation"):
-            if let root = try? XMLParser.parse(response.body) { object["LocationConstraint"] = root.text.isEmpty ? .null : .string(root.text) }
-        case ("s3", _):
-            keepExpiresAsSent(&object, response: response)
-        case ("iam", _):
-            return decodingPolicies(.object(object), shape: model.shape(operation.outputShape))
-        case ("ec2", "GetConsoleOutput"):
-            if let text = object["Output"]?.stringValue, let bytes = Base64.decode(text) {
-                object["Output"] = .string(String(decoding: bytes, as: UTF8.self))
-            }
-        case ("cloudformation", "GetTemplate"):
-            if let text = object["TemplateBody"]?.stringValue, let template = try? JSON(parsing: Array(text.utf8)) {
-                object["TemplateBody"] = template
-            }
-        default:
-            break
+        if model.client == "s3", operation.name == "GetBucketLocation", let root = try? XMLParser.parse(body) {
+            object["LocationConstraint"] = root.text.isEmpty ? .null : .string(root.text)
         }
-        guard decodesListing, object["EncodingType"] == "url", let fields = Self.listings[operation.name] else { return .object(object) }
-        for field in fields { if let text = object[field]?.stringValue { object[field] = .string(Self.percentDecode(text)) } }
-        for (list, field) in [("Contents", "Key"), ("CommonPrefixes", "Prefix"), ("Versions", "Key"), ("DeleteMarkers", "Key")] {
-            guard let items = object[list]?.arrayValue else { continue }
-            object[list] = .array(items.map { item in
-                guard var entry = item.objectValue, let text = entry[field]?.stringValue else { return item }
-                entry[field] = .string(Self.percentDecode(text))
-                return .object(entry)
-            })
-        }
-        return .object(object)
-    }
-
-    /// botocore's handle_expires_header: where the output has S3's Expires header, ExpiresString
-    /// holds it as sent, and Expires is left out when it is not a time.
-    private func keepExpiresAsSent(_ object: inout JSONObject, response: CurlEasy.Response) {
-        let members = model.shape(operation.outputShape)?["members"]?.objectValue ?? [:]
-        guard members.contains(where: { $0.value["shape"] == "Expires" && $0.value["locationName"] == "Expires" }),
-              let sent = response.joinedHeader("Expires") else { return }
-        object["ExpiresString"] = .string(sent)
-        if Timestamp.parse(sent) == nil { object["Expires"] = nil }
-    }
-
-    /// botocore's json_decode_policies: IAM sends policy documents (members of the shape
-    /// policyDocumentType) as URL-encoded JSON; boto3 gives them as dictionaries.
-    func decodingPolicies(_ value: JSON, shape: JSONObject?) -> JSON {
-        switch (value, shape?["type"]?.stringValue) {
-        case (.object(var object), "structure"?):
-            for (name, member) in shape?["members"]?.objectValue ?? [:] {
-                guard let element = object[name] else { continue }
-                let memberShape = model.shape(member["shape"]?.stringValue)
-                if member["shape"] == "policyDocumentType", memberShape?["type"] == "string", let text = element.stringValue {
-                    object[name] = (try? JSON(parsing: Array(Self.percentDecode(text, plusIsSpace: false).utf8))) ?? element
-                } else {
-                    object[name] = decodingPolicies(element, shape: memberShape)
-                }
+        if decodesListing, object["EncodingType"] == "url", let fields = Self.listings[operation.name] {
+            for field in fields { if let text = object[field]?.stringValue { object[field] = .string(Self.percentDecode(text)) } }
+            for (list, field) in [("Contents", "Key"), ("CommonPrefixes", "Prefix"), ("Versions", "Key"), ("DeleteMarkers", "Key")] {
+                guard let items = object[list]?.arrayValue else { continue }
+                object[list] = .array(items.map { item in
+                    guard var entry = item.objectValue, let text = entry[field]?.stringValue else { return item }
+                    entry[field] = .string(Self.percentDecode(text))
+                    return .object(entry)
+                })
             }
-            return .object(object)
-        case (.array(let items), "list"?):
-            let itemShape = model.shape(shape?["member"]?["shape"]?.stringValue)
-            return .array(items.map { decodingPolicies($0, shape: itemShape) })
-        default:
-            return value
         }
+        return AfterCall.apply(.object(object), headers: headers, model: model, operation: operation)
     }
 
     /// S3 answers some calls (CopyObject, CompleteMultipartUpload, UploadPartCopy) 200 with an

@@ -28,7 +28,7 @@ struct Endpoint {
             return Endpoint(url: endpointURL, signingRegion: region)
         }
         if let region { return resolve(model, region: region) }
-        guard let global = partitions(in: model.dataDirectory)?.first(where: { $0["partition"] == "aws" }),
+        guard let global = try readPartitions(in: model.dataDirectory).first(where: { $0["partition"] == "aws" }),
               let name = global["services"]?[model.endpointPrefix]?["partitionEndpoint"]?.stringValue else {
             throw noRegion(model, endpointURL: false)
         }
@@ -66,12 +66,27 @@ struct Endpoint {
     /// process's next executions as the models are (1.3 MB of JSON), and read again when it changes.
     nonisolated(unsafe) static var partitionsRead: [String: (stamp: [Double], partitions: [JSON])] = [:]
 
-    static func partitions(in data: String) -> [JSON]? {
+    static func partitions(in data: String) -> [JSON]? { try? readPartitions(in: data) }
+
+    /// The partitions, or why endpoints.json cannot give them, in words for the operator.
+    static func readPartitions(in data: String) throws(TaskFailure) -> [JSON] {
         let stamp = ServiceModel.stamp(of: data, files: ["endpoints.json"])
         if let read = partitionsRead[data], read.stamp == stamp { return read.partitions }
-        guard let bytes = try? FileSystem.readFile(data + "/endpoints.json"), let json = try? JSON(parsing: bytes),
-              let partitions = json["partitions"]?.arrayValue else { return nil }
+        let path = data + "/endpoints.json"
+        let json: JSON
+        do {
+            json = try JSON(parsing: try FileSystem.readFile(path))
+        } catch let error as SystemError {
+            throw unreadable(path, error.reason ?? error.errno.description)
+        } catch {
+            throw unreadable(path, "it is not JSON: \(error)")
+        }
+        guard let partitions = json["partitions"]?.arrayValue else { throw unreadable(path, "it has no list of partitions") }
         partitionsRead[data] = (stamp, partitions)
         return partitions
+    }
+
+    static func unreadable(_ path: String, _ reason: String) -> TaskFailure {
+        TaskFailure("botocore's \(path) cannot be read (\(reason)), and without a region the AWS task needs it to find the service's endpoint: repair or reinstall botocore, or give the input 'region'")
     }
 }

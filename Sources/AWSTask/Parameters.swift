@@ -10,6 +10,13 @@ import TaskRunner
 /// problem is reported, together, in botocore's words: "Parameter validation failed:" and a line each.
 struct ParameterValidator {
     let model: ServiceModel
+    /// Whether every value is shown as ****: protect_inputs names `parameters`.
+    var masksValues = false
+
+    /// A value as a message shows it: as Python's str(), or masked.
+    private func valueText(_ value: JSON, sensitive: Bool = false) -> String {
+        masksValues || sensitive ? Protection.mask.stringValue ?? "" : PythonText.str(value)
+    }
 
     func validate(_ parameters: JSONObject, shape name: String?) throws(TaskFailure) {
         guard let shape = model.shape(name) else { return }
@@ -40,8 +47,7 @@ struct ParameterValidator {
         guard expected.accepts(value) else {
             // A value the model calls sensitive (a password, an SSE-C key) is not shown, where
             // botocore would show it: the message stays in the spool.
-            let shown = shape["sensitive"] == true ? Protection.mask.stringValue ?? "" : PythonText.str(value)
-            problems.append("Invalid type for parameter \(Self.shown(name)), value: \(shown), type: \(PythonText.typeName(value)), valid types: \(expected.names)")
+            problems.append("Invalid type for parameter \(Self.shown(name)), value: \(valueText(value, sensitive: shape["sensitive"] == true)), type: \(PythonText.typeName(value)), valid types: \(expected.names)")
             return
         }
         switch type {
@@ -99,8 +105,8 @@ struct ParameterValidator {
         guard let minimum = shape["min"] ?? hostLabelMinimum, let bound = minimum.doubleValue,
               let number = Self.number(value), number < bound else { return }
         problems.append(length
-            ? "Invalid length for parameter \(Self.shown(name)), value: \(PythonText.str(value)), valid min length: \(PythonText.str(minimum))"
-            : "Invalid value for parameter \(Self.shown(name)), value: \(PythonText.str(value)), valid min value: \(PythonText.str(minimum))")
+            ? "Invalid length for parameter \(Self.shown(name)), value: \(valueText(value)), valid min length: \(PythonText.str(minimum))"
+            : "Invalid value for parameter \(Self.shown(name)), value: \(valueText(value)), valid min value: \(PythonText.str(minimum))")
     }
 
     /// A number as Python compares it: a bool is the int 0 or 1.

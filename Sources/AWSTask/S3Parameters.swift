@@ -6,45 +6,49 @@ import TaskRunner
 /// botocore's before-parameter-build handlers for S3: the bucket name and metadata checked, the
 /// CopySource quoted, SSE-C keys encoded with their MD5 (handlers.py).
 enum S3Parameters {
-    static func customize(_ parameters: inout JSONObject, operation: String) throws(TaskFailure) {
+    /// With `masksValues` (protect_inputs names `parameters`), a message shows a value as ****.
+    static func customize(_ parameters: inout JSONObject, operation: String, masksValues: Bool = false) throws(TaskFailure) {
         if ["CopyObject", "UploadPartCopy"].contains(operation) {
             try quoteCopySource(&parameters)
             encodeCustomerKey(&parameters, prefix: "CopySourceSSECustomer")
         }
         if ["CopyObject", "PutObject", "CreateMultipartUpload"].contains(operation) {
-            try checkMetadataIsASCII(parameters)
+            try checkMetadataIsASCII(parameters, masksValues: masksValues)
         }
         if ["HeadObject", "GetObject", "PutObject", "CopyObject", "CreateMultipartUpload", "UploadPart", "UploadPartCopy",
             "CompleteMultipartUpload", "SelectObjectContent"].contains(operation) {
             encodeCustomerKey(&parameters, prefix: "SSECustomer")
         }
-        try checkBucketName(parameters)
+        try checkBucketName(parameters, masksValues: masksValues)
     }
 
     static let bucketPattern = #"^[a-zA-Z0-9.\-_]{1,255}$"#
     static let arnPattern = #"^arn:(aws).*:(s3|s3-object-lambda):[a-z\-0-9]*:[0-9]{12}:accesspoint[/:][a-zA-Z0-9\-.]{1,63}$"#
         + #"|^arn:(aws).*:s3-outposts:[a-z\-0-9]+:[0-9]{12}:outpost[/:][a-zA-Z0-9\-]{1,63}[/:]accesspoint[/:][a-zA-Z0-9\-]{1,63}$"#
 
+    /// The patterns are literals: one that does not compile is a programming error, not a pass.
     static func isARN(_ text: String) -> Bool {
-        (try? Regex(arnPattern)).map { text.firstMatch(of: $0) != nil } ?? false
+        text.firstMatch(of: try! Regex(arnPattern)) != nil
     }
 
-    /// botocore's validate_bucket_name.
-    static func checkBucketName(_ parameters: JSONObject) throws(TaskFailure) {
-        guard let bucket = parameters["Bucket"]?.stringValue else { return }
-        let isName = (try? Regex(bucketPattern)).map { bucket.firstMatch(of: $0) != nil } ?? true
-        guard !isName && !isARN(bucket) else { return }
+    static func isBucketName(_ text: String) -> Bool {
+        text.firstMatch(of: try! Regex(bucketPattern)) != nil || isARN(text)
+    }
+
+    /// botocore's validate_bucket_name: "a/../b" must not name another path.
+    static func checkBucketName(_ parameters: JSONObject, masksValues: Bool = false) throws(TaskFailure) {
+        guard let bucket = parameters["Bucket"]?.stringValue, !isBucketName(bucket) else { return }
         throw ParameterValidator.failure([
-            "Invalid bucket name \"\(bucket)\": Bucket name must match the regex \"\(bucketPattern)\" or be an ARN matching the regex \"\(arnPattern)\"",
+            "Invalid bucket name \"\(masksValues ? Protection.mask.stringValue ?? "" : bucket)\": Bucket name must match the regex \"\(bucketPattern)\" or be an ARN matching the regex \"\(arnPattern)\"",
         ])
     }
 
     /// botocore's validate_ascii_metadata: S3 keeps metadata in US-ASCII alone.
-    static func checkMetadataIsASCII(_ parameters: JSONObject) throws(TaskFailure) {
+    static func checkMetadataIsASCII(_ parameters: JSONObject, masksValues: Bool = false) throws(TaskFailure) {
         for (key, value) in parameters["Metadata"]?.objectValue ?? [:] {
             guard let text = value.stringValue, !(key + text).unicodeScalars.allSatisfy(\.isASCII) else { continue }
             throw ParameterValidator.failure([
-                "Non ascii characters found in S3 metadata for key \"\(key)\", value: \"\(text)\".  \nS3 metadata can only contain ASCII characters. ",
+                "Non ascii characters found in S3 metadata for key \"\(key)\", value: \"\(masksValues ? Protection.mask.stringValue ?? "" : text)\".  \nS3 metadata can only contain ASCII characters. ",
             ])
         }
     }

@@ -78,16 +78,19 @@ extension Timestamp {
     /// GMT are +00:00; none, none). Seconds since the epoch (the json protocols) are rounded to the
     /// microsecond half to even, as Python's fromtimestamp does, and shown in UTC, +00:00, whatever
     /// the machine's zone (botocore would show them in the local zone: a result must not depend on
-    /// where the runner ran). Anything else stays as it came.
+    /// where the runner ran). Anything else stays as it came, seconds that are no time of years
+    /// 1 to 9999 (nan, inf, 1e300) too.
     static func result(_ value: JSON) -> JSON {
         if let text = value.stringValue {
-            if let seconds = Double(text.trimming()) { return .string(isoformat(epoch: seconds)) }
-            return .string(isoformat(text: text) ?? rfc7231(text).map { isoformat(epoch: $0) } ?? text)
+            if let seconds = Double(text.trimming()) { return isoformat(epoch: seconds).map(JSON.string) ?? value }
+            return .string(isoformat(text: text) ?? rfc7231(text).flatMap(isoformat(epoch:)) ?? text)
         }
-        return value.doubleValue.map { .string(isoformat(epoch: $0)) } ?? value
+        return value.doubleValue.flatMap(isoformat(epoch:)).map(JSON.string) ?? value
     }
 
-    static func isoformat(epoch: Double) -> String {
+    /// nil for seconds outside years 1 to 9999, which Python's datetime refuses (and Int(_:) would trap on).
+    static func isoformat(epoch: Double) -> String? {
+        guard epoch >= -62_135_596_800 && epoch < 253_402_300_800 else { return nil }
         var whole = epoch.rounded(.towardZero)
         var micros = ((epoch - whole) * 1_000_000).rounded(.toNearestOrEven)
         if micros >= 1_000_000 { micros -= 1_000_000; whole += 1 } else if micros < 0 { micros += 1_000_000; whole -= 1 }

@@ -112,7 +112,7 @@ struct Waiter {
     /// writes it.
     private func explanation(_ index: Int) -> String {
         let acceptor = acceptors.indices.contains(index) ? acceptors[index] : [:]
-        let argument = acceptor["argument"]?.stringValue ?? "None", expected = Self.pythonText(acceptor["expected"] ?? .null)
+        let argument = acceptor["argument"]?.stringValue ?? "None", expected = PythonText.str(acceptor["expected"] ?? .null)
         switch acceptor["matcher"]?.stringValue ?? "" {
         case "path": return "For expression \"\(argument)\" we matched expected path: \"\(expected)\""
         case "pathAll": return "For expression \"\(argument)\" all members matched expected path: \"\(expected)\""
@@ -120,17 +120,6 @@ struct Waiter {
         case "status": return "Matched expected HTTP status code: \(expected)"
         case "error": return "Matched expected service error code: \(expected)"
         case let matcher: return "No explanation for unknown waiter type: \"\(matcher)\""
-        }
-    }
-
-    /// A JSON value as Python's str() writes the value json.loads makes of it: True, None, 404.
-    static func pythonText(_ value: JSON) -> String {
-        switch value {
-        case .string(let text): text
-        case .bool(let flag): flag ? "True" : "False"
-        case .null: "None"
-        case .double(let number) where number.rounded() == number && abs(number) < 1e16: "\(Int(number)).0"
-        default: value.compactText
         }
     }
 

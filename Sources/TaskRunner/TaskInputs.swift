@@ -17,6 +17,9 @@ public struct TaskInputs {
     /// The outputs named in `protect_outputs`, which a task keeps out of its messages too.
     public var protectedOutputs: Set<String> { Protection.protectedOutputs(values) }
 
+    /// The inputs that are never shown: the secret ones and those named in `protect_inputs`.
+    public var protectedInputs: Set<String> { Protection.protectedInputs(values) }
+
     /// Checks `protect_inputs` and `protect_outputs`, which every task type takes: lists of names.
     public func checkProtectionLists() throws(TaskFailure) {
         for name in ["protect_inputs", "protect_outputs"] {

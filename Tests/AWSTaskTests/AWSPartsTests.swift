@@ -36,6 +36,27 @@ struct AWSPartsTests {
         #expect(try ServiceModel.load("demo", from: [data.path]).apiVersion == "second")
     }
 
+    @Test("without a region, an endpoints.json that cannot be read is reported as such, not as a service without a global endpoint")
+    func unreadableEndpoints() throws {
+        let data = try TemporaryDirectory()
+        let directory = data.path + "/demo/2020-01-01"
+        try FileSystem.makeDirectory(data.path + "/demo")
+        try FileSystem.makeDirectory(directory)
+        let model: JSON = ["metadata": ["protocol": "json", "apiVersion": "2020-01-01"], "operations": [:], "shapes": [:]]
+        try FileSystem.writeFile(directory + "/service-2.json", Array(model.compactText.utf8))
+        let demo = try ServiceModel.load("demo", from: [data.path])
+        for content in [nil, "{not json"] {
+            if let content { try FileSystem.writeFile(data.path + "/endpoints.json", Array(content.utf8)) }
+            do {
+                _ = try Endpoint.resolve(demo, region: nil, endpointURL: nil)
+                Issue.record("resolved without endpoints.json")
+            } catch {
+                #expect(error.message.hasPrefix("botocore's \(data.path)/endpoints.json cannot be read ("), "\(error.message)")
+                #expect(!error.message.contains("global endpoint"))
+            }
+        }
+    }
+
     @Test("operation names as boto3 spells them", arguments: [
         ("GetCallerIdentity", "get_caller_identity"), ("DescribeInstances", "describe_instances"), ("ListObjectsV2", "list_objects_v2"),
         ("DescribeDBInstances", "describe_db_instances"), ("ListACLs", "list_acls"), ("AssignIpv6Addresses", "assign_ipv6_addresses"),
@@ -110,6 +131,16 @@ struct AWSPartsTests {
         }
     }
 
+    @Test("seconds that are no time of years 1 to 9999 (nan, inf, huge) stay as they came")
+    func timesOutOfRange() {
+        #expect(Timestamp.result(.double(.nan)).doubleValue?.isNaN == true)
+        for value: JSON in [.double(.infinity), .double(-.infinity), 1e300, -1e300, 253_402_300_800, -62_135_596_801, "nan", "inf", "1e300"] {
+            #expect(Timestamp.result(value) == value, "\(value)")
+        }
+        #expect(Timestamp.result(253_402_300_799) == "9999-12-31T23:59:59+00:00")
+        #expect(Timestamp.result(-62_135_596_800) == "0001-01-01T00:00:00+00:00")
+    }
+
     @Test("values in messages are as Python's str() and repr() show them")
     func pythonText() throws {
         let values: [JSON] = [
@@ -123,6 +154,15 @@ struct AWSPartsTests {
         for (index, value) in values.enumerated() {
             #expect(.string(PythonText.str(value)) == reference.arrayValue?[index])
         }
+    }
+
+    @Test("EC2's console output is base64-decoded once: an output whose text is itself base64 stays that text")
+    func consoleOutputDecodedOnce() throws {
+        let model = try ServiceModel.load("ec2")
+        let customizations = Customizations(model: model, operation: try model.operation(named: "get_console_output"))
+        // "UVVKRA==" is base64 of "QUJD", itself base64 of "ABC".
+        let result = customizations.result(["InstanceId": "i-1", "Output": "UVVKRA=="], body: [], headers: [])
+        #expect(result["Output"] == "QUJD")
     }
 
     @Test("S3's XML bodies keep CR and LF as character references, as botocore's escape_xml_payload writes them")
@@ -262,7 +302,7 @@ struct AWSPartsTests {
         ("a/../b", false), ("no such bucket", false), ("", false), (String(repeating: "b", count: 256), false),
     ])
     func bucketNames(bucket: String, valid: Bool) {
-        #expect(BeforeParameterBuild.isBucketName(bucket) == valid)
+        #expect(S3Parameters.isBucketName(bucket) == valid)
     }
 
     @Test("every service but S3 signs its path without empty, . and .. segments")

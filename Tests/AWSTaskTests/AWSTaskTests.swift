@@ -279,6 +279,17 @@ struct AWSTaskTests {
         #expect(ended.message == reference.replacing("value: 271828182,", with: "value: ****,") + "\n")
     }
 
+    @Test("with protect_inputs naming parameters, a validation message shows every value as ****")
+    func protectedParametersMasked() throws {
+        let ended = try aws("ec2", "run_instances", ["ImageId": "ami-1", "MinCount": "secret-count", "MaxCount": 1], ["protect_inputs": ["parameters"]])
+        #expect(ended.status == .error)
+        #expect(ended.message.hasPrefix("Parameter validation failed:\nInvalid type for parameter MinCount, value: ****, type: <class 'str'>"), "\(ended.message)")
+        #expect(!ended.message.contains("secret-count"))
+        let bucket = try aws("s3", "get_object", ["Bucket": "secret/../bucket", "Key": "k"], ["protect_inputs": ["parameters"]])
+        #expect(bucket.message.hasPrefix("Parameter validation failed:\nInvalid bucket name \"****\""), "\(bucket.message)")
+        #expect(!bucket.message.contains("secret"))
+    }
+
     // MARK: no region
 
     @Test("without a region, as boto3: s3 goes on (signed for us-east-1), sqs, ec2, dynamodb and, with endpoint_url, sts end with botocore's NoRegionError; AWS_REGION alone is no region; the profile's region in ~/.aws/config counts")
