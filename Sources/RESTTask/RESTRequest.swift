@@ -136,25 +136,11 @@ struct RESTRequest {
         guard let scheme = url.firstRange(of: "://") else { return (url, nil) }
         let authorityEnd = url[scheme.upperBound...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? url.endIndex
         guard let at = url[scheme.upperBound..<authorityEnd].lastIndex(of: "@") else { return (url, nil) }
-        let userInfo = percentDecoded(url[scheme.upperBound..<at])
+        let userInfo = PercentEncoding.decode(url[scheme.upperBound..<at])
         let bare = String(url[..<scheme.upperBound]) + url[url.index(after: at)...]
         return (bare, "Basic " + Base64.encode(userInfo.contains(UInt8(ascii: ":")) ? userInfo : userInfo + [UInt8(ascii: ":")]))
     }
 
-    /// %XX escapes decoded, a `+` left as it is (Python's `unquote`).
-    static func percentDecoded(_ text: Substring) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var input = Array(text.utf8)[...]
-        while let byte = input.popFirst() {
-            if byte == UInt8(ascii: "%"), input.count >= 2, let value = UInt8(String(decoding: input.prefix(2), as: UTF8.self), radix: 16) {
-                bytes.append(value)
-                input = input.dropFirst(2)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return bytes
-    }
 
     /// The system's trusted CAs (libcurl's default bundle) with `cacert` added: a PEM text, or the
     /// path of a PEM file.

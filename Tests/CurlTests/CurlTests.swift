@@ -37,3 +37,36 @@ struct CurlTests {
         #expect { try easy.perform() } throws: { ($0 as? CurlError)?.isTooLarge == true }
     }
 }
+
+@Suite("percent-decoding (Python's unquote and unquote_plus)")
+struct PercentEncodingTests {
+    @Test("two hex digits make a byte, in either case")
+    func hex() {
+        #expect(PercentEncoding.decodedString("%41%2f%2F") == "A//")
+        #expect(PercentEncoding.decode("%e2%82%ac") == [0xe2, 0x82, 0xac])
+    }
+
+    @Test("a sign is no hex digit: %+f and %-0 stay as they are, as unquote leaves them")
+    func signs() {
+        #expect(PercentEncoding.decodedString("%+f%-0") == "%+f%-0")
+        #expect(PercentEncoding.decodedString("%+f", plusIsSpace: true) == "% f")
+    }
+
+    @Test("a % before one hex digit, none or a non-hex one stays")
+    func incomplete() {
+        #expect(PercentEncoding.decodedString("a%4") == "a%4")
+        #expect(PercentEncoding.decodedString("a%") == "a%")
+        #expect(PercentEncoding.decodedString("%zz%4g") == "%zz%4g")
+    }
+
+    @Test("a + stays (unquote) or becomes a space (unquote_plus); %2B is a + either way")
+    func plus() {
+        #expect(PercentEncoding.decodedString("a+b%2B") == "a+b+")
+        #expect(PercentEncoding.decodedString("a+b%2B", plusIsSpace: true) == "a b+")
+    }
+
+    @Test("bytes that are no UTF-8 become U+FFFD, as errors='replace' does")
+    func invalidUTF8() {
+        #expect(PercentEncoding.decodedString("%ff") == "\u{FFFD}")
+    }
+}
