@@ -1,4 +1,3 @@
-import CCurl
 import Curl
 import Spool
 import TaskRunner
@@ -73,14 +72,7 @@ enum Redirects {
 
     /// `reference` resolved against `base` (RFC 3986, section 5), by libcurl's URL parser.
     static func joined(_ reference: String, _ base: String) -> String? {
-        guard let handle = curl_url() else { return nil }
-        defer { curl_url_cleanup(handle) }
-        guard curl_url_set(handle, CURLUPART_URL, base, 0) == CURLUE_OK,
-              curl_url_set(handle, CURLUPART_URL, reference, 0) == CURLUE_OK else { return nil }
-        var part: UnsafeMutablePointer<CChar>?
-        guard curl_url_get(handle, CURLUPART_URL, &part, 0) == CURLUE_OK, let part else { return nil }
-        defer { curl_free(part) }
-        return String(cString: part)
+        try? CurlURL(parsing: base).resolving(reference).text()
     }
 
     /// requests' `should_strip_auth`: the Authorization header goes along only to the same host,
@@ -99,19 +91,10 @@ struct URLParts: Equatable {
     var port: String
 
     init?(_ url: String) {
-        guard let handle = curl_url() else { return nil }
-        defer { curl_url_cleanup(handle) }
-        guard curl_url_set(handle, CURLUPART_URL, url, 0) == CURLUE_OK else { return nil }
-        func part(_ which: CURLUPart, _ flags: Int32 = 0) -> String? {
-            var value: UnsafeMutablePointer<CChar>?
-            guard curl_url_get(handle, which, &value, UInt32(flags)) == CURLUE_OK, let value else { return nil }
-            defer { curl_free(value) }
-            return String(cString: value).lowercased()
-        }
-        guard let scheme = part(CURLUPART_SCHEME), let host = part(CURLUPART_HOST),
-              let port = part(CURLUPART_PORT, CURLU_DEFAULT_PORT) else { return nil }
-        self.scheme = scheme
-        self.host = host
+        guard let parsed = try? CurlURL(parsing: url), let scheme = try? parsed.scheme(), let host = try? parsed.host(),
+              let port = try? parsed.port() else { return nil }
+        self.scheme = scheme.lowercased()
+        self.host = host.lowercased()
         self.port = port
     }
 }

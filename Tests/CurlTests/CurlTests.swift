@@ -70,3 +70,30 @@ struct PercentEncodingTests {
         #expect(PercentEncoding.decodedString("%ff") == "\u{FFFD}")
     }
 }
+
+@Suite("libcurl's URL parser")
+struct CurlURLTests {
+    @Test("a Location resolves against the URL answered (RFC 3986, section 5)")
+    func resolving() throws {
+        let base = try CurlURL(parsing: "http://example.com:8080/a/b?q=1")
+        #expect(try base.resolving("../c?d=2").text() == "http://example.com:8080/c?d=2")
+        #expect(try base.resolving("https://other.example/x").text() == "https://other.example/x")
+        #expect(try base.text() == "http://example.com:8080/a/b?q=1")
+    }
+
+    @Test("the scheme, host and port, the scheme's default when none is written")
+    func parts() throws {
+        let url = try CurlURL(parsing: "HTTPS://Example.COM/x")
+        #expect(try url.scheme() == "https")
+        #expect(try url.port() == "443")
+        #expect(try CurlURL(parsing: "http://[::1]:81/").host() == "[::1]")
+    }
+
+    @Test("a URL libcurl cannot parse fails with the call's name")
+    func failure() {
+        #expect { try CurlURL(parsing: "no url") } throws: { error in
+            guard let error = error as? CurlURLError else { return false }
+            return "\(error)".hasPrefix("curl_url_set(CURLUPART_URL): ")
+        }
+    }
+}
