@@ -179,8 +179,12 @@ struct Transfer {
     }
 
     /// How long to wait before retry number `retries` after `outcome`, and why; nil when the
-    /// outcome is not worth another try.
+    /// outcome is not worth another try. Never less than `RetryBackoff.shortestWait`.
     private func retryDelay(after outcome: Result<CurlEasy.Response, RESTError>, backoff: RetryBackoff, retries: Int) -> (Double, String)? {
+        wantedDelay(after: outcome, backoff: backoff, retries: retries).map { (max($0.0, RetryBackoff.shortestWait), $0.1) }
+    }
+
+    private func wantedDelay(after outcome: Result<CurlEasy.Response, RESTError>, backoff: RetryBackoff, retries: Int) -> (Double, String)? {
         switch outcome {
         case .failure(let error):
             guard error.isRetryable else { return nil }
