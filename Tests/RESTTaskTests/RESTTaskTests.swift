@@ -323,6 +323,23 @@ struct RESTRequestsInputsTests {
         #expect(sent["json"]?["query"] == ["token": "s3cret"])
     }
 
+    @Test("a protected url is shown as scheme://host:port/**** in the log and the message, answered or not")
+    func protectedURL() throws {
+        let answered = try test.run("REST", ["url": .string(http + "/status/404?api_key=SECRET"), "protect_inputs": ["url"]])
+        #expect(answered["status_code"] == 404, "\(answered.message)")
+        #expect(answered.message.contains("from GET \(http)/**** "), "\(answered.message)")
+        #expect(try log(answered).contains("GET \(http)/**** -> 404"))
+        let port = TestEnvironment.closedPort()
+        let refused = try test.run("REST", ["url": .string("http://127.0.0.1:\(port)/?api_key=SECRET"), "protect_inputs": ["url"],
+                                            "retry_backoff": ["initial": 0.1, "deadline": 0.5]])
+        #expect(refused.message.contains("GET http://127.0.0.1:\(port)/**** could not connect"), "\(refused.message)")
+        #expect(try log(refused).contains("trying again in 100ms"))
+        for ended in [answered, refused] {
+            #expect(!ended.message.contains("SECRET"), "\(ended.message)")
+            #expect(try !log(ended).contains("SECRET"))
+        }
+    }
+
     @Test("json goes out as requests' json= writes it, with a JSON content type")
     func json() throws {
         let ended = try test.run("REST", ["url": .string(http + "/echo"), "method": "post", "json": ["a": [1, 2.5, 1e16], "b": "\u{FC}\u{1F600}", "c": nil]])
