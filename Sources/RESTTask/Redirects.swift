@@ -23,7 +23,7 @@ enum Redirects {
     }
 
     /// The request that follows `hop` to `location`, which its answer with `status` gave.
-    static func next(after hop: Hop, status: Int, location: String) throws(TaskFailure) -> Hop {
+    static func next(after hop: Hop, status: Int, location: String) throws(RESTError) -> Hop {
         let url = try resolve(location, against: hop.url)
         var next = Hop(url: url, method: method(after: status, hop.method), body: hop.body, headers: hop.headers)
         if status != 307 && status != 308 {
@@ -57,15 +57,15 @@ enum Redirects {
     /// The absolute URL of a Location, percent-encoded as requests sends it: relative to the URL
     /// answered, `//host/...` in that URL's scheme, and without a user and password, which requests
     /// does not send on.
-    static func resolve(_ location: String, against base: String) throws(TaskFailure) -> String {
+    static func resolve(_ location: String, against base: String) throws(RESTError) -> String {
         let shown = Protection.redactingUserInfo(location).escapingControlCharacters()
         var reference = location
         if reference.hasPrefix("//"), let scheme = URLParts(base)?.scheme { reference = scheme + ":" + reference }
         guard !reference.hasLineBreakOrNUL, let joined = joined(RESTRequest.requoted(reference), base) else {
-            throw TaskFailure("a redirect pointed to a Location that is no URL: '\(shown)'")
+            throw .badLocation(shown: shown)
         }
         guard joined.hasPrefix("http://") || joined.hasPrefix("https://") else {
-            throw TaskFailure("a redirect pointed to a URL that is not http:// or https://: '\(shown)'")
+            throw .notHTTP(shown: shown)
         }
         return RESTRequest.withoutUserInfo(joined).url
     }
