@@ -187,6 +187,7 @@ struct Transfer {
         wantedDelay(after: outcome, backoff: backoff, retries: retries).map { (max($0.0, RetryBackoff.shortestWait), $0.1) }
     }
 
+    /// The wait `retry_backoff` or the answer's `Retry-After` asks for, and why.
     private func wantedDelay(after outcome: Result<CurlEasy.Response, RESTError>, backoff: RetryBackoff, retries: Int) -> (Double, String)? {
         switch outcome {
         case .failure(let error):
