@@ -76,18 +76,6 @@ enum AfterCall {
 
     /// %XX decoded as UTF-8, as Python's urllib.parse.unquote does (a + stays a +).
     static func unquoted(_ text: String) -> String {
-        var bytes: [UInt8] = []
-        var input = Array(text.utf8)[...]
-        while let byte = input.popFirst() {
-            let digits = input.prefix(2)
-            if byte == UInt8(ascii: "%"), digits.count == 2, digits.allSatisfy({ Character(Unicode.Scalar($0)).isHexDigit }),
-               let value = UInt8(String(decoding: digits, as: UTF8.self), radix: 16) {
-                bytes.append(value)
-                input = input.dropFirst(2)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        PercentEncoding.decodedString(text)
     }
 }

@@ -207,16 +207,6 @@ struct Customizations {
     /// %XX and + (a space) decoded, as Python's unquote_plus does; with `plusIsSpace` false, as
     /// unquote does.
     static func percentDecode(_ text: String, plusIsSpace: Bool = true) -> String {
-        var bytes: [UInt8] = []
-        var input = Array(text.utf8)[...]
-        while let byte = input.popFirst() {
-            if byte == UInt8(ascii: "%"), input.count >= 2, let value = UInt8(String(decoding: input.prefix(2), as: UTF8.self), radix: 16) {
-                bytes.append(value)
-                input = input.dropFirst(2)
-            } else {
-                bytes.append(byte == UInt8(ascii: "+") && plusIsSpace ? UInt8(ascii: " ") : byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        PercentEncoding.decodedString(text, plusIsSpace: plusIsSpace)
     }
 }

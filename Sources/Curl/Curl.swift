@@ -122,13 +122,7 @@ public final class CurlEasy {
     /// The host name of `url` as libcurl connects to it (an international name in punycode, an
     /// IPv6 address without its brackets); nil when libcurl cannot parse the URL or it has no host.
     public static func host(of url: String) -> String? {
-        guard let handle = curl_url() else { return nil }
-        defer { curl_url_cleanup(handle) }
-        guard curl_url_set(handle, CURLUPART_URL, url, 0) == CURLUE_OK else { return nil }
-        var part: UnsafeMutablePointer<CChar>?
-        guard curl_url_get(handle, CURLUPART_HOST, &part, UInt32(CURLU_PUNYCODE)) == CURLUE_OK, let part else { return nil }
-        defer { curl_free(part) }
-        let host = String(cString: part)
+        guard let host = try? CurlURL(parsing: url).host(punycode: true) else { return nil }
         let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         return bare.isEmpty ? nil : bare
     }

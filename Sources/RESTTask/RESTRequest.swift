@@ -10,7 +10,8 @@ struct RESTRequest {
     /// without the user and password, which go in `headers` as an Authorization header.
     var url: String
     /// The URL for the log and messages: as it goes out, its user and password shown as `****`,
-    /// and its `params` too when they are protected.
+    /// and its `params` too when they are protected; only `scheme://host:port/****` when `url`
+    /// itself is protected.
     var shownURL: String
     var method: String
     var body: RESTBody?
@@ -42,17 +43,23 @@ struct RESTRequest {
 
     init(_ inputs: inout TaskInputs) throws(TaskFailure) {
         let given = try inputs.requiredString("url")
+        // Protected inputs stay out of the log and messages, as they do everywhere.
+        let protected = Protection.protectedInputs(["protect_inputs": inputs.value("protect_inputs") ?? .null])
+        let urlProtected = protected.contains("url")
         guard given.hasPrefix("http://") || given.hasPrefix("https://") else {
-            throw TaskFailure("input 'url' must start with http:// or https://, not '\(Protection.redactingUserInfo(given))'")
+            let shown = urlProtected ? "" : ", not '\(Protection.redactingUserInfo(given))'"
+            throw TaskFailure("input 'url' must start with http:// or https://\(shown)")
         }
         // Refused, not encoded: a line break in a URL is an injection more often than a typo.
         try Self.refuseLineBreaks(given, input: "url")
         let requoted = Self.requoted(given)
         let params = try Self.encoded(params: inputs.dictionary("params"))
         let full = Self.appending(query: params, to: requoted)
-        // Protected params stay out of the log and messages, as a protected input does everywhere.
-        let paramsProtected = Protection.protectedInputs(["protect_inputs": inputs.value("protect_inputs") ?? .null]).contains("params")
-        shownURL = Protection.redactingUserInfo(paramsProtected && !params.isEmpty ? Self.appending(query: "****", to: requoted) : full)
+        if urlProtected {
+            shownURL = Self.protectedShown(full)
+        } else {
+            shownURL = Protection.redactingUserInfo(protected.contains("params") && !params.isEmpty ? Self.appending(query: "****", to: requoted) : full)
+        }
         let credentials: String?
         (url, credentials) = Self.withoutUserInfo(full)
         method = try Self.method(inputs.string("method") ?? "get")
@@ -74,7 +81,7 @@ struct RESTRequest {
         }
         if !cookies.isEmpty {
             guard let host = Self.cookieHost(url: url, headers: headers) else {
-                throw TaskFailure("input 'url' has no host name to send the cookies to: '\(Protection.redactingUserInfo(url).escapingControlCharacters())'; nothing was sent")
+                throw TaskFailure("input 'url' has no host name to send the cookies to: '\(shownURL.escapingControlCharacters())'; nothing was sent")
             }
             cookieHost = host
         }
@@ -96,6 +103,16 @@ struct RESTRequest {
         }
         retryBackoff = try inputs.dictionary("retry_backoff").map(RetryBackoff.init)
         try inputs.rejectUnknown()
+    }
+
+    /// A protected URL as the log and messages show it: `scheme://host:port/****`, the port the
+    /// scheme's default when the URL writes none; `scheme://****` when libcurl cannot parse it.
+    static func protectedShown(_ url: String) -> String {
+        guard let parsed = try? CurlURL(parsing: url), let scheme = try? parsed.scheme(), let host = try? parsed.host(),
+              let port = try? parsed.port() else {
+            return (url.hasPrefix("https://") ? "https" : "http") + "://****"
+        }
+        return "\(scheme)://\(host):\(port)/****"
     }
 
     /// The first request of a try. A method other than GET and HEAD without a body sends an empty
@@ -136,25 +153,11 @@ struct RESTRequest {
         guard let scheme = url.firstRange(of: "://") else { return (url, nil) }
         let authorityEnd = url[scheme.upperBound...].firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? url.endIndex
         guard let at = url[scheme.upperBound..<authorityEnd].lastIndex(of: "@") else { return (url, nil) }
-        let userInfo = percentDecoded(url[scheme.upperBound..<at])
+        let userInfo = PercentEncoding.decode(url[scheme.upperBound..<at])
         let bare = String(url[..<scheme.upperBound]) + url[url.index(after: at)...]
         return (bare, "Basic " + Base64.encode(userInfo.contains(UInt8(ascii: ":")) ? userInfo : userInfo + [UInt8(ascii: ":")]))
     }
 
-    /// %XX escapes decoded, a `+` left as it is (Python's `unquote`).
-    static func percentDecoded(_ text: Substring) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var input = Array(text.utf8)[...]
-        while let byte = input.popFirst() {
-            if byte == UInt8(ascii: "%"), input.count >= 2, let value = UInt8(String(decoding: input.prefix(2), as: UTF8.self), radix: 16) {
-                bytes.append(value)
-                input = input.dropFirst(2)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return bytes
-    }
 
     /// The system's trusted CAs (libcurl's default bundle) with `cacert` added: a PEM text, or the
     /// path of a PEM file.

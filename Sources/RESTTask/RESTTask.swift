@@ -52,8 +52,10 @@ enum RESTError: Error {
     case timedOut
     /// More redirects than `max_redirects` allows.
     case tooManyRedirects
-    /// A redirect that cannot be followed (its Location is no http(s) URL).
-    case redirect(TaskFailure)
+    /// A redirect whose Location is no URL, as shown (its user and password masked).
+    case badLocation(shown: String)
+    /// A redirect to a URL that is not http:// or https://, as shown.
+    case notHTTP(shown: String)
 
     /// The message for the execution: what failed, for which request, and the input that set the
     /// limit that was reached.
@@ -64,7 +66,8 @@ enum RESTError: Error {
         case .timedOut: return "\(target) \(limit)"
         // requests' words, so that a flow matching them keeps working.
         case .tooManyRedirects: return "\(target): Exceeded \(request.maxRedirects) redirects. (the max_redirects input)"
-        case .redirect(let failure): return "\(target): \(failure.message)"
+        case .badLocation(let shown): return "\(target): a redirect pointed to a Location that is no URL: '\(shown)'"
+        case .notHTTP(let shown): return "\(target): a redirect pointed to a URL that is not http:// or https://: '\(shown)'"
         case .curl(let error):
             if error.isTimeout {
                 if error.isReadTimeout, let read = request.readTimeout {
@@ -179,8 +182,13 @@ struct Transfer {
     }
 
     /// How long to wait before retry number `retries` after `outcome`, and why; nil when the
-    /// outcome is not worth another try.
+    /// outcome is not worth another try. Never less than `RetryBackoff.shortestWait`.
     private func retryDelay(after outcome: Result<CurlEasy.Response, RESTError>, backoff: RetryBackoff, retries: Int) -> (Double, String)? {
+        wantedDelay(after: outcome, backoff: backoff, retries: retries).map { (max($0.0, RetryBackoff.shortestWait), $0.1) }
+    }
+
+    /// The wait `retry_backoff` or the answer's `Retry-After` asks for, and why.
+    private func wantedDelay(after outcome: Result<CurlEasy.Response, RESTError>, backoff: RetryBackoff, retries: Int) -> (Double, String)? {
         switch outcome {
         case .failure(let error):
             guard error.isRetryable else { return nil }
@@ -206,7 +214,7 @@ struct Transfer {
             do { response = try send(hop, timeLeft: left) } catch { throw .curl(error) }
             guard request.allowRedirects, let location = Redirects.target(of: response) else { return response }
             guard redirects < request.maxRedirects else { throw .tooManyRedirects }
-            do { hop = try Redirects.next(after: hop, status: response.statusCode, location: location) } catch { throw .redirect(error) }
+            hop = try Redirects.next(after: hop, status: response.statusCode, location: location)
             redirects += 1
         }
     }

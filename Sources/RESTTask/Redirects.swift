@@ -1,4 +1,3 @@
-import CCurl
 import Curl
 import Spool
 import TaskRunner
@@ -24,7 +23,7 @@ enum Redirects {
     }
 
     /// The request that follows `hop` to `location`, which its answer with `status` gave.
-    static func next(after hop: Hop, status: Int, location: String) throws(TaskFailure) -> Hop {
+    static func next(after hop: Hop, status: Int, location: String) throws(RESTError) -> Hop {
         let url = try resolve(location, against: hop.url)
         var next = Hop(url: url, method: method(after: status, hop.method), body: hop.body, headers: hop.headers)
         if status != 307 && status != 308 {
@@ -58,29 +57,22 @@ enum Redirects {
     /// The absolute URL of a Location, percent-encoded as requests sends it: relative to the URL
     /// answered, `//host/...` in that URL's scheme, and without a user and password, which requests
     /// does not send on.
-    static func resolve(_ location: String, against base: String) throws(TaskFailure) -> String {
+    static func resolve(_ location: String, against base: String) throws(RESTError) -> String {
         let shown = Protection.redactingUserInfo(location).escapingControlCharacters()
         var reference = location
         if reference.hasPrefix("//"), let scheme = URLParts(base)?.scheme { reference = scheme + ":" + reference }
         guard !reference.hasLineBreakOrNUL, let joined = joined(RESTRequest.requoted(reference), base) else {
-            throw TaskFailure("a redirect pointed to a Location that is no URL: '\(shown)'")
+            throw .badLocation(shown: shown)
         }
         guard joined.hasPrefix("http://") || joined.hasPrefix("https://") else {
-            throw TaskFailure("a redirect pointed to a URL that is not http:// or https://: '\(shown)'")
+            throw .notHTTP(shown: shown)
         }
         return RESTRequest.withoutUserInfo(joined).url
     }
 
     /// `reference` resolved against `base` (RFC 3986, section 5), by libcurl's URL parser.
     static func joined(_ reference: String, _ base: String) -> String? {
-        guard let handle = curl_url() else { return nil }
-        defer { curl_url_cleanup(handle) }
-        guard curl_url_set(handle, CURLUPART_URL, base, 0) == CURLUE_OK,
-              curl_url_set(handle, CURLUPART_URL, reference, 0) == CURLUE_OK else { return nil }
-        var part: UnsafeMutablePointer<CChar>?
-        guard curl_url_get(handle, CURLUPART_URL, &part, 0) == CURLUE_OK, let part else { return nil }
-        defer { curl_free(part) }
-        return String(cString: part)
+        try? CurlURL(parsing: base).resolving(reference).text()
     }
 
     /// requests' `should_strip_auth`: the Authorization header goes along only to the same host,
@@ -99,19 +91,10 @@ struct URLParts: Equatable {
     var port: String
 
     init?(_ url: String) {
-        guard let handle = curl_url() else { return nil }
-        defer { curl_url_cleanup(handle) }
-        guard curl_url_set(handle, CURLUPART_URL, url, 0) == CURLUE_OK else { return nil }
-        func part(_ which: CURLUPart, _ flags: Int32 = 0) -> String? {
-            var value: UnsafeMutablePointer<CChar>?
-            guard curl_url_get(handle, which, &value, UInt32(flags)) == CURLUE_OK, let value else { return nil }
-            defer { curl_free(value) }
-            return String(cString: value).lowercased()
-        }
-        guard let scheme = part(CURLUPART_SCHEME), let host = part(CURLUPART_HOST),
-              let port = part(CURLUPART_PORT, CURLU_DEFAULT_PORT) else { return nil }
-        self.scheme = scheme
-        self.host = host
+        guard let parsed = try? CurlURL(parsing: url), let scheme = try? parsed.scheme(), let host = try? parsed.host(),
+              let port = try? parsed.port() else { return nil }
+        self.scheme = scheme.lowercased()
+        self.host = host.lowercased()
         self.port = port
     }
 }

@@ -14,12 +14,15 @@ struct RetryBackoff: Equatable {
     var deadline = 120.0
 
     static let keys = ["initial", "maximum", "multiplier", "deadline"]
+    /// The shortest wait between two tries, whatever `maximum` or a `Retry-After` of 0 or of a
+    /// date past says: a retry never follows the last try at once, over and over.
+    static let shortestWait = 0.1
 
     init(_ given: JSONObject) throws(TaskFailure) {
         if let unknown = given.keys.first(where: { !Self.keys.contains($0) }) {
             throw TaskFailure("input 'retry_backoff' has an unknown key '\(unknown.escapingControlCharacters())' (its keys: \(Self.keys.joined(separator: ", ")))")
         }
-        initial = try Self.seconds(given["initial"], "initial") ?? initial
+        initial = try Self.seconds(given["initial"], "initial", positive: true) ?? initial
         maximum = try Self.seconds(given["maximum"], "maximum") ?? maximum
         deadline = try Self.seconds(given["deadline"], "deadline") ?? deadline
         if let value = given["multiplier"], value != .null {
@@ -30,10 +33,12 @@ struct RetryBackoff: Equatable {
         }
     }
 
-    static func seconds(_ value: JSON?, _ key: String) throws(TaskFailure) -> Double? {
+    /// A key in seconds: from 0, or above 0 when `positive`, up to `longestTimeout`.
+    static func seconds(_ value: JSON?, _ key: String, positive: Bool = false) throws(TaskFailure) -> Double? {
         guard let value, value != .null else { return nil }
-        guard let number = value.doubleValue, number >= 0, number <= RESTRequest.longestTimeout else {
-            throw TaskFailure("input 'retry_backoff': '\(key)' must be a number of seconds from 0 to \(Int(RESTRequest.longestTimeout)), not \(value.compactText)")
+        guard let number = value.doubleValue, positive ? number > 0 : number >= 0, number <= RESTRequest.longestTimeout else {
+            let range = positive ? "a positive number of seconds up to" : "a number of seconds from 0 to"
+            throw TaskFailure("input 'retry_backoff': '\(key)' must be \(range) \(Int(RESTRequest.longestTimeout)), not \(value.compactText)")
         }
         return number
     }

@@ -37,3 +37,63 @@ struct CurlTests {
         #expect { try easy.perform() } throws: { ($0 as? CurlError)?.isTooLarge == true }
     }
 }
+
+@Suite("percent-decoding (Python's unquote and unquote_plus)")
+struct PercentEncodingTests {
+    @Test("two hex digits make a byte, in either case")
+    func hex() {
+        #expect(PercentEncoding.decodedString("%41%2f%2F") == "A//")
+        #expect(PercentEncoding.decode("%e2%82%ac") == [0xe2, 0x82, 0xac])
+    }
+
+    @Test("a sign is no hex digit: %+f and %-0 stay as they are, as unquote leaves them")
+    func signs() {
+        #expect(PercentEncoding.decodedString("%+f%-0") == "%+f%-0")
+        #expect(PercentEncoding.decodedString("%+f", plusIsSpace: true) == "% f")
+    }
+
+    @Test("a % before one hex digit, none or a non-hex one stays")
+    func incomplete() {
+        #expect(PercentEncoding.decodedString("a%4") == "a%4")
+        #expect(PercentEncoding.decodedString("a%") == "a%")
+        #expect(PercentEncoding.decodedString("%zz%4g") == "%zz%4g")
+    }
+
+    @Test("a + stays (unquote) or becomes a space (unquote_plus); %2B is a + either way")
+    func plus() {
+        #expect(PercentEncoding.decodedString("a+b%2B") == "a+b+")
+        #expect(PercentEncoding.decodedString("a+b%2B", plusIsSpace: true) == "a b+")
+    }
+
+    @Test("bytes that are no UTF-8 become U+FFFD, as errors='replace' does")
+    func invalidUTF8() {
+        #expect(PercentEncoding.decodedString("%ff") == "\u{FFFD}")
+    }
+}
+
+@Suite("libcurl's URL parser")
+struct CurlURLTests {
+    @Test("a Location resolves against the URL answered (RFC 3986, section 5)")
+    func resolving() throws {
+        let base = try CurlURL(parsing: "http://example.com:8080/a/b?q=1")
+        #expect(try base.resolving("../c?d=2").text() == "http://example.com:8080/c?d=2")
+        #expect(try base.resolving("https://other.example/x").text() == "https://other.example/x")
+        #expect(try base.text() == "http://example.com:8080/a/b?q=1")
+    }
+
+    @Test("the scheme, host and port, the scheme's default when none is written")
+    func parts() throws {
+        let url = try CurlURL(parsing: "HTTPS://Example.COM/x")
+        #expect(try url.scheme() == "https")
+        #expect(try url.port() == "443")
+        #expect(try CurlURL(parsing: "http://[::1]:81/").host() == "[::1]")
+    }
+
+    @Test("a URL libcurl cannot parse fails with the call's name")
+    func failure() {
+        #expect { try CurlURL(parsing: "no url") } throws: { error in
+            guard let error = error as? CurlURLError else { return false }
+            return "\(error)".hasPrefix("curl_url_set(CURLUPART_URL): ")
+        }
+    }
+}

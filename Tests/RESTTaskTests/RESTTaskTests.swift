@@ -323,6 +323,23 @@ struct RESTRequestsInputsTests {
         #expect(sent["json"]?["query"] == ["token": "s3cret"])
     }
 
+    @Test("a protected url is shown as scheme://host:port/**** in the log and the message, answered or not")
+    func protectedURL() throws {
+        let answered = try test.run("REST", ["url": .string(http + "/status/404?api_key=SECRET"), "protect_inputs": ["url"]])
+        #expect(answered["status_code"] == 404, "\(answered.message)")
+        #expect(answered.message.contains("from GET \(http)/**** "), "\(answered.message)")
+        #expect(try log(answered).contains("GET \(http)/**** -> 404"))
+        let port = TestEnvironment.closedPort()
+        let refused = try test.run("REST", ["url": .string("http://127.0.0.1:\(port)/?api_key=SECRET"), "protect_inputs": ["url"],
+                                            "retry_backoff": ["initial": 0.1, "deadline": 0.5]])
+        #expect(refused.message.contains("GET http://127.0.0.1:\(port)/**** could not connect"), "\(refused.message)")
+        #expect(try log(refused).contains("trying again in 100ms"))
+        for ended in [answered, refused] {
+            #expect(!ended.message.contains("SECRET"), "\(ended.message)")
+            #expect(try !log(ended).contains("SECRET"))
+        }
+    }
+
     @Test("json goes out as requests' json= writes it, with a JSON content type")
     func json() throws {
         let ended = try test.run("REST", ["url": .string(http + "/echo"), "method": "post", "json": ["a": [1, 2.5, 1e16], "b": "\u{FC}\u{1F600}", "c": nil]])
@@ -465,14 +482,15 @@ struct RESTRequestsInputsTests {
         #expect((2...3).contains(tries.count), "\(tries)")
     }
 
-    @Test("retry_backoff tries again after a dropped connection and a refused one, and not after an expected 5xx")
+    @Test("retry_backoff tries again after a dropped connection and a refused one, at least 0.1 s later, and not after an expected 5xx")
     func retriesOfConnections() throws {
         let dropped = key("drop")
         let ended = try test.run("REST", ["url": .string(http + "/flaky/\(dropped)?fail=2&drop=1"), "retry_backoff": ["initial": 0.05]])
         #expect(ended["json"] == ["tries": 3], "\(ended.message)")
         let refused = try test.run("REST", ["url": .string("http://127.0.0.1:\(TestEnvironment.closedPort())/"), "retry_backoff": ["initial": 0.05, "deadline": 0.5]])
         #expect(refused.message.contains("could not connect"), "\(refused.message)")
-        #expect(try log(refused).contains("trying again in 50ms (retry_backoff, retry 1)"))
+        // An initial below 0.1 s waits 0.1 s: no retry follows the last try sooner.
+        #expect(try log(refused).contains("trying again in 100ms (retry_backoff, retry 1)"))
         let expected = key("expected")
         let answer = try test.run("REST", ["url": .string(http + "/flaky/\(expected)?fail=1"), "retry_backoff": ["initial": 0.05], "expected_status_code": [503]])
         #expect(answer.status == .success)
@@ -523,6 +541,9 @@ struct RESTRequestsInputsTests {
         (["read_timeout": -2], "input 'read_timeout' must be a positive number of seconds"),
         (["retry_backoff": ["initial": 1, "maximun": 5]], "input 'retry_backoff' has an unknown key 'maximun'"),
         (["retry_backoff": ["multiplier": 0.5]], "input 'retry_backoff': 'multiplier' must be a number from 1 to 1000"),
+        // A first wait of 0 is refused: tries would follow each other with no wait.
+        (["retry_backoff": ["initial": 0]], "input 'retry_backoff': 'initial' must be a positive number of seconds up to 2000000, not 0"),
+        (["retry_backoff": ["initial": -1]], "input 'retry_backoff': 'initial' must be a positive number of seconds"),
         (["retry_backof": ["initial": 1]], "unknown input 'retry_backof' for the REST task (its inputs: allow_redirects, cacert, connect_timeout, cookies, data, expected_status_code, headers, json, max_redirects, method, multipart, params, pass_user_token, read_timeout, retry_backoff, timeout, url)"),
     ]
 
