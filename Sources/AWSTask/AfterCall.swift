@@ -1,3 +1,4 @@
+import Curl
 import JSON
 import Spool
 
@@ -60,7 +61,7 @@ enum AfterCall {
                 guard let present = object[name], let shapeName = member["shape"]?.stringValue else { continue }
                 let memberShape = model.shape(shapeName)
                 if shapeName == "policyDocumentType", memberShape?["type"] == "string", let text = present.stringValue {
-                    object[name] = (try? JSON(parsing: unquoted(text))) ?? present
+                    object[name] = (try? JSON(parsing: PercentEncoding.decodedString(text))) ?? present
                 } else {
                     object[name] = decodingPolicies(present, shape: memberShape, model: model)
                 }
@@ -72,10 +73,5 @@ enum AfterCall {
         default:
             return value
         }
-    }
-
-    /// %XX decoded as UTF-8, as Python's urllib.parse.unquote does (a + stays a +).
-    static func unquoted(_ text: String) -> String {
-        PercentEncoding.decodedString(text)
     }
 }

@@ -184,12 +184,12 @@ struct Customizations {
             object["LocationConstraint"] = root.text.isEmpty ? .null : .string(root.text)
         }
         if decodesListing, object["EncodingType"] == "url", let fields = Self.listings[operation.name] {
-            for field in fields { if let text = object[field]?.stringValue { object[field] = .string(Self.percentDecode(text)) } }
+            for field in fields { if let text = object[field]?.stringValue { object[field] = .string(PercentEncoding.decodedString(text, plusIsSpace: true)) } }
             for (list, field) in [("Contents", "Key"), ("CommonPrefixes", "Prefix"), ("Versions", "Key"), ("DeleteMarkers", "Key")] {
                 guard let items = object[list]?.arrayValue else { continue }
                 object[list] = .array(items.map { item in
                     guard var entry = item.objectValue, let text = entry[field]?.stringValue else { return item }
-                    entry[field] = .string(Self.percentDecode(text))
+                    entry[field] = .string(PercentEncoding.decodedString(text, plusIsSpace: true))
                     return .object(entry)
                 })
             }
@@ -202,11 +202,5 @@ struct Customizations {
     static func isErrorDespite200(_ response: CurlEasy.Response, operation: Operation, model: ServiceModel) -> Bool {
         guard model.client == "s3", ["CopyObject", "CompleteMultipartUpload", "UploadPartCopy"].contains(operation.name) else { return false }
         return (try? XMLParser.parse(response.body))?.name == "Error" || response.body.isEmpty
-    }
-
-    /// %XX and + (a space) decoded, as Python's unquote_plus does; with `plusIsSpace` false, as
-    /// unquote does.
-    static func percentDecode(_ text: String, plusIsSpace: Bool = true) -> String {
-        PercentEncoding.decodedString(text, plusIsSpace: plusIsSpace)
     }
 }
