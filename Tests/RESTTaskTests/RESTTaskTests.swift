@@ -270,7 +270,7 @@ struct RESTTaskTests {
     }
 }
 
-/// The inputs of python requests that issue 24 brought to the REST task, end to end against the
+/// The inputs of python requests that the REST task takes, end to end against the
 /// loopback server; RESTDifferentialTests compares them with requests itself.
 @Suite("REST task: the inputs of requests")
 struct RESTRequestsInputsTests {
