@@ -15,7 +15,7 @@ extension Spool {
         let bytes = Array((job.document().compactText + "\n").utf8)
         for _ in 0..<16 {
             let id = requestedID ?? ExecutionID.generate()
-            if execution(id).exists || FileSystem.exists(failureReason(ofJobNamed: id + ".json")) {
+            if execution(id).exists || FileSystem.exists(failed + "/" + id + ".json") || FileSystem.exists(failureReason(ofJobNamed: id + ".json")) {
                 if requestedID != nil {
                     throw SpoolError("the id '\(id)' is taken by an execution or a job in failed/; choose another")
                 }
@@ -60,7 +60,7 @@ extension Spool {
         FileSystem.exists(incoming + "/" + id + ".json") || FileSystem.exists(incoming + "/" + id)
             || FileSystem.exists(claimDirectory(for: id))
             || execution(id).exists
-            || FileSystem.exists(failureReason(ofJobNamed: id + ".json"))
+            || FileSystem.exists(failed + "/" + id + ".json") || FileSystem.exists(failureReason(ofJobNamed: id + ".json"))
     }
 
     /// The job known as `id`, wherever it is: incoming/, its claim in tmp/, executions/ or
@@ -78,19 +78,11 @@ extension Spool {
     }
 
     /// Takes back a job that no supervisor has admitted yet, setting it aside as failed/ID.json
-    /// beside `why`; false when it is no longer in incoming/ (it was admitted meanwhile). The job
-    /// is moved before the reason is written, so that it is never both waiting and rejected.
+    /// beside `why`; false when it is no longer in incoming/ (it was admitted meanwhile).
     public func withdraw(_ id: String, because why: String) throws(SystemError) -> Bool {
         let name = id + ".json"
         guard !FileSystem.exists(failed + "/" + name) else { return false }
-        do {
-            try FileSystem.rename(incoming + "/" + name, failed + "/" + name)
-        } catch where error.errno == .noSuchFileOrDirectory {
-            return false
-        }
-        try commit(why + "\n", to: failureReason(ofJobNamed: name), mode: 0o644)
-        try FileSystem.syncDirectory(failed)
-        return true
+        return try setAside(incoming + "/" + name, as: name, because: why)
     }
 
     /// Takes back a job a crashed supervisor was admitting (its claim in tmp/), setting it aside
@@ -99,14 +91,46 @@ extension Spool {
     public func withdrawClaim(_ id: String, because why: String) throws(SystemError) -> Bool {
         let claim = claimDirectory(for: id)
         guard FileSystem.exists(claim), !FileSystem.exists(failed + "/" + id + ".json") else { return false }
-        for file in ["job.json", Execution.File.inputs.rawValue] where FileSystem.exists(claim + "/" + file) {
-            try FileSystem.rename(claim + "/" + file, failed + "/" + id + ".json")
-            break
+        let job = ["job.json", Execution.File.inputs.rawValue].map { claim + "/" + $0 }.first(where: FileSystem.exists)
+        if let job {
+            try setAside(job, as: id + ".json", because: why)
+        } else {
+            try commit(why + "\n", to: failureReason(ofJobNamed: id + ".json"), mode: 0o644)
         }
-        try commit(why + "\n", to: failureReason(ofJobNamed: id + ".json"), mode: 0o644)
-        try FileSystem.syncDirectory(failed)
         try FileSystem.removeTree(claim)
         return true
+    }
+
+    /// Sets the job file at `path` aside as failed/NAME beside failed/NAME.why, which holds `why`:
+    /// the job first, then its reason, for every caller (flowspool-spool(5), failed/). A crash
+    /// between the two leaves the job in failed/ without its reason: `jobState` reads that as
+    /// rejected already, and flowspoold's next start writes the reason it can (`completeSetAsides`).
+    /// False when nothing was at `path` (it was taken meanwhile).
+    @discardableResult
+    public func setAside(_ path: String, as name: String, because why: String) throws(SystemError) -> Bool {
+        do {
+            try FileSystem.rename(path, failed + "/" + name)
+        } catch where error.errno == .noSuchFileOrDirectory {
+            return false
+        }
+        try commit(why + "\n", to: failureReason(ofJobNamed: name), mode: 0o644)
+        try FileSystem.syncDirectory(failed)
+        return true
+    }
+
+    /// The reason flowspoold's start writes for a job set aside without one, and the one `jobState`
+    /// gives until then.
+    public static let reasonLostInACrash = "set aside in failed/ by a flowspool process that stopped before it wrote why (a crash); the job is as it was dropped"
+
+    /// Writes the reason of every job in failed/ that has none: a crash came between setting it
+    /// aside and writing why. Returns their names.
+    public func completeSetAsides() -> [String] {
+        let names = (try? FileSystem.listDirectory(failed)) ?? []
+        let reasons = Set(names.filter { $0.hasSuffix(".why") })
+        return names.filter { name in
+            !name.hasPrefix(".") && !name.hasSuffix(".why") && !reasons.contains(name + ".why")
+                && (try? commit(Self.reasonLostInACrash + "\n", to: failureReason(ofJobNamed: name), mode: 0o644)) != nil
+        }
     }
 
     /// The id of a job submitted with this unique key that has not ended: waiting in incoming/ or

@@ -235,11 +235,10 @@ struct Admission {
         return nil
     }
 
-    /// Moves a job file to failed/NAME beside failed/NAME.why (NAME.2 and so on when NAME is taken):
-    /// the .why first, then the job, so that a crash in between leaves the job where it was, to be
-    /// judged again. A name that cannot stand there as it is (hidden, too long for NAME.why.N, with
-    /// control characters) is set aside under a short generated one, and the .why records the
-    /// original. False when it could not, and the job is where it was.
+    /// Moves a job file to failed/NAME beside failed/NAME.why (NAME.2 and so on when NAME is taken),
+    /// in the one crash order of `Spool.setAside`. A name that cannot stand there as it is (hidden,
+    /// too long for NAME.why.N, with control characters) is set aside under a short generated one,
+    /// and the .why records the original. False when it could not, and the job is where it was.
     @discardableResult
     func moveToFailed(_ path: String, name: String, reason: String) -> Bool {
         let keepsName = Self.canStandInFailed(name)
@@ -252,10 +251,7 @@ struct Admission {
             failedName = base + "." + String(counter)
         }
         do {
-            try spool.commit(why + "\n", to: spool.failureReason(ofJobNamed: failedName), mode: 0o644)
-            try FileSystem.rename(path, spool.failed + "/" + failedName)
-            try FileSystem.syncDirectory(spool.failed)
-            log.line("failed/\(failedName): \(why)")
+            if try spool.setAside(path, as: failedName, because: why) { log.line("failed/\(failedName): \(why)") }
             return true
         } catch {
             log.once("failed/ \(error.errno)", "cannot set jobs aside in failed/; they wait where they are and are tried again with a growing delay: \(error)")

@@ -7,6 +7,7 @@ extension Supervisor {
     func repairAtStartup() {
         repairClaims()
         removeStaleTemporaries()
+        for name in spool.completeSetAsides() { log.line("failed/\(name): \(Spool.reasonLostInACrash)") }
         guard let entries = try? FileSystem.listDirectoryEntries(spool.executions) else { return }
         var queued: [(String, Double)] = []
         for entry in entries where ExecutionID.isValid(entry.name) {
