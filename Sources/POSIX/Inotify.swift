@@ -104,7 +104,7 @@ public final class Inotify {
     }
 
     /// The events since the last call; nil when the queue overflowed, so that anything may have
-    /// happened. The name after an event is read at its header's end (DESIGN.md).
+    /// happened. The name after an event is read at its header's end (inotify(7)).
     public func events() -> [Event]? {
         guard let bytes = try? descriptor.readAvailable() else { return [] }
         var events: [Event] = []

@@ -1,7 +1,7 @@
 import POSIX
 import Synchronization
 
-/// A spool tree: the paths of DESIGN.md and the one way every program writes into it.
+/// A spool tree: the paths of flowspool-spool(5) and the one way every program writes into it.
 public struct Spool: Sendable {
     /// Where this process reaches the spool: its absolute path, or for flowspoold the directory it
     /// holds open (`heldOpen()`).

@@ -100,7 +100,7 @@ public final class TestSpool: @unchecked Sendable {
         return waitpid(pid, &status, WNOHANG) == 0
     }
 
-    /// Drops a job file into incoming/ the way DESIGN.md asks writers to: written in tmp/, renamed.
+    /// Drops a job file into incoming/ the way flowspool-spool(5) asks writers to: written in tmp/, renamed.
     public func drop(_ name: String, bytes: [UInt8]) throws {
         let temporary = spool.tmp + "/test." + name
         try FileSystem.writeFile(temporary, bytes)
