@@ -24,11 +24,7 @@ extension Spool {
         if let status = execution(id).status() {
             return status.isFinal ? .ended(status) : .pending
         }
-        if let why = try? readText(failureReason(ofJobNamed: id + ".json")) {
-            return .rejected(why.trimming("\n"))
-        }
-        // Set aside, its reason not written: a crash came between the two (setAside).
-        if FileSystem.exists(failed + "/" + id + ".json") { return .rejected(Self.reasonLostInACrash) }
+        if let why = reasonSetAside(ofJobNamed: id + ".json") { return .rejected(why) }
         // Looked at in the order a job moves, so that one moving meanwhile is still found.
         return knows(id) ? .pending : .vanished
     }

@@ -101,36 +101,59 @@ extension Spool {
         return true
     }
 
-    /// Sets the job file at `path` aside as failed/NAME beside failed/NAME.why, which holds `why`:
-    /// the job first, then its reason, for every caller (flowspool-spool(5), failed/). A crash
-    /// between the two leaves the job in failed/ without its reason: `jobState` reads that as
-    /// rejected already, and flowspoold's next start writes the reason it can (`completeSetAsides`).
-    /// False when nothing was at `path` (it was taken meanwhile).
+    /// Sets the job file at `path` aside as failed/NAME beside failed/NAME.why, which holds `why`,
+    /// in one order for every caller (flowspool-spool(5), failed/): the reason staged as
+    /// tmp/NAME.why, the job moved, the reason moved beside it. Whoever looks between the moves
+    /// finds the reason staged (`reasonStaged`); a crash between them leaves it there, and
+    /// flowspoold's next start moves it into place (`completeSetAsides`). False when nothing was
+    /// at `path` (it was taken meanwhile).
     @discardableResult
     public func setAside(_ path: String, as name: String, because why: String) throws(SystemError) -> Bool {
+        let staged = stagedReason(ofJobNamed: name)
+        try commit(why + "\n", to: staged, mode: 0o644)
         do {
             try FileSystem.rename(path, failed + "/" + name)
         } catch where error.errno == .noSuchFileOrDirectory {
+            try? FileSystem.removeIfPresent(staged)
             return false
         }
-        try commit(why + "\n", to: failureReason(ofJobNamed: name), mode: 0o644)
+        try FileSystem.rename(staged, failureReason(ofJobNamed: name))
         try FileSystem.syncDirectory(failed)
         return true
     }
 
-    /// The reason flowspoold's start writes for a job set aside without one, and the one `jobState`
-    /// gives until then.
+    /// Where `setAside` stages the reason of a job it sets aside as failed/NAME.
+    func stagedReason(ofJobNamed name: String) -> String {
+        tmp + "/" + name + ".why"
+    }
+
+    /// The reason of a job in failed/ as NAME: its .why, else the one staged for it while it is
+    /// being set aside, else (a crash lost both) `reasonLostInACrash`; nil when no job is there.
+    public func reasonSetAside(ofJobNamed name: String) -> String? {
+        func read(_ path: String) -> String? { ((try? readText(path)) ?? nil).map { $0.trimming("\n") } }
+        if let why = read(failureReason(ofJobNamed: name)) { return why }
+        guard FileSystem.exists(failed + "/" + name) else { return nil }
+        // Read again after the staged one: it may have moved into place between the two looks.
+        return read(stagedReason(ofJobNamed: name)) ?? read(failureReason(ofJobNamed: name)) ?? Self.reasonLostInACrash
+    }
+
+    /// The reason given for a job set aside whose reason a crash lost.
     public static let reasonLostInACrash = "set aside in failed/ by a flowspool process that stopped before it wrote why (a crash); the job is as it was dropped"
 
-    /// Writes the reason of every job in failed/ that has none: a crash came between setting it
-    /// aside and writing why. Returns their names.
-    public func completeSetAsides() -> [String] {
+    /// Gives every job in failed/ without its reason the one a crash left staged, else
+    /// `reasonLostInACrash`. Returns their names and reasons.
+    public func completeSetAsides() -> [(name: String, reason: String)] {
         let names = (try? FileSystem.listDirectory(failed)) ?? []
         let reasons = Set(names.filter { $0.hasSuffix(".why") })
-        return names.filter { name in
-            !name.hasPrefix(".") && !name.hasSuffix(".why") && !reasons.contains(name + ".why")
-                && (try? commit(Self.reasonLostInACrash + "\n", to: failureReason(ofJobNamed: name), mode: 0o644)) != nil
+        var completed: [(name: String, reason: String)] = []
+        for name in names where !name.hasPrefix(".") && !name.hasSuffix(".why") && !reasons.contains(name + ".why") {
+            let staged = stagedReason(ofJobNamed: name)
+            if (try? FileSystem.rename(staged, failureReason(ofJobNamed: name))) != nil
+                || (try? commit(Self.reasonLostInACrash + "\n", to: failureReason(ofJobNamed: name), mode: 0o644)) != nil {
+                completed.append((name, reasonSetAside(ofJobNamed: name) ?? Self.reasonLostInACrash))
+            }
         }
+        return completed
     }
 
     /// The id of a job submitted with this unique key that has not ended: waiting in incoming/ or

@@ -6,8 +6,9 @@ import Spool
 extension Supervisor {
     func repairAtStartup() {
         repairClaims()
+        // Before stale temporaries go: a reason staged in tmp/ by a set-aside a crash cut short.
+        for (name, reason) in spool.completeSetAsides() { log.line("failed/\(name): \(reason)") }
         removeStaleTemporaries()
-        for name in spool.completeSetAsides() { log.line("failed/\(name): \(Spool.reasonLostInACrash)") }
         guard let entries = try? FileSystem.listDirectoryEntries(spool.executions) else { return }
         var queued: [(String, Double)] = []
         for entry in entries where ExecutionID.isValid(entry.name) {
