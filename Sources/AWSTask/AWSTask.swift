@@ -277,7 +277,7 @@ struct Call {
             return SignedRequest(
                 method: "POST", endpoint: endpoint, path: "/", query: [],
                 headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
-                body: Array(QuerySerializer.formBody(fields).utf8))
+                body: Array(PercentEncoding.formEncoded(fields).utf8))  // as botocore: fields in their order, spaces as +
         case "json":
             let body = JSONShapes(model: model).serialize(parameters, shape: operation.inputShape)
             return SignedRequest(

@@ -1,3 +1,4 @@
+import Curl
 import JSON
 import POSIX
 import Spool
@@ -7,17 +8,6 @@ import Spool
 struct QuerySerializer {
     let model: ServiceModel
     var isEC2: Bool { model.protocolName == "ec2" }
-
-    /// The form body as botocore sends it: the fields in the order they were serialized, each name
-    /// and value encoded as Python's `urlencode` does (a space is `+`). A server that checks the
-    /// signature against the form it parsed, encoded again (moto), then agrees with what was signed.
-    static func formBody(_ fields: [(String, String)]) -> String {
-        fields.map { plusEncoded($0.0) + "=" + plusEncoded($0.1) }.joined(separator: "&")
-    }
-
-    private static func plusEncoded(_ text: String) -> String {
-        text.split(separator: " ", omittingEmptySubsequences: false).map { SigV4.uriEncode(String($0)) }.joined(separator: "+")
-    }
 
     func fields(_ parameters: JSON, shape: String?) -> [(String, String)] {
         var fields: [(String, String)] = []

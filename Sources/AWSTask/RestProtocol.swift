@@ -36,8 +36,8 @@ struct RestProtocol {
             switch place {
             case "uri":
                 let text = scalar(value, type: type, inHeader: false)
-                path = path.replacing("{\(location)+}", with: SigV4.uriEncode(text, keepingSlashes: true))
-                    .replacing("{\(location)}", with: SigV4.uriEncode(text))
+                path = path.replacing("{\(location)+}", with: PercentEncoding.quoted(text, safe: "/"))
+                    .replacing("{\(location)}", with: PercentEncoding.quoted(text))
             case "querystring":
                 if type == "list" {
                     for element in value.arrayValue ?? [] { query.append((location, scalar(element, type: nil, inHeader: false))) }

@@ -1,3 +1,4 @@
+import Curl
 import JSON
 import OpenSSL
 import Spool
@@ -60,9 +61,9 @@ enum S3Parameters {
         switch parameters["CopySource"] {
         case .string(let text)?:
             if let suffix = text.firstMatch(of: #/\?versionId=[^\s]+$/#) {
-                parameters["CopySource"] = .string(SigV4.uriEncode(String(text[..<suffix.range.lowerBound]), keepingSlashes: true) + suffix.output)
+                parameters["CopySource"] = .string(PercentEncoding.quoted(String(text[..<suffix.range.lowerBound]), safe: "/") + suffix.output)
             } else {
-                parameters["CopySource"] = .string(SigV4.uriEncode(text, keepingSlashes: true))
+                parameters["CopySource"] = .string(PercentEncoding.quoted(text, safe: "/"))
             }
         case .object(let source)?:
             guard let bucket = source["Bucket"] else { throw ParameterValidator.failure(["Missing required parameter: 'Bucket'"]) }
@@ -70,7 +71,7 @@ enum S3Parameters {
             let bucketName = PythonText.str(bucket)
             let path = isARN(bucketName) ? "\(bucketName)/object/\(PythonText.str(key))" : "\(bucketName)/\(PythonText.str(key))"
             let version = source["VersionId"].flatMap { $0 == .null ? nil : "?versionId=" + PythonText.str($0) } ?? ""
-            parameters["CopySource"] = .string(SigV4.uriEncode(path, keepingSlashes: true) + version)
+            parameters["CopySource"] = .string(PercentEncoding.quoted(path, safe: "/") + version)
         default:
             break
         }

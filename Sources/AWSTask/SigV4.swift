@@ -1,3 +1,4 @@
+import Curl
 import OpenSSL
 import POSIX
 
@@ -63,7 +64,7 @@ enum SigV4 {
         let signed = merged.sorted { $0.0 < $1.0 }
         let signedNames = signed.map(\.0).joined(separator: ";")
         let canonical = [
-            request.method, isS3 ? request.path : uriEncode(normalized(request.path), keepingSlashes: true), canonicalQuery(request.query),
+            request.method, isS3 ? request.path : PercentEncoding.quoted(normalized(request.path), safe: "/"), canonicalQuery(request.query),
             signed.map { "\($0.0):\($0.1)\n" }.joined(), signedNames, payloadHash,
         ].joined(separator: "\n")
         let scope = "\(day)/\(region)/\(service)/aws4_request"
@@ -97,24 +98,8 @@ enum SigV4 {
 
     /// Query parameters sorted and encoded as SigV4 wants them (and as they are sent).
     static func canonicalQuery(_ parameters: [(String, String)]) -> String {
-        parameters.map { (uriEncode($0.0), uriEncode($0.1)) }
+        parameters.map { (PercentEncoding.quoted($0.0), PercentEncoding.quoted($0.1)) }
             .sorted { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }
             .map { "\($0.0)=\($0.1)" }.joined(separator: "&")
-    }
-
-    /// RFC 3986 percent-encoding of everything but unreserved characters (and '/' when asked).
-    static func uriEncode(_ text: String, keepingSlashes: Bool = false) -> String {
-        var encoded = ""
-        for byte in text.utf8 {
-            let unreserved = (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39)
-                || byte == 0x2d || byte == 0x2e || byte == 0x5f || byte == 0x7e || (keepingSlashes && byte == 0x2f)
-            if unreserved {
-                encoded.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                let hex = Array("0123456789ABCDEF")
-                encoded += "%" + String(hex[Int(byte >> 4)]) + String(hex[Int(byte & 15)])
-            }
-        }
-        return encoded
     }
 }

@@ -1,3 +1,4 @@
+import Curl
 import JSON
 import TaskRunner
 
@@ -39,7 +40,7 @@ struct RESTBody {
         guard case .object(let fields) = value else {
             throw TaskFailure("input 'data' must be a dictionary to be sent as a form (the headers say application/x-www-form-urlencoded), not \(value.kindDescription)")
         }
-        return RESTBody(bytes: Array(FormEncoding.urlencode(try pairs(fields, input: "data")).utf8), contentType: nil)
+        return RESTBody(bytes: Array(PercentEncoding.formEncoded(try pairs(fields, input: "data")).utf8), contentType: nil)
     }
 
     static func multipart(_ value: JSON) throws(TaskFailure) -> RESTBody? {

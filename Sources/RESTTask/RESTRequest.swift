@@ -133,7 +133,7 @@ struct RESTRequest {
     /// `params` urlencoded as requests encodes them; empty when there are none.
     static func encoded(params: JSONObject?) throws(TaskFailure) -> String {
         guard let params else { return "" }
-        return FormEncoding.urlencode(try RESTBody.pairs(params, input: "params"))
+        return PercentEncoding.formEncoded(try RESTBody.pairs(params, input: "params"))
     }
 
     /// `query` (urlencoded `params`) added to the URL's query as requests adds it: after a `&`

@@ -1,3 +1,5 @@
+import Curl
+
 /// A URL as python-requests sends it, so that a job written from a requests script reaches the
 /// same resource.
 extension RESTRequest {
@@ -39,21 +41,20 @@ extension RESTRequest {
             }
         }
         let keepEscapes = escapes.count == component.count { $0 == UInt8(ascii: "%") }
-        let hex = Array("0123456789ABCDEF".utf8)
         var output: [UInt8] = []
         var index = 0
         while index < component.count {
             let byte = component[index]
             if byte == UInt8(ascii: "%") && keepEscapes {
-                let value = UInt8(String(decoding: component[(index + 1)...(index + 2)], as: UTF8.self), radix: 16)!
-                output += isUnreserved(value) ? [value] : [byte, hex[Int(value >> 4)], hex[Int(value & 15)]]
+                let value = PercentEncoding.hexValue(component[index + 1])! << 4 | PercentEncoding.hexValue(component[index + 2])!
+                output += PercentEncoding.isUnreserved(value) ? [value] : PercentEncoding.escape(value)
                 index += 3
                 continue
             }
-            if byte < 0x80 && (isUnreserved(byte) || allowed.contains(byte)) {
+            if PercentEncoding.isUnreserved(byte) || allowed.contains(byte) {
                 output.append(byte)
             } else {
-                output += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+                output += PercentEncoding.escape(byte)
             }
             index += 1
         }
@@ -63,14 +64,6 @@ extension RESTRequest {
     /// Whether a valid %XX escape starts at `index`.
     private static func isEscape(_ bytes: [UInt8], at index: Int) -> Bool {
         bytes[index] == UInt8(ascii: "%") && index + 2 < bytes.count
-            && bytes[(index + 1)...(index + 2)].allSatisfy { isAlphanumeric($0) && UInt8(String(UnicodeScalar($0)), radix: 16) != nil }
-    }
-
-    private static func isUnreserved(_ byte: UInt8) -> Bool {
-        isAlphanumeric(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "~")
-    }
-
-    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
-        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
+            && bytes[(index + 1)...(index + 2)].allSatisfy { PercentEncoding.hexValue($0) != nil }
     }
 }

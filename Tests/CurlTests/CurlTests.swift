@@ -71,6 +71,32 @@ struct PercentEncodingTests {
     }
 }
 
+@Suite("percent-encoding (Python's quote, quote_plus and urlencode)")
+struct PercentEncodingOutTests {
+    /// Each text, and what Python 3.11 gives for quote(text, safe=""), quote(text, safe="/") and
+    /// quote_plus(text).
+    static let python: [(String, String, String, String)] = [
+        ("a b+c/d", "a%20b%2Bc%2Fd", "a%20b%2Bc/d", "a+b%2Bc%2Fd"),
+        ("J\u{FC}rgen M", "J%C3%BCrgen%20M", "J%C3%BCrgen%20M", "J%C3%BCrgen+M"),
+        ("~-._!*()'", "~-._%21%2A%28%29%27", "~-._%21%2A%28%29%27", "~-._%21%2A%28%29%27"),
+        ("%41&=?#", "%2541%26%3D%3F%23", "%2541%26%3D%3F%23", "%2541%26%3D%3F%23"),
+    ]
+
+    @Test("unreserved bytes stay, the safe ones asked for too, every other byte is %XX in capitals; quote_plus writes a space +")
+    func asPython() {
+        for (text, quoted, quotedKeepingSlashes, quotedPlus) in Self.python {
+            #expect(PercentEncoding.quoted(text) == quoted)
+            #expect(PercentEncoding.quoted(text, safe: "/") == quotedKeepingSlashes)
+            #expect(PercentEncoding.quotedPlus(text) == quotedPlus)
+        }
+    }
+
+    @Test("a form is urlencode's: name=value pairs in their order, joined by &")
+    func form() {
+        #expect(PercentEncoding.formEncoded([("na me", "a&b"), ("k", "\u{FC}")]) == "na+me=a%26b&k=%C3%BC")
+    }
+}
+
 @Suite("libcurl's URL parser")
 struct CurlURLTests {
     @Test("a Location resolves against the URL answered (RFC 3986, section 5)")
