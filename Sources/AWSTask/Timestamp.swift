@@ -94,10 +94,8 @@ extension Timestamp {
         var whole = epoch.rounded(.towardZero)
         var micros = ((epoch - whole) * 1_000_000).rounded(.toNearestOrEven)
         if micros >= 1_000_000 { micros -= 1_000_000; whole += 1 } else if micros < 0 { micros += 1_000_000; whole -= 1 }
-        let seconds = Int(whole), days = Int((Double(seconds) / 86_400).rounded(.down))
-        let (year, month, day) = civil(daysSinceEpoch: days)
-        let clock = seconds - days * 86_400
-        return isoformat(year: year, month: month, day: day, hour: clock / 3600, minute: clock / 60 % 60, second: clock % 60,
+        let time = Clock.utc(Int(whole))
+        return isoformat(year: time.year, month: time.month, day: time.day, hour: time.hour, minute: time.minute, second: time.second,
                          fraction: micros == 0 ? "" : pad(Int(micros), 6), offset: "+00:00")
     }
 
@@ -152,19 +150,5 @@ extension Timestamp {
     private static func pad(_ value: Int, _ width: Int) -> String {
         let text = String(value)
         return String(repeating: "0", count: max(0, width - text.count)) + text
-    }
-
-    /// The proleptic Gregorian date of a day counted from 1970-01-01 (Howard Hinnant's
-    /// civil_from_days), for any day, before 1970 too.
-    static func civil(daysSinceEpoch days: Int) -> (year: Int, month: Int, day: Int) {
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }

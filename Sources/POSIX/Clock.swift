@@ -69,6 +69,15 @@ public enum Clock {
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) +0000"
     }
 
+    /// The UTC calendar date and time of a whole second since the epoch, before 1970 too, as
+    /// gmtime_r gives it.
+    public static func utc(_ seconds: Int) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
+        var whole = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&whole, &parts)
+        return (Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+    }
+
     /// 9999-12-31T23:59:59.999Z, the last time four digits of year can say.
     static let lastWritableTime = 253_402_300_799.999
 
