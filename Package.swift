@@ -40,7 +40,8 @@ let package = Package(
         .target(name: "TaskRunner", dependencies: ["Spool", "POSIX", "JSON"]),
         .target(name: "Curl", dependencies: ["CCurl", "POSIX"]),
         .target(name: "RESTTask", dependencies: ["TaskRunner", "Spool", "Curl", "POSIX", "JSON"]),
-        .target(name: "FlowTask", dependencies: ["TaskRunner", "Spool", "POSIX", "JSON"]),
+        // The Python flow stub is a Python file, embedded in the FLOW runner when it is built.
+        .target(name: "FlowTask", dependencies: ["TaskRunner", "Spool", "POSIX", "JSON"], resources: [.embedInCode("flow_stub.py")]),
         .target(name: "SSH", dependencies: ["CLibSSH2", "POSIX"]),
         .target(name: "SSHTask", dependencies: ["TaskRunner", "Spool", "SSH", "POSIX", "JSON"]),
         .target(name: "InputTask", dependencies: ["TaskRunner", "Spool", "DropGate", "POSIX", "JSON"]),

@@ -27,6 +27,8 @@ extern int pipe2(int fds[2], int flags);
 extern int syncfs(int fd);
 extern char **environ;
 extern int close_range(unsigned int first, unsigned int last, int flags);
+extern int memfd_create(const char *name, unsigned int flags);
+#define FLOWSPOOL_MFD_CLOEXEC 0x0001U
 #define FLOWSPOOL_RENAME_NOREPLACE (1 << 0)
 #define FLOWSPOOL_CLOSE_RANGE_CLOEXEC (1U << 2)
 

@@ -28,10 +28,12 @@ final class FlowHost {
         let requests: Pipe, replies: Pipe
         do {
             (requests, replies) = (try FileDescriptor.closeOnExecPipe(), try FileDescriptor.closeOnExecPipe())
+            let stub = try PythonStub.standardInput()
+            defer { try? stub.close() }
             var options = Spawn.Options(environment: Environment.current())
             options.newProcessGroup = false
-            options.descriptors = [1: .standardOutput, 2: .standardError, 3: requests.writeEnd, 4: replies.readEnd]
-            pid = try Spawn.run(python, arguments: ["-c", PythonStub.source, script], options: options)
+            options.descriptors = [0: stub, 1: .standardOutput, 2: .standardError, 3: requests.writeEnd, 4: replies.readEnd]
+            pid = try Spawn.run(python, arguments: ["-", script], options: options)
         } catch {
             throw TaskFailure("cannot start the Python interpreter \(python): \(error)")
         }

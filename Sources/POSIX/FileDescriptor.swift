@@ -133,6 +133,20 @@ extension FileDescriptor {
     /// now: the kernel resolves /proc/self/fd/N to the open file itself, not to a path.
     public var heldPath: String { "/proc/self/fd/\(rawValue)" }
 
+    /// A file in memory holding `bytes`, read from its start (memfd_create(2), close-on-exec): what
+    /// a child reads as its standard input without the bytes showing in its command line.
+    public static func inMemory(named name: String, holding bytes: [UInt8]) throws(SystemError) -> FileDescriptor {
+        let file = FileDescriptor(rawValue: try valueOrErrno("memfd_create") { memfd_create(name, FLOWSPOOL_MFD_CLOEXEC) })
+        do {
+            try file.write(bytes)
+            try file.rewind()
+        } catch {
+            try? file.close()
+            throw error
+        }
+        return file
+    }
+
     /// pipe2(2), both ends close-on-exec (swift-system's `pipe()` leaves them inheritable).
     public static func closeOnExecPipe(nonBlocking: Bool = false) throws(SystemError) -> Pipe {
         try calling("pipe2") { () throws(Errno) in
