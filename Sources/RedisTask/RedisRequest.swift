@@ -1,4 +1,5 @@
 import JSON
+import Redis
 import POSIX
 import Spool
 import TaskRunner
@@ -80,73 +81,20 @@ struct RedisRequest {
         return first + " " + String(decoding: words[1], as: UTF8.self).uppercased()
     }
 
-    /// Splits a command line as redis-cli does (sdssplitargs): words apart by spaces, tabs and line
-    /// breaks; "double quotes" with backslash escapes (\n, \r, \t, \b, \a, \xHH as one byte, any
-    /// other character as itself), 'single quotes' with only \' escaped; a quote may open inside a
-    /// word, and a closing quote must end it.
+    /// Splits a command line as redis-cli does (RedisCommandLine: hiredis's sdssplitargs): words
+    /// apart by spaces, tabs and line breaks; "double quotes" with backslash escapes (\n, \r, \t, \b,
+    /// \a, \xHH as one byte, any other character as itself), 'single quotes' with only \' escaped; a
+    /// quote may open inside a word, and a closing quote must end it.
     static func split(_ line: String) throws(TaskFailure) -> [[UInt8]] {
-        func fail(_ why: String) -> TaskFailure { TaskFailure("input 'command' cannot be split into words: \(why)") }
-        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0a || byte == 0x0d || byte == 0x0b || byte == 0x0c }
-        func hex(_ byte: UInt8) -> UInt8? {
-            switch byte {
-            case 0x30...0x39: byte - 0x30
-            case 0x41...0x46: byte - 0x41 + 10
-            case 0x61...0x66: byte - 0x61 + 10
-            default: nil
+        do {
+            return try RedisCommandLine.split(line)
+        } catch {
+            let why = switch error {
+            case .quoteNotClosed: "a quote is not closed"
+            case .closingQuoteNotFollowedBySpace: "a closing quote must be followed by a space"
+            case .nulCharacter: "it holds a NUL character; write it as \\x00 inside double quotes"
             }
-        }
-        var words: [[UInt8]] = []
-        var rest = Array(line.utf8)[...]
-        while true {
-            while let first = rest.first, isSpace(first) { rest.removeFirst() }
-            guard !rest.isEmpty else { return words }
-            var word: [UInt8] = []
-            var quote: UInt8?
-            while true {
-                guard let byte = rest.popFirst() else {
-                    if quote != nil { throw fail("a quote is not closed") }
-                    break
-                }
-                if quote == 0x22 {
-                    if byte == 0x5c, let next = rest.first {
-                        rest.removeFirst()
-                        switch next {
-                        case 0x78 where rest.count >= 2 && hex(rest[rest.startIndex]) != nil && hex(rest[rest.startIndex + 1]) != nil:
-                            word.append(hex(rest[rest.startIndex])! << 4 | hex(rest[rest.startIndex + 1])!)
-                            rest.removeFirst(2)
-                        case 0x6e: word.append(0x0a)
-                        case 0x72: word.append(0x0d)
-                        case 0x74: word.append(0x09)
-                        case 0x62: word.append(0x08)
-                        case 0x61: word.append(0x07)
-                        default: word.append(next)
-                        }
-                    } else if byte == 0x22 {
-                        guard rest.first.map(isSpace) ?? true else { throw fail("a closing quote must be followed by a space") }
-                        quote = nil
-                        break
-                    } else {
-                        word.append(byte)
-                    }
-                } else if quote == 0x27 {
-                    if byte == 0x5c, rest.first == 0x27 {
-                        word.append(rest.removeFirst())
-                    } else if byte == 0x27 {
-                        guard rest.first.map(isSpace) ?? true else { throw fail("a closing quote must be followed by a space") }
-                        quote = nil
-                        break
-                    } else {
-                        word.append(byte)
-                    }
-                } else if isSpace(byte) {
-                    break
-                } else if byte == 0x22 || byte == 0x27 {
-                    quote = byte
-                } else {
-                    word.append(byte)
-                }
-            }
-            words.append(word)
+            throw TaskFailure("input 'command' cannot be split into words: \(why)")
         }
     }
 }

@@ -165,6 +165,9 @@ struct RedisTaskTests {
         #expect(try redis("PING", [], ["tls": true]).message.hasPrefix("TLS to Redis is not supported"))
         #expect(try redis("SET", [.string(key), ["a": 1]]).message.hasPrefix("input 'args' item 1 must be a string, a number, a boolean or {\"base64\": \"...\"}"))
         #expect(try redis("PING \"open").message == "input 'command' cannot be split into words: a quote is not closed\n")
+        #expect(try redis("PING 'open\\").message == "input 'command' cannot be split into words: a quote is not closed\n")
+        #expect(try redis("ECHO \"b c\"d").message == "input 'command' cannot be split into words: a closing quote must be followed by a space\n")
+        #expect(try redis("ECHO a\u{0}b").message.hasPrefix("input 'command' cannot be split into words: it holds a NUL character"))
     }
 
     @Test("the example flow of flowspool-tasks(7) runs unchanged but for where it points")
