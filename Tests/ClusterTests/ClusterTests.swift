@@ -61,6 +61,37 @@ struct ClusterTests {
         return records
     }
 
+    /// When `node` last beat (the `seen` of its heartbeat in flowspool:nodes), or nil before its first.
+    func lastBeat(of node: String) throws -> Double? {
+        let text = try redis.cli("HGET", "flowspool:nodes", node)
+        return (try? JSON(parsing: text))?["seen"]?.doubleValue
+    }
+
+    /// Waits until `node`'s bridge has gone through a whole round begun after this call: a round
+    /// opens with the heartbeat when one is due, so the second heartbeat written from now on
+    /// closes a round that began after now (its messages, write-backs, dispatches and takes).
+    func awaitRound(of node: String) throws {
+        var beats: Set<Double> = []
+        if let before = try lastBeat(of: node) { beats.insert(before) }
+        let already = beats.count
+        try waitUntil("\(node) beats twice more", timeout: 30) {
+            if let seen = try? lastBeat(of: node) { beats.insert(seen) }
+            return beats.count >= already + 2
+        }
+    }
+
+    /// How often each host has said it lost the cluster ("...; local work goes on").
+    func outages(_ hosts: [TestSpool]) -> [Int] {
+        hosts.map { $0.supervisorLogText.ranges(of: "local work goes on").count }
+    }
+
+    /// Waits until every host has said it lost the cluster since `before` (an `outages` count).
+    func awaitNoticed(_ hosts: [TestSpool], since before: [Int]) throws {
+        try waitUntil("every host notices the cluster is out of reach", timeout: 30) {
+            zip(outages(hosts), before).allSatisfy { $0 > $1 }
+        }
+    }
+
     @Test("300 REST jobs submitted to the cluster each run exactly once, spread over three hosts; the commands read the cluster's records")
     func exactlyOnce() throws {
         let hosts = try ["a", "b", "c"].map { try host($0) }
@@ -107,7 +138,10 @@ struct ClusterTests {
         let waiting = try store.submit(counting("waiting"))
         // a takes it, but with both runner slots busy does not dispatch it into its spool.
         try waitUntil("a takes \(waiting)", timeout: 20) { (try? store.record(waiting))?.node == "a" }
-        Clock.sleep(0.5)
+        // A heartbeat that lists it comes after the round that took it tried to dispatch it.
+        try waitUntil("a's heartbeat lists \(waiting)", timeout: 20) {
+            (try? redis.cli("HGET", "flowspool:nodes", "a"))?.contains("\"\(waiting)\"") == true
+        }
         #expect(!a.spool.knows(waiting))
         #expect(try store.record(waiting)?.fields["dispatched"] == nil)
         #expect(try store.record(running)?.fields["dispatched"] != nil)
@@ -125,7 +159,7 @@ struct ClusterTests {
         // cluster's record, and what the cluster gave b does not run here.
         try a.startSupervisor(["--cluster", redis.url, "--node", "a", "--node-timeout", "3"])
         _ = try a.waitForEnd(of: running, timeout: 30)
-        Clock.sleep(2)
+        try awaitRound(of: "a")
         #expect(try counts()["waiting"] == 1, "a's log: \(a.supervisorLogText)")
         #expect(!a.spool.knows(waiting))
         #expect(try store.record(running)?.status == "fault")
@@ -195,8 +229,13 @@ struct ClusterTests {
         #expect(stopped.exitCode == 0, "\(stopped.standardError) a's log: \(a.supervisorLogText)")
         #expect(try store.record(slow)?.status == "cancelled")
         #expect(a.execution(slow).status() == .cancelled)
-        Clock.sleep(1)
+        // An entry leaves the queue when its job is skipped, or once it has run: either way the
+        // count is final then.
+        try waitUntil("the entry of \(untaken) leaves the queue", timeout: 20) {
+            (try? redis.cli("XRANGE", "flowspool:queue", "-", "+"))?.contains(untaken) == false
+        }
         #expect(try counts()["never"] == nil)
+        #expect(!a.spool.knows(untaken))
     }
 
     @Test("gc --cluster deletes the records ended before the cutoff and forgets silent hosts that hold nothing; what still runs stays; a queued entry whose record is gone is not run")
@@ -233,7 +272,7 @@ struct ClusterTests {
         try waitUntil("the entry \(ghost) is taken and acknowledged", timeout: 20) {
             (try? redis.cli("XRANGE", "flowspool:queue", ghost, ghost))?.contains("ghost") == false
         }
-        Clock.sleep(1)
+        // Acknowledged at once when skipped, and only once ended when run: the count is final.
         #expect(try counts()["ghost"] == nil)
         #expect(try store.record("ghost") == nil)
         #expect(!a.spool.knows("ghost"))
@@ -257,9 +296,14 @@ struct ClusterTests {
 
         let answered = try runProgram(TestEnvironment.program("respond"), ["--cluster", redis.url, id, "yes"], timeout: 30)
         #expect(answered.exitCode == 1)
+        let joins = { a.supervisorLogText.ranges(of: "joined the cluster").count }
+        let joined = joins()
         try a.stopSupervisor()
         try a.startSupervisor(["--cluster", redis.url, "--node", "a", "--node-timeout", "3"])
-        Clock.sleep(1)
+        // Joined (its local work fenced before), and a whole round served: its inbox read, its
+        // pending entries taken up.
+        try waitUntil("a joins again", timeout: 20) { joins() > joined }
+        try awaitRound(of: "a")
         #expect(a.execution(own).status() == .waiting, "a's log: \(a.supervisorLogText)")
         #expect(a.execution(own).outputs()?["response"] == nil)
     }
@@ -275,7 +319,12 @@ struct ClusterTests {
         try waitUntil("small takes them", timeout: 20) { ids.allSatisfy { (try? store.record($0))?.node == "small" } }
         // Another host, there long enough to judge small lost if its heartbeat stopped.
         let other = try host("other")
-        Clock.sleep(8)
+        try waitUntil("other joins", timeout: 20) { other.supervisorLogText.contains("joined the cluster") }
+        // small goes on beating with its disk full, for longer than the node timeout (3 s) as
+        // other sees it, and other then looks for lost hosts once more.
+        let joined = try #require(try lastBeat(of: "small"))
+        try waitUntil("small beats on for 4 s", timeout: 30) { ((try? lastBeat(of: "small")) ?? nil).map { $0 >= joined + 4 } == true }
+        try awaitRound(of: "other")
         #expect(try ids.allSatisfy { try store.record($0)?.isFinal == false && store.record($0)?.node == "small" })
         #expect(small.supervisorLogText.contains("cannot drop"), "\(small.supervisorLogText)")
         #expect(!other.supervisorLogText.contains("taken over from small"))
@@ -291,8 +340,9 @@ struct ClusterTests {
         let store = try store()
         let ids = try (0..<100).map { try store.submit(counting("burst-\($0)")) }
         try waitUntil("some have ended", timeout: 30) { ((try? counts()) ?? [:]).count >= 20 }
+        let before = outages(hosts)
         try redis.stop()
-        Clock.sleep(1)
+        try awaitNoticed(hosts, since: before)
         try redis.start()
         let records = try ended(ids, within: 120)
         #expect(records.values.allSatisfy { $0.status == "success" })
@@ -301,19 +351,19 @@ struct ClusterTests {
         _ = hosts
     }
 
-    @Test("Redis unreachable for 10 s: the hosts go on with what they run, and the records arrive afterwards")
+    @Test("Redis unreachable until every host has noticed (a command's 5 s, past the node timeout): the hosts go on with what they run, and the records arrive afterwards")
     func redisAway() throws {
         let hosts = try ["a", "b"].map { try host($0) }
         let store = try store()
         let ids = try (0..<6).map { _ in try store.submit(Job(task: "REST", inputs: ["url": .string(http + "/slow?seconds=2"), "timeout": 60])) }
         try waitUntil("the hosts run them", timeout: 20) { ids.allSatisfy { (try? store.record($0))?.status == "running" } }
+        let before = outages(hosts)
         redis.freeze()
-        let frozen = Clock.monotonic()
         defer { redis.thaw() }
         try waitUntil("the hosts run them all to their end meanwhile", timeout: 20) {
             ids.allSatisfy { id in hosts.contains { $0.execution(id).status() == .success } }
         }
-        Clock.sleep(max(0, frozen + 10 - Clock.monotonic()))
+        try awaitNoticed(hosts, since: before)
         redis.thaw()
         let records = try ended(ids, within: 60)
         #expect(records.values.allSatisfy { $0.status == "success" })

@@ -94,6 +94,23 @@ struct POSIXTests {
         #expect(try FileSystem.readText(directory.path + "/out") == "hi \(directory.path)\n")
     }
 
+    @Test("a file in memory is read from its first byte, by this process and by a program given it as standard input")
+    func inMemory() throws {
+        let text = Array("print('from memory')\n".utf8)
+        let file = try FileDescriptor.inMemory(named: "test", holding: text)
+        defer { try? file.close() }
+        #expect(try file.readAll() == text)
+        try file.rewind()
+        let output = try FileDescriptor.closeOnExecPipe()
+        var options = Spawn.Options(environment: Environment.current())
+        options.descriptors = [0: file, 1: output.writeEnd]
+        let pid = try Spawn.run("/bin/cat", arguments: [], options: options)
+        try output.writeEnd.close()
+        #expect(try output.readEnd.readAll() == text)
+        try output.readEnd.close()
+        #expect(try Spawn.wait(for: pid) == .exited(0))
+    }
+
     @Test("descriptors given to a spawned program may swap numbers: each target gets its own source")
     func spawnSwap() throws {
         let directory = try TemporaryDirectory()

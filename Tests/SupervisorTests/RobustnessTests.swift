@@ -112,7 +112,9 @@ struct RobustnessTests {
         }
         try small.fillDisk()
         for name in names { try FileSystem.rename(small.spool.tmp + "/" + name, small.spool.incoming + "/" + name + ".json") }
-        Clock.sleep(3)
+        try waitUntil("flowspoold tries to admit them and says it cannot", timeout: 30) {
+            small.supervisorLogText.contains("cannot admit jobs now; they wait in tmp/ and the next rescan tries again")
+        }
         #expect(names.allSatisfy { small.execution($0).status()?.isFinal != true }, "a job ran or failed on a full disk")
         try small.freeDisk()
         for name in names {

@@ -101,6 +101,7 @@ struct WaitingTests {
         try FileSystem.writeFile(script, Array("""
             #!/bin/sh
             \(TestEnvironment.program("flowspool")) run REST url=\(TestEnvironment.httpURL)/slow?seconds=2 >/dev/null 2>&1 &
+            echo $! >\(test.directory.path)/background.pid
             exit 0
             """.utf8), mode: 0o755)
         let id = try test.spool.submit(Job(task: "FLOW", inputs: ["script": .string(script)]))
@@ -108,7 +109,9 @@ struct WaitingTests {
         try waitUntil("its child is admitted", timeout: 20, watching: [test.execution(id).directory]) { !test.execution(id).children().isEmpty }
         let child = test.execution(id).children()[0]
         _ = try test.ended(child)
-        Clock.sleep(1)  // the background flowspool run has had its time to write, if it were to
+        // Whatever the background flowspool run writes, it has written once it has exited.
+        let pid = try #require(Int32((try FileSystem.readText(test.directory.path + "/background.pid") ?? "").trimming("\n")))
+        try waitUntil("the background flowspool run exits", timeout: 30) { kill(pid, 0) != 0 }
         #expect(test.execution(id).status() == .success)
         #expect(test.execution(id).history().filter { $0.status.isFinal }.count == 1)
     }

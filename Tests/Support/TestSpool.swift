@@ -131,8 +131,12 @@ public final class TestSpool: @unchecked Sendable {
 /// directories (by inotify, as flowspool's own waiters do; a directory not made yet is watched from
 /// its parent until it is); fails after `timeout`. With nothing to watch, for a condition that has
 /// no event (a process's end, a log line), it looks every 10 ms.
+///
+/// The timeout stretches with the machine's load (`TestEnvironment.loadFactor`): the suite runs
+/// every test at once, and what takes 3 s on an idle machine may take 10 s beside two CPU hogs.
 public func waitUntil(_ what: String, timeout: Double, watching directories: [String] = [], _ condition: () -> Bool) throws {
-    let deadline = Clock.monotonic() + timeout
+    let patience = timeout * TestEnvironment.loadFactor()
+    let deadline = Clock.monotonic() + patience
     let inotify = directories.isEmpty ? nil : try Inotify()
     var unwatched = Set(directories)
     func watchWhatExists() {
@@ -148,7 +152,7 @@ public func waitUntil(_ what: String, timeout: Double, watching directories: [St
     watchWhatExists()
     while !condition() {
         let left = deadline - Clock.monotonic()
-        if left <= 0 { throw TimedOut(what: what, seconds: timeout) }
+        if left <= 0 { throw TimedOut(what: what, seconds: patience) }
         if let inotify {
             try inotify.awaitEvents(timeout: left)
             watchWhatExists()
