@@ -36,7 +36,8 @@ let package = Package(
         // Library modules.
         .target(name: "POSIX", dependencies: ["CPOSIX", .product(name: "SystemPackage", package: "swift-system")]),
         .target(name: "JSON"),
-        .target(name: "Spool", dependencies: ["POSIX", "JSON"]),
+        // task-types is the one list of the built-in task types, for the programs and bin/ alike.
+        .target(name: "Spool", dependencies: ["POSIX", "JSON"], resources: [.embedInCode("task-types")]),
         .target(name: "TaskRunner", dependencies: ["Spool", "POSIX", "JSON"]),
         .target(name: "Curl", dependencies: ["CCurl", "POSIX"]),
         .target(name: "RESTTask", dependencies: ["TaskRunner", "Spool", "Curl", "POSIX", "JSON"]),

@@ -35,15 +35,6 @@ public enum ExecutionID {
     }
 }
 
-/// Task type names: the part after `flowspool-task-` in a runner's file name.
-public enum TaskType {
-    public static func isValid(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.count <= 64 && name.utf8.allSatisfy(isNameByte)
-    }
-
-    public static let runnerPrefix = "flowspool-task-"
-}
-
 /// Letters, digits, '_' and '-': what ids and task type names are made of.
 @usableFromInline
 func isNameByte(_ byte: UInt8) -> Bool {

@@ -35,8 +35,8 @@ public struct SupervisorOptions: Sendable {
     /// Who besides the owner may do what: the responders' group (flowspool-spool(5), SECURITY).
     public var roles = SpoolRoles(responders: nil)
 
-    /// The built-in runners, which all speak the standby protocol.
-    public static let builtInTypes: Set<String> = ["AWS", "FLOW", "INPUT", "REDIS", "REST", "SMTP", "SSH"]
+    /// The built-in runners, which all speak the reuse protocol.
+    public static let builtInTypes = Set(TaskType.builtIn)
 
     public init(spool: Spool, maxRunning: Int, taskTimeout: Double, runnerPath: [String]) {
         self.spool = spool

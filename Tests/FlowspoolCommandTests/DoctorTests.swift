@@ -28,7 +28,7 @@ struct DoctorTests {
         let olderLibSSH2 = SSHLibrary.unpacked == nil && !SSHLibrary.hasRSASHA2 ? "warn  SSH: libssh2 \(SSHLibrary.version) " : "ok    "
         #expect(lines.allSatisfy { $0.hasPrefix("ok    ") || $0.hasPrefix("warn  inotify") || $0.hasPrefix(olderLibSSH2) }, "\(result.standardOutput)")
         #expect(lines.contains("ok    a flowspoold supervises \(test.root)"))
-        for type in ["AWS", "FLOW", "INPUT", "REDIS", "REST", "SMTP"] {
+        for type in TaskType.builtIn where type != "SSH" {
             #expect(lines.contains("ok    \(type): \(TestEnvironment.binDirectory)/flowspool-task-\(type) (flowspool-task-\(type) \(FlowspoolVersion.current))"))
         }
         // Whose AWS models the runner reads: bin/test's botocore, which FLOWSPOOL_AWS_MODELS names.

@@ -63,7 +63,7 @@ struct ExitStatusTests {
 
     @Test("every program and runner says its version")
     func versions() throws {
-        let programs = ["flowspool", "flowspoold", "respond", "flowspool-drop"] + ["AWS", "FLOW", "INPUT", "REDIS", "REST", "SMTP", "SSH"].map { "flowspool-task-" + $0 }
+        let programs = ["flowspool", "flowspoold", "respond", "flowspool-drop"] + TaskType.builtIn.map { TaskType.runnerPrefix + $0 }
         for program in programs {
             let result = try run(program, ["--version"])
             #expect(result.exitCode == 0, "\(program): \(result.standardError)")

@@ -196,7 +196,7 @@ struct InstallTests {
         let binaries = scratch.path + "/bin"
         try FileSystem.ensureDirectory(binaries, mode: 0o755)
         // Stand-ins older than every source file, so that a wrapper that looked at a terminal would build.
-        for program in ["flowspoold", "flowspool", "respond", "flowspool-drop"] + ["REST", "FLOW", "INPUT", "SSH", "REDIS", "SMTP", "AWS"].map({ "flowspool-task-" + $0 }) {
+        for program in ["flowspoold", "flowspool", "respond", "flowspool-drop"] + TaskType.builtIn.map({ TaskType.runnerPrefix + $0 }) {
             try FileSystem.writeFile(binaries + "/" + program, Array("#!/bin/sh\necho \"stand-in $0 $*\"\n".utf8), mode: 0o755)
             _ = try runProgram("/usr/bin/touch", ["-d", "2001-01-01", binaries + "/" + program])
         }

@@ -48,6 +48,13 @@ struct ManPageTests {
         #expect(codes == ProgramExit.all)
     }
 
+    @Test("flowspool-tasks(7) has one subsection per built-in task type (Sources/Spool/task-types), in order, and no other")
+    func oneSectionPerTaskType() throws {
+        let lines = try #require(try FileSystem.readText(TestEnvironment.manPage("flowspool-tasks.7"))).split(separator: "\n")
+        let description = lines.drop { $0 != ".Sh DESCRIPTION" }.dropFirst().prefix { !$0.hasPrefix(".Sh ") }
+        #expect(description.filter { $0.hasPrefix(".Ss ") }.map { String($0.dropFirst(4)) } == TaskType.builtIn)
+    }
+
     @Test("every difference from a reference client the differential suite allows is named in flowspool-tasks(7), under its task type")
     func differencesDocumented() throws {
         // The page as mandoc renders it, a paragraph to a line, so that a name wrapped over two

@@ -64,8 +64,11 @@ ensure_swift() {
     exit 1
 }
 
-# The programs a release build has.
-FLOWSPOOL_PROGRAMS=(flowspoold flowspool respond flowspool-drop flowspool-task-REST flowspool-task-FLOW flowspool-task-INPUT flowspool-task-SSH flowspool-task-REDIS flowspool-task-SMTP flowspool-task-AWS)
+# The programs a release build has: the runners of the built-in task types (Sources/Spool/task-types) among them.
+FLOWSPOOL_PROGRAMS=(flowspoold flowspool respond flowspool-drop)
+while read -r type; do
+    case $type in '' | '#'*) ;; *) FLOWSPOOL_PROGRAMS+=("flowspool-task-$type") ;; esac
+done <"$FLOWSPOOL_ROOT/Sources/Spool/task-types"
 
 # release_build_missing: whether a program of the release build is missing.
 release_build_missing() {

@@ -104,7 +104,7 @@ struct Doctor: ParsableCommand {
     func checkRunners(_ say: (Verdict, String) -> Void) {
         let directories = runnerPath.map(RunnerPath.parse) ?? RunnerPath.default()
         let path = directories.joined(separator: ":")
-        for type in ["AWS", "FLOW", "INPUT", "REDIS", "REST", "SMTP", "SSH"] {
+        for type in TaskType.builtIn {
             guard let runner = RunnerPath.runner(for: type, in: directories) else {
                 say(.fail, "no \(TaskType.runnerPrefix + type) on the runner path (\(path)): \(type) jobs fail; install flowspool (bin/install) or give --runner-path")
                 continue
