@@ -32,8 +32,13 @@ struct RESTDifferentialTests {
     /// The table. URLs are on the loopback servers bin/test starts: `http`, the same server as
     /// another host (`other`), and `https` with its CA.
     static func cases(http: String, other: String, https: String, blackholePort: Int) -> [Case] {
+        requestCases(http: http, other: other) + redirectAndStatusCases(http: http, other: other)
+            + answerCases(http: http, other: other, https: https, blackholePort: blackholePort)
+    }
+
+    /// What goes out: methods, bodies, URLs, params, forms, headers.
+    static func requestCases(http: String, other: String) -> [Case] {
         let echo = JSON.string(http + "/echo")
-        let binary = (0...255).map { String(format2hex: $0) }.joined()
         return [
             // Methods and bodies.
             Case("GET", ["url": echo]),
@@ -74,6 +79,11 @@ struct RESTDifferentialTests {
             Case("user and password in the URL", ["url": .string(http.replacing("://", with: "://alice:s%40cret@") + "/echo")]),
             Case("Authorization kept along a redirect on the same host", ["url": .string(http + "/redirect?to=/echo"), "headers": ["Authorization": "Bearer t0ken"]]),
             Case("Authorization dropped along a redirect to another host", ["url": .string(http + "/redirect?to=\(other)/echo"), "headers": ["Authorization": "Bearer t0ken"]]),
+        ]
+    }
+
+    static func redirectAndStatusCases(http: String, other: String) -> [Case] {
+        [
             // Redirects.
             Case("a 302 is followed", ["url": .string(http + "/redirect?to=/echo")]),
             Case("POST along a 302 becomes GET without its body", ["url": .string(http + "/redirect?to=/echo"), "method": "post", "json": ["a": 1]]),
@@ -99,6 +109,14 @@ struct RESTDifferentialTests {
             Case("404 expected", ["url": .string(http + "/status/404"), "expected_status_code": [404]]),
             Case("500 not expected", ["url": .string(http + "/status/500")]),
             Case("503 expected as a single code", ["url": .string(http + "/status/503"), "expected_status_code": 503]),
+        ]
+    }
+
+    /// Cookies, what comes back and how, time limits, TLS and retries.
+    static func answerCases(http: String, other: String, https: String, blackholePort: Int) -> [Case] {
+        let echo = JSON.string(http + "/echo")
+        let binary = (0...255).map { String(format2hex: $0) }.joined()
+        return [
             // Cookies.
             Case("cookies of the job's", ["url": echo, "cookies": ["session": "abc", "theme": "dark"]]),
             Case("cookies the answer sets", ["url": .string(http + "/set-cookie?flavour=oat&size=XL")]),
