@@ -1,4 +1,3 @@
-import InputTask
 import POSIX
 import Spool
 
