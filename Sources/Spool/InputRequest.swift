@@ -11,20 +11,26 @@ public struct InputRequest: Sendable {
     /// When it was asked and when it expires (nil: never), in seconds since the epoch.
     public let asked: Double
     public let deadline: Double?
+    /// The execution's lineage (Execution.ancestors), as flowspoold publishes it with the request;
+    /// nil in request.json, and in a request published by a flowspoold before it was.
+    public let lineage: [String]?
 
-    public init(id: String, request: String, reference: String, asked: Double, deadline: Double?) {
+    public init(id: String, request: String, reference: String, asked: Double, deadline: Double?, lineage: [String]? = nil) {
         self.id = id
         self.request = request
         self.reference = reference
         self.asked = asked
         self.deadline = deadline
+        self.lineage = lineage
     }
 
     public var json: JSON {
-        [
+        var object: JSONObject = [
             "id": .string(id), "request": .string(request), "reference": .string(reference),
             "asked": .string(Clock.iso8601(asked)), "deadline": deadline.map { .string(Clock.iso8601($0)) } ?? .null,
         ]
+        if let lineage { object["lineage"] = .array(lineage.map(JSON.string)) }
+        return .object(object)
     }
 
     public func write(to execution: Execution) throws(SystemError) {
@@ -42,16 +48,27 @@ public struct InputRequest: Sendable {
               let asked = json["asked"]?.stringValue.flatMap(Clock.parseISO8601) else { return nil }
         self.init(
             id: id, request: request, reference: json["reference"]?.stringValue ?? "", asked: asked,
-            deadline: json["deadline"]?.stringValue.flatMap(Clock.parseISO8601))
+            deadline: json["deadline"]?.stringValue.flatMap(Clock.parseISO8601),
+            lineage: json["lineage"]?.arrayValue.map { $0.compactMap(\.stringValue).filter(ExecutionID.isValid) })
     }
 }
 
 extension Spool {
     public func publishedRequestPath(_ id: String) -> String { requests + "/" + id + ".json" }
 
-    /// Publishes an open request for the responders' group (flowspoold's part).
+    /// Publishes an open request for the responders' group (flowspoold's part), with its
+    /// execution's lineage, walked here once so that nobody walks it again (Execution.ancestors).
     public func publishRequest(_ request: InputRequest) throws(SystemError) {
-        try publish(request.json.prettyText + "\n", to: publishedRequestPath(request.id))
+        let published = InputRequest(
+            id: request.id, request: request.request, reference: request.reference, asked: request.asked,
+            deadline: request.deadline, lineage: execution(request.id).ancestors())
+        try publish(published.json.prettyText + "\n", to: publishedRequestPath(request.id))
+    }
+
+    /// The request published for execution `id`; nil when there is none (or it cannot be read).
+    public func publishedRequest(_ id: String) -> InputRequest? {
+        guard let bytes = try? readFile(publishedRequestPath(id), limit: 1 << 20) else { return nil }
+        return InputRequest(id: id, bytes)
     }
 
     /// Takes a request out of requests/ once it is answered, expired or cancelled.
@@ -67,8 +84,7 @@ extension Spool {
         return try FileSystem.listDirectory(requests).compactMap { name -> InputRequest? in
             guard name.hasSuffix(".json"), !name.hasPrefix(".") else { return nil }
             let id = String(name.dropLast(5))
-            guard ExecutionID.isValid(id), let bytes = try? readFile(requests + "/" + name, limit: 1 << 20),
-                  let request = InputRequest(id: id, bytes) else { return nil }
+            guard ExecutionID.isValid(id), let request = publishedRequest(id) else { return nil }
             if let deadline = request.deadline, now >= deadline { return nil }
             return request
         }.sorted { ($0.asked, $0.id) < ($1.asked, $1.id) }
