@@ -141,6 +141,6 @@ extension EndedIndex {
             if !ids.contains(id) { kept += line }
             lineStart = index + 1
         }
-        try spool.commit([Spool.FileContent(path, kept, mode: 0o600)], durable: false)
+        try spool.write([Spool.FileContent(path, kept, mode: 0o600)], .volatile)
     }
 }

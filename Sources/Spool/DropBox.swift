@@ -87,7 +87,10 @@ extension Spool {
         let bytes = onBehalfOf.map { someone in
             Array(JSON.object(["value": .string(String(decoding: value, as: UTF8.self)), "on_behalf_of": .string(someone.name), "via": .string(someone.via)]).compactText.utf8)
         } ?? value
-        try placeInItsDirectory(bytes, at: answers + "/" + answer.fileName, mode: 0o444, replacing: false, sync: true)
+        let path = answers + "/" + answer.fileName
+        guard try write([FileContent(path, bytes, mode: 0o444)], WritePolicy(.noReplace, staging: .besideTarget, durability: .file)) else {
+            throw SystemError("renameat2", path: path, errno: .fileExists, reason: "an answer of that token is there already")
+        }
         return answer
     }
 
@@ -103,6 +106,9 @@ extension Spool {
     /// replaced, so that an answer dropped under someone else's token (responders can list
     /// verdicts/) cannot change what their respond reports: .fileExists then.
     public func writeVerdict(_ verdict: AnswerVerdict, on answer: DroppedAnswer, replacingHeld: Bool = false) throws(SystemError) {
-        try publish(verdict.fileContent, to: verdictPath(for: answer), replacing: replacingHeld)
+        let path = verdictPath(for: answer)
+        guard try write(verdict.fileContent, to: path, mode: 0o640, .published(replacing: replacingHeld)) else {
+            throw SystemError("renameat2", path: path, errno: .fileExists, reason: "a verdict is never replaced")
+        }
     }
 }

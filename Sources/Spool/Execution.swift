@@ -84,7 +84,7 @@ public struct Execution: Sendable {
     /// in history. Only the holder of the execution's lock writes its status and history.
     public func setStatus(_ status: ExecutionStatus, detail: String = "") throws(SystemError) {
         try refuseIfEnded()
-        try spool.commit(status.rawValue + "\n", to: path(.status), mode: 0o644)
+        try spool.write(status.rawValue + "\n", to: path(.status), mode: 0o644)
         try recordHistory(status, detail: detail)
     }
 
@@ -96,7 +96,7 @@ public struct Execution: Sendable {
     public func showWaiting(_ waiting: Bool) throws(SystemError) {
         try refuseIfEnded()
         let status: ExecutionStatus = waiting ? .waiting : .running
-        try spool.commit(status.rawValue + "\n", to: path(.status), mode: 0o644, durable: false)
+        try spool.write(status.rawValue + "\n", to: path(.status), mode: 0o644, .volatile)
         try recordHistory(status)
     }
 
@@ -130,7 +130,7 @@ public struct Execution: Sendable {
             files.append(.init(path(.message), message.hasSuffix("\n") ? message : message + "\n"))
         }
         files.append(.init(path(.status), status.rawValue + "\n", mode: 0o644))
-        try spool.commit(files)
+        try spool.write(files)
         try recordHistory(status)
     }
 

@@ -34,7 +34,7 @@ public struct InputRequest: Sendable {
     }
 
     public func write(to execution: Execution) throws(SystemError) {
-        try execution.spool.commit(json.prettyText + "\n", to: execution.path(.request), mode: 0o600)
+        try execution.spool.write(json.prettyText + "\n", to: execution.path(.request), mode: 0o600)
     }
 
     public static func read(from execution: Execution) -> InputRequest? {
@@ -62,7 +62,7 @@ extension Spool {
         let published = InputRequest(
             id: request.id, request: request.request, reference: request.reference, asked: request.asked,
             deadline: request.deadline, lineage: execution(request.id).ancestors())
-        try publish(published.json.prettyText + "\n", to: publishedRequestPath(request.id))
+        try write(published.json.prettyText + "\n", to: publishedRequestPath(request.id), mode: 0o640, .published(replacing: true))
     }
 
     /// The request published for execution `id`; nil when there is none (or it cannot be read).

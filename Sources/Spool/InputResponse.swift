@@ -26,7 +26,7 @@ public enum InputResponse: Equatable, Sendable {
             object["token"] = .string(token)
             json = .object(object)
         }
-        return try execution.spool.createOnce(json.prettyText + "\n", at: execution.path(.response), mode: 0o600)
+        return try execution.spool.write(json.prettyText + "\n", to: execution.path(.response), mode: 0o600, .createOnce)
     }
 
 

@@ -36,7 +36,7 @@ public struct WakeCondition: Equatable, Sendable {
 extension Execution {
     /// Parks the execution: `wake` first, then the status `waiting`, both durable.
     public func park(until condition: WakeCondition) throws(SystemError) {
-        try spool.commit([
+        try spool.write([
             .init(path(.wake), condition.json.prettyText + "\n", mode: 0o644),
             .init(path(.status), ExecutionStatus.waiting.rawValue + "\n", mode: 0o644),
         ])
@@ -48,7 +48,7 @@ extension Execution {
     public func closeWakeFiles(_ condition: WakeCondition, reason: String) {
         let text = JSON.object(["closed": .string(reason), "at": .string(Clock.iso8601(Clock.now()))]).prettyText + "\n"
         for file in condition.files {
-            _ = try? spool.createOnce(text, at: directory + "/" + file, mode: 0o600)
+            _ = try? spool.write(text, to: directory + "/" + file, mode: 0o600, .createOnce)
         }
     }
 

@@ -43,7 +43,7 @@ public struct Settings: Sendable {
     public func set(_ name: String, to value: JSON) throws(SpoolError) {
         let path = try path(name)
         do {
-            try spool.commit(value.prettyText + "\n", to: path, mode: 0o600)
+            try spool.write(value.prettyText + "\n", to: path, mode: 0o600)
         } catch {
             throw SpoolError("cannot write setting '\(name)'", cause: error)
         }

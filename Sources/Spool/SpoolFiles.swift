@@ -39,39 +39,4 @@ extension Spool {
         defer { try? fd.close() }
         try fd.write(text)
     }
-
-    /// Writes a file that the responders' group reads. Not fsynced: what is published is made again
-    /// from the executions after a crash.
-    public func publish(_ text: String, to path: String, replacing: Bool = true) throws(SystemError) {
-        try placeInItsDirectory(Array(text.utf8), at: path, mode: 0o640, replacing: replacing, sync: false)
-    }
-
-    /// Writes a file whole under a dot name in its own directory (whose set-group-ID bit, if any,
-    /// gives it the directory's group; tmp/ would give it ours), with `mode` whatever the umask,
-    /// then renames it into place.
-    public func placeInItsDirectory(_ bytes: [UInt8], at path: String, mode: FilePermissions, replacing: Bool, sync: Bool) throws(SystemError) {
-        let slash = path.lastIndex(of: "/")!
-        let name = path[path.index(after: slash)...]
-        let temporary = "\(path[..<slash])/.\(name).\(Spool.randomToken())"
-        do {
-            // The mode is set on the descriptor: in a directory another user owns (answers/, as root),
-            // a chmod by path could be made to follow a link put in the file's place.
-            try FileSystem.writeFile(temporary, bytes, mode: mode, exclusive: true, sync: sync, exactMode: true)
-            if replacing {
-                try FileSystem.rename(temporary, path)
-            } else {
-                try FileSystem.renameNoReplace(temporary, path)
-            }
-        } catch {
-            try? FileSystem.removeIfPresent(temporary)
-            throw error
-        }
-    }
-
-    /// 16 random hex digits: a name nobody can guess.
-    public static func randomToken() -> String {
-        let value = UInt64.random(in: 0...UInt64.max)
-        let hex = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
-    }
 }

@@ -23,7 +23,7 @@ extension Spool {
             }
             let placed: Bool
             do {
-                placed = try place(bytes, at: incoming + "/" + id + ".json", durable: durable)
+                placed = try write([FileContent(incoming + "/" + id + ".json", bytes)], WritePolicy(.noReplace, durability: durable ? .fileAndDirectory : .none))
             } catch {
                 throw SpoolError("cannot submit the job to \(root)", cause: error)
             }
@@ -35,19 +35,6 @@ extension Spool {
             return id
         }
         throw SpoolError("could not find a free execution id in \(root)")
-    }
-
-    /// Writes `bytes` under tmp/ and renames the file to `target` unless that exists; false if it does.
-    private func place(_ bytes: [UInt8], at target: String, durable: Bool) throws(SystemError) -> Bool {
-        let temporary = try writeTemporary(FileContent(target, bytes), sync: durable)
-        defer { try? FileSystem.removeIfPresent(temporary) }
-        do {
-            try FileSystem.renameNoReplace(temporary, target)
-        } catch where error.errno == .fileExists {
-            return false
-        }
-        if durable { try FileSystem.syncDirectory(incoming) }
-        return true
     }
 }
 
@@ -95,7 +82,7 @@ extension Spool {
         if let job {
             try setAside(job, as: id + ".json", because: why)
         } else {
-            try commit(why + "\n", to: failureReason(ofJobNamed: id + ".json"), mode: 0o644)
+            try write(why + "\n", to: failureReason(ofJobNamed: id + ".json"), mode: 0o644)
         }
         try FileSystem.removeTree(claim)
         return true
@@ -110,7 +97,7 @@ extension Spool {
     @discardableResult
     public func setAside(_ path: String, as name: String, because why: String) throws(SystemError) -> Bool {
         let staged = stagedReason(ofJobNamed: name)
-        try commit(why + "\n", to: staged, mode: 0o644)
+        try write(why + "\n", to: staged, mode: 0o644)
         do {
             try FileSystem.rename(path, failed + "/" + name)
         } catch where error.errno == .noSuchFileOrDirectory {
@@ -149,7 +136,7 @@ extension Spool {
         for name in names where !name.hasPrefix(".") && !name.hasSuffix(".why") && !reasons.contains(name + ".why") {
             let staged = stagedReason(ofJobNamed: name)
             if (try? FileSystem.rename(staged, failureReason(ofJobNamed: name))) != nil
-                || (try? commit(Self.reasonLostInACrash + "\n", to: failureReason(ofJobNamed: name), mode: 0o644)) != nil {
+                || (try? write(Self.reasonLostInACrash + "\n", to: failureReason(ofJobNamed: name), mode: 0o644)) != nil {
                 completed.append((name, reasonSetAside(ofJobNamed: name) ?? Self.reasonLostInACrash))
             }
         }
