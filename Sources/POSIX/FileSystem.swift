@@ -5,8 +5,16 @@ import CPOSIX
 
 /// File system calls that name their path in the errors they throw.
 public enum FileSystem {
-    public static func readFile(_ path: String, limit: Int = 64 << 20) throws(SystemError) -> [UInt8] {
-        let fd = try FileDescriptor.open(path, .readOnly)
+    /// Reads a file whole, failing beyond `limit` bytes. With `beneath`, it is opened as everything
+    /// in a spool is (Beneath): below that root, with no symbolic link on the way, never blocking,
+    /// and only a regular file is read; without, as open(2) opens it.
+    public static func readFile(_ path: String, limit: Int = 64 << 20, beneath root: String? = nil) throws(SystemError) -> [UInt8] {
+        let fd: FileDescriptor
+        if let root {
+            fd = try Beneath.open(path, in: root, .readOnly)
+        } else {
+            fd = try FileDescriptor.open(path, .readOnly)
+        }
         defer { try? fd.close() }
         do {
             return try fd.readAll(limit: limit)
@@ -15,10 +23,10 @@ public enum FileSystem {
         }
     }
 
-    /// Reads a small text file; nil when it does not exist.
-    public static func readText(_ path: String) throws(SystemError) -> String? {
+    /// Reads a small text file, opened as `readFile` opens it; nil when it does not exist.
+    public static func readText(_ path: String, beneath root: String? = nil) throws(SystemError) -> String? {
         do {
-            return String(decoding: try readFile(path), as: UTF8.self)
+            return String(decoding: try readFile(path, beneath: root), as: UTF8.self)
         } catch where error.errno == .noSuchFileOrDirectory {
             return nil
         }

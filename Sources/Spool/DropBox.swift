@@ -98,7 +98,7 @@ extension Spool {
 
     /// flowspoold's verdict on a dropped answer; nil while there is none.
     public func verdict(on answer: DroppedAnswer) throws(SystemError) -> AnswerVerdict? {
-        guard let text = try readText(verdictPath(for: answer)) else { return nil }
+        guard let text = try FileSystem.readText(verdictPath(for: answer), beneath: root) else { return nil }
         return AnswerVerdict(fileContent: text)
     }
 

@@ -30,7 +30,7 @@ public struct Execution: Sendable {
 
     /// The executions submitted with this one as their parent, in the order they were admitted.
     public func children() -> [String] {
-        guard let text = (try? spool.readText(path(.children))) ?? nil else { return [] }
+        guard let text = (try? FileSystem.readText(path(.children), beneath: spool.root)) ?? nil else { return [] }
         return text.split(separator: "\n").map(String.init).filter { ExecutionID.isValid($0) }
     }
 
@@ -46,14 +46,14 @@ public struct Execution: Sendable {
     /// The status word; nil when the file is missing or holds no status word. Any other failure to
     /// read it throws, so that nobody acts on a status they could not see.
     public func readStatus() throws(SystemError) -> ExecutionStatus? {
-        try spool.readText(path(.status)).flatMap(ExecutionStatus.init(fileContent:))
+        try FileSystem.readText(path(.status), beneath: spool.root).flatMap(ExecutionStatus.init(fileContent:))
     }
 
     /// The job as admitted: task type, inputs, parent, name, timeout.
     public func job() throws(SpoolError) -> Job {
         let bytes: [UInt8]
         do {
-            bytes = try spool.readFile(path(.inputs))
+            bytes = try FileSystem.readFile(path(.inputs), beneath: spool.root)
         } catch {
             throw SpoolError("cannot read inputs of execution \(id)", cause: error)
         }
@@ -72,12 +72,12 @@ public struct Execution: Sendable {
     }
 
     public func outputs() -> JSONObject? {
-        guard let bytes = try? spool.readFile(path(.outputs), limit: Self.outputsLimit) else { return nil }
+        guard let bytes = try? FileSystem.readFile(path(.outputs), limit: Self.outputsLimit, beneath: spool.root) else { return nil }
         return (try? JSON(parsing: bytes))?.objectValue
     }
 
     public func message() -> String? {
-        (try? spool.readText(path(.message))) ?? nil
+        (try? FileSystem.readText(path(.message), beneath: spool.root)) ?? nil
     }
 
     /// Moves the execution to a status that is not final (queued, running, waiting), and notes it
@@ -182,7 +182,7 @@ public struct Execution: Sendable {
     }
 
     public func history() -> [HistoryEntry] {
-        guard let text = try? spool.readText(path(.history)) else { return [] }
+        guard let text = try? FileSystem.readText(path(.history), beneath: spool.root) else { return [] }
         return text.split(separator: "\n").compactMap { line in
             let parts = line.split(separator: " ", maxSplits: 2)
             guard parts.count >= 2, let time = Clock.parseISO8601(parts[0]),

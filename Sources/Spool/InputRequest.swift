@@ -38,7 +38,7 @@ public struct InputRequest: Sendable {
     }
 
     public static func read(from execution: Execution) -> InputRequest? {
-        guard let bytes = try? execution.spool.readFile(execution.path(.request)) else { return nil }
+        guard let bytes = try? FileSystem.readFile(execution.path(.request), beneath: execution.spool.root) else { return nil }
         return InputRequest(id: execution.id, bytes)
     }
 
@@ -67,7 +67,7 @@ extension Spool {
 
     /// The request published for execution `id`; nil when there is none (or it cannot be read).
     public func publishedRequest(_ id: String) -> InputRequest? {
-        guard let bytes = try? readFile(publishedRequestPath(id), limit: 1 << 20) else { return nil }
+        guard let bytes = try? FileSystem.readFile(publishedRequestPath(id), limit: 1 << 20, beneath: root) else { return nil }
         return InputRequest(id: id, bytes)
     }
 

@@ -54,7 +54,7 @@ extension Execution {
 
     /// The condition a parked execution waits for; nil when it is not parked.
     public func wakeCondition() -> WakeCondition? {
-        guard let bytes = try? spool.readFile(path(.wake)), let json = try? JSON(parsing: bytes) else { return nil }
+        guard let bytes = try? FileSystem.readFile(path(.wake), beneath: spool.root), let json = try? JSON(parsing: bytes) else { return nil }
         return WakeCondition(json)
     }
 }

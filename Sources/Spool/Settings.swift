@@ -27,7 +27,7 @@ public struct Settings: Sendable {
         let path = try path(name)
         let bytes: [UInt8]
         do {
-            bytes = try spool.readFile(path)
+            bytes = try FileSystem.readFile(path, beneath: spool.root)
         } catch where error.errno == .noSuchFileOrDirectory {
             return nil
         } catch {

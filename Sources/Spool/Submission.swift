@@ -54,7 +54,7 @@ extension Spool {
     /// failed/, looked at in the order a job moves through them; nil when none can be read.
     public func job(knownAs id: String) -> Job? {
         func read(_ path: String, record: Bool) -> Job? {
-            (try? readFile(path, limit: Job.maximumSize)).flatMap { try? Job(parsing: $0, record: record) }
+            (try? FileSystem.readFile(path, limit: Job.maximumSize, beneath: root)).flatMap { try? Job(parsing: $0, record: record) }
         }
         let claim = claimDirectory(for: id)
         return read(incoming + "/" + id + ".json", record: false)
@@ -117,7 +117,7 @@ extension Spool {
     /// The reason of a job in failed/ as NAME: its .why, else the one staged for it while it is
     /// being set aside, else (a crash lost both) `reasonLostInACrash`; nil when no job is there.
     public func reasonSetAside(ofJobNamed name: String) -> String? {
-        func read(_ path: String) -> String? { ((try? readText(path)) ?? nil).map { $0.trimming("\n") } }
+        func read(_ path: String) -> String? { ((try? FileSystem.readText(path, beneath: root)) ?? nil).map { $0.trimming("\n") } }
         if let why = read(failureReason(ofJobNamed: name)) { return why }
         guard FileSystem.exists(failed + "/" + name) else { return nil }
         // Read again after the staged one: it may have moved into place between the two looks.
@@ -147,7 +147,7 @@ extension Spool {
     /// being admitted, or an execution whose status is not final.
     public func unfinishedJob(withUniqueKey key: String) -> String? {
         func unique(_ path: String, record: Bool) -> String? {
-            (try? readFile(path, limit: Job.maximumSize)).flatMap { try? Job(parsing: $0, record: record) }?.unique
+            (try? FileSystem.readFile(path, limit: Job.maximumSize, beneath: root)).flatMap { try? Job(parsing: $0, record: record) }?.unique
         }
         for name in (try? FileSystem.listDirectory(incoming)) ?? [] where unique(incoming + "/" + name, record: false) == key {
             return String(name.dropLast(name.hasSuffix(".json") ? 5 : 0))
