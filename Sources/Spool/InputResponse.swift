@@ -2,7 +2,7 @@ import JSON
 import POSIX
 
 /// What an INPUT request's `response` file says: an answer, or that the request was closed without
-/// one. The file is made once, by link(2) (flowspool-spool(5)): by respond(1) with an answer, by the INPUT
+/// one. The file is made once, by link(2) (flowspool-spool(5), Writing files): by respond(1) with an answer, by the INPUT
 /// runner when the timeout passes, by flowspoold when the execution is cancelled. Whoever comes
 /// second finds it there.
 public enum InputResponse: Equatable, Sendable {

@@ -1,6 +1,6 @@
 import POSIX
 
-/// A spool tree: the paths of flowspool-spool(5) and the one way every program writes into it.
+/// A spool tree: the paths of flowspool-spool(5); every program writes into it with `write` (FileWrites.swift).
 public struct Spool: Sendable {
     /// Where this process reaches the spool: its absolute path, or for flowspoold the directory it
     /// holds open (`heldOpen()`).
