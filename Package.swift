@@ -51,6 +51,8 @@ let package = Package(
         .target(name: "OpenSSL", dependencies: ["CCrypto"]),
         .target(name: "AWSTask", dependencies: ["TaskRunner", "Spool", "Curl", "Zlib", "OpenSSL", "POSIX", "JSON"]),
         .target(name: "DropGate", dependencies: ["Spool", "POSIX"]),
+        // respond(1)'s side of the drop box, for respond and the cluster bridge; apart from DropGate,
+        // so that the setgid gate does not carry it.
         .target(name: "Responder", dependencies: ["DropGate", "Spool", "POSIX"]),
         .target(name: "Supervisor", dependencies: ["Spool", "DropGate", "POSIX", "JSON"]),
         .target(name: "Cluster", dependencies: ["Redis", "Spool", "Responder", "POSIX", "JSON"]),
