@@ -49,14 +49,6 @@ public enum FileSystem {
         }
     }
 
-    /// Appends one record with a single write(2) on an O_APPEND descriptor, so that records of
-    /// several writers never interleave.
-    public static func append(_ path: String, _ text: String, mode: FilePermissions = 0o600) throws(SystemError) {
-        let fd = try FileDescriptor.open(path, .writeOnly, options: [.create, .append], permissions: mode)
-        defer { try? fd.close() }
-        try fd.write(text)
-    }
-
     public static func rename(_ from: String, _ to: String) throws(SystemError) {
         try valueOrErrno("rename", path: "\(from) -> \(to)") { Glibc.rename(from, to) }
     }
