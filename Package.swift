@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "FlowTask", dependencies: ["TaskRunner", "Spool", "POSIX", "JSON"], resources: [.embedInCode("flow_stub.py")]),
         .target(name: "SSH", dependencies: ["CLibSSH2", "POSIX"]),
         .target(name: "SSHTask", dependencies: ["TaskRunner", "Spool", "SSH", "POSIX", "JSON"]),
-        .target(name: "InputTask", dependencies: ["TaskRunner", "Spool", "DropGate", "POSIX", "JSON"]),
+        .target(name: "InputTask", dependencies: ["TaskRunner", "Spool", "POSIX", "JSON"]),
         .target(name: "Redis", dependencies: ["CHiredis", "POSIX"]),
         .target(name: "RedisTask", dependencies: ["TaskRunner", "Spool", "Redis", "POSIX", "JSON"]),
         .target(name: "SMTPTask", dependencies: ["TaskRunner", "Spool", "Curl", "POSIX", "JSON"]),
@@ -53,8 +53,11 @@ let package = Package(
         .target(name: "OpenSSL", dependencies: ["CCrypto"]),
         .target(name: "AWSTask", dependencies: ["TaskRunner", "Spool", "Curl", "Zlib", "OpenSSL", "POSIX", "JSON"]),
         .target(name: "DropGate", dependencies: ["Spool", "POSIX"]),
-        .target(name: "Supervisor", dependencies: ["Spool", "InputTask", "DropGate", "POSIX", "JSON"]),
-        .target(name: "Cluster", dependencies: ["Redis", "Spool", "InputTask", "POSIX", "JSON"]),
+        // respond(1)'s side of the drop box, for respond and the cluster bridge; apart from DropGate,
+        // so that the setgid gate does not carry it.
+        .target(name: "Responder", dependencies: ["DropGate", "Spool", "POSIX"]),
+        .target(name: "Supervisor", dependencies: ["Spool", "DropGate", "POSIX", "JSON"]),
+        .target(name: "Cluster", dependencies: ["Redis", "Spool", "Responder", "POSIX", "JSON"]),
 
         // Programs: their command lines (ArgumentParser) over the library modules.
         .executableTarget(
@@ -62,7 +65,7 @@ let package = Package(
             dependencies: ["Supervisor", "Cluster", "DropGate", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "flowspool",
-            dependencies: ["Spool", "InputTask", "DropGate", "Cluster", "POSIX", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Spool", "DropGate", "Cluster", "POSIX", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The setgid gate links nothing it does not need.
         .executableTarget(name: "flowspool-drop", dependencies: ["DropGate"]),
         .executableTarget(name: "flowspool-task-REST", dependencies: ["RESTTask"]),
@@ -74,7 +77,7 @@ let package = Package(
         .executableTarget(name: "flowspool-task-AWS", dependencies: ["AWSTask"]),
         .executableTarget(
             name: "respond",
-            dependencies: ["InputTask", "Cluster", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Responder", "Cluster", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Tests mirror the modules.
         .target(name: "FlowspoolTestSupport", dependencies: ["Spool", "POSIX", "JSON"], path: "Tests/Support"),
@@ -92,7 +95,7 @@ let package = Package(
         .testTarget(name: "SMTPTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "InputTaskTests", dependencies: ["FlowspoolTestSupport", "InputTask", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "FlowTaskTests", dependencies: ["InputTask", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
-        .testTarget(name: "SupervisorTests", dependencies: ["FlowspoolTestSupport", "InputTask", "DropGate", "Spool", "JSON"]),
+        .testTarget(name: "SupervisorTests", dependencies: ["FlowspoolTestSupport", "Responder", "DropGate", "Spool", "JSON"]),
         .testTarget(name: "FlowspoolCommandTests", dependencies: ["InputTask", "FlowspoolTestSupport", "JSON"]),
         .testTarget(name: "ManPageTests", dependencies: ["FlowspoolTestSupport", "Spool"]),
     ],

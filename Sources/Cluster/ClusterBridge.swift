@@ -1,6 +1,6 @@
-import InputTask
 import JSON
 import POSIX
+import Responder
 import Spool
 
 /// A host's part in a cluster (flowspoold --cluster, flowspool-cluster(7)): a thread of flowspoold

@@ -1,6 +1,6 @@
-import InputTask
 import JSON
 import POSIX
+import Responder
 import Spool
 
 /// respond --cluster: an answer to an INPUT request wherever in the cluster it waits. The answer

@@ -47,7 +47,7 @@ enum FlowScript {
     static func write(_ source: String, as name: String, mode: FilePermissions, in execution: Execution) throws(TaskFailure) -> String {
         let path = execution.directory + "/" + name
         do {
-            try execution.spool.commit(source, to: path, mode: mode)
+            try execution.spool.write(source, to: path, mode: mode)
         } catch {
             throw TaskFailure(execution.spool.shown("cannot write the flow script to \(path): \(error)"))
         }

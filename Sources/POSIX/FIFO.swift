@@ -1,5 +1,5 @@
 /// Writes to a FIFO without blocking, doing nothing when no process reads it (ENXIO):
-/// a poke through one is a hint, and the files are the truth (flowspool-spool(5)).
+/// a poke through one is a hint, and the files are the truth (flowspool-spool(5), Writing files).
 public enum FIFO {
     /// Returns false when nobody has the FIFO open for reading.
     @discardableResult

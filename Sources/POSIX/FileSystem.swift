@@ -5,8 +5,16 @@ import CPOSIX
 
 /// File system calls that name their path in the errors they throw.
 public enum FileSystem {
-    public static func readFile(_ path: String, limit: Int = 64 << 20) throws(SystemError) -> [UInt8] {
-        let fd = try FileDescriptor.open(path, .readOnly)
+    /// Reads a file whole, failing beyond `limit` bytes. With `beneath`, it is opened as everything
+    /// in a spool is (Beneath): below that root, with no symbolic link on the way, never blocking,
+    /// and only a regular file is read; without, as open(2) opens it.
+    public static func readFile(_ path: String, limit: Int = 64 << 20, beneath root: String? = nil) throws(SystemError) -> [UInt8] {
+        let fd: FileDescriptor
+        if let root {
+            fd = try Beneath.open(path, in: root, .readOnly)
+        } else {
+            fd = try FileDescriptor.open(path, .readOnly)
+        }
         defer { try? fd.close() }
         do {
             return try fd.readAll(limit: limit)
@@ -15,10 +23,10 @@ public enum FileSystem {
         }
     }
 
-    /// Reads a small text file; nil when it does not exist.
-    public static func readText(_ path: String) throws(SystemError) -> String? {
+    /// Reads a small text file, opened as `readFile` opens it; nil when it does not exist.
+    public static func readText(_ path: String, beneath root: String? = nil) throws(SystemError) -> String? {
         do {
-            return String(decoding: try readFile(path), as: UTF8.self)
+            return String(decoding: try readFile(path, beneath: root), as: UTF8.self)
         } catch where error.errno == .noSuchFileOrDirectory {
             return nil
         }
@@ -39,14 +47,6 @@ public enum FileSystem {
         } catch {
             throw SystemError(error.call, path: path, errno: error.errno)
         }
-    }
-
-    /// Appends one record with a single write(2) on an O_APPEND descriptor, so that records of
-    /// several writers never interleave.
-    public static func append(_ path: String, _ text: String, mode: FilePermissions = 0o600) throws(SystemError) {
-        let fd = try FileDescriptor.open(path, .writeOnly, options: [.create, .append], permissions: mode)
-        defer { try? fd.close() }
-        try fd.write(text)
     }
 
     public static func rename(_ from: String, _ to: String) throws(SystemError) {

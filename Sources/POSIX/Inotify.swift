@@ -2,8 +2,8 @@
 import Glibc
 #endif
 
-/// An inotify instance. Its events are hints to look again, never the truth (flowspool-spool(5)), so they
-/// are drained rather than read one by one.
+/// An inotify instance. Its events are hints to look again, never the truth (flowspool-spool(5),
+/// Writing files), so they are drained rather than read one by one.
 public final class Inotify {
     public let descriptor: FileDescriptor
 

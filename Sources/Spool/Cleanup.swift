@@ -131,7 +131,7 @@ extension EndedIndex {
     /// grow forever; a list that appends meanwhile may lose its lines, which are read again later.
     public func forget(_ ids: Set<String>) throws(SystemError) {
         guard !ids.isEmpty else { return }
-        let bytes = (try? spool.readFile(path, limit: Self.sizeLimit)) ?? []
+        let bytes = (try? FileSystem.readFile(path, limit: Self.sizeLimit, beneath: spool.root)) ?? []
         var kept: [UInt8] = []
         kept.reserveCapacity(bytes.count)
         var lineStart = 0
@@ -141,6 +141,6 @@ extension EndedIndex {
             if !ids.contains(id) { kept += line }
             lineStart = index + 1
         }
-        try spool.commit([Spool.FileContent(path, kept, mode: 0o600)], durable: false)
+        try spool.write([Spool.FileContent(path, kept, mode: 0o600)], .volatile)
     }
 }

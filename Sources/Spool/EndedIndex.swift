@@ -68,7 +68,7 @@ public struct EndedIndex: Sendable {
 
     /// The lines that read back; none when there is no index or it cannot be read.
     public func read() -> Table {
-        let bytes = (try? spool.readFile(path, limit: Self.sizeLimit)) ?? []
+        let bytes = (try? FileSystem.readFile(path, limit: Self.sizeLimit, beneath: spool.root)) ?? []
         var lines: [Line] = []
         var lineOfID: [String: Int] = [:]
         lines.reserveCapacity(bytes.count / 96)

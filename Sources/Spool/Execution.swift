@@ -30,7 +30,7 @@ public struct Execution: Sendable {
 
     /// The executions submitted with this one as their parent, in the order they were admitted.
     public func children() -> [String] {
-        guard let text = (try? spool.readText(path(.children))) ?? nil else { return [] }
+        guard let text = (try? FileSystem.readText(path(.children), beneath: spool.root)) ?? nil else { return [] }
         return text.split(separator: "\n").map(String.init).filter { ExecutionID.isValid($0) }
     }
 
@@ -46,14 +46,14 @@ public struct Execution: Sendable {
     /// The status word; nil when the file is missing or holds no status word. Any other failure to
     /// read it throws, so that nobody acts on a status they could not see.
     public func readStatus() throws(SystemError) -> ExecutionStatus? {
-        try spool.readText(path(.status)).flatMap(ExecutionStatus.init(fileContent:))
+        try FileSystem.readText(path(.status), beneath: spool.root).flatMap(ExecutionStatus.init(fileContent:))
     }
 
     /// The job as admitted: task type, inputs, parent, name, timeout.
     public func job() throws(SpoolError) -> Job {
         let bytes: [UInt8]
         do {
-            bytes = try spool.readFile(path(.inputs))
+            bytes = try FileSystem.readFile(path(.inputs), beneath: spool.root)
         } catch {
             throw SpoolError("cannot read inputs of execution \(id)", cause: error)
         }
@@ -72,19 +72,19 @@ public struct Execution: Sendable {
     }
 
     public func outputs() -> JSONObject? {
-        guard let bytes = try? spool.readFile(path(.outputs), limit: Self.outputsLimit) else { return nil }
+        guard let bytes = try? FileSystem.readFile(path(.outputs), limit: Self.outputsLimit, beneath: spool.root) else { return nil }
         return (try? JSON(parsing: bytes))?.objectValue
     }
 
     public func message() -> String? {
-        (try? spool.readText(path(.message))) ?? nil
+        (try? FileSystem.readText(path(.message), beneath: spool.root)) ?? nil
     }
 
     /// Moves the execution to a status that is not final (queued, running, waiting), and notes it
     /// in history. Only the holder of the execution's lock writes its status and history.
     public func setStatus(_ status: ExecutionStatus, detail: String = "") throws(SystemError) {
         try refuseIfEnded()
-        try spool.commit(status.rawValue + "\n", to: path(.status), mode: 0o644)
+        try spool.write(status.rawValue + "\n", to: path(.status), mode: 0o644)
         try recordHistory(status, detail: detail)
     }
 
@@ -96,7 +96,7 @@ public struct Execution: Sendable {
     public func showWaiting(_ waiting: Bool) throws(SystemError) {
         try refuseIfEnded()
         let status: ExecutionStatus = waiting ? .waiting : .running
-        try spool.commit(status.rawValue + "\n", to: path(.status), mode: 0o644, durable: false)
+        try spool.write(status.rawValue + "\n", to: path(.status), mode: 0o644, .volatile)
         try recordHistory(status)
     }
 
@@ -130,7 +130,7 @@ public struct Execution: Sendable {
             files.append(.init(path(.message), message.hasSuffix("\n") ? message : message + "\n"))
         }
         files.append(.init(path(.status), status.rawValue + "\n", mode: 0o644))
-        try spool.commit(files)
+        try spool.write(files)
         try recordHistory(status)
     }
 
@@ -182,7 +182,7 @@ public struct Execution: Sendable {
     }
 
     public func history() -> [HistoryEntry] {
-        guard let text = try? spool.readText(path(.history)) else { return [] }
+        guard let text = try? FileSystem.readText(path(.history), beneath: spool.root) else { return [] }
         return text.split(separator: "\n").compactMap { line in
             let parts = line.split(separator: " ", maxSplits: 2)
             guard parts.count >= 2, let time = Clock.parseISO8601(parts[0]),

@@ -36,7 +36,7 @@ public struct WakeCondition: Equatable, Sendable {
 extension Execution {
     /// Parks the execution: `wake` first, then the status `waiting`, both durable.
     public func park(until condition: WakeCondition) throws(SystemError) {
-        try spool.commit([
+        try spool.write([
             .init(path(.wake), condition.json.prettyText + "\n", mode: 0o644),
             .init(path(.status), ExecutionStatus.waiting.rawValue + "\n", mode: 0o644),
         ])
@@ -48,13 +48,13 @@ extension Execution {
     public func closeWakeFiles(_ condition: WakeCondition, reason: String) {
         let text = JSON.object(["closed": .string(reason), "at": .string(Clock.iso8601(Clock.now()))]).prettyText + "\n"
         for file in condition.files {
-            _ = try? spool.createOnce(text, at: directory + "/" + file, mode: 0o600)
+            _ = try? spool.write(text, to: directory + "/" + file, mode: 0o600, .createOnce)
         }
     }
 
     /// The condition a parked execution waits for; nil when it is not parked.
     public func wakeCondition() -> WakeCondition? {
-        guard let bytes = try? spool.readFile(path(.wake)), let json = try? JSON(parsing: bytes) else { return nil }
+        guard let bytes = try? FileSystem.readFile(path(.wake), beneath: spool.root), let json = try? JSON(parsing: bytes) else { return nil }
         return WakeCondition(json)
     }
 }

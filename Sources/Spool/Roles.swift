@@ -47,6 +47,29 @@ public struct SpoolRoles: Sendable {
     }
 }
 
+/// What is wrong with one part of a spool's layout, for the operator, and how much it matters:
+/// `flowspool doctor` reports a warning or a failure by its severity.
+public struct LayoutProblem: Error, CustomStringConvertible, Equatable, Sendable {
+    public enum Severity: Equatable, Sendable {
+        /// flowspoold sets it right when it starts: a group or a mode the owner may set.
+        case warning
+        /// flowspoold refuses the spool until someone fixes it: a part missing, of another kind,
+        /// or of another owner.
+        case failure
+    }
+
+    public let severity: Severity
+    /// The part of the layout it is about.
+    public let path: String
+    public let description: String
+
+    public init(_ severity: Severity, at path: String, _ description: String) {
+        self.severity = severity
+        self.path = path
+        self.description = description
+    }
+}
+
 /// How one part of the layout stands against what the roles ask of it.
 enum PartCheck {
     case right
@@ -121,16 +144,17 @@ extension Spool {
     }
 
     /// What is wrong with the layout for `roles`, owned by `owner`, without changing anything: a
-    /// sentence each, saying what flowspoold would refuse or set at its next start.
-    public func layoutProblems(_ roles: SpoolRoles, owner: UserID) -> [String] {
+    /// failure for what flowspoold would refuse, a warning for what it sets at its next start.
+    public func layoutProblems(_ roles: SpoolRoles, owner: UserID) -> [LayoutProblem] {
         roles.parts(of: self).compactMap { part in
             switch PartCheck(part, roles: roles, owner: owner) {
             case .right: nil
-            case .refused(let why): why
+            case .refused(let why): LayoutProblem(.failure, at: part.path, why)
             case .settable(let group, let mode, let wanted):
-                [group.map { "\(part.path) has the group \(Group.name(of: $0)), not \(Group.name(of: wanted!))" },
-                 mode.map { "\(part.path) has the mode \($0.octal), not \(part.mode.octal)" }]
-                    .compactMap { $0 }.joined(separator: "; ") + " (flowspoold sets it when it starts)"
+                LayoutProblem(.warning, at: part.path, [
+                    group.map { "\(part.path) has the group \(Group.name(of: $0)), not \(Group.name(of: wanted!))" },
+                    mode.map { "\(part.path) has the mode \($0.octal), not \(part.mode.octal)" },
+                ].compactMap { $0 }.joined(separator: "; ") + " (flowspoold sets it when it starts)")
             }
         }
     }

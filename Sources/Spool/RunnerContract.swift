@@ -95,6 +95,6 @@ extension Execution {
     /// The pid a runner wrote into the lock file when it began (RunnerContract.declareBegun); nil
     /// when no runner has begun since the supervisor last marked the execution running.
     public func runnerPID() -> ProcessID? {
-        ((try? spool.readText(path(.lock))) ?? nil).flatMap { ProcessID($0.trimming()) }
+        ((try? FileSystem.readText(path(.lock), beneath: spool.root)) ?? nil).flatMap { ProcessID($0.trimming()) }
     }
 }

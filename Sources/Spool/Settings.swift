@@ -27,7 +27,7 @@ public struct Settings: Sendable {
         let path = try path(name)
         let bytes: [UInt8]
         do {
-            bytes = try spool.readFile(path)
+            bytes = try FileSystem.readFile(path, beneath: spool.root)
         } catch where error.errno == .noSuchFileOrDirectory {
             return nil
         } catch {
@@ -43,7 +43,7 @@ public struct Settings: Sendable {
     public func set(_ name: String, to value: JSON) throws(SpoolError) {
         let path = try path(name)
         do {
-            try spool.commit(value.prettyText + "\n", to: path, mode: 0o600)
+            try spool.write(value.prettyText + "\n", to: path, mode: 0o600)
         } catch {
             throw SpoolError("cannot write setting '\(name)'", cause: error)
         }

@@ -1,7 +1,6 @@
 import POSIX
-import Synchronization
 
-/// A spool tree: the paths of flowspool-spool(5) and the one way every program writes into it.
+/// A spool tree: the paths of flowspool-spool(5); every program writes into it with `write` (FileWrites.swift).
 public struct Spool: Sendable {
     /// Where this process reaches the spool: its absolute path, or for flowspoold the directory it
     /// holds open (`heldOpen()`).
@@ -147,95 +146,6 @@ public struct Spool: Sendable {
         FileSystem.exists(executions) && FileSystem.exists(incoming)
     }
 
-    /// One file of a commit: its final path, its content and its mode.
-    public struct FileContent {
-        public let path: String
-        public let bytes: [UInt8]
-        public let mode: FilePermissions
-
-        public init(_ path: String, _ text: String, mode: FilePermissions = 0o600) {
-            self.init(path, Array(text.utf8), mode: mode)
-        }
-
-        public init(_ path: String, _ bytes: [UInt8], mode: FilePermissions = 0o600) {
-            self.path = path
-            self.bytes = bytes
-            self.mode = mode
-        }
-    }
-
-    /// Writes files the way flowspool-spool(5) asks: each whole under tmp/ and made durable, then renamed
-    /// into place in the order given, then each directory fsynced once. Readers see old content or
-    /// new, never half, and a reader who sees the last file finds the earlier ones. One file is
-    /// fsynced; several share one syncfs(2) of the spool's file system (a group commit: a journalling
-    /// file system commits them together, where an fsync each costs a commit each). With
-    /// `durable: false` nothing is synced, for states that need not survive a crash.
-    public func commit(_ files: [FileContent], durable: Bool = true) throws(SystemError) {
-        var temporaries: [String] = []
-        var renamed = 0
-        // What a failure leaves under tmp/ is removed; what was renamed is in place.
-        defer { temporaries.dropFirst(renamed).forEach { try? FileSystem.removeIfPresent($0) } }
-        let syncEach = durable && files.count == 1
-        for file in files {
-            temporaries.append(try writeTemporary(file, sync: syncEach))
-        }
-        if durable && !syncEach { try FileSystem.syncFileSystem(tmp) }
-        for (file, temporary) in zip(files, temporaries) {
-            try FileSystem.rename(temporary, file.path)
-            renamed += 1
-        }
-        guard durable else { return }
-        var synced: Set<String> = []
-        for directory in files.map({ parent(of: $0.path) }) where synced.insert(directory).inserted {
-            try FileSystem.syncDirectory(directory)
-        }
-    }
-
-    public func commit(_ text: String, to path: String, mode: FilePermissions = 0o600, durable: Bool = true) throws(SystemError) {
-        try commit([FileContent(path, text, mode: mode)], durable: durable)
-    }
-
-    /// Creates a file unless one of that name exists (false then): written whole under a fresh name
-    /// in its own directory, then linked into place (flowspool-spool(5)), so that the first writer wins
-    /// where `commit` would let the last one win.
-    public func createOnce(_ text: String, at path: String, mode: FilePermissions) throws(SystemError) -> Bool {
-        let directory = parent(of: path)
-        let temporary = directory + "/." + (path.split(separator: "/").last.map(String.init) ?? "file") + "." + Spool.randomToken()
-        try FileSystem.writeFile(temporary, Array(text.utf8), mode: mode, exclusive: true)
-        defer { try? FileSystem.removeIfPresent(temporary) }
-        do {
-            try FileSystem.link(temporary, path)
-        } catch where error.errno == .fileExists {
-            return false
-        }
-        try FileSystem.syncDirectory(directory)
-        return true
-    }
-
-    /// Writes a file under a fresh name in tmp/ and returns that name. A name left by a crashed
-    /// process that had the same pid is skipped; a file that could not be written whole (a full
-    /// disk) is removed again, so that retries leave nothing behind.
-    func writeTemporary(_ file: FileContent, sync: Bool = true) throws(SystemError) -> String {
-        while true {
-            let temporary = temporaryPath(for: file.path)
-            do {
-                try FileSystem.writeFile(temporary, file.bytes, mode: file.mode, exclusive: true, sync: sync)
-                return temporary
-            } catch where error.errno == .fileExists {
-                continue
-            } catch {
-                try? FileSystem.removeIfPresent(temporary)
-                throw error
-            }
-        }
-    }
-
-    /// A fresh name under tmp/: pid, a counter and the target's own name, so `ls tmp` says who and what.
-    public func temporaryPath(for target: String) -> String {
-        let name = target.split(separator: "/").last.map(String.init) ?? "file"
-        return "\(tmp)/\(CurrentProcess.id).\(TemporaryCounter.next()).\(name)"
-    }
-
     /// Wakes the supervisor after a rename into incoming/. A hint only: inotify usually got there first.
     public func pokeTrigger() {
         _ = try? FIFO.poke(trigger)
@@ -244,19 +154,6 @@ public struct Spool: Sendable {
     /// Sends one command line to the supervisor; false when no supervisor is reading.
     public func sendControl(_ command: String) throws(SystemError) -> Bool {
         try FIFO.poke(control, command + "\n")
-    }
-
-    func parent(of path: String) -> String {
-        FileSystem.split(path).directory
-    }
-}
-
-/// Unique numbers for temporary names within this process.
-enum TemporaryCounter {
-    private static let value = Atomic<Int>(0)
-
-    static func next() -> Int {
-        value.add(1, ordering: .relaxed).newValue
     }
 }
 

@@ -23,7 +23,7 @@ extension Spool {
             }
             let placed: Bool
             do {
-                placed = try place(bytes, at: incoming + "/" + id + ".json", durable: durable)
+                placed = try write([FileContent(incoming + "/" + id + ".json", bytes)], WritePolicy(.noReplace, durability: durable ? .fileAndDirectory : .none))
             } catch {
                 throw SpoolError("cannot submit the job to \(root)", cause: error)
             }
@@ -35,19 +35,6 @@ extension Spool {
             return id
         }
         throw SpoolError("could not find a free execution id in \(root)")
-    }
-
-    /// Writes `bytes` under tmp/ and renames the file to `target` unless that exists; false if it does.
-    private func place(_ bytes: [UInt8], at target: String, durable: Bool) throws(SystemError) -> Bool {
-        let temporary = try writeTemporary(FileContent(target, bytes), sync: durable)
-        defer { try? FileSystem.removeIfPresent(temporary) }
-        do {
-            try FileSystem.renameNoReplace(temporary, target)
-        } catch where error.errno == .fileExists {
-            return false
-        }
-        if durable { try FileSystem.syncDirectory(incoming) }
-        return true
     }
 }
 
@@ -67,7 +54,7 @@ extension Spool {
     /// failed/, looked at in the order a job moves through them; nil when none can be read.
     public func job(knownAs id: String) -> Job? {
         func read(_ path: String, record: Bool) -> Job? {
-            (try? readFile(path, limit: Job.maximumSize)).flatMap { try? Job(parsing: $0, record: record) }
+            (try? FileSystem.readFile(path, limit: Job.maximumSize, beneath: root)).flatMap { try? Job(parsing: $0, record: record) }
         }
         let claim = claimDirectory(for: id)
         return read(incoming + "/" + id + ".json", record: false)
@@ -95,7 +82,7 @@ extension Spool {
         if let job {
             try setAside(job, as: id + ".json", because: why)
         } else {
-            try commit(why + "\n", to: failureReason(ofJobNamed: id + ".json"), mode: 0o644)
+            try write(why + "\n", to: failureReason(ofJobNamed: id + ".json"), mode: 0o644)
         }
         try FileSystem.removeTree(claim)
         return true
@@ -110,7 +97,7 @@ extension Spool {
     @discardableResult
     public func setAside(_ path: String, as name: String, because why: String) throws(SystemError) -> Bool {
         let staged = stagedReason(ofJobNamed: name)
-        try commit(why + "\n", to: staged, mode: 0o644)
+        try write(why + "\n", to: staged, mode: 0o644)
         do {
             try FileSystem.rename(path, failed + "/" + name)
         } catch where error.errno == .noSuchFileOrDirectory {
@@ -130,7 +117,7 @@ extension Spool {
     /// The reason of a job in failed/ as NAME: its .why, else the one staged for it while it is
     /// being set aside, else (a crash lost both) `reasonLostInACrash`; nil when no job is there.
     public func reasonSetAside(ofJobNamed name: String) -> String? {
-        func read(_ path: String) -> String? { ((try? readText(path)) ?? nil).map { $0.trimming("\n") } }
+        func read(_ path: String) -> String? { ((try? FileSystem.readText(path, beneath: root)) ?? nil).map { $0.trimming("\n") } }
         if let why = read(failureReason(ofJobNamed: name)) { return why }
         guard FileSystem.exists(failed + "/" + name) else { return nil }
         // Read again after the staged one: it may have moved into place between the two looks.
@@ -149,7 +136,7 @@ extension Spool {
         for name in names where !name.hasPrefix(".") && !name.hasSuffix(".why") && !reasons.contains(name + ".why") {
             let staged = stagedReason(ofJobNamed: name)
             if (try? FileSystem.rename(staged, failureReason(ofJobNamed: name))) != nil
-                || (try? commit(Self.reasonLostInACrash + "\n", to: failureReason(ofJobNamed: name), mode: 0o644)) != nil {
+                || (try? write(Self.reasonLostInACrash + "\n", to: failureReason(ofJobNamed: name), mode: 0o644)) != nil {
                 completed.append((name, reasonSetAside(ofJobNamed: name) ?? Self.reasonLostInACrash))
             }
         }
@@ -160,7 +147,7 @@ extension Spool {
     /// being admitted, or an execution whose status is not final.
     public func unfinishedJob(withUniqueKey key: String) -> String? {
         func unique(_ path: String, record: Bool) -> String? {
-            (try? readFile(path, limit: Job.maximumSize)).flatMap { try? Job(parsing: $0, record: record) }?.unique
+            (try? FileSystem.readFile(path, limit: Job.maximumSize, beneath: root)).flatMap { try? Job(parsing: $0, record: record) }?.unique
         }
         for name in (try? FileSystem.listDirectory(incoming)) ?? [] where unique(incoming + "/" + name, record: false) == key {
             return String(name.dropLast(name.hasSuffix(".json") ? 5 : 0))

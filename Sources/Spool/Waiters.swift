@@ -164,7 +164,7 @@ public final class JobWatcher {
     /// Tells flowspoold what we wait for, unless it knows already.
     func register(_ registration: WaitRegistration) throws(SystemError) {
         guard registration != registered else { return }
-        try spool.commit(registration.text, to: idsPath, durable: false)
+        try spool.write(registration.text, to: idsPath, .volatile)
         registered = registration
     }
 

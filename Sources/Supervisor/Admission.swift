@@ -61,7 +61,7 @@ struct Admission {
         if FileSystem.exists(claimDirectory + "/job.json") {
             publish(build(claim, stem: nil).map { [$0] } ?? [], into: &outcome)
         } else if FileSystem.exists(claimDirectory + "/" + Execution.File.status.rawValue) {
-            let inputs = try? spool.readFile(claimDirectory + "/" + Execution.File.inputs.rawValue)
+            let inputs = try? FileSystem.readFile(claimDirectory + "/" + Execution.File.inputs.rawValue, beneath: spool.root)
             let parent = inputs.flatMap { try? Job(parsing: $0, record: true) }?.parent
             publish([Claim(id: id, directory: claimDirectory, parent: parent)], into: &outcome)
         } else {
@@ -194,7 +194,7 @@ struct Admission {
     func readJob(_ path: String, stem: String?, id: String) throws(SpoolError) -> Job {
         let bytes: [UInt8]
         do {
-            bytes = try spool.readFile(path, limit: Job.maximumSize)
+            bytes = try FileSystem.readFile(path, limit: Job.maximumSize, beneath: spool.root)
         } catch {
             throw SpoolError("cannot read the job file: \(error)")
         }

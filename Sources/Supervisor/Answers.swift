@@ -1,4 +1,3 @@
-import InputTask
 import JSON
 import POSIX
 import Spool

@@ -1,4 +1,3 @@
-import InputTask
 import POSIX
 import Spool
 
@@ -34,14 +33,11 @@ extension Supervisor {
         if condition.isMet(in: execution) { wake(execution.id) }
     }
 
-    /// Wakes whoever waits for the execution or for a flow above it, so that a `flowspool run` of
-    /// the flow can say that a question waits for an answer.
+    /// Wakes whoever waits for the execution or for a flow above it (its lineage, as published with
+    /// its request), so that a `flowspool run` of the flow can say that a question waits for an answer.
     func notifyWaitersOfLineage(_ execution: Execution) {
-        var id: String? = execution.id
-        var seen: Set<String> = []
-        while let current = id, seen.insert(current).inserted, seen.count <= 64 {
-            notifyWaiters(of: current)
-            id = try? spool.execution(current).job().parent
+        for id in [execution.id] + execution.ancestors() {
+            notifyWaiters(of: id)
         }
     }
 

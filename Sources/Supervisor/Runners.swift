@@ -155,7 +155,7 @@ extension Supervisor {
         // The mark `running` is for people and is not synced: after a crash the lock file alone
         // decides, and the runner's first act makes it durable (flowspool-spool(5), "Durability").
         try lock.replaceContent(with: [])
-        try spool.commit("running\n", to: execution.path(.status), mode: 0o644, durable: false)
+        try spool.write("running\n", to: execution.path(.status), mode: 0o644, .volatile)
         do {
             if options.reusableTypes.contains(task) {
                 let process = try handOver(execution, task: task, runnerPath: runnerPath, lock: lock, log: logFile)
@@ -163,7 +163,7 @@ extension Supervisor {
             }
             return (try startRunner(execution, runnerPath: runnerPath, lock: lock, log: logFile), nil)
         } catch {
-            try? spool.commit("queued\n", to: execution.path(.status), mode: 0o644, durable: false)  // nothing began
+            _ = try? spool.write("queued\n", to: execution.path(.status), mode: 0o644, .volatile)  // nothing began
             throw error
         }
     }

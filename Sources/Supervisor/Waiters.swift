@@ -34,7 +34,7 @@ extension Supervisor {
 
     func loadWaiter(_ token: String) {
         forgetWaiter(token)
-        guard let text = (try? spool.readText(spool.waiters + "/" + token + WaitRegistration.idsSuffix)) ?? nil else { return }
+        guard let text = (try? FileSystem.readText(spool.waiters + "/" + token + WaitRegistration.idsSuffix, beneath: spool.root)) ?? nil else { return }
         let registration = WaitRegistration(text: text)
         waiterRegistrations[token] = registration
         for id in registration.ids { waitersByID[id, default: []].insert(token) }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Cluster
-import InputTask
 import POSIX
+import Responder
 import Spool
 
 /// `respond [--spool DIR] [--wait SECONDS] ID VALUE`: answers a pending INPUT request (respond(1)).

@@ -1,5 +1,4 @@
 #if canImport(Glibc)
-import InputTask
 import Glibc
 #endif
 import FlowspoolTestSupport

@@ -1,4 +1,3 @@
-import InputTask
 import FlowspoolTestSupport
 import JSON
 import POSIX

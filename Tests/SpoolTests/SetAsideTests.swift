@@ -28,7 +28,8 @@ struct SetAsideTests {
             let reason = test.spool.failureReason(ofJobNamed: job + ".json")
             try waitUntil("flowspoold puts the reason of \(job) in place", timeout: 20, watching: [test.spool.failed]) { FileSystem.exists(reason) }
             #expect(try FileSystem.readText(reason) == why + "\n")
-            #expect(test.supervisorLogText.contains("failed/\(job).json: \(why)"))
+            // Logged once every reason is in place: waited for, not looked at once.
+            try waitUntil("flowspoold logs the reason of \(job)", timeout: 20) { test.supervisorLogText.contains("failed/\(job).json: \(why)") }
         }
         #expect(!FileSystem.exists(test.spool.tmp + "/" + staged + ".json.why"))
     }

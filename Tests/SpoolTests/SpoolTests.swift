@@ -62,12 +62,12 @@ struct JobTests {
 
 @Suite("Spool files")
 struct SpoolFileTests {
-    @Test("commit replaces a file whole and leaves nothing in tmp/")
+    @Test("write replaces a file whole and leaves nothing in tmp/")
     func commit() throws {
         let test = try TestSpool()
         let path = test.root + "/settings/example.json"
-        try test.spool.commit("first\n", to: path)
-        try test.spool.commit("second\n", to: path)
+        try test.spool.write("first\n", to: path)
+        try test.spool.write("second\n", to: path)
         #expect(try FileSystem.readText(path) == "second\n")
         #expect(try FileSystem.listDirectory(test.spool.tmp).isEmpty)
         #expect(try FileSystem.status(path)?.permissions == 0o600)

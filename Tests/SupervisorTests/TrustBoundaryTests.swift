@@ -3,9 +3,9 @@ import Glibc
 #endif
 import FlowspoolTestSupport
 import DropGate
-import InputTask
 import JSON
 import POSIX
+import Responder
 import Spool
 import Testing
 

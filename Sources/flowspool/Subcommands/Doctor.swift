@@ -63,7 +63,7 @@ struct Doctor: ParsableCommand {
         let roles = SpoolRoles(responders: responders, gate: responders == nil ? nil : Group.id(named: DropGate.group))
         let problems = spool.layoutProblems(roles, owner: root.owner)
         for problem in problems {
-            say(problem.hasSuffix("(flowspoold sets it when it starts)") ? .warn : .fail, problem)
+            say(problem.severity == .warning ? .warn : .fail, problem.description)
         }
         if problems.isEmpty {
             let roles = responders.map { ", open to the responders' group \(Group.name(of: $0))" } ?? ""

@@ -1,4 +1,3 @@
-import InputTask
 import ArgumentParser
 import JSON
 import POSIX

@@ -1,5 +1,4 @@
 import ArgumentParser
-import InputTask
 import POSIX
 import Spool
 
@@ -46,16 +45,9 @@ final class RunWaiting {
         }
     }
 
-    /// Whether `candidate` is the execution or one of its descendants, by its chain of parents.
+    /// Whether `candidate` is the execution or one of its descendants, by its lineage.
     func isInTree(_ candidate: String) -> Bool {
-        var current: String? = candidate
-        var steps = 0
-        while let execution = current, steps < 64 {
-            if execution == id { return true }
-            current = try? spool.execution(execution).job().parent
-            steps += 1
-        }
-        return false
+        candidate == id || spool.execution(candidate).ancestors().contains(id)
     }
 
     func respondCommand(_ request: String) -> String {

@@ -1,5 +1,4 @@
 import ArgumentParser
-import InputTask
 import POSIX
 import Spool
 
