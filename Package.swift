@@ -53,6 +53,9 @@ let package = Package(
         .target(name: "DropGate", dependencies: ["Spool", "POSIX"]),
         .target(name: "Supervisor", dependencies: ["Spool", "InputTask", "DropGate", "POSIX", "JSON"]),
         .target(name: "Cluster", dependencies: ["Redis", "Spool", "InputTask", "POSIX", "JSON"]),
+        // What the commands of flowspool and respond do, over a local spool or a cluster (Backend),
+        // with listing, tables and waiting: the programs only parse their command lines.
+        .target(name: "Commands", dependencies: ["Spool", "InputTask", "Cluster", "POSIX", "JSON"]),
 
         // Programs: their command lines (ArgumentParser) over the library modules.
         .executableTarget(
@@ -60,7 +63,7 @@ let package = Package(
             dependencies: ["Supervisor", "Cluster", "DropGate", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "flowspool",
-            dependencies: ["Spool", "InputTask", "DropGate", "Cluster", "POSIX", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Commands", "Spool", "InputTask", "DropGate", "Cluster", "POSIX", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The setgid gate links nothing it does not need.
         .executableTarget(name: "flowspool-drop", dependencies: ["DropGate"]),
         .executableTarget(name: "flowspool-task-REST", dependencies: ["RESTTask"]),
@@ -72,7 +75,7 @@ let package = Package(
         .executableTarget(name: "flowspool-task-AWS", dependencies: ["AWSTask"]),
         .executableTarget(
             name: "respond",
-            dependencies: ["InputTask", "Cluster", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Commands", "InputTask", "Cluster", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Tests mirror the modules.
         .target(name: "FlowspoolTestSupport", dependencies: ["Spool", "POSIX", "JSON"], path: "Tests/Support"),
@@ -91,6 +94,7 @@ let package = Package(
         .testTarget(name: "FlowTaskTests", dependencies: ["InputTask", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "SupervisorTests", dependencies: ["FlowspoolTestSupport", "InputTask", "DropGate", "Spool", "JSON"]),
         .testTarget(name: "FlowspoolCommandTests", dependencies: ["InputTask", "FlowspoolTestSupport", "JSON"]),
+        .testTarget(name: "CommandsTests", dependencies: ["Commands", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "ManPageTests", dependencies: ["FlowspoolTestSupport", "Spool"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,23 +1,24 @@
 import InputTask
 import ArgumentParser
+import Commands
 import JSON
 import POSIX
 import Spool
 
 /// `flowspool inputs`: the INPUT requests waiting for an answer, as flowspoold publishes them in
 /// requests/, which the spool's owner and its responders' group may read.
-struct Inputs: ParsableCommand {
+struct Inputs: FlowspoolSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "inputs",
         abstract: "List the INPUT requests waiting for an answer (answer them with respond ID VALUE).")
 
-    @OptionGroup var spoolOption: SpoolOption
+    @ParentCommand var root: FlowspoolCommand
     @Flag(help: "Print a JSON list.") var json = false
     @Flag(name: .shortAndLong, help: "Keep listing new requests as they come.") var follow = false
 
     func run() throws {
         try reportingFailures {
-            let spool = try spoolOption.open()
+            let spool = try place.localSpool(for: "inputs")
             guard follow else {
                 let pending = try requests(in: spool)
                 if json {

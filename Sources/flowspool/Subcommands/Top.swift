@@ -1,4 +1,5 @@
 import ArgumentParser
+import Commands
 import InputTask
 import POSIX
 import Spool
@@ -6,19 +7,19 @@ import Spool
 /// `flowspool top`: a live view of a spool, redrawn when it changes (and every second for what
 /// inotify on executions/ cannot see: a status changing inside an execution), fitted to the
 /// terminal; q quits.
-struct Top: ParsableCommand {
+struct Top: FlowspoolSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "top",
         abstract: "Watch the spool live: running, waiting (with the question), queued, recent ends, ends per minute; q quits.")
 
-    @OptionGroup var spoolOption: SpoolOption
+    @ParentCommand var root: FlowspoolCommand
 
     @Flag(help: "Print one view and exit (what it does when standard output is not a terminal).")
     var once = false
 
     func run() throws {
         try reportingFailures {
-            let spool = try spoolOption.open()
+            let spool = try place.localSpool(for: "top")
             try requireOwnersAccess(to: spool)
             guard !once, let size = Terminal.size(of: .standardOutput) else {
                 printLine(TopView(SpoolSnapshot(spool), width: .max, height: nil).lines.joined(separator: "\n"))
