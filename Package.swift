@@ -63,7 +63,7 @@ let package = Package(
             dependencies: ["Supervisor", "Cluster", "DropGate", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "flowspool",
-            dependencies: ["Commands", "Spool", "InputTask", "DropGate", "Cluster", "POSIX", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Commands", "Spool", "InputTask", "DropGate", "POSIX", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The setgid gate links nothing it does not need.
         .executableTarget(name: "flowspool-drop", dependencies: ["DropGate"]),
         .executableTarget(name: "flowspool-task-REST", dependencies: ["RESTTask"]),
@@ -75,7 +75,7 @@ let package = Package(
         .executableTarget(name: "flowspool-task-AWS", dependencies: ["AWSTask"]),
         .executableTarget(
             name: "respond",
-            dependencies: ["Commands", "InputTask", "Cluster", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Commands", "InputTask", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Tests mirror the modules.
         .target(name: "FlowspoolTestSupport", dependencies: ["Spool", "POSIX", "JSON"], path: "Tests/Support"),

@@ -9,6 +9,19 @@ import Spool
 public struct ClusterBackend: Backend {
     public let store: ClusterStore
 
+    /// The cluster's URL that the command line names: --cluster, else $FLOWSPOOL_CLUSTER unless
+    /// --spool names a local spool.
+    public static func url(cluster: String?, spool: String?) -> String? {
+        cluster ?? (spool == nil ? Environment.nonEmptyValue(ClusterURL.variable) : nil)
+    }
+
+    /// The cluster at `url`, connected once the options of `given` it lacks, and --spool when
+    /// `spool` is given, are refused (Backend.refuse).
+    public init(url: String, spool: String?, refusing given: [CommandOption] = []) throws {
+        try Self.refuse((spool == nil ? [] : [.spool]) + given)
+        try self.init(url: url)
+    }
+
     /// The cluster at `url`, connected.
     public init(url text: String) throws {
         do {

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Cluster
 import Commands
 import POSIX
 import Spool
@@ -45,10 +44,7 @@ struct BackendOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Work on the cluster at redis://[USER:PASSWORD@]HOST:PORT[/DB] (default: $FLOWSPOOL_CLUSTER).", valueName: "url"))
     var cluster: String?
 
-    /// The cluster's URL: --cluster, else $FLOWSPOOL_CLUSTER unless --spool names a spool.
-    var clusterURL: String? {
-        cluster ?? (spool == nil ? Environment.nonEmptyValue(ClusterURL.variable) : nil)
-    }
+    var clusterURL: String? { ClusterBackend.url(cluster: cluster, spool: spool) }
 
     /// The back-end the command line names, once the options it lacks of `given` are refused
     /// (Backend.refuse), before it is reached.
@@ -57,8 +53,7 @@ struct BackendOptions: ParsableArguments {
             try LocalSpoolBackend.refuse(given)
             return LocalSpoolBackend(spool: try openSpool(spool))
         }
-        try ClusterBackend.refuse((spool == nil ? [] : [.spool]) + given)
-        return try ClusterBackend(url: url)
+        return try ClusterBackend(url: url, spool: spool, refusing: given)
     }
 
     /// The spool of a command that reads a local spool's own files: --cluster is refused, as
@@ -79,8 +74,7 @@ struct BackendOptions: ParsableArguments {
         guard let url = clusterURL else {
             throw CommandFailure.usage("\(command) lists a cluster's hosts: give --cluster redis://HOST:PORT, or set $FLOWSPOOL_CLUSTER")
         }
-        try ClusterBackend.refuse(spool == nil ? [] : [.spool])
-        return try ClusterBackend(url: url)
+        return try ClusterBackend(url: url, spool: spool)
     }
 }
 

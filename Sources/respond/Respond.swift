@@ -1,5 +1,4 @@
 import ArgumentParser
-import Cluster
 import Commands
 import InputTask
 import POSIX
@@ -47,11 +46,11 @@ struct Respond: ParsableCommand {
 
     func run() throws {
         let backend: any Backend
-        if let url = cluster ?? (spool == nil ? Environment.nonEmptyValue(ClusterURL.variable) : nil) {
+        if let url = ClusterBackend.url(cluster: cluster, spool: spool) {
             do {
-                try ClusterBackend.refuse(spool == nil ? [] : [.spool])
-                backend = try ClusterBackend(url: url)
-            } catch let failure as CommandFailure {
+                backend = try ClusterBackend(url: url, spool: spool)
+            } catch {
+                let failure = CommandFailure(error)
                 fail(failure.description, code: failure.exitCode)
             }
         } else {

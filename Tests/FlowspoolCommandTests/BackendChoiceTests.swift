@@ -43,6 +43,13 @@ struct BackendChoiceTests {
         #expect(try FileSystem.listDirectory(test.spool.incoming).isEmpty, "\(arguments) submitted a job")
     }
 
+    @Test("respond refuses --spool with --cluster as flowspool does, before it reads the answer")
+    func respondRefusesBoth() throws {
+        let result = try runProgram(TestEnvironment.program("respond"), ["--spool", test.root, "--cluster", nowhere, "someid", "-"], input: "secret", timeout: 30)
+        #expect(result.exitCode == ProgramExit.usage, "\(result.standardError)")
+        #expect(result.standardError.contains("--spool is not supported with --cluster: "), "\(result.standardError)")
+    }
+
     @Test("--spool and --cluster stand before or after the command, spelt with a space or '='; --spool goes before $FLOWSPOOL_CLUSTER")
     func placement() throws {
         for arguments in [["--spool", test.root, "submit", "REST", "url=x"], ["submit", "REST", "url=x", "--spool=\(test.root)"],
