@@ -83,8 +83,9 @@ public struct LocalSpoolBackend: Backend {
     /// and message on stderr and exit 1.
     func report(_ state: JobState, of execution: Execution, quiet: Bool) throws {
         guard case .ended(let status) = state else {
-            guard let failure = Ending(state).verdict(of: execution.id, after: nil).failure else { return }
-            throw state == .pending ? CommandFailure("\(execution.id) has not ended") : failure
+            // Not admitted, or gone: said as wait says it.
+            let failure = state == .pending ? nil : Ending(state).verdict(of: execution.id, after: nil).failure
+            throw failure ?? CommandFailure("\(execution.id) has not ended")
         }
         let outputs = execution.outputs() ?? [:]
         let inputs = (try? execution.job().inputs) ?? [:]

@@ -38,7 +38,7 @@ public struct FlowspoolCommand: ParsableCommand {
 /// Where the commands act: --spool DIR or --cluster URL, else $FLOWSPOOL_CLUSTER, else the spool
 /// $FLOWSPOOL_SPOOL or ./spool names.
 struct BackendOptions: ParsableArguments {
-    @Option(help: "The spool directory (default: $FLOWSPOOL_SPOOL, else ./spool).")
+    @Option(help: ArgumentHelp("The spool directory (default: $FLOWSPOOL_SPOOL, else ./spool).", valueName: "dir"))
     var spool: String?
 
     @Option(help: ArgumentHelp("Work on the cluster at redis://[USER:PASSWORD@]HOST:PORT[/DB] (default: $FLOWSPOOL_CLUSTER).", valueName: "url"))
