@@ -24,7 +24,8 @@ public struct FlowspoolCommand: ParsableCommand {
         ])
 
     /// ArgumentParser takes these before the command or after it: the root's options are looked
-    /// for in the whole command line, and every command reads them here.
+    /// for in the whole command line, and a command that has the same group is given the root's
+    /// values (and shows the options in its help).
     @OptionGroup var place: BackendOptions
 
     public init() {}
@@ -76,15 +77,6 @@ struct BackendOptions: ParsableArguments {
         }
         return try ClusterBackend(url: url, spool: spool)
     }
-}
-
-/// A subcommand: it finds --spool and --cluster on the root command.
-protocol FlowspoolSubcommand: ParsableCommand {
-    var root: FlowspoolCommand { get }
-}
-
-extension FlowspoolSubcommand {
-    var place: BackendOptions { root.place }
 }
 
 extension ParsableCommand {

@@ -5,13 +5,13 @@ import POSIX
 import Spool
 
 /// `flowspool doctor`: looks at what a spool and its supervisor need, and says what to fix.
-struct Doctor: FlowspoolSubcommand {
+struct Doctor: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
         abstract: "Check the spool, its supervisor, the kernel's limits and the runners, and say what to fix.",
         discussion: "Prints one line per check: ok, warn or FAIL. Exits 0 unless a check failed.")
 
-    @ParentCommand var root: FlowspoolCommand
+    @OptionGroup(title: "Where") var place: BackendOptions
 
     @Option(help: "The runner path flowspoold is given (default: as flowspoold finds its runners).")
     var runnerPath: String?

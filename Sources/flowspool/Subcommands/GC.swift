@@ -6,7 +6,7 @@ import Spool
 
 /// `flowspool gc`: removes ended executions older than a cutoff, a flow with everything it started,
 /// optionally archived first as one tar.gz a day (Cleanup).
-struct GC: FlowspoolSubcommand {
+struct GC: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gc",
         abstract: "Remove ended executions older than a cutoff, optionally archiving them first.",
@@ -16,7 +16,7 @@ struct GC: FlowspoolSubcommand {
             the cluster's ended records go, and the hosts silent since the cutoff that hold nothing.
             """)
 
-    @ParentCommand var root: FlowspoolCommand
+    @OptionGroup(title: "Where") var place: BackendOptions
 
     @Option(help: ArgumentHelp("Remove what ended longer ago than this: 7d, 12h, 30m, 90s, or seconds.", valueName: "age"))
     var olderThan: String
@@ -48,11 +48,11 @@ struct GC: FlowspoolSubcommand {
 }
 
 /// `flowspool --cluster URL nodes`: the hosts of a cluster and when each was last heard of.
-struct Nodes: FlowspoolSubcommand {
+struct Nodes: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nodes", abstract: "With --cluster: the cluster's hosts, when each was last seen, and what each holds.")
 
-    @ParentCommand var root: FlowspoolCommand
+    @OptionGroup(title: "Where") var place: BackendOptions
     @Flag(help: "Print a JSON dictionary.") var json = false
 
     func run() throws {

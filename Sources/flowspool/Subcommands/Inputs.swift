@@ -7,12 +7,12 @@ import Spool
 
 /// `flowspool inputs`: the INPUT requests waiting for an answer, as flowspoold publishes them in
 /// requests/, which the spool's owner and its responders' group may read.
-struct Inputs: FlowspoolSubcommand {
+struct Inputs: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inputs",
         abstract: "List the INPUT requests waiting for an answer (answer them with respond ID VALUE).")
 
-    @ParentCommand var root: FlowspoolCommand
+    @OptionGroup(title: "Where") var place: BackendOptions
     @Flag(help: "Print a JSON list.") var json = false
     @Flag(name: .shortAndLong, help: "Keep listing new requests as they come.") var follow = false
 

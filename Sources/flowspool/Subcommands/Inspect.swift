@@ -2,10 +2,10 @@ import ArgumentParser
 import Commands
 import Spool
 
-struct Status: FlowspoolSubcommand {
+struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status", abstract: "Print an execution's status word.")
 
-    @ParentCommand var root: FlowspoolCommand
+    @OptionGroup(title: "Where") var place: BackendOptions
     @Argument(help: "The execution id.") var id: String
 
     func run() throws {
@@ -15,12 +15,12 @@ struct Status: FlowspoolSubcommand {
     }
 }
 
-struct Show: FlowspoolSubcommand {
+struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "Show an execution: task, status, times, message, inputs and outputs (protected values masked).")
 
-    @ParentCommand var root: FlowspoolCommand
+    @OptionGroup(title: "Where") var place: BackendOptions
     @Argument(help: "The execution id.") var id: String
     @Flag(help: "Print one JSON document.") var json = false
 
@@ -31,11 +31,11 @@ struct Show: FlowspoolSubcommand {
     }
 }
 
-struct List: FlowspoolSubcommand {
+struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "List executions, oldest first; with --all, the jobs in incoming/ and failed/ too.")
 
-    @ParentCommand var root: FlowspoolCommand
+    @OptionGroup(title: "Where") var place: BackendOptions
     @Option(help: "Only executions with this status; may be given several times (with --all: incoming, rejected too).")
     var status: [String] = []
     @Option(help: "Only executions of this task type.") var task: String?

@@ -11,12 +11,12 @@ struct SettingsCommand: ParsableCommand {
         abstract: "Set, get, list and remove the settings flows read with c.setting(name).",
         subcommands: [Set.self, Get.self, List.self, Remove.self])
 
-    struct Set: FlowspoolSubcommand {
+    struct Set: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set",
             abstract: "Set a setting to VALUE (JSON if it parses as JSON, else a string), or to the JSON in --file.")
 
-        @ParentCommand var root: FlowspoolCommand
+        @OptionGroup(title: "Where") var place: BackendOptions
         @Argument(help: "The setting's name, e.g. 'aws creds'.") var name: String
         @Argument(help: "The value.") var value: String?
         @Option(help: "Read the value from a JSON file, or from standard input with '-'.") var file: String?
@@ -43,10 +43,10 @@ struct SettingsCommand: ParsableCommand {
         }
     }
 
-    struct Get: FlowspoolSubcommand {
+    struct Get: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "get", abstract: "Print a setting's value as JSON.")
 
-        @ParentCommand var root: FlowspoolCommand
+        @OptionGroup(title: "Where") var place: BackendOptions
         @Argument(help: "The setting's name.") var name: String
 
         func run() throws {
@@ -62,10 +62,10 @@ struct SettingsCommand: ParsableCommand {
         }
     }
 
-    struct List: FlowspoolSubcommand {
+    struct List: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List the settings' names, one a line.")
 
-        @ParentCommand var root: FlowspoolCommand
+        @OptionGroup(title: "Where") var place: BackendOptions
 
         func run() throws {
             try reportingFailures {
@@ -78,10 +78,10 @@ struct SettingsCommand: ParsableCommand {
         }
     }
 
-    struct Remove: FlowspoolSubcommand {
+    struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove a setting.")
 
-        @ParentCommand var root: FlowspoolCommand
+        @OptionGroup(title: "Where") var place: BackendOptions
         @Argument(help: "The setting's name.") var name: String
 
         func run() throws {

@@ -72,10 +72,10 @@ func checkSeconds(_ seconds: Double?, _ option: String) throws {
     if let seconds, !Seconds.isPositive(seconds) { throw ValidationError("\(option) must be \(Seconds.positiveRange), not \(seconds)") }
 }
 
-struct Submit: FlowspoolSubcommand {
+struct Submit: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "submit", abstract: "Submit a job and print its execution id.")
 
-    @ParentCommand var root: FlowspoolCommand
+    @OptionGroup(title: "Where") var place: BackendOptions
     @OptionGroup var job: JobArguments
 
     /// The spelling --job-timeout had before it was one; submit has no wait for it to be confused with.
@@ -93,7 +93,7 @@ struct Submit: FlowspoolSubcommand {
     }
 }
 
-struct Run: FlowspoolSubcommand {
+struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Submit a job, wait for it to end, and print its outputs as JSON.",
@@ -104,7 +104,7 @@ struct Run: FlowspoolSubcommand {
             --unique skipped it, 124 when --timeout passed, 130 when interrupted.
             """)
 
-    @ParentCommand var root: FlowspoolCommand
+    @OptionGroup(title: "Where") var place: BackendOptions
     @OptionGroup var job: JobArguments
 
     @Flag(help: "Print nothing on success or when --unique skips; only the status and message on stderr when it fails.")

@@ -7,12 +7,12 @@ import Spool
 /// `flowspool top`: a live view of a spool, redrawn when it changes (and every second for what
 /// inotify on executions/ cannot see: a status changing inside an execution), fitted to the
 /// terminal; q quits.
-struct Top: FlowspoolSubcommand {
+struct Top: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "top",
         abstract: "Watch the spool live: running, waiting (with the question), queued, recent ends, ends per minute; q quits.")
 
-    @ParentCommand var root: FlowspoolCommand
+    @OptionGroup(title: "Where") var place: BackendOptions
 
     @Flag(help: "Print one view and exit (what it does when standard output is not a terminal).")
     var once = false

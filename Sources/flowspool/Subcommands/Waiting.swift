@@ -3,13 +3,13 @@ import Commands
 import POSIX
 import Spool
 
-struct Wait: FlowspoolSubcommand {
+struct Wait: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wait",
         abstract: "Wait until an execution ends and print its status.",
         discussion: "Exits 0 when it ended success, 1 when it ended otherwise, 124 when --timeout passed first.")
 
-    @ParentCommand var root: FlowspoolCommand
+    @OptionGroup(title: "Where") var place: BackendOptions
     @Argument(help: "The execution id.") var id: String
     @Option(help: "Give up after this many seconds.") var timeout: Double?
 
@@ -24,10 +24,10 @@ struct Wait: FlowspoolSubcommand {
     }
 }
 
-struct Log: FlowspoolSubcommand {
+struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "log", abstract: "Print an execution's log.")
 
-    @ParentCommand var root: FlowspoolCommand
+    @OptionGroup(title: "Where") var place: BackendOptions
     @Argument(help: "The execution id.") var id: String
     @Flag(name: .shortAndLong, help: "Follow the log until the execution ends.") var follow = false
 
@@ -83,13 +83,13 @@ struct Log: FlowspoolSubcommand {
     }
 }
 
-struct Cancel: FlowspoolSubcommand {
+struct Cancel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cancel",
         abstract: "Cancel a queued or running execution and print how it ended.",
         discussion: "Exits 0 when the execution ended cancelled, 1 when it had ended otherwise.")
 
-    @ParentCommand var root: FlowspoolCommand
+    @OptionGroup(title: "Where") var place: BackendOptions
     @Argument(help: "The execution id.") var id: String
 
     func run() throws {
