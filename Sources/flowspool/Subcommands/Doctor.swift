@@ -11,7 +11,7 @@ struct Doctor: ParsableCommand {
         abstract: "Check the spool, its supervisor, the kernel's limits and the runners, and say what to fix.",
         discussion: "Prints one line per check: ok, warn or FAIL. Exits 0 unless a check failed.")
 
-    @OptionGroup(title: "Where") var place: BackendOptions
+    @OptionGroup(title: "Spool or cluster") var place: BackendOptions
 
     @Option(help: "The runner path flowspoold is given (default: as flowspoold finds its runners).")
     var runnerPath: String?

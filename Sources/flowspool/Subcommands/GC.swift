@@ -16,7 +16,7 @@ struct GC: ParsableCommand {
             the cluster's ended records go, and the hosts silent since the cutoff that hold nothing.
             """)
 
-    @OptionGroup(title: "Where") var place: BackendOptions
+    @OptionGroup(title: "Spool or cluster") var place: BackendOptions
 
     @Option(help: ArgumentHelp("Remove what ended longer ago than this: 7d, 12h, 30m, 90s, or seconds.", valueName: "age"))
     var olderThan: String
@@ -52,7 +52,7 @@ struct Nodes: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nodes", abstract: "With --cluster: the cluster's hosts, when each was last seen, and what each holds.")
 
-    @OptionGroup(title: "Where") var place: BackendOptions
+    @OptionGroup(title: "Spool or cluster") var place: BackendOptions
     @Flag(help: "Print a JSON dictionary.") var json = false
 
     func run() throws {

@@ -12,7 +12,7 @@ struct Inputs: ParsableCommand {
         commandName: "inputs",
         abstract: "List the INPUT requests waiting for an answer (answer them with respond ID VALUE).")
 
-    @OptionGroup(title: "Where") var place: BackendOptions
+    @OptionGroup(title: "Spool or cluster") var place: BackendOptions
     @Flag(help: "Print a JSON list.") var json = false
     @Flag(name: .shortAndLong, help: "Keep listing new requests as they come.") var follow = false
 

@@ -5,7 +5,7 @@ import Spool
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status", abstract: "Print an execution's status word.")
 
-    @OptionGroup(title: "Where") var place: BackendOptions
+    @OptionGroup(title: "Spool or cluster") var place: BackendOptions
     @Argument(help: "The execution id.") var id: String
 
     func run() throws {
@@ -20,7 +20,7 @@ struct Show: ParsableCommand {
         commandName: "show",
         abstract: "Show an execution: task, status, times, message, inputs and outputs (protected values masked).")
 
-    @OptionGroup(title: "Where") var place: BackendOptions
+    @OptionGroup(title: "Spool or cluster") var place: BackendOptions
     @Argument(help: "The execution id.") var id: String
     @Flag(help: "Print one JSON document.") var json = false
 
@@ -35,7 +35,7 @@ struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "List executions, oldest first; with --all, the jobs in incoming/ and failed/ too.")
 
-    @OptionGroup(title: "Where") var place: BackendOptions
+    @OptionGroup(title: "Spool or cluster") var place: BackendOptions
     @Option(help: "Only executions with this status; may be given several times (with --all: incoming, rejected too).")
     var status: [String] = []
     @Option(help: "Only executions of this task type.") var task: String?

@@ -16,7 +16,7 @@ struct SettingsCommand: ParsableCommand {
             commandName: "set",
             abstract: "Set a setting to VALUE (JSON if it parses as JSON, else a string), or to the JSON in --file.")
 
-        @OptionGroup(title: "Where") var place: BackendOptions
+        @OptionGroup(title: "Spool or cluster") var place: BackendOptions
         @Argument(help: "The setting's name, e.g. 'aws creds'.") var name: String
         @Argument(help: "The value.") var value: String?
         @Option(help: "Read the value from a JSON file, or from standard input with '-'.") var file: String?
@@ -46,7 +46,7 @@ struct SettingsCommand: ParsableCommand {
     struct Get: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "get", abstract: "Print a setting's value as JSON.")
 
-        @OptionGroup(title: "Where") var place: BackendOptions
+        @OptionGroup(title: "Spool or cluster") var place: BackendOptions
         @Argument(help: "The setting's name.") var name: String
 
         func run() throws {
@@ -65,7 +65,7 @@ struct SettingsCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List the settings' names, one a line.")
 
-        @OptionGroup(title: "Where") var place: BackendOptions
+        @OptionGroup(title: "Spool or cluster") var place: BackendOptions
 
         func run() throws {
             try reportingFailures {
@@ -81,7 +81,7 @@ struct SettingsCommand: ParsableCommand {
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove a setting.")
 
-        @OptionGroup(title: "Where") var place: BackendOptions
+        @OptionGroup(title: "Spool or cluster") var place: BackendOptions
         @Argument(help: "The setting's name.") var name: String
 
         func run() throws {

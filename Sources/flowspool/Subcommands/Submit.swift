@@ -75,7 +75,7 @@ func checkSeconds(_ seconds: Double?, _ option: String) throws {
 struct Submit: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "submit", abstract: "Submit a job and print its execution id.")
 
-    @OptionGroup(title: "Where") var place: BackendOptions
+    @OptionGroup(title: "Spool or cluster") var place: BackendOptions
     @OptionGroup var job: JobArguments
 
     /// The spelling --job-timeout had before it was one; submit has no wait for it to be confused with.
@@ -104,7 +104,7 @@ struct Run: ParsableCommand {
             --unique skipped it, 124 when --timeout passed, 130 when interrupted.
             """)
 
-    @OptionGroup(title: "Where") var place: BackendOptions
+    @OptionGroup(title: "Spool or cluster") var place: BackendOptions
     @OptionGroup var job: JobArguments
 
     @Flag(help: "Print nothing on success or when --unique skips; only the status and message on stderr when it fails.")

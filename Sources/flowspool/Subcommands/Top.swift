@@ -12,7 +12,7 @@ struct Top: ParsableCommand {
         commandName: "top",
         abstract: "Watch the spool live: running, waiting (with the question), queued, recent ends, ends per minute; q quits.")
 
-    @OptionGroup(title: "Where") var place: BackendOptions
+    @OptionGroup(title: "Spool or cluster") var place: BackendOptions
 
     @Flag(help: "Print one view and exit (what it does when standard output is not a terminal).")
     var once = false

@@ -9,7 +9,7 @@ struct Wait: ParsableCommand {
         abstract: "Wait until an execution ends and print its status.",
         discussion: "Exits 0 when it ended success, 1 when it ended otherwise, 124 when --timeout passed first.")
 
-    @OptionGroup(title: "Where") var place: BackendOptions
+    @OptionGroup(title: "Spool or cluster") var place: BackendOptions
     @Argument(help: "The execution id.") var id: String
     @Option(help: "Give up after this many seconds.") var timeout: Double?
 
@@ -27,7 +27,7 @@ struct Wait: ParsableCommand {
 struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "log", abstract: "Print an execution's log.")
 
-    @OptionGroup(title: "Where") var place: BackendOptions
+    @OptionGroup(title: "Spool or cluster") var place: BackendOptions
     @Argument(help: "The execution id.") var id: String
     @Flag(name: .shortAndLong, help: "Follow the log until the execution ends.") var follow = false
 
@@ -89,7 +89,7 @@ struct Cancel: ParsableCommand {
         abstract: "Cancel a queued or running execution and print how it ended.",
         discussion: "Exits 0 when the execution ended cancelled, 1 when it had ended otherwise.")
 
-    @OptionGroup(title: "Where") var place: BackendOptions
+    @OptionGroup(title: "Spool or cluster") var place: BackendOptions
     @Argument(help: "The execution id.") var id: String
 
     func run() throws {
