@@ -31,7 +31,7 @@ public protocol Backend {
     func respond(to id: String, wait: Double, answer: () -> [UInt8]) -> Responding.Outcome
 }
 
-/// An option of the command line that not every back-end has (the table in flowspool(1), BACK-ENDS).
+/// An option of the command line that not every back-end has (the table under Back-ends in flowspool(1)).
 public enum CommandOption: String, CaseIterable, Sendable {
     case spool = "--spool"
     case retryOnHostLoss = "--retry-on-host-loss"
