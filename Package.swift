@@ -58,6 +58,9 @@ let package = Package(
         .target(name: "Responder", dependencies: ["DropGate", "Spool", "POSIX"]),
         .target(name: "Supervisor", dependencies: ["Spool", "DropGate", "POSIX", "JSON"]),
         .target(name: "Cluster", dependencies: ["Redis", "Spool", "Responder", "POSIX", "JSON"]),
+        // What the commands of flowspool and respond do, over a local spool or a cluster (Backend),
+        // with listing, tables and waiting: the programs only parse their command lines.
+        .target(name: "Commands", dependencies: ["Spool", "Responder", "Cluster", "POSIX", "JSON"]),
 
         // Programs: their command lines (ArgumentParser) over the library modules.
         .executableTarget(
@@ -65,7 +68,7 @@ let package = Package(
             dependencies: ["Supervisor", "Cluster", "DropGate", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "flowspool",
-            dependencies: ["Spool", "DropGate", "Cluster", "POSIX", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Commands", "Spool", "DropGate", "POSIX", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The setgid gate links nothing it does not need.
         .executableTarget(name: "flowspool-drop", dependencies: ["DropGate"]),
         .executableTarget(name: "flowspool-task-REST", dependencies: ["RESTTask"]),
@@ -77,7 +80,7 @@ let package = Package(
         .executableTarget(name: "flowspool-task-AWS", dependencies: ["AWSTask"]),
         .executableTarget(
             name: "respond",
-            dependencies: ["Responder", "Cluster", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Commands", "Responder", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Tests mirror the modules.
         .target(name: "FlowspoolTestSupport", dependencies: ["Spool", "POSIX", "JSON"], path: "Tests/Support"),
@@ -97,6 +100,7 @@ let package = Package(
         .testTarget(name: "FlowTaskTests", dependencies: ["InputTask", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "SupervisorTests", dependencies: ["FlowspoolTestSupport", "Responder", "DropGate", "Spool", "JSON"]),
         .testTarget(name: "FlowspoolCommandTests", dependencies: ["InputTask", "FlowspoolTestSupport", "JSON"]),
+        .testTarget(name: "CommandsTests", dependencies: ["Commands", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "ManPageTests", dependencies: ["FlowspoolTestSupport", "Spool"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Cluster
+import Commands
 import POSIX
 import Responder
 import Spool
@@ -45,24 +45,18 @@ struct Respond: ParsableCommand {
     }
 
     func run() throws {
-        if let text = cluster ?? Environment.nonEmptyValue(ClusterURL.variable) {
-            return try answerThroughCluster(text)
+        let backend: any Backend
+        if let url = ClusterBackend.url(cluster: cluster, spool: spool) {
+            do {
+                backend = try ClusterBackend(url: url, spool: spool)
+            } catch {
+                let failure = CommandFailure(error)
+                fail(failure.description, code: failure.exitCode)
+            }
+        } else {
+            backend = LocalSpoolBackend(spool: Spool.locate(spool))
         }
-        let responding = Responding(spool: Spool.locate(spool))
-        // Refused before standard input is read, so that nobody types an answer in vain.
-        if let refusal = responding.refusal(answering: id) { fail(refusal.reason, code: refusal.exitCode) }
-        let outcome = responding.answer(id, with: readAnswer(), wait: wait)
-        if outcome != .taken { fail(outcome.reason, code: outcome.exitCode) }
-    }
-
-    func answerThroughCluster(_ text: String) throws {
-        let store: ClusterStore
-        do {
-            store = try ClusterStore(try ClusterURL(parsing: text))
-        } catch {
-            fail("\(error)", code: ProgramExit.failure)
-        }
-        let outcome = ClusterResponding(store: store).answer(id, with: readAnswer(), wait: wait)
+        let outcome = backend.respond(to: id, wait: wait, answer: readAnswer)
         if outcome != .taken { fail(outcome.reason, code: outcome.exitCode) }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Commands
 import DropGate
 import POSIX
 import Spool
@@ -10,8 +11,7 @@ struct Doctor: ParsableCommand {
         abstract: "Check the spool, its supervisor, the kernel's limits and the runners, and say what to fix.",
         discussion: "Prints one line per check: ok, warn or FAIL. Exits 0 unless a check failed.")
 
-    @Option(name: .long, help: "The spool directory (default: $FLOWSPOOL_SPOOL, else ./spool).")
-    var spool: String?
+    @OptionGroup(title: "Spool or cluster") var place: BackendOptions
 
     @Option(help: "The runner path flowspoold is given (default: as flowspoold finds its runners).")
     var runnerPath: String?
@@ -29,7 +29,8 @@ struct Doctor: ParsableCommand {
             verdicts.append(verdict)
             printLine(verdict.rawValue + "  " + text.escapingControlCharacters())
         }
-        let spool = Spool.locate(self.spool)
+        try reportingFailures { try place.refuseCluster(for: "doctor") }
+        let spool = Spool.locate(place.spool)
         checkSpool(spool, say)
         checkLimits(spool, say)
         checkRunners(say)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Commands
 import JSON
 import POSIX
 import Spool
@@ -10,13 +11,13 @@ struct Inputs: ParsableCommand {
         commandName: "inputs",
         abstract: "List the INPUT requests waiting for an answer (answer them with respond ID VALUE).")
 
-    @OptionGroup var spoolOption: SpoolOption
+    @OptionGroup(title: "Spool or cluster") var place: BackendOptions
     @Flag(help: "Print a JSON list.") var json = false
     @Flag(name: .shortAndLong, help: "Keep listing new requests as they come.") var follow = false
 
     func run() throws {
         try reportingFailures {
-            let spool = try spoolOption.open()
+            let spool = try place.localSpool(for: "inputs")
             guard follow else {
                 let pending = try requests(in: spool)
                 if json {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Commands
 import JSON
 import POSIX
 import Spool
@@ -15,7 +16,7 @@ struct SettingsCommand: ParsableCommand {
             commandName: "set",
             abstract: "Set a setting to VALUE (JSON if it parses as JSON, else a string), or to the JSON in --file.")
 
-        @OptionGroup var spoolOption: SpoolOption
+        @OptionGroup(title: "Spool or cluster") var place: BackendOptions
         @Argument(help: "The setting's name, e.g. 'aws creds'.") var name: String
         @Argument(help: "The value.") var value: String?
         @Option(help: "Read the value from a JSON file, or from standard input with '-'.") var file: String?
@@ -26,7 +27,7 @@ struct SettingsCommand: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                let settings = Settings(spool: try spoolOption.open())
+                let settings = Settings(spool: try place.localSpool(for: "settings"))
                 let json: JSON
                 if let value {
                     json = (try? JSON(parsing: value)) ?? .string(value)
@@ -45,12 +46,12 @@ struct SettingsCommand: ParsableCommand {
     struct Get: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "get", abstract: "Print a setting's value as JSON.")
 
-        @OptionGroup var spoolOption: SpoolOption
+        @OptionGroup(title: "Spool or cluster") var place: BackendOptions
         @Argument(help: "The setting's name.") var name: String
 
         func run() throws {
             try reportingFailures {
-                let settings = Settings(spool: try spoolOption.open())
+                let settings = Settings(spool: try place.localSpool(for: "settings"))
                 do {
                     guard let value = try settings.value(name) else { throw CommandFailure("there is no setting '\(name)'") }
                     printLine(value.prettyText)
@@ -64,12 +65,12 @@ struct SettingsCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List the settings' names, one a line.")
 
-        @OptionGroup var spoolOption: SpoolOption
+        @OptionGroup(title: "Spool or cluster") var place: BackendOptions
 
         func run() throws {
             try reportingFailures {
                 do {
-                    try Settings(spool: try spoolOption.open()).names().forEach(printLine)
+                    try Settings(spool: try place.localSpool(for: "settings")).names().forEach(printLine)
                 } catch let error as SpoolError {
                     throw CommandFailure(error)
                 }
@@ -80,13 +81,13 @@ struct SettingsCommand: ParsableCommand {
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove a setting.")
 
-        @OptionGroup var spoolOption: SpoolOption
+        @OptionGroup(title: "Spool or cluster") var place: BackendOptions
         @Argument(help: "The setting's name.") var name: String
 
         func run() throws {
             try reportingFailures {
                 do {
-                    guard try Settings(spool: try spoolOption.open()).remove(name) else {
+                    guard try Settings(spool: try place.localSpool(for: "settings")).remove(name) else {
                         throw CommandFailure("there is no setting '\(name)'")
                     }
                 } catch let error as SpoolError {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Commands
 import POSIX
 import Spool
 
@@ -10,14 +11,14 @@ struct Top: ParsableCommand {
         commandName: "top",
         abstract: "Watch the spool live: running, waiting (with the question), queued, recent ends, ends per minute; q quits.")
 
-    @OptionGroup var spoolOption: SpoolOption
+    @OptionGroup(title: "Spool or cluster") var place: BackendOptions
 
     @Flag(help: "Print one view and exit (what it does when standard output is not a terminal).")
     var once = false
 
     func run() throws {
         try reportingFailures {
-            let spool = try spoolOption.open()
+            let spool = try place.localSpool(for: "top")
             try requireOwnersAccess(to: spool)
             guard !once, let size = Terminal.size(of: .standardOutput) else {
                 printLine(TopView(SpoolSnapshot(spool), width: .max, height: nil).lines.joined(separator: "\n"))

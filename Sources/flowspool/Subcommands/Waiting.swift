@@ -1,4 +1,5 @@
 import ArgumentParser
+import Commands
 import POSIX
 import Spool
 
@@ -8,41 +9,17 @@ struct Wait: ParsableCommand {
         abstract: "Wait until an execution ends and print its status.",
         discussion: "Exits 0 when it ended success, 1 when it ended otherwise, 124 when --timeout passed first.")
 
-    @OptionGroup var spoolOption: SpoolOption
+    @OptionGroup(title: "Spool or cluster") var place: BackendOptions
     @Argument(help: "The execution id.") var id: String
     @Option(help: "Give up after this many seconds.") var timeout: Double?
 
     func validate() throws {
-        if let timeout, !Seconds.isPositive(timeout) { throw ValidationError("--timeout must be \(Seconds.positiveRange), not \(timeout)") }
+        try checkSeconds(timeout, "--timeout")
     }
 
     func run() throws {
         try reportingFailures {
-            if let cluster = try ClusterClient.store() {
-                guard let record = try ClusterClient.awaitEnd(of: id, in: cluster, timeout: timeout) else {
-                    throw CommandFailure("\(id) has not ended after \(Clock.describeDuration(timeout ?? 0))", exitCode: ProgramExit.timedOut)
-                }
-                printLine(record.status ?? "?")
-                if record.status != "success" { throw ExitCode(ProgramExit.failure) }
-                return
-            }
-            let spool = try spoolOption.open()
-            guard ExecutionID.isValid(id) else { throw CommandFailure("'\(id)' is not an execution id") }
-            // Asked first, as a look this user may not take would pass for "no such execution".
-            try requireOwnersAccess(to: spool)
-            guard spool.knows(id) else { throw CommandFailure("no execution \(id) in \(spool.root)") }
-            let state = try awaitEnd(of: id, in: spool, timeout: timeout)
-            switch state {
-            case .pending:
-                throw CommandFailure("\(id) has not ended after \(Clock.describeDuration(timeout ?? 0))", exitCode: ProgramExit.timedOut)
-            case .rejected(let why):
-                throw CommandFailure("job \(id) was not admitted: \(why)")
-            case .vanished:
-                throw CommandFailure(JobState.vanishedMessage(id))
-            case .ended(let status):
-                printLine(status.rawValue)
-                if status != .success { throw ExitCode(ProgramExit.failure) }
-            }
+            try place.backend().wait(for: id, timeout: timeout).report(of: id, after: timeout)
         }
     }
 }
@@ -50,18 +27,18 @@ struct Wait: ParsableCommand {
 struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "log", abstract: "Print an execution's log.")
 
-    @OptionGroup var spoolOption: SpoolOption
+    @OptionGroup(title: "Spool or cluster") var place: BackendOptions
     @Argument(help: "The execution id.") var id: String
     @Flag(name: .shortAndLong, help: "Follow the log until the execution ends.") var follow = false
 
     func run() throws {
         try reportingFailures {
-            let spool = try spoolOption.open()
+            let spool = try place.localSpool(for: "log")
             if follow, ExecutionID.isValid(id), spool.knows(id) {
                 // A job just submitted may still wait to be admitted: follow it from there.
                 _ = try? JobWatcher(spool: spool).waitForExecution(id)
             }
-            let execution = try checkedID(id, in: spool)
+            let execution = try spool.checkedExecution(id)
             do {
                 try copyLog(of: execution)
             } catch {
@@ -112,38 +89,12 @@ struct Cancel: ParsableCommand {
         abstract: "Cancel a queued or running execution and print how it ended.",
         discussion: "Exits 0 when the execution ended cancelled, 1 when it had ended otherwise.")
 
-    @OptionGroup var spoolOption: SpoolOption
+    @OptionGroup(title: "Spool or cluster") var place: BackendOptions
     @Argument(help: "The execution id.") var id: String
 
     func run() throws {
         try reportingFailures {
-            if let cluster = try ClusterClient.store() {
-                guard ExecutionID.isValid(id) else { throw CommandFailure("'\(id)' is not an execution id") }
-                return try ClusterClient.cancel(id, in: cluster)
-            }
-            let spool = try spoolOption.open()
-            if ExecutionID.isValid(id), spool.knows(id), spool.hasSupervisor {
-                // A job just submitted may still wait to be admitted: cancel it once it is.
-                _ = try? JobWatcher(spool: spool).waitForExecution(id)
-            }
-            let execution = try checkedID(id, in: spool)
-            if let status = execution.status(), status.isFinal {
-                throw CommandFailure("\(id) has ended already: \(status.rawValue)")
-            }
-            let delivered: Bool
-            do {
-                delivered = try spool.sendControl("cancel \(id)")
-            } catch {
-                throw CommandFailure("cannot reach flowspoold", cause: error)
-            }
-            guard delivered else {
-                throw CommandFailure("no flowspoold supervises \(spool.root); start it to cancel \(id)")
-            }
-            let state = try awaitEnd(of: id, in: spool, timeout: 30)
-            if state == .vanished { throw CommandFailure(JobState.vanishedMessage(id)) }
-            guard case .ended(let status) = state else { throw CommandFailure("\(id) has not ended 30 s after the cancel") }
-            printLine(status.rawValue)
-            if status != .cancelled { throw ExitCode(ProgramExit.failure) }
+            try place.backend().cancel(id)
         }
     }
 }

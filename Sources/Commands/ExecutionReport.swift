@@ -3,37 +3,37 @@ import POSIX
 import Spool
 
 /// What `show` and `list` tell of an execution, protected values masked.
-struct ExecutionReport {
-    let execution: Execution
-    let job: Job?
-    let status: ExecutionStatus?
-    let history: [Execution.HistoryEntry]
+public struct ExecutionReport {
+    public let execution: Execution
+    public let job: Job?
+    public let status: ExecutionStatus?
+    public let history: [Execution.HistoryEntry]
 
-    init(_ execution: Execution) {
+    public init(_ execution: Execution) {
         self.execution = execution
         job = try? execution.job()
         status = execution.status()
         history = execution.history()
     }
 
-    var submitted: Double? { history.first?.time }
-    var started: Double? { history.first { $0.status == .running }?.time }
-    var ended: Double? { history.first { $0.status.isFinal }?.time }
+    public var submitted: Double? { history.first?.time }
+    public var started: Double? { history.first { $0.status == .running }?.time }
+    public var ended: Double? { history.first { $0.status.isFinal }?.time }
 
-    var duration: Double? {
+    public var duration: Double? {
         guard let start = started ?? submitted else { return nil }
         return (ended ?? Clock.now()) - start
     }
 
-    var maskedInputs: JSONObject {
+    public var maskedInputs: JSONObject {
         Protection.maskedInputs(job?.inputs ?? [:])
     }
 
-    var maskedOutputs: JSONObject? {
+    public var maskedOutputs: JSONObject? {
         execution.outputs().map { Protection.maskedOutputs($0, inputs: job?.inputs ?? [:]) }
     }
 
-    var json: JSON {
+    public var json: JSON {
         var object: JSONObject = [
             "id": .string(execution.id),
             "task": job.map { .string($0.task) } ?? .null,

@@ -1,81 +1,20 @@
-import ArgumentParser
 import JSON
 import POSIX
 import Spool
 
-struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "List executions, oldest first; with --all, the jobs in incoming/ and failed/ too.")
-
-    @OptionGroup var spoolOption: SpoolOption
-    @Option(help: "Only executions with this status; may be given several times (with --all: incoming, rejected too).")
-    var status: [String] = []
-    @Option(help: "Only executions of this task type.") var task: String?
-    @Option(help: "Only the children of this execution (the executions a flow started).") var parent: String?
-    @Option(help: "Only the N most recent, still oldest first.") var limit: Int?
-    @Flag(help: "Also the jobs waiting in incoming/ (status incoming) and those set aside in failed/ (status rejected).")
-    var all = false
-    @Flag(help: "Print a JSON list.") var json = false
-
-    /// The status words of the jobs that are not executions, which --all lists.
-    static let jobStatuses = ["incoming", "rejected"]
-
-    func validate() throws {
-        let known = ExecutionStatus.allCases.map(\.rawValue) + Self.jobStatuses
-        for status in status where !known.contains(status) {
-            throw ValidationError("'\(status)' is not a status (\(known.joined(separator: ", ")))")
-        }
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-    }
-
-    func run() throws {
-        try reportingFailures {
-            if let cluster = try ClusterClient.store() {
-                guard parent == nil, !all, !json else {
-                    throw CommandFailure("--parent, --all and --json are for a local spool, not a cluster", exitCode: ProgramExit.usage)
-                }
-                return try ClusterClient.list(cluster, statuses: Set(status), task: task, limit: limit)
-            }
-            let spool = try spoolOption.open()
-            try requireOwnersAccess(to: spool)
-            let ids = (try parent.map { try checkedID($0, in: spool).children() }
-                ?? (try? FileSystem.listDirectory(spool.executions)) ?? []).filter { ExecutionID.isValid($0) }
-            let statuses = Set(status)
-            let jobs = all && parent == nil ? JobSummary.all(in: spool) : []
-            if json {
-                var reports = ids.map { ExecutionReport(spool.execution($0)) }
-                    .filter { statuses.isEmpty || statuses.contains($0.status?.rawValue ?? "") }
-                    .filter { task == nil || $0.job?.task == task }
-                    .map { (submitted: $0.submitted ?? 0, id: $0.execution.id, json: $0.json) }
-                reports += jobs.filter { statuses.isEmpty || statuses.contains($0.status) }.filter { task == nil || $0.task == task }
-                    .map { (submitted: $0.submitted ?? 0, id: $0.id, json: $0.json) }
-                reports.sort { ($0.submitted, $0.id) < ($1.submitted, $1.id) }
-                printLine(JSON.array(reports.suffix(limit ?? reports.count).map(\.json)).prettyText)
-                return
-            }
-            let listing = Listing(ids, in: spool, jobs: jobs)
-            let rows = listing.rows
-            // Sorted as positions, so that the sort moves integers rather than rows, by keys read
-            // out once; ids are compared only between executions submitted in the same millisecond.
-            let submitted = rows.map { $0.submitted ?? 0 }
-            let order = rows.indices
-                .filter { listing.matches(rows[$0], statuses: statuses, task: task) }
-                .sorted { submitted[$0] != submitted[$1] ? submitted[$0] < submitted[$1] : rows[$0].id < rows[$1].id }
-            listing.write(Array(order.suffix(limit ?? order.count)))
-        }
-    }
-}
-
 /// A job that is no execution: one waiting in incoming/ to be admitted, or one set aside in
 /// failed/ beside the reason. `list --all` shows them, so that nothing in the spool goes unseen.
-struct JobSummary {
-    let id: String
-    let status: String
-    let task: String?
-    let submitted: Double?
-    let why: String?
+public struct JobSummary {
+    public let id: String
+    public let status: String
+    public let task: String?
+    public let submitted: Double?
+    public let why: String?
 
-    static func all(in spool: Spool) -> [JobSummary] {
+    /// The status words of the jobs that are not executions, which `list --all` lists.
+    public static let statuses = ["incoming", "rejected"]
+
+    public static func all(in spool: Spool) -> [JobSummary] {
         read(spool.incoming, status: "incoming", in: spool) + read(spool.failed, status: "rejected", in: spool)
     }
 
@@ -107,16 +46,16 @@ struct JobSummary {
 /// The rows of `list`: ended executions from spool/index (EndedIndex), kept as places in its bytes
 /// rather than strings, as a list may have a hundred thousand rows; the others read from their
 /// files, and those found ended added to the index.
-struct Listing {
-    let table: EndedIndex.Table
+public struct Listing {
+    public let table: EndedIndex.Table
     /// The rows read from files.
-    let summaries: [Summary]
-    let rows: [Row]
+    public let summaries: [Summary]
+    public let rows: [Row]
 
     /// A row: small, as rows are sorted and looked at many times; what it shows is in `source`.
-    struct Row {
-        let id: String
-        let submitted: Double?
+    public struct Row {
+        public let id: String
+        public let submitted: Double?
         let place: Place
     }
 
@@ -127,19 +66,19 @@ struct Listing {
         case read(Int)
     }
 
-    enum Source {
+    public enum Source {
         case indexed(EndedIndex.Line)
         case read(Summary)
     }
 
-    func source(_ row: Row) -> Source {
+    public func source(_ row: Row) -> Source {
         switch row.place {
         case .indexed(let line): .indexed(table.lines[line])
         case .read(let summary): .read(summaries[summary])
         }
     }
 
-    init(_ ids: [String], in spool: Spool, jobs: [JobSummary] = []) {
+    public init(_ ids: [String], in spool: Spool, jobs: [JobSummary] = []) {
         let index = EndedIndex(spool: spool)
         let table = index.read()
         var added: [EndedIndex.Entry] = []
@@ -166,6 +105,17 @@ struct Listing {
         index.append(added)
     }
 
+    /// The positions of the rows `query` picks, oldest first (ids are compared only between
+    /// executions submitted in the same millisecond), the last `query.limit` of them. Sorted as
+    /// positions, so that the sort moves integers rather than rows, by keys read out once.
+    public func order(_ query: ListQuery) -> [Int] {
+        let submitted = rows.map { $0.submitted ?? 0 }
+        let order = rows.indices
+            .filter { matches(rows[$0], statuses: query.statuses, task: query.task) }
+            .sorted { submitted[$0] != submitted[$1] ? submitted[$0] < submitted[$1] : rows[$0].id < rows[$1].id }
+        return Array(order.suffix(query.limit ?? order.count))
+    }
+
     func matches(_ row: Row, statuses: Set<String>, task: String?) -> Bool {
         switch source(row) {
         case .indexed(let line):
@@ -177,7 +127,7 @@ struct Listing {
 
     /// Writes the rows at the positions in `order` as a table. Every column but the last is ASCII
     /// (ids, statuses, task type names, times), so widths are counted in bytes.
-    func write(_ order: [Int]) {
+    public func write(_ order: [Int], to sink: @escaping ([UInt8]) -> Void = TableOutput.standardOutput) {
         let now = Clock.now()
         // Rows are looked at in place, by position: copying a hundred thousand of them costs more
         // than all the rest.
@@ -196,7 +146,7 @@ struct Listing {
             widths[3] = max(widths[3], rows[position].submitted == nil ? 1 : 24)
             widths[4] = max(widths[4], duration.utf8.count)
         }
-        var output = TableOutput(widths: widths)
+        var output = TableOutput(widths: widths, sink: sink)
         for (column, title) in ["ID", "STATUS", "TASK", "SUBMITTED", "DURATION"].enumerated() { output.cell(title.utf8, column: column) }
         output.lastCell("NAME/MESSAGE".utf8)
         for (position, duration) in zip(order, durations) {
@@ -218,7 +168,7 @@ struct Listing {
     }
 
     /// A row as a Summary, for the few rows that are shown one by one (top's recent ends).
-    func summary(of row: Row) -> Summary {
+    public func summary(of row: Row) -> Summary {
         switch source(row) {
         case .read(let summary):
             return summary
@@ -245,17 +195,17 @@ struct Listing {
 }
 
 /// What a row of `list` shows of an execution.
-struct Summary {
-    let id: String
-    let status: ExecutionStatus?
+public struct Summary {
+    public let id: String
+    public let status: ExecutionStatus?
     /// The status as the STATUS column shows it: an execution's, or a job's (incoming, rejected).
-    let word: String
-    let task: String?
-    let submitted: Double?
-    let started: Double?
-    let ended: Double?
-    let parent: String?
-    let label: String
+    public let word: String
+    public let task: String?
+    public let submitted: Double?
+    public let started: Double?
+    public let ended: Double?
+    public let parent: String?
+    public let label: String
 
     init(_ report: ExecutionReport) {
         id = report.execution.id

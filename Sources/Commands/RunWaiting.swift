@@ -1,4 +1,3 @@
-import ArgumentParser
 import POSIX
 import Spool
 
@@ -62,7 +61,7 @@ final class RunWaiting {
         } else {
             printError("\(id) goes on; follow it with: flowspool wait \(id), or stop it with: flowspool cancel \(id)")
         }
-        throw ExitCode(ProgramExit.detached)
+        throw CommandFailure.exit(ProgramExit.detached)
     }
 
     /// After --timeout: the execution is cancelled (or the job, not admitted yet, withdrawn to

@@ -1,0 +1,134 @@
+import Cluster
+import JSON
+import POSIX
+import Responder
+import Spool
+
+/// The commands over a cluster's queue and records (flowspool-cluster(7)): with --cluster URL, or
+/// $FLOWSPOOL_CLUSTER, wherever the execution runs.
+public struct ClusterBackend: Backend {
+    public let store: ClusterStore
+
+    /// The cluster's URL that the command line names: --cluster, else $FLOWSPOOL_CLUSTER unless
+    /// --spool names a local spool.
+    public static func url(cluster: String?, spool: String?) -> String? {
+        cluster ?? (spool == nil ? Environment.nonEmptyValue(ClusterURL.variable) : nil)
+    }
+
+    /// The cluster at `url`, connected once the options of `given` it lacks, and --spool when
+    /// `spool` is given, are refused (Backend.refuse).
+    public init(url: String, spool: String?, refusing given: [CommandOption] = []) throws {
+        try Self.refuse((spool == nil ? [] : [.spool]) + given)
+        try self.init(url: url)
+    }
+
+    /// The cluster at `url`, connected.
+    public init(url text: String) throws {
+        do {
+            store = try ClusterStore(try ClusterURL(parsing: text))
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+    }
+
+    public static var name: String { "--cluster" }
+
+    public static var lacks: [CommandOption: String] {
+        [
+            .spool: "a cluster's executions are in Redis, not in a spool; give one or the other",
+            .unique: "a cluster keeps no unique keys; run it with --spool on one host",
+            .cancelOnInterrupt: "Ctrl-C leaves a cluster's execution going; cancel it with flowspool --cluster URL cancel ID",
+            .parent: "a cluster's records do not list a flow's children; list them on the host that ran the flow",
+            .all: "a cluster has no incoming/ or failed/; its queue holds only executions",
+            .archive: "a cluster's records are deleted from Redis, not archived",
+        ]
+    }
+
+    /// Runs `body`, saying a cluster's error as a CommandFailure.
+    func talking<T>(_ body: () throws(ClusterError) -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+    }
+
+    public func submit(_ submission: Submission) throws -> String {
+        try talking { () throws(ClusterError) in try store.submit(submission.job, id: submission.id, retryOnHostLoss: submission.retryOnHostLoss) }
+    }
+
+    /// Submitted to the queue, waited for through its record; when the wait's bound passes, the
+    /// execution is cancelled, as a local run's is.
+    public func run(_ submission: Submission, _ options: RunOptions) throws {
+        let id = try submit(submission)
+        if !options.quiet { printError("execution \(id)") }
+        guard let record = try awaitEnd(of: id, timeout: options.timeout) else {
+            let what = (try? stop(id)).map { "it ended \($0.status ?? "?")" } ?? "it is being cancelled"
+            throw CommandFailure("\(id) has not ended after \(Clock.describeDuration(options.timeout ?? 0)): \(what)", exitCode: ProgramExit.timedOut)
+        }
+        try reportEnd(of: id, record.status ?? "?", outputs: record.outputs ?? [:], message: record.message ?? "", quiet: options.quiet)
+    }
+
+    func record(_ id: String) throws -> ClusterRecord {
+        guard ExecutionID.isValid(id) else { throw CommandFailure("'\(id)' is not an execution id") }
+        guard let found = try talking({ () throws(ClusterError) in try store.record(id) }) else {
+            throw CommandFailure("no execution \(id) in the cluster at \(store.url)")
+        }
+        return found
+    }
+
+    public func status(of id: String) throws -> String {
+        try record(id).status ?? "?"
+    }
+
+    public func wait(for id: String, timeout: Double?) throws -> Ending {
+        guard let record = try awaitEnd(of: id, timeout: timeout) else { return .timedOut }
+        return .ended(record.status ?? "?")
+    }
+
+    /// Looks at the record until it is final or `timeout` passes (ClusterStore.poll); nil when the
+    /// time ran out.
+    func awaitEnd(of id: String, timeout: Double?) throws -> ClusterRecord? {
+        guard ExecutionID.isValid(id) else { throw CommandFailure("'\(id)' is not an execution id") }
+        return try talking { () throws(ClusterError) in
+            try ClusterStore.poll(timeout: timeout) { () throws(ClusterError) -> ClusterRecord? in
+                guard let record = try store.record(id) else { throw ClusterError("no execution \(id) in the cluster at \(store.url)") }
+                return record.isFinal ? record : nil
+            }
+        }
+    }
+
+    /// Cancels an execution of the cluster: at once when no host has taken it, else through the
+    /// host that holds it. Prints how it ended; exits 1 unless it ended cancelled.
+    public func cancel(_ id: String) throws {
+        guard ExecutionID.isValid(id) else { throw CommandFailure("'\(id)' is not an execution id") }
+        let ended = try stop(id)
+        printLine(ended.status ?? "?")
+        if ended.status != "cancelled" { throw CommandFailure.exit(ProgramExit.failure) }
+    }
+
+    /// Asks for the cancel and waits up to 30 s for the end; returns the final record.
+    func stop(_ id: String) throws -> ClusterRecord {
+        let outcome = try talking { () throws(ClusterError) in
+            let outcome = try store.cancelUntaken(id)
+            if outcome.hasPrefix("node ") { try store.send(to: String(outcome.dropFirst(5)), ["kind": "cancel", "id": .string(id)]) }
+            return outcome
+        }
+        switch outcome {
+        case "none": throw CommandFailure("no execution \(id) in the cluster at \(store.url)")
+        case "ended": throw CommandFailure("\(id) has ended already: \(try record(id).status ?? "?")")
+        default: break
+        }
+        guard let ended = try awaitEnd(of: id, timeout: 30) else { throw CommandFailure("\(id) has not ended 30 s after the cancel") }
+        return ended
+    }
+
+    public func respond(to id: String, wait: Double, answer: () -> [UInt8]) -> Responding.Outcome {
+        ClusterResponding(store: store).answer(id, with: answer(), wait: wait)
+    }
+
+    /// The cluster's hosts, by name: when each was last seen, and what each holds.
+    public func nodes() throws -> [String: JSON] {
+        try talking { () throws(ClusterError) in try store.nodes() }
+    }
+}
