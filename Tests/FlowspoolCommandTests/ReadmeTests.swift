@@ -43,7 +43,7 @@ struct ReadmeTests {
     @Test("every sh block of the README runs as written against ./bin/flowspoold and ./bin/example-server, in a checkout of its own")
     func everyCommandRuns() throws {
         let checkout = try TemporaryDirectory()
-        for part in ["bin", "man", "Tests"] {
+        for part in ["bin", "man", "Sources", "Tests"] {
             _ = try runProgram("/bin/ln", ["-s", TestEnvironment.packageRoot + "/" + part, checkout.path + "/" + part])
         }
         try FileSystem.ensureDirectory(checkout.path + "/home", mode: 0o700)
