@@ -27,7 +27,7 @@ public enum FlowTask {
     }
 }
 
-/// The Python for flows: found before the execution came on a standby runner, else now.
+/// The Python for flows: found before the execution came on a reused runner, else now.
 func locatePython() throws(TaskFailure) -> String {
     guard let python = PythonInterpreter.found ?? PythonInterpreter.find() else {
         throw TaskFailure("no python3 on PATH for the Python flow (or give the interpreter input)")

@@ -2,7 +2,7 @@ import POSIX
 
 /// Finds the real python3 for Python flows. A version manager's shim in front of python3 costs about
 /// 100 ms a start against 10 ms for the real binary, so a shim is asked for the interpreter behind
-/// it: by a FLOW runner on standby before its execution comes, else by the runner that needs it.
+/// it: by a FLOW runner started to be reused before its first execution comes, else by the runner that needs it.
 /// $FLOWSPOOL_PYTHON, when set, is used as it is.
 public enum PythonInterpreter {
     public static let variable = "FLOWSPOOL_PYTHON"
@@ -23,10 +23,10 @@ public enum PythonInterpreter {
         return (try? fd.read(upTo: 4)) == [0x7f, 0x45, 0x4c, 0x46]
     }
 
-    /// Found ahead of need (`prepare`), for the execution a standby runner is handed.
+    /// Found ahead of need (`prepare`), for the executions a reused runner is handed.
     nonisolated(unsafe) static var found: String?
 
-    /// Work a standby FLOW runner does before its execution arrives.
+    /// Work a FLOW runner started to be reused does before its first execution arrives.
     public static func prepare() {
         found = find()
     }

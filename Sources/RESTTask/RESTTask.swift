@@ -12,7 +12,7 @@ public enum RESTTask {
     /// Bodies larger than this end the execution in error rather than filling the spool.
     static let bodyLimit = 64 << 20
 
-    /// Work a standby runner does before its execution arrives.
+    /// Work a runner started to be reused does before its first execution arrives.
     public static func prepare() {
         CurlEasy.initializeLibrary()
     }

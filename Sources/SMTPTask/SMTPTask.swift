@@ -10,7 +10,7 @@ import TaskRunner
 public enum SMTPTask {
     public static let taskType = "SMTP"
 
-    /// Work a standby runner does before its execution arrives.
+    /// Work a runner started to be reused does before its first execution arrives.
     public static func prepare() {
         CurlEasy.initializeLibrary()
     }

@@ -9,7 +9,7 @@ import TaskRunner
 public enum SSHTask {
     public static let taskType = "SSH"
 
-    /// Work a standby runner does before its execution arrives.
+    /// Work a runner started to be reused does before its first execution arrives.
     public static func prepare() {
         SSHConnection.initializeLibrary()
     }

@@ -7,7 +7,7 @@ import POSIX
 ///    `running`. It starts the runner in the execution directory, in a process group of its own,
 ///    with the lock on descriptor 3, standard input from /dev/null, standard output and error
 ///    appended to `log`, and `FLOWSPOOL_SPOOL`, `FLOWSPOOL_EXECUTION` and `FLOWSPOOL_LOCK_FD=3` set.
-/// 2. Standby (`FLOWSPOOL_STANDBY=1`): the runner is started in the spool directory, with standard
+/// 2. Reuse (`FLOWSPOOL_REUSE=1`): the runner is started in the spool directory, with standard
 ///    input a Unix socket. A hand-over is one message on it: the execution id's bytes, with two
 ///    descriptors attached (SCM_RIGHTS), the held lock first and the log second. The runner moves
 ///    them to 3 and to 1 and 2, changes into the execution directory, sets `FLOWSPOOL_EXECUTION`,
@@ -35,8 +35,8 @@ public enum RunnerContract {
     /// the path, which may lead elsewhere by then (flowspool-spool(5), "The way to the spool").
     public static let spoolDescriptorVariable = "FLOWSPOOL_SPOOL_FD"
     public static let spoolDescriptor: Int32 = 4
-    /// "1" for a runner started on standby: it serves the executions handed over on standard input.
-    public static let standbyVariable = "FLOWSPOOL_STANDBY"
+    /// "1" for a runner started to be reused: it serves the executions handed over on standard input.
+    public static let reuseVariable = "FLOWSPOOL_REUSE"
     /// flowspoold's --task-timeout, in seconds: the task timeout of a job that sets none. A runner
     /// needs it to know how long it may keep trying an end the disk refuses.
     public static let taskTimeoutVariable = "FLOWSPOOL_TASK_TIMEOUT"

@@ -2,7 +2,7 @@ import POSIX
 import Spool
 
 /// A runner process that serves executions of one task type, one at a time, over a socket
-/// (TaskRunner's `Standby`), as Postfix's master reuses its delivery agents: one process start
+/// (TaskRunner's `Reuse`), as Postfix's master reuses its delivery agents: one process start
 /// serves up to `--runner-max-use` executions, and a process idle for `--runner-max-idle` seconds
 /// is let go. A crash still ends only the execution it was serving.
 struct RunnerProcess {
@@ -55,7 +55,7 @@ extension Supervisor {
             directory: spool.root,
             environment: Environment.with(runnerVariables.merging([
                 RunnerContract.spoolVariable: spool.path, RunnerContract.lockDescriptorVariable: "3",
-                RunnerContract.standbyVariable: "1",
+                RunnerContract.reuseVariable: "1",
             ]) { $1 }))
         spawnOptions.descriptors = [0: sockets.second, 2: .standardError]
         handDownSpool(into: &spawnOptions)

@@ -21,7 +21,7 @@ public struct SupervisorOptions: Sendable {
     /// Files under tmp/ older than this many seconds are leftovers of a crashed writer.
     public var staleTemporaryAge: Double = 3600
     /// Task types whose runner processes serve one execution after another (they must speak
-    /// TaskRunner's standby protocol); the others get a process for each execution.
+    /// TaskRunner's reuse protocol); the others get a process for each execution.
     public var reusableTypes: Set<String> = SupervisorOptions.builtInTypes
     /// How many executions one runner process serves before it is let go (Postfix's max_use).
     public var runnerMaxUse = 100

@@ -8,8 +8,8 @@ public enum TaskRunner {
     /// Runs `task` on the execution in the current directory and exits. The supervisor starts runners
     /// there with FLOWSPOOL_SPOOL and FLOWSPOOL_EXECUTION set and the execution's lock on descriptor 3.
     ///
-    /// A runner started on standby (FLOWSPOOL_STANDBY=1) first runs `prepare`, then serves the
-    /// executions handed to it on standard input, one at a time; see `Standby`.
+    /// A runner started to be reused (FLOWSPOOL_REUSE=1) first runs `prepare`, then serves the
+    /// executions handed to it on standard input, one at a time; see `Reuse`.
     /// `versionDetails` are lines --version prints after the version (the AWS runner's models, the
     /// SSH runner's libssh2), which `flowspool doctor` shows; one beginning "warning: " is a warning there.
     public static func main(
@@ -27,9 +27,9 @@ public enum TaskRunner {
             try? FileDescriptor.standardOutput.write(lines.map { $0 + "\n" }.joined())
             CurrentProcess.exit(0)
         }
-        if Environment.value(RunnerContract.standbyVariable) == "1" {
+        if Environment.value(RunnerContract.reuseVariable) == "1" {
             prepare()
-            Standby.serve { runExecution(taskType: taskType, task) }
+            Reuse.serve { runExecution(taskType: taskType, task) }
         }
         let outcome = runExecution(taskType: taskType, task)
         if case .ended(let execution) = outcome {
@@ -180,7 +180,7 @@ public struct RunnerLog: Sendable {
     }
 }
 
-/// Standby: a runner that serves executions one at a time over a socket, so that one process start
+/// Reuse: a runner that serves executions one at a time over a socket, so that one process start
 /// (and its libraries' loading) serves many executions, as Postfix's master reuses its delivery
 /// agents. The supervisor starts it in the spool directory with standard input a Unix socket. Each
 /// hand-over is one message: the execution id, with the execution's held lock and its log attached.
@@ -191,7 +191,7 @@ public struct RunnerLog: Sendable {
 /// supervisor closes the socket instead, the runner exits quietly; how many executions a runner serves
 /// and how long it may wait idle is the supervisor's decision (flowspoold(8) --runner-max-use and
 /// --runner-max-idle).
-public enum Standby {
+public enum Reuse {
     static func serve(_ run: () -> TaskRunner.Outcome) -> Never {
         let home = FileSystem.currentDirectory()
         let environment = Environment.current()
@@ -250,7 +250,7 @@ public enum Standby {
         if lock.rawValue != RunnerContract.lockDescriptor { try? lock.close() }
         if log.rawValue > 2 { try? log.close() }
         Environment.set(RunnerContract.executionVariable, id)
-        Environment.set(RunnerContract.standbyVariable, "0")
+        Environment.set(RunnerContract.reuseVariable, "0")
         return id
     }
 
