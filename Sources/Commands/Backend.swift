@@ -26,7 +26,7 @@ public protocol Backend {
     /// Cancels the execution and prints how it ended; fails unless it ended cancelled.
     func cancel(_ id: String) throws
     /// Removes what ended before the cutoff, a line for each.
-    func gc(_ request: CleanupRequest) throws
+    func gc(_ request: GCRequest) throws
     /// Answers the INPUT request `id` with what `answer` reads, once the request is known to take one.
     func respond(to id: String, wait: Double, answer: () -> [UInt8]) -> Responding.Outcome
 }
@@ -111,7 +111,7 @@ public struct ListQuery {
 
 /// What `gc` removes: what ended before `cutoff` (seconds since the epoch), with `statuses` only
 /// that; `archive` first writes it there.
-public struct CleanupRequest {
+public struct GCRequest {
     public var cutoff: Double
     public var statuses: Set<String>
     public var archive: String?

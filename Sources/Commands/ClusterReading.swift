@@ -58,7 +58,7 @@ extension ClusterBackend {
     /// Deletes the records that ended before the cutoff (with statuses, only those) and, unless
     /// statuses are given, forgets the hosts silent since then that hold nothing of the queue. A
     /// line for each.
-    public func gc(_ request: CleanupRequest) throws {
+    public func gc(_ request: GCRequest) throws {
         func describe(_ record: ClusterRecord) -> String {
             "\(record.id) (\(record.status ?? "?"), ended \(record.time("ended").map(Clock.iso8601) ?? "?"))"
         }

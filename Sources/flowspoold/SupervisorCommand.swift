@@ -63,7 +63,7 @@ struct SupervisorCommand: ParsableCommand {
         if let node, !ExecutionID.isValid(node) {
             throw ValidationError("--node must be 1 to 64 letters, digits, '_', '-' or '.', not '\(node)'")
         }
-        if let gcOlderThan, Cleanup.seconds(inAge: gcOlderThan) == nil {
+        if let gcOlderThan, SpoolGC.seconds(inAge: gcOlderThan) == nil {
             throw ValidationError("--gc-older-than takes an age such as 7d, 12h, 30m or a number of seconds, not '\(gcOlderThan)'")
         }
         if gcArchive != nil && gcOlderThan == nil { throw ValidationError("--gc-archive goes with --gc-older-than") }

@@ -72,7 +72,7 @@ struct BackendOptionTests {
         #expect(RunOptions(unique: "k", cancelOnInterrupt: true).options == [.unique, .cancelOnInterrupt])
         #expect(ListQuery(statuses: ["success"], limit: 3, json: true).options.isEmpty)
         #expect(ListQuery(parent: "p", all: true).options == [.parent, .all])
-        #expect(CleanupRequest(cutoff: 0, archive: "/a").options == [.archive])
+        #expect(GCRequest(cutoff: 0, archive: "/a").options == [.archive])
         #expect(Submission(job: Job(task: "REST", inputs: [:]), retryOnHostLoss: true).options == [.retryOnHostLoss])
     }
 

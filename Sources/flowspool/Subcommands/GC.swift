@@ -5,7 +5,7 @@ import POSIX
 import Spool
 
 /// `flowspool gc`: removes ended executions older than a cutoff, a flow with everything it started,
-/// optionally archived first as one tar.gz a day (Cleanup).
+/// optionally archived first as one tar.gz a day (SpoolGC).
 struct GC: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gc",
@@ -31,7 +31,7 @@ struct GC: ParsableCommand {
     var dryRun = false
 
     func validate() throws {
-        guard Cleanup.seconds(inAge: olderThan) != nil else {
+        guard SpoolGC.seconds(inAge: olderThan) != nil else {
             throw ValidationError("--older-than takes an age such as 7d, 12h, 30m, 90s or a number of seconds, not '\(olderThan)'")
         }
         for status in status where ExecutionStatus(rawValue: status)?.isFinal != true {
@@ -41,7 +41,7 @@ struct GC: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let request = CleanupRequest(cutoff: Clock.now() - Cleanup.seconds(inAge: olderThan)!, statuses: Set(status), archive: archive, dryRun: dryRun)
+            let request = GCRequest(cutoff: Clock.now() - SpoolGC.seconds(inAge: olderThan)!, statuses: Set(status), archive: archive, dryRun: dryRun)
             try place.backend(refusing: request.options).gc(request)
         }
     }

@@ -4,7 +4,7 @@ import POSIX
 /// and only when every one of them has ended, so that a child never goes before its flow and
 /// nothing that still runs or waits is touched. A tree is old when its root ended before the
 /// cutoff; `statuses` chooses by the root's status.
-public struct Cleanup {
+public struct SpoolGC {
     public let spool: Spool
 
     public init(spool: Spool) {

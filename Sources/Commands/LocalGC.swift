@@ -2,12 +2,12 @@ import POSIX
 import Spool
 
 /// `gc` over a local spool: removes ended executions older than a cutoff, a flow with everything
-/// it started, optionally archived first as one tar.gz a day (Cleanup).
+/// it started, optionally archived first as one tar.gz a day (SpoolGC).
 extension LocalSpoolBackend {
-    public func gc(_ request: CleanupRequest) throws {
+    public func gc(_ request: GCRequest) throws {
         try requireOwnersAccess(to: spool)
-        let cleanup = Cleanup(spool: spool)
-        let trees = cleanup.removableTrees(endedBefore: request.cutoff, statuses: Set(request.statuses.compactMap(ExecutionStatus.init(rawValue:))))
+        let gc = SpoolGC(spool: spool)
+        let trees = gc.removableTrees(endedBefore: request.cutoff, statuses: Set(request.statuses.compactMap(ExecutionStatus.init(rawValue:))))
         if request.dryRun {
             for tree in trees { printLine("would remove " + describe(tree)) }
             return
@@ -16,7 +16,7 @@ extension LocalSpoolBackend {
         var removed: Set<String> = []
         for tree in trees {
             do {
-                removed.formUnion(try cleanup.remove(tree))
+                removed.formUnion(try gc.remove(tree))
             } catch {
                 try? EndedIndex(spool: spool).forget(removed)
                 throw CommandFailure("cannot remove \(tree.ids[0])", cause: error)
@@ -26,14 +26,14 @@ extension LocalSpoolBackend {
         try? EndedIndex(spool: spool).forget(removed)
     }
 
-    func describe(_ tree: Cleanup.Tree) -> String {
+    func describe(_ tree: SpoolGC.Tree) -> String {
         let more = tree.ids.count > 1 ? " and \(tree.ids.count - 1) execution\(tree.ids.count > 2 ? "s" : "") it started" : ""
         return "\(tree.ids[0]) (\(tree.status.rawValue), ended \(Clock.iso8601(tree.ended)))\(more)"
     }
 
     /// Writes the trees to one new tar.gz per day of their end, each made durable before anything
     /// is removed; a day archived before gets a second file (flowspool-DAY.2.tar.gz).
-    func archiveByDay(_ trees: [Cleanup.Tree], in spool: Spool, to path: String) throws {
+    func archiveByDay(_ trees: [SpoolGC.Tree], in spool: Spool, to path: String) throws {
         let directory = try openArchiveDirectory(path)
         var days: [String: [String]] = [:]
         for tree in trees { days[String(Clock.iso8601(tree.ended).prefix(10)), default: []] += tree.ids }
