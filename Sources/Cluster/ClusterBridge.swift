@@ -124,7 +124,7 @@ public final class ClusterBridge: @unchecked Sendable {
     func recover(_ store: ClusterStore) throws(ClusterError) {
         let readyIDs = Set(ready.map(\.id))
         for entry in try store.pending(for: node) where held[entry.id] == nil && !readyIDs.contains(entry.id) {
-            try admit(entry, into: store)
+            try accept(entry, into: store)
         }
     }
 
@@ -148,7 +148,7 @@ public final class ClusterBridge: @unchecked Sendable {
             // With nothing held, Redis wakes the bridge for the next job; otherwise it only looks,
             // and the wait is on the executions it holds.
             let taken = try store.take(for: node, count: min(room, 64), waiting: held.isEmpty && ready.isEmpty ? 0.5 : 0)
-            for entry in taken { try admit(entry, into: store) }
+            for entry in taken { try accept(entry, into: store) }
             if !taken.isEmpty { try dispatchReady(store) }
             if !taken.isEmpty || (held.isEmpty && ready.isEmpty) { return }
         }
@@ -183,7 +183,7 @@ public final class ClusterBridge: @unchecked Sendable {
     /// Takes a job the queue handed to this host, once the record says the host has it: it waits in
     /// `ready` for a runner slot, or is held at once when the spool has it already (taken before a
     /// restart or a reconnection).
-    func admit(_ entry: ClusterStore.Entry, into store: ClusterStore) throws(ClusterError) {
+    func accept(_ entry: ClusterStore.Entry, into store: ClusterStore) throws(ClusterError) {
         switch try store.takeOver(entry.id, for: node) {
         case "ok": break
         case "ended":  // cancelled before any host took it, or ended and forgotten
@@ -343,7 +343,7 @@ public final class ClusterBridge: @unchecked Sendable {
         switch try store.reclaim(entry.id, from: other, for: node) {
         case "run":
             log("\(entry.id): taken over from \(other), which was lost before it started")
-            try admit(entry, into: store)
+            try accept(entry, into: store)
         case "fault":
             log("\(entry.id): ended fault, host \(other) was lost while it ran")
             try store.acknowledge(entry.entry)
