@@ -36,39 +36,42 @@ let package = Package(
         // Library modules.
         .target(name: "POSIX", dependencies: ["CPOSIX", .product(name: "SystemPackage", package: "swift-system")]),
         .target(name: "JSON"),
+        // What every program shares: its exit statuses, its version line, its lines for the operator,
+        // and the small text helpers (control characters escaped, trimming, Base64).
+        .target(name: "Basics", dependencies: ["POSIX", "JSON"]),
         // task-types is the one list of the built-in task types, for the programs and bin/ alike.
-        .target(name: "Spool", dependencies: ["POSIX", "JSON"], resources: [.embedInCode("task-types")]),
-        .target(name: "TaskRunner", dependencies: ["Spool", "POSIX", "JSON"]),
+        .target(name: "Spool", dependencies: ["Basics", "POSIX", "JSON"], resources: [.embedInCode("task-types")]),
+        .target(name: "TaskRunner", dependencies: ["Basics", "Spool", "POSIX", "JSON"]),
         .target(name: "Curl", dependencies: ["CCurl", "POSIX"]),
-        .target(name: "RESTTask", dependencies: ["TaskRunner", "Spool", "Curl", "POSIX", "JSON"]),
+        .target(name: "RESTTask", dependencies: ["Basics", "TaskRunner", "Spool", "Curl", "POSIX", "JSON"]),
         // The Python flow stub is a Python file, embedded in the FLOW runner when it is built.
-        .target(name: "FlowTask", dependencies: ["TaskRunner", "Spool", "POSIX", "JSON"], resources: [.embedInCode("flow_stub.py")]),
+        .target(name: "FlowTask", dependencies: ["Basics", "TaskRunner", "Spool", "POSIX", "JSON"], resources: [.embedInCode("flow_stub.py")]),
         .target(name: "SSH", dependencies: ["CLibSSH2", "POSIX"]),
-        .target(name: "SSHTask", dependencies: ["TaskRunner", "Spool", "SSH", "POSIX", "JSON"]),
+        .target(name: "SSHTask", dependencies: ["Basics", "TaskRunner", "Spool", "SSH", "POSIX", "JSON"]),
         .target(name: "InputTask", dependencies: ["TaskRunner", "Spool", "POSIX", "JSON"]),
         .target(name: "Redis", dependencies: ["CHiredis", "POSIX"]),
-        .target(name: "RedisTask", dependencies: ["TaskRunner", "Spool", "Redis", "POSIX", "JSON"]),
-        .target(name: "SMTPTask", dependencies: ["TaskRunner", "Spool", "Curl", "POSIX", "JSON"]),
+        .target(name: "RedisTask", dependencies: ["Basics", "TaskRunner", "Spool", "Redis", "POSIX", "JSON"]),
+        .target(name: "SMTPTask", dependencies: ["Basics", "TaskRunner", "Spool", "Curl", "POSIX", "JSON"]),
         .target(name: "Zlib", dependencies: ["CZlib"]),
         .target(name: "OpenSSL", dependencies: ["CCrypto"]),
-        .target(name: "AWSTask", dependencies: ["TaskRunner", "Spool", "Curl", "Zlib", "OpenSSL", "POSIX", "JSON"]),
-        .target(name: "DropGate", dependencies: ["Spool", "POSIX"]),
+        .target(name: "AWSTask", dependencies: ["Basics", "TaskRunner", "Spool", "Curl", "Zlib", "OpenSSL", "POSIX", "JSON"]),
+        .target(name: "DropGate", dependencies: ["Basics", "Spool", "POSIX"]),
         // respond(1)'s side of the drop box, for respond and the cluster bridge; apart from DropGate,
         // so that the setgid gate does not carry it.
-        .target(name: "Responder", dependencies: ["DropGate", "Spool", "POSIX"]),
-        .target(name: "Supervisor", dependencies: ["Spool", "DropGate", "POSIX", "JSON"]),
-        .target(name: "Cluster", dependencies: ["Redis", "Spool", "Responder", "POSIX", "JSON"]),
+        .target(name: "Responder", dependencies: ["Basics", "DropGate", "Spool", "POSIX"]),
+        .target(name: "Supervisor", dependencies: ["Basics", "Spool", "DropGate", "POSIX", "JSON"]),
+        .target(name: "Cluster", dependencies: ["Basics", "Redis", "Spool", "Responder", "POSIX", "JSON"]),
         // What the commands of flowspool and respond do, over a local spool or a cluster (Backend),
         // with listing, tables and waiting: the programs only parse their command lines.
-        .target(name: "Commands", dependencies: ["Spool", "Responder", "Cluster", "POSIX", "JSON"]),
+        .target(name: "Commands", dependencies: ["Basics", "Spool", "Responder", "Cluster", "POSIX", "JSON"]),
 
         // Programs: their command lines (ArgumentParser) over the library modules.
         .executableTarget(
             name: "flowspoold",
-            dependencies: ["Supervisor", "Cluster", "DropGate", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Basics", "Supervisor", "Cluster", "DropGate", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "flowspool",
-            dependencies: ["Commands", "Spool", "DropGate", "POSIX", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Basics", "Commands", "Spool", "DropGate", "POSIX", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The setgid gate links nothing it does not need.
         .executableTarget(name: "flowspool-drop", dependencies: ["DropGate"]),
         .executableTarget(name: "flowspool-task-REST", dependencies: ["RESTTask"]),
@@ -80,7 +83,7 @@ let package = Package(
         .executableTarget(name: "flowspool-task-AWS", dependencies: ["AWSTask"]),
         .executableTarget(
             name: "respond",
-            dependencies: ["Commands", "Responder", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Basics", "Commands", "Responder", "Spool", "POSIX", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Tests mirror the modules.
         .target(name: "FlowspoolTestSupport", dependencies: ["Spool", "POSIX", "JSON"], path: "Tests/Support"),
@@ -89,19 +92,19 @@ let package = Package(
         .testTarget(name: "TaskRunnerTests", dependencies: ["TaskRunner", "JSON"]),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "CCurl", "FlowspoolTestSupport"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "FlowspoolTestSupport"]),
-        .testTarget(name: "RESTTaskTests", dependencies: ["FlowspoolTestSupport", "JSON"]),
-        .testTarget(name: "SSHTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
-        .testTarget(name: "RedisTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
-        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
+        .testTarget(name: "RESTTaskTests", dependencies: ["Basics", "FlowspoolTestSupport", "JSON"]),
+        .testTarget(name: "SSHTaskTests", dependencies: ["Basics", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
+        .testTarget(name: "RedisTaskTests", dependencies: ["Basics", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Basics", "Cluster", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         // The differential table, which boto3_cases.py reads too.
-        .testTarget(name: "AWSTaskTests", dependencies: ["AWSTask", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"], exclude: ["differential-cases.json"]),
+        .testTarget(name: "AWSTaskTests", dependencies: ["Basics", "AWSTask", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"], exclude: ["differential-cases.json"]),
         .testTarget(name: "SMTPTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "InputTaskTests", dependencies: ["FlowspoolTestSupport", "InputTask", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "FlowTaskTests", dependencies: ["InputTask", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
-        .testTarget(name: "SupervisorTests", dependencies: ["FlowspoolTestSupport", "Responder", "DropGate", "Spool", "JSON"]),
-        .testTarget(name: "FlowspoolCommandTests", dependencies: ["InputTask", "FlowspoolTestSupport", "JSON"]),
-        .testTarget(name: "CommandsTests", dependencies: ["Commands", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
-        .testTarget(name: "ManPageTests", dependencies: ["FlowspoolTestSupport", "Spool"]),
+        .testTarget(name: "SupervisorTests", dependencies: ["Basics", "FlowspoolTestSupport", "Responder", "DropGate", "Spool", "JSON"]),
+        .testTarget(name: "FlowspoolCommandTests", dependencies: ["Basics", "InputTask", "FlowspoolTestSupport", "JSON"]),
+        .testTarget(name: "CommandsTests", dependencies: ["Basics", "Commands", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
+        .testTarget(name: "ManPageTests", dependencies: ["Basics", "FlowspoolTestSupport", "Spool"]),
     ],
     swiftLanguageModes: [.v6]
 )

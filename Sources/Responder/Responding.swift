@@ -1,3 +1,4 @@
+import Basics
 import DropGate
 import POSIX
 import Spool

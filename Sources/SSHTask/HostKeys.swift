@@ -1,3 +1,4 @@
+import Basics
 import Spool
 
 /// The `hostkey` input: the keys the server may prove it holds. People paste them in several forms,

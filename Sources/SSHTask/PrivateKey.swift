@@ -1,3 +1,4 @@
+import Basics
 import Spool
 
 /// What a private key given as the `key` input is, read before libssh2 sees it, so that a failure

@@ -1,3 +1,4 @@
+import Basics
 import POSIX
 
 /// spool/index: what `flowspool list` shows of each ended execution, one line each, so that a list

@@ -1,3 +1,4 @@
+import Basics
 import POSIX
 
 /// What a supervisor and its runners agree on (flowspool-spool(5), "The runner contract"), so that

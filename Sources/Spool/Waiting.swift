@@ -1,3 +1,4 @@
+import Basics
 import POSIX
 
 /// What a waiting process tells flowspoold (flowspool-spool(5), "Waiting"): it waits, with a FIFO

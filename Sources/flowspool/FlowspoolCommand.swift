@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Commands
 import POSIX
 import Spool

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Cluster
 import DropGate
 import POSIX

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Basics
 import Cluster
 import FlowspoolTestSupport
 import JSON

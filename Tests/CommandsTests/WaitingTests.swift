@@ -1,4 +1,5 @@
 @testable import Commands
+import Basics
 import POSIX
 import Spool
 import Testing

@@ -1,3 +1,4 @@
+import Basics
 import FlowspoolTestSupport
 import JSON
 import POSIX

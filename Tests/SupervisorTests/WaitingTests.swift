@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Basics
 import FlowspoolTestSupport
 import JSON
 import POSIX

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Commands
 import DropGate
 import POSIX

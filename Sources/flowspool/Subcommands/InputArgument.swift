@@ -1,3 +1,4 @@
+import Basics
 import Commands
 import JSON
 import POSIX
