@@ -38,8 +38,8 @@ extension Supervisor {
         let registration = WaitRegistration(text: text)
         waiterRegistrations[token] = registration
         for id in registration.ids { waitersByID[id, default: []].insert(token) }
-        if let flow = registration.waiter, runners[flow] != nil {
-            runners[flow]?.beginWait()
+        if let flow = registration.waiter, core.runners[flow] != nil {
+            decide(.waitBegan(flow))
             countedWaits[token] = flow
         }
         // What happened before the registration was read is told at once.
@@ -54,15 +54,14 @@ extension Supervisor {
             waitersByID[id]?.remove(token)
             if waitersByID[id]?.isEmpty == true { waitersByID.removeValue(forKey: id) }
         }
-        if let flow = countedWaits.removeValue(forKey: token) { runners[flow]?.endWait() }
+        if let flow = countedWaits.removeValue(forKey: token) { decide(.waitEnded(flow)) }
     }
 
     /// A runner's word that it has ended its execution (control `ended ID`): its waiters are woken
     /// at once, once the status file, the truth, says so.
     func endedEarly(_ id: String) {
-        guard ExecutionID.isValid(id), runners[id] != nil, spool.execution(id).status()?.isFinal == true else { return }
-        waitersToldOfEnd.insert(id)
-        notifyWaiters(of: id)
+        guard ExecutionID.isValid(id), core.runners[id] != nil, spool.execution(id).status()?.isFinal == true else { return }
+        decide(.executionEnded(.said(id)))
     }
 
     /// Wakes everyone waiting for `id`.
