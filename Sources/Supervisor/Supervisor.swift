@@ -6,7 +6,9 @@ import Spool
 ///
 /// Everything happens on one thread in one poll loop: inotify on incoming/, the trigger and control
 /// FIFOs, a signalfd for SIGCHLD, SIGTERM, SIGINT and SIGHUP, and a pipe from the threads that wait
-/// for the locks of runners it cannot reap (see `watchLock`).
+/// for the locks of runners it cannot reap (see `watchLock`). What to do about runners is decided
+/// by `core` (SupervisorCore, in Core/, with no I/O); this class turns readiness into its events
+/// and carries its actions out.
 public final class Supervisor {
     let options: SupervisorOptions
     var spool: Spool { options.spool }
