@@ -29,11 +29,10 @@ public final class Supervisor {
 
     var incomingNeedsScan = true
     var answersNeedScan = true
-    /// Who waits for what (WaitRegistration), by token; the tokens waiting for each id; and the
-    /// flows counted as waiting because of a registration, by token.
+    /// Who waits for what (WaitRegistration), by token, and the tokens waiting for each id (the
+    /// flows counted as waiting because of a registration are the core's).
     var waiterRegistrations: [String: WaitRegistration] = [:]
     var waitersByID: [String: Set<String>] = [:]
-    var countedWaits: [String: String] = [:]
     var waitersWatch: Int32 = -1
     /// The watch on executions/, for executions removed by hand (Vanished).
     var executionsWatch: Int32 = -1

@@ -38,10 +38,7 @@ extension Supervisor {
         let registration = WaitRegistration(text: text)
         waiterRegistrations[token] = registration
         for id in registration.ids { waitersByID[id, default: []].insert(token) }
-        if let flow = registration.waiter, core.runners[flow] != nil {
-            decide(.waitBegan(flow))
-            countedWaits[token] = flow
-        }
+        decide(.waiterRegistered(token, flow: registration.waiter))
         // What happened before the registration was read is told at once.
         if registration.ids.contains(where: { spool.jobState($0) != .pending || spool.execution($0).exists }) {
             wakeWaiter(token)
@@ -54,7 +51,7 @@ extension Supervisor {
             waitersByID[id]?.remove(token)
             if waitersByID[id]?.isEmpty == true { waitersByID.removeValue(forKey: id) }
         }
-        if let flow = countedWaits.removeValue(forKey: token) { decide(.waitEnded(flow)) }
+        decide(.waiterGone(token))
     }
 
     /// A runner's word that it has ended its execution (control `ended ID`): its waiters are woken

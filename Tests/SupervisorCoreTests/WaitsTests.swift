@@ -3,8 +3,8 @@ import Spool
 import Testing
 @testable import Supervisor
 
-/// A flow waiting on other executions (WaitRegistration) holds no runner slot, so that what it
-/// waits for can run, and its task timeout does not run while it waits.
+/// A flow waiting on other executions (a WaitRegistration naming it, by its token) holds no runner
+/// slot, so that what it waits for can run, and its task timeout does not run while it waits.
 @Suite("core: waits")
 struct WaitsTests {
     @Test("a waiting flow frees its slot for the executions it waits for")
@@ -12,7 +12,7 @@ struct WaitsTests {
         var core = CoreHarness(maxRunning: 1)
         core.start("flow", pid: 10)
         #expect(core.queueAndTurn(["child"]) == [])
-        core.on(.waitBegan("flow"))
+        core.on(.waiterRegistered("t", flow: "flow"))
         #expect(core.core.busyRunners == 0)
         #expect(HarnessStarts.turn(&core) == ["child"])
     }
@@ -22,10 +22,10 @@ struct WaitsTests {
         var core = CoreHarness()
         core.start("flow", pid: 10, timeout: 30)
         core.advance(10)
-        core.on(.waitBegan("flow"))
+        core.on(.waiterRegistered("t", flow: "flow"))
         core.advance(100)
         #expect(core.on(.tick).isEmpty)
-        core.on(.waitEnded("flow"))
+        core.on(.waiterGone("t"))
         #expect(core.core.runners["flow"]?.deadline == 1130)
         core.advance(19.9)
         #expect(core.on(.tick).isEmpty)
@@ -37,24 +37,26 @@ struct WaitsTests {
     func nestedWaits() {
         var core = CoreHarness(maxRunning: 1)
         core.start("flow", pid: 10, timeout: 30)
-        core.on(.waitBegan("flow"))
+        core.on(.waiterRegistered("t1", flow: "flow"))
         core.advance(5)
-        core.on(.waitBegan("flow"))
+        core.on(.waiterRegistered("t2", flow: "flow"))
         core.advance(5)
-        core.on(.waitEnded("flow"))
+        core.on(.waiterGone("t1"))
         #expect(core.core.busyRunners == 0)
         core.advance(5)
-        core.on(.waitEnded("flow"))
+        core.on(.waiterGone("t2"))
         #expect(core.core.busyRunners == 1)
         #expect(core.core.runners["flow"]?.deadline == 1045, "the 15 s of both waits, counted once")
     }
 
-    @Test("an end of a wait never begun changes nothing")
+    @Test("a registration gone that counted nothing changes nothing")
     func unmatchedEnd() {
         var core = CoreHarness()
         core.start("flow", pid: 10, timeout: 30)
         core.advance(10)
-        core.on(.waitEnded("flow"))
+        core.on(.waiterGone("never registered"))
+        core.on(.waiterRegistered("t", flow: nil))
+        core.on(.waiterGone("t"))
         #expect(core.core.runners["flow"]?.waits == 0)
         #expect(core.core.runners["flow"]?.deadline == 1030)
     }
@@ -63,9 +65,31 @@ struct WaitsTests {
     func cancelledWhileWaiting() {
         var core = CoreHarness(killGrace: 2)
         core.start("flow", pid: 10, timeout: 30)
-        core.on(.waitBegan("flow"))
+        core.on(.waiterRegistered("t", flow: "flow"))
         #expect(core.on(.cancel("flow", cause: "flowspool cancel")) == [.signal(10, .terminate)])
         core.advance(2)
         #expect(core.on(.tick) == [.signal(10, .kill)])
+    }
+
+    @Test("a registration read again is counted once")
+    func readAgain() {
+        var core = CoreHarness(maxRunning: 1)
+        core.start("flow", pid: 10)
+        core.on(.waiterRegistered("t", flow: "flow"))
+        core.on(.waiterRegistered("t", flow: "flow"))
+        #expect(core.core.runners["flow"]?.waits == 1)
+        core.on(.waiterGone("t"))
+        #expect(core.core.busyRunners == 1)
+    }
+
+    @Test("a registration for a flow with no runner here counts nothing, even once a runner starts")
+    func noRunner() {
+        var core = CoreHarness(maxRunning: 1)
+        core.on(.waiterRegistered("t", flow: "flow"))
+        core.start("flow", pid: 10)
+        #expect(core.core.busyRunners == 1)
+        #expect(core.core.countedWaits.isEmpty)
+        core.on(.waiterGone("t"))
+        #expect(core.core.runners["flow"]?.waits == 0)
     }
 }

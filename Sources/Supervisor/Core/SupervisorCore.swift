@@ -37,8 +37,11 @@ struct SupervisorCore {
         case endTried(String, EndOutcome)
         /// A reused runner process left its execution, which was settled (ended or parked) or not.
         case processLeft(RunnerProcess, settled: Bool)
-        /// A flow began, or ended, waiting on other executions (WaitRegistration).
-        case waitBegan(String), waitEnded(String)
+        /// A waiter registered (WaitRegistration, by its token), for a flow when `flow` names one:
+        /// a flow with a runner is counted as waiting until the registration is gone.
+        case waiterRegistered(String, flow: String?)
+        /// A registration gone: its waiter stopped waiting, or left.
+        case waiterGone(String)
         /// `cancel`, of an execution with a runner.
         case cancel(String, cause: String)
         /// A runner's word that it has done its task but the disk refuses its end (control `ending ID`).
@@ -99,6 +102,8 @@ struct SupervisorCore {
     private(set) var startBackoff = Backoff()
     /// Executions whose runner said they ended, and whose waiters were woken before it was gone.
     private(set) var toldOfEnd: Set<String> = []
+    /// The flows counted as waiting because of a registration, by the registration's token.
+    private(set) var countedWaits: [String: String] = [:]
 
     init(limits: Limits, reuse: ReusePool) {
         self.limits = limits
@@ -153,8 +158,12 @@ struct SupervisorCore {
         case .endTried(let id, let outcome): return endTried(id, outcome, at: now)
         case .processLeft(let process, let settled):
             return reuse.release(process, settled: settled, at: now).map { .letGo($0, kill: false) }
-        case .waitBegan(let id): runners[id]?.beginWait(at: now)
-        case .waitEnded(let id): runners[id]?.endWait(at: now)
+        case .waiterRegistered(let token, let flow):
+            waiterGone(token, at: now)
+            guard let flow, runners[flow] != nil else { break }
+            runners[flow]?.beginWait(at: now)
+            countedWaits[token] = flow
+        case .waiterGone(let token): waiterGone(token, at: now)
         case .cancel(let id, let cause): return stop(id, .cancelled(cause), at: now)
         case .endingLate(let id): return endingLate(id, at: now)
         case .vanished(let id): return vanished(id)
@@ -174,6 +183,11 @@ struct SupervisorCore {
         let count = min(max(0, limits.maxRunning - busyRunners), queue.count - queueHead)
         defer { queueHead += count }
         return queue[queueHead..<queueHead + count].map { .start($0) }
+    }
+
+    private mutating func waiterGone(_ token: String, at now: Double) {
+        guard let flow = countedWaits.removeValue(forKey: token) else { return }
+        runners[flow]?.endWait(at: now)
     }
 
     private mutating func started(_ runner: Runner) {
