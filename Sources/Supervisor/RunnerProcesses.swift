@@ -53,12 +53,12 @@ extension Supervisor {
         }
     }
 
-    /// The most recently idle process of `task` running `executable`; idle ones of an executable
-    /// no longer first on the runner path are let go.
+    /// The idle process the core hands the execution to, if any (ReusePool.take); the other
+    /// actions (idle ones of an executable no longer first on the runner path let go) are carried out.
     private func takeIdleRunner(_ task: String, executable: String) -> RunnerProcess? {
-        let taken = core.reuse.take(task, executable: executable)
-        perform(taken.outdated.map { .letGo($0, kill: false) })
-        return taken.process
+        let actions = core.handle(.runnerWanted(task: task, executable: executable), at: Clock.monotonic())
+        perform(actions)
+        return actions.lazy.compactMap { if case .handOver(let process) = $0 { process } else { nil } }.first
     }
 
     /// A busy runner process answered on its socket: `done ID` when it has left its execution, or

@@ -11,6 +11,7 @@ extension Supervisor {
             case .start(let id):
                 if paused.isEmpty && start(id) { continue }
                 paused.append(id)
+            case .handOver: break  // taken by handOver(_:task:runnerPath:lock:log:), which asked for it
             case .signal(let group, let signal): signal.send(toGroup: group)
             case .judge(let id, let process):
                 let settled = runnerGone(id)

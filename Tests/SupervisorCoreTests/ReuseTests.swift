@@ -127,4 +127,21 @@ struct ReuseTests {
         #expect(core.on(.executionEnded(.exited(10, .exited(1)))) == [.judge("a", leaving: nil)])
         #expect(core.core.runners["a"]?.exitStatus == .exited(1))
     }
+
+    @Test("a runner wanted: the idle process is handed the execution, or none and a new one is spawned")
+    func runnerWanted() {
+        var core = CoreHarness(maxRunning: 3)
+        let old = process(pid: 10, executable: "/old/flowspool-task-REST")
+        let current = process(pid: 11)
+        _ = servedAndReleased(&core, "a", old)
+        core.advance(1)
+        _ = servedAndReleased(&core, "b", current)
+        var handed = current
+        handed.idleSince = core.now
+        #expect(core.on(.runnerWanted(task: "REST", executable: current.executable)) == [.handOver(handed)])
+        var outdated = old
+        outdated.idleSince = core.now - 1
+        #expect(core.on(.runnerWanted(task: "REST", executable: current.executable)) == [.letGo(outdated, kill: false)], "no handOver: spawn")
+        #expect(core.on(.runnerWanted(task: "SSH", executable: "/runners/flowspool-task-SSH")).isEmpty)
+    }
 }

@@ -22,6 +22,8 @@ struct SupervisorCore {
         case queued(String)
         /// The loop's turn to start runners for queued executions.
         case startTurn
+        /// A queued execution of a reused task type wants a runner process running `executable`.
+        case runnerWanted(task: String, executable: String)
         /// The runner of a queued execution has started, or been handed it.
         case started(Runner)
         /// Starting runners failed for want of resources (a full disk, no descriptors): these
@@ -69,6 +71,9 @@ struct SupervisorCore {
     enum Action: Equatable {
         /// Start the runner of this queued execution (a new process, or an idle one handed it).
         case start(String)
+        /// Hand the execution to this idle runner process (the answer to `runnerWanted`; without
+        /// it, a new process is spawned).
+        case handOver(RunnerProcess)
         /// Send a signal to a process group.
         case signal(ProcessID, Signal)
         /// Look at the execution of a runner that is gone or has left it, and end it, park it or
@@ -143,6 +148,9 @@ struct SupervisorCore {
         switch event {
         case .queued(let id): queue.append(id)
         case .startTurn: return startTurn(at: now)
+        case .runnerWanted(let task, let executable):
+            let taken = reuse.take(task, executable: executable)
+            return taken.outdated.map { .letGo($0, kill: false) } + (taken.process.map { [.handOver($0)] } ?? [])
         case .started(let runner): started(runner)
         case .startPaused(let ids):
             queue.insert(contentsOf: ids, at: queueHead)
