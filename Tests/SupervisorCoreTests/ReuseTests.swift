@@ -23,9 +23,14 @@ struct ReuseTests {
         let served = process(pid: 10)
         #expect(servedAndReleased(&core, "a", served).isEmpty)
         #expect(core.core.reuse.count == 1)
-        let taken = core.core.reuse.take("REST", executable: served.executable)
-        #expect(taken.process?.pid == 10)
-        #expect(taken.outdated.isEmpty)
+        let actions = core.on(.runnerWanted(task: "REST", executable: served.executable))
+        #expect(actions.count == 1)
+        guard case .handOver(let next)? = actions.first else {
+            Issue.record("expected a hand-over, got \(actions)")
+            return
+        }
+        #expect(next.pid == 10)
+        #expect(core.core.reuse.count == 0)
     }
 
     @Test("a process that has served --runner-max-use executions is let go")

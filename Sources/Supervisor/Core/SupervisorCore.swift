@@ -99,7 +99,7 @@ struct SupervisorCore {
     /// The execution ids of the runners this supervisor started, by pid, for reaping.
     private(set) var reapable: [ProcessID: String] = [:]
     /// Runner processes waiting for their next execution.
-    var reuse: ReusePool
+    private(set) var reuse: ReusePool
     /// Executions waiting for a runner slot, oldest first, from `queueHead`.
     private var queue: [String] = []
     private var queueHead = 0
