@@ -13,9 +13,17 @@ extension Supervisor {
                 paused.append(id)
             case .handOver: break  // taken by handOver(_:task:runnerPath:lock:log:), which asked for it
             case .signal(let group, let signal): signal.send(toGroup: group)
-            case .judge(let id, let process):
-                let settled = runnerGone(id)
-                if let process { decide(.processLeft(process, settled: settled)) }
+            case .look(let id): look(at: id)
+            case .lookForBegun(let id): decide(.foundBegun(id, spool.execution(id).runnerPID() != nil))
+            case .logEnd(let id, let task, let started, let status): log.line(endLine(id, task: task, started: started, status))
+            case .cancelChildren(let id): cancelChildren(of: spool.execution(id))
+            case .park(let id, let condition): park(spool.execution(id), until: condition)
+            case .runAgain(let id, let cause): decide(.endTried(id, runAgain(spool.execution(id), because: cause)))
+            case .end(let id, let status, let message):
+                let outcome = end(spool.execution(id), status, message: message)
+                if outcome == .ended || outcome == .endedAlready { cancelChildren(of: spool.execution(id)) }
+                decide(.endTried(id, outcome))
+            case .forgetVanished(let id): forgetVanished(id)
             case .watchLock(let id): watchLock(of: id)
             case .letGo(let process, let kill):
                 try? process.socket.close()  // it exits when its socket closes
@@ -152,42 +160,15 @@ extension Supervisor {
         }
     }
 
-    /// After a runner is gone, or done with its execution: done if it ended or parked the execution
-    /// (true); otherwise whatever is left in its process group is killed, so that nothing can end
-    /// the execution later, and the supervisor ends it as soon as it holds its lock (EndVerdict).
-    @discardableResult
-    func runnerGone(_ id: String) -> Bool {
-        guard let runner = core.runners[id] else { return false }
+    /// Looks at the execution of a runner that is gone or has left it, for the core's verdict
+    /// (EndVerdict): whether its directory exists, its status, and its wake condition when it
+    /// waits and the supervisor was not stopping its runner.
+    func look(at id: String) {
         let execution = spool.execution(id)
         let exists = execution.exists
         let status = exists ? (try? execution.readStatus()) ?? nil : nil
-        let condition = status == .waiting && runner.ending == nil ? execution.wakeCondition() : nil
-        switch runner.verdict(exists: exists, status: status, parkable: condition != nil) {
-        case .vanished:
-            forgetVanished(id)
-            return false
-        case .ended(let status):
-            log.line(endLine(id, task: runner.task, started: runner.started, status))
-            decide(.runnerFinished(id, wakeWaiters: true))
-            cancelChildren(of: execution)
-            return true
-        case .park:
-            decide(.runnerFinished(id, wakeWaiters: false))
-            park(execution, until: condition!)
-            return true
-        case .stop:
-            if let group = runner.processGroup { Signal.kill.send(toGroup: group) }
-        }
-        // Only now, with nothing left in its group, can whether it had begun no longer change.
-        switch runner.verdictAfterStop(begun: execution.runnerPID() != nil) {
-        case .runAgain(let cause):
-            decide(.endTried(id, runAgain(execution, because: cause)))
-        case .end(let status, let message):
-            let outcome = end(execution, status, message: message)
-            if outcome == .ended || outcome == .endedAlready { cancelChildren(of: execution) }
-            decide(.endTried(id, outcome))
-        }
-        return false
+        let condition = status == .waiting && core.runners[id]?.ending == nil ? execution.wakeCondition() : nil
+        decide(.found(id, exists: exists, status: status, wakeCondition: condition))
     }
 
     /// How many times an execution is run again because its runner never began: a runner that

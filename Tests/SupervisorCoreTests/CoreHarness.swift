@@ -39,6 +39,12 @@ struct CoreHarness {
         return Self.started(on(.startTurn))
     }
 
+    /// What the core decides once the shell has found the execution ended by its runner, as `status`.
+    @discardableResult
+    mutating func found(_ id: String, _ status: ExecutionStatus = .success) -> [SupervisorCore.Action] {
+        on(.found(id, exists: true, status: status, wakeCondition: nil))
+    }
+
     static func started(_ actions: [SupervisorCore.Action]) -> [String] {
         actions.compactMap { if case .start(let id) = $0 { id } else { nil } }
     }

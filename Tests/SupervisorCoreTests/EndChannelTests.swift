@@ -14,7 +14,7 @@ struct EndChannelTests {
         var core = CoreHarness()
         let served = process(pid: 10)
         core.start(id, pid: 10, process: served)
-        #expect(core.on(.executionEnded(.exited(10, .exited(3)))) == [.closeSocket(served.socket), .judge(id, leaving: nil)])
+        #expect(core.on(.executionEnded(.exited(10, .exited(3)))) == [.closeSocket(served.socket), .look(id)])
         #expect(core.core.runners[id]?.exitStatus == .exited(3))
         #expect(core.on(.executionEnded(.exited(10, .exited(3)))) == [.childEnded(10, .exited(3))], "reaped once")
     }
@@ -24,9 +24,8 @@ struct EndChannelTests {
         var core = CoreHarness()
         let served = process(pid: 10)
         core.start(id, pid: 10, process: served)
-        #expect(core.on(.executionEnded(.answered(served.socket, Array("done \(id)".utf8)))) == [.judge(id, leaving: served)])
-        core.on(.runnerFinished(id, wakeWaiters: true))
-        core.on(.processLeft(served, settled: true))
+        #expect(core.on(.executionEnded(.answered(served.socket, Array("done \(id)".utf8)))) == [.look(id)])
+        #expect(core.found(id) == [.logEnd(id, task: "REST", started: 0, .success), .wakeWaiters(id), .cancelChildren(id)])
         #expect(core.on(.executionEnded(.exited(10, .exited(0)))) == [.log("the idle REST runner (pid 10) exited with status 0")])
     }
 
@@ -36,7 +35,7 @@ struct EndChannelTests {
         core.start(id, pid: 10)
         #expect(core.on(.executionEnded(.lockReleased(id))).isEmpty, "a runner it started is reaped instead")
         #expect(core.on(.endTried(id, .lockHeld)) == [.watchLock(id)], "a process outlived the runner: watched by the lock")
-        #expect(core.on(.executionEnded(.lockReleased(id))) == [.judge(id, leaving: nil)])
+        #expect(core.on(.executionEnded(.lockReleased(id))) == [.look(id)])
         #expect(core.on(.executionEnded(.lockReleased("unknown"))).isEmpty)
     }
 
@@ -45,8 +44,8 @@ struct EndChannelTests {
         var core = CoreHarness()
         core.start(id, pid: 10)
         #expect(core.on(.executionEnded(.said(id))) == [.wakeWaiters(id)])
-        #expect(core.on(.executionEnded(.exited(10, .exited(0)))) == [.judge(id, leaving: nil)])
-        #expect(core.on(.runnerFinished(id, wakeWaiters: true)).isEmpty)
+        #expect(core.on(.executionEnded(.exited(10, .exited(0)))) == [.look(id)])
+        #expect(core.found(id) == [.logEnd(id, task: "REST", started: 0, .success), .cancelChildren(id)])
         #expect(core.core.toldOfEnd.isEmpty)
     }
 
@@ -55,7 +54,7 @@ struct EndChannelTests {
         var core = CoreHarness()
         core.start(id, pid: 10)
         core.on(.executionEnded(.exited(10, .exited(0))))
-        #expect(core.on(.runnerFinished(id, wakeWaiters: true)) == [.wakeWaiters(id)])
+        #expect(core.found(id, .error) == [.logEnd(id, task: "REST", started: 0, .error), .wakeWaiters(id), .cancelChildren(id)])
         #expect(core.core.runners.isEmpty)
     }
 
@@ -78,7 +77,8 @@ struct EndChannelTests {
         var core = CoreHarness()
         core.start(id, pid: 10)
         core.on(.executionEnded(.exited(10, .exited(0))))
-        #expect(core.on(.runnerFinished(id, wakeWaiters: false)).isEmpty)
+        let condition = WakeCondition(files: ["answer"], deadline: nil)
+        #expect(core.on(.found(id, exists: true, status: .waiting, wakeCondition: condition)) == [.park(id, condition)])
         #expect(core.core.runners.isEmpty)
     }
 
@@ -104,5 +104,38 @@ struct EndChannelTests {
         core.on(.endTried(id, .queued))
         #expect(core.core.runners.isEmpty)
         #expect(Array(core.core.queued) == ["other", id])
+    }
+
+    @Test("an execution its reused runner left unfinished: killed, looked at, ended, and the process let go")
+    func leftUnfinished() {
+        var core = CoreHarness()
+        let served = process(pid: 10)
+        core.start(id, pid: 10, process: served)
+        core.on(.executionEnded(.answered(served.socket, Array("done \(id)".utf8))))
+        #expect(core.found(id, .running) == [.signal(10, .kill), .lookForBegun(id)], "killed before anyone looks whether it began")
+        #expect(core.on(.foundBegun(id, true)) == [
+            .end(id, .fault, message: "the runner ended without ending the execution; see its log. Not re-run: tasks have side effects"),
+            .letGo(served, kill: false),
+        ])
+        #expect(core.core.leaving.isEmpty)
+    }
+
+    @Test("an execution found gone at the look: forgotten, and the process that left it let go")
+    func goneAtLook() {
+        var core = CoreHarness()
+        let served = process(pid: 10)
+        core.start(id, pid: 10, process: served)
+        core.on(.executionEnded(.answered(served.socket, Array("done \(id)".utf8))))
+        #expect(core.on(.found(id, exists: false, status: nil, wakeCondition: nil)) == [.forgetVanished(id), .letGo(served, kill: false)])
+    }
+
+    @Test("a look at an execution whose runner was forgotten meanwhile decides nothing more")
+    func forgottenMeanwhile() {
+        var core = CoreHarness()
+        core.start(id, pid: 10)
+        core.on(.executionEnded(.exited(10, .exited(0))))
+        core.on(.vanished(id))
+        #expect(core.found(id).isEmpty)
+        #expect(core.on(.foundBegun(id, false)).isEmpty)
     }
 }

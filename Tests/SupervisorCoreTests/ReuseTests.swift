@@ -11,10 +11,11 @@ struct ReuseTests {
     func servedAndReleased(_ core: inout CoreHarness, _ id: String, _ served: RunnerProcess, settled: Bool = true) -> [SupervisorCore.Action] {
         core.start(id, pid: served.pid, process: served)
         let answer = core.on(.executionEnded(.answered(served.socket, Array("done \(id)".utf8))))
-        #expect(answer == [.judge(id, leaving: served)])
-        // As the shell's judgement does: a settled execution's runner is done with.
-        if settled { core.on(.runnerFinished(id, wakeWaiters: true)) }
-        return core.on(.processLeft(served, settled: settled))
+        #expect(answer == [.look(id)])
+        // Settled: the runner ended it; else it left it running, so it was killed and had begun.
+        guard !settled else { return core.found(id).filter { if case .letGo = $0 { true } else { false } } }
+        #expect(core.found(id, .running) == [.signal(served.pid, .kill), .lookForBegun(id)])
+        return core.on(.foundBegun(id, true)).filter { if case .letGo = $0 { true } else { false } }
     }
 
     @Test("a process that answers `done` is judged with its execution, then waits idle for the next")
@@ -120,7 +121,7 @@ struct ReuseTests {
             .signal(10, .kill), .closeSocket(served.socket),
         ])
         #expect(core.core.runners["a"]?.process == nil)
-        #expect(core.on(.executionEnded(.exited(10, .signaled(.kill)))) == [.judge("a", leaving: nil)])
+        #expect(core.on(.executionEnded(.exited(10, .signaled(.kill)))) == [.look("a")])
     }
 
     @Test("a process that closes its socket is judged when it is reaped, not before")
@@ -129,7 +130,7 @@ struct ReuseTests {
         let served = process(pid: 10)
         core.start("a", pid: 10, process: served)
         #expect(core.on(.executionEnded(.answered(served.socket, []))) == [.closeSocket(served.socket)])
-        #expect(core.on(.executionEnded(.exited(10, .exited(1)))) == [.judge("a", leaving: nil)])
+        #expect(core.on(.executionEnded(.exited(10, .exited(1)))) == [.look("a")])
         #expect(core.core.runners["a"]?.exitStatus == .exited(1))
     }
 

@@ -23,8 +23,8 @@ struct ScenarioTests {
             // The oldest runner ends, successfully.
             guard let first = core.core.runners.keys.sorted().first, let pid = pids[first] else { break }
             core.advance(1)
-            #expect(core.on(.executionEnded(.exited(pid, .exited(0)))) == [.judge(first, leaving: nil)])
-            core.on(.runnerFinished(first, wakeWaiters: true))
+            #expect(core.on(.executionEnded(.exited(pid, .exited(0)))) == [.look(first)])
+            core.found(first)
         }
         #expect(order == ["a", "b", "c", "d", "e"])
     }
@@ -39,10 +39,9 @@ struct ScenarioTests {
         core.advance(2)
         #expect(core.on(.tick) == [.signal(10, .kill)])
         #expect(HarnessStarts.turn(&core).isEmpty, "its slot is held until it is gone")
-        #expect(core.on(.executionEnded(.exited(10, .signaled(.kill)))) == [.judge("a", leaving: nil)])
-        let runner = core.core.runners["a"]!
-        #expect(runner.verdict(exists: true, status: .running, parkable: false) == .stop)
-        #expect(runner.verdictAfterStop(begun: true) == .end(.error, message: "task timeout: the runner was stopped after 5.0s (the job's timeout, else flowspoold --task-timeout)"))
+        #expect(core.on(.executionEnded(.exited(10, .signaled(.kill)))) == [.look("a")])
+        #expect(core.found("a", .running) == [.signal(10, .kill), .lookForBegun("a")])
+        #expect(core.on(.foundBegun("a", true)) == [.end("a", .error, message: "task timeout: the runner was stopped after 5.0s (the job's timeout, else flowspoold --task-timeout)")])
         core.on(.endTried("a", .ended))
         #expect(HarnessStarts.turn(&core) == ["b"])
     }
@@ -53,13 +52,13 @@ struct ScenarioTests {
         #expect(core.queueAndTurn(["a", "b"]) == ["a"])
         core.start("a", pid: 10)
         core.on(.executionEnded(.exited(10, .exited(127))))
-        let verdict = core.core.runners["a"]!.verdictAfterStop(begun: false)
-        #expect(verdict == .runAgain(cause: "its runner exited with status 127 before it began"))
+        #expect(core.found("a", .running) == [.signal(10, .kill), .lookForBegun("a")])
+        #expect(core.on(.foundBegun("a", false)) == [.runAgain("a", cause: "its runner exited with status 127 before it began")])
         core.on(.endTried("a", .queued))
         #expect(HarnessStarts.turn(&core) == ["b"])
         core.start("b", pid: 11)
         core.on(.executionEnded(.exited(11, .exited(0))))
-        core.on(.runnerFinished("b", wakeWaiters: true))
+        core.found("b")
         #expect(HarnessStarts.turn(&core) == ["a"])
     }
 
@@ -75,7 +74,7 @@ struct ScenarioTests {
         core.advance(50)
         #expect(core.on(.tick).isEmpty, "the flow's timeout stands still while it waits")
         core.on(.executionEnded(.exited(11, .exited(0))))
-        #expect(core.on(.runnerFinished("child", wakeWaiters: true)) == [.wakeWaiters("child")])
+        #expect(core.found("child").contains(.wakeWaiters("child")))
         core.on(.waiterGone("t"))
         core.advance(5.9)
         #expect(core.on(.tick).isEmpty)

@@ -22,8 +22,8 @@ struct StartTests {
         #expect(core.queueAndTurn(["b"]) == [])
         #expect(!core.core.canStart(at: core.now))
         #expect(core.core.nextDeadline > core.now + 50, "a queue behind busy slots has no deadline of its own")
-        #expect(core.on(.executionEnded(.exited(10, .exited(0)))) == [.judge("a", leaving: nil)])
-        core.on(.runnerFinished("a", wakeWaiters: true))
+        #expect(core.on(.executionEnded(.exited(10, .exited(0)))) == [.look("a")])
+        core.found("a")
         #expect(core.core.canStart(at: core.now))
         #expect(HarnessStarts.turn(&core) == ["b"])
     }

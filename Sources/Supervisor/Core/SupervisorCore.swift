@@ -3,10 +3,11 @@ import Spool
 
 /// The supervisor's decisions about runners, with no I/O, as swift-nio keeps its channel logic apart
 /// from its event loop: events come in (an execution queued, a runner started or ended and how, a
-/// control command, a wait begun, the clock's tick) with the time they happen at, and actions go out
-/// (start, signal, judge an execution's end, watch a lock, let a runner process go, wake waiters,
-/// log). The poll loop (Supervisor) turns descriptors' readiness into events and carries the actions
-/// out; the times are monotonic seconds.
+/// control command, a waiter registered, the clock's tick) with the time they happen at, and actions
+/// go out (start, hand over, signal, look at an execution, end it, park it, run it again, watch a
+/// lock, let a runner process go, wake waiters, log). The poll loop (Supervisor) turns descriptors'
+/// readiness into events, carries the actions out and reports what it found; the times are
+/// monotonic seconds.
 struct SupervisorCore {
     struct Limits {
         /// Runner slots (--max-running).
@@ -33,12 +34,13 @@ struct SupervisorCore {
         case adopted(Runner)
         /// An execution's runner is gone or has left it, whichever channel said so.
         case executionEnded(EndReport)
-        /// The runner ended its execution itself (EndVerdict.ended), or parked it (`wakeWaiters` false).
-        case runnerFinished(String, wakeWaiters: Bool)
+        /// What `look` found of the execution: whether its directory exists, its status, and the
+        /// wake condition its runner left when it is waiting and was not being stopped.
+        case found(String, exists: Bool, status: ExecutionStatus?, wakeCondition: WakeCondition?)
+        /// What `lookForBegun` found, after the kill: whether a runner had begun the execution.
+        case foundBegun(String, Bool)
         /// What the supervisor's try to end (or queue again) a runner's execution came to.
         case endTried(String, EndOutcome)
-        /// A reused runner process left its execution, which was settled (ended or parked) or not.
-        case processLeft(RunnerProcess, settled: Bool)
         /// A waiter registered (WaitRegistration, by its token), for a flow when `flow` names one:
         /// a flow with a runner is counted as waiting until the registration is gone.
         case waiterRegistered(String, flow: String?)
@@ -76,9 +78,23 @@ struct SupervisorCore {
         case handOver(RunnerProcess)
         /// Send a signal to a process group.
         case signal(ProcessID, Signal)
-        /// Look at the execution of a runner that is gone or has left it, and end it, park it or
-        /// run it again (Supervisor.runnerGone); then the process that left it, if any, is released.
-        case judge(String, leaving: RunnerProcess?)
+        /// Look at the execution of a runner that is gone or has left it, and say what was `found`.
+        case look(String)
+        /// Look whether a runner had begun the execution (its lock file names a pid): `foundBegun`.
+        case lookForBegun(String)
+        /// Log the end the runner wrote: "ID TASK STATUS in DURATION".
+        case logEnd(String, task: String, started: Double, ExecutionStatus)
+        /// Cancel the children of a flow that has ended, but for the detached ones.
+        case cancelChildren(String)
+        /// Watch the execution its runner parked, until its wake condition holds.
+        case park(String, WakeCondition)
+        /// Queue again an execution no runner began (or end it `fault` when that is too often),
+        /// and say how it went (`endTried`).
+        case runAgain(String, cause: String)
+        /// End the execution, and cancel its children when it ended; say how it went (`endTried`).
+        case end(String, ExecutionStatus, message: String)
+        /// Forget an execution whose directory is gone (Vanished).
+        case forgetVanished(String)
         /// Learn of the end of the execution's runner from its lock.
         case watchLock(String)
         /// Let a runner process go (close its socket), and kill it when it cannot be trusted.
@@ -109,6 +125,8 @@ struct SupervisorCore {
     private(set) var toldOfEnd: Set<String> = []
     /// The flows counted as waiting because of a registration, by the registration's token.
     private(set) var countedWaits: [String: String] = [:]
+    /// The reused processes that left an execution being judged, released once it is.
+    private(set) var leaving: [String: RunnerProcess] = [:]
 
     init(limits: Limits, reuse: ReusePool) {
         self.limits = limits
@@ -159,13 +177,10 @@ struct SupervisorCore {
             runners[runner.id] = runner
             return watch(runner.id)
         case .executionEnded(let report): return executionEnded(report)
-        case .runnerFinished(let id, let wakeWaiters):
-            runners.removeValue(forKey: id)
-            // Woken once: not again when the runner said so before it was gone.
-            if wakeWaiters && toldOfEnd.remove(id) == nil { return [.wakeWaiters(id)] }
+        case .found(let id, let exists, let status, let condition):
+            return judge(id, exists: exists, status: status, wakeCondition: condition, at: now)
+        case .foundBegun(let id, let begun): return judgeStopped(id, begun: begun, at: now)
         case .endTried(let id, let outcome): return endTried(id, outcome, at: now)
-        case .processLeft(let process, let settled):
-            return reuse.release(process, settled: settled, at: now).map { .letGo($0, kill: false) }
         case .waiterRegistered(let token, let flow):
             waiterGone(token, at: now)
             guard let flow, runners[flow] != nil else { break }
@@ -219,7 +234,7 @@ struct SupervisorCore {
                 runner.process = nil
                 runner.exitStatus = status
                 runners[id] = runner
-                return (socket.map { [.closeSocket($0)] } ?? []) + [.judge(id, leaving: nil)]
+                return (socket.map { [.closeSocket($0)] } ?? []) + [.look(id)]
             } else if let process = reuse.remove(pid: pid) {
                 return [.log("the idle \(process.task) runner (pid \(pid)) \(status)")]
             }
@@ -230,15 +245,53 @@ struct SupervisorCore {
             runners[runner.id] = runner
             guard message == Array("done \(runner.id)".utf8) else { return unanswered(process, runner.id, message) }
             reapable.removeValue(forKey: process.pid)
-            return [.judge(runner.id, leaving: process)]
+            leaving[runner.id] = process
+            return [.look(runner.id)]
         case .lockReleased(let id):
             guard runners[id]?.watched == true else { return [] }
-            return [.judge(id, leaving: nil)]
+            return [.look(id)]
         case .said(let id):
             guard ExecutionID.isValid(id), runners[id] != nil else { return [] }
             toldOfEnd.insert(id)
             return [.wakeWaiters(id)]
         }
+    }
+
+    /// The verdict on a runner's execution from what was found of it (EndVerdict): ended by the
+    /// runner, parked, vanished, or left unfinished, when what is left of its process group is
+    /// killed before anyone looks whether it had begun, so that the answer can no longer change.
+    private mutating func judge(_ id: String, exists: Bool, status: ExecutionStatus?, wakeCondition: WakeCondition?, at now: Double) -> [Action] {
+        guard let runner = runners[id] else { return release(id, settled: false, at: now) }
+        switch runner.verdict(exists: exists, status: status, parkable: wakeCondition != nil) {
+        case .vanished:
+            return [.forgetVanished(id)] + release(id, settled: false, at: now)
+        case .ended(let status):
+            runners.removeValue(forKey: id)
+            // Woken once: not again when the runner said so before it was gone.
+            let wake: [Action] = toldOfEnd.remove(id) == nil ? [.wakeWaiters(id)] : []
+            return [.logEnd(id, task: runner.task, started: runner.started, status)] + wake + [.cancelChildren(id)] + release(id, settled: true, at: now)
+        case .park:
+            runners.removeValue(forKey: id)
+            return [.park(id, wakeCondition!)] + release(id, settled: true, at: now)
+        case .stop:
+            return (runner.processGroup.map { [.signal($0, .kill)] } ?? []) + [.lookForBegun(id)]
+        }
+    }
+
+    /// After the kill: run again when no runner began it, else end it (StopVerdict).
+    private mutating func judgeStopped(_ id: String, begun: Bool, at now: Double) -> [Action] {
+        guard let runner = runners[id] else { return release(id, settled: false, at: now) }
+        let action: Action = switch runner.verdictAfterStop(begun: begun) {
+        case .runAgain(let cause): .runAgain(id, cause: cause)
+        case .end(let status, let message): .end(id, status, message: message)
+        }
+        return [action] + release(id, settled: false, at: now)
+    }
+
+    /// Releases the reused process that left the execution judged, if any (ReusePool.release).
+    private mutating func release(_ id: String, settled: Bool, at now: Double) -> [Action] {
+        guard let process = leaving.removeValue(forKey: id) else { return [] }
+        return reuse.release(process, settled: settled, at: now).map { .letGo($0, kill: false) }
     }
 
     /// A reused process that did not answer `done ID`: gone (reaped soon, and its execution judged
@@ -302,7 +355,7 @@ struct SupervisorCore {
         if now >= nextRunnerDeadline {
             for id in runners.keys.sorted() {
                 if let retry = runners[id]?.endRetry, retry.nextTry <= now {
-                    actions.append(.judge(id, leaving: nil))
+                    actions.append(.look(id))
                     continue
                 }
                 if let signal = runners[id]?.enforce(at: now, grace: limits.killGrace), let group = runners[id]?.processGroup {
