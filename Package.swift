@@ -101,6 +101,8 @@ let package = Package(
         .testTarget(name: "SMTPTaskTests", dependencies: ["FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "InputTaskTests", dependencies: ["FlowspoolTestSupport", "InputTask", "Spool", "JSON", "POSIX"]),
         .testTarget(name: "FlowTaskTests", dependencies: ["InputTask", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),
+        // The supervisor's decision core, in process with a fake clock; SupervisorTests runs flowspoold itself.
+        .testTarget(name: "SupervisorCoreTests", dependencies: ["Supervisor", "Spool", "POSIX"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Basics", "FlowspoolTestSupport", "Responder", "DropGate", "Spool", "JSON"]),
         .testTarget(name: "FlowspoolCommandTests", dependencies: ["Basics", "InputTask", "FlowspoolTestSupport", "JSON"]),
         .testTarget(name: "CommandsTests", dependencies: ["Basics", "Commands", "FlowspoolTestSupport", "Spool", "JSON", "POSIX"]),

@@ -28,38 +28,43 @@ extension Supervisor {
                 continue
             }
             if status?.isFinal != true && FileSystem.exists(execution.path(.children)) { parents.insert(id) }
-            switch status {
-            case .queued? where execution.runnerPID() != nil:
-                // A runner began it, and the unsynced mark `running` was lost with the machine.
-                let outcome = end(execution, .fault, message: "a runner had begun it when the machine stopped (its pid is in the lock file), and it was gone when flowspoold started. Not re-run: tasks have side effects")
-                if outcome == .lockHeld { adopt(execution) }
-            case .queued?:
+            if repair(execution, found(execution, status)) == .queue {
                 queued.append((id, execution.history().first?.time ?? 0))
-            case .waiting? where !execution.isLockHeld() && execution.wakeCondition() != nil:
-                park(execution, until: execution.wakeCondition()!)
-            case .running?, .waiting?:
-                if execution.isLockHeld() {
-                    // Its runner lives on: adopted, and judged once it is gone, when whether it had
-                    // begun can no longer change.
-                    adopt(execution)
-                } else if execution.runnerPID() == nil {
-                    // Marked running, but no runner had begun it: nothing of it ran (RunnerContract).
-                    let outcome = runAgain(execution, because: "no runner had begun it when flowspoold stopped")
-                    if outcome == .lockHeld { adopt(execution) }
-                    if outcome == .queued { queued.append((id, execution.history().first?.time ?? 0)) }
-                } else {
-                    let outcome = end(execution, .fault, message: "the runner was gone when flowspoold started (it died while no supervisor watched it: a crash or a reboot). Not re-run: tasks have side effects")
-                    if outcome == .lockHeld { adopt(execution) }
-                }
-            case nil:
-                let outcome = end(execution, .fault, message: "the execution had no readable status when flowspoold started")
-                if outcome == .lockHeld { adopt(execution) }
-            default:
-                break
             }
         }
         for (id, _) in queued.sorted(by: { ($0.1, $0.0) < ($1.1, $1.0) }) { enqueue(id) }
         tidyPublished()
+    }
+
+    /// What startup finds of an execution, read as far as the repair table looks.
+    private func found(_ execution: Execution, _ status: ExecutionStatus?) -> RepairStep.Finding {
+        var finding = RepairStep.Finding(status: status)
+        guard let status, !status.isFinal else { return finding }
+        finding.begun = execution.runnerPID() != nil
+        if status != .queued { finding.lockHeld = execution.isLockHeld() }
+        finding.parkable = status == .waiting && execution.wakeCondition() != nil
+        return finding
+    }
+
+    /// Carries out the repair table's step for one execution (RepairStep.decide), and what follows
+    /// an end or a run again tried; returns `.queue` when the execution is to be queued.
+    private func repair(_ execution: Execution, _ finding: RepairStep.Finding) -> RepairStep {
+        let step = RepairStep.decide(finding)
+        let outcome: EndOutcome
+        switch step {
+        case .leave, .queue: return step
+        case .park:
+            park(execution, until: execution.wakeCondition()!)
+            return step
+        case .adopt:
+            adopt(execution)
+            return step
+        case .runAgain(let cause): outcome = runAgain(execution, because: cause)
+        case .endFault(let message): outcome = end(execution, .fault, message: message)
+        }
+        let next = RepairStep.after(outcome)
+        if next == .adopt { adopt(execution) }
+        return next
     }
 
     /// Finishes admissions that a crash interrupted: tmp/ID.admit directories.
@@ -97,21 +102,17 @@ extension Supervisor {
         let ran = Execution.timeRunning(history, until: Clock.now())
         let runner = Runner(
             id: execution.id, task: job?.task ?? "?", started: started?.time ?? Clock.now(), processGroup: pid,
-            deadline: Clock.monotonic() + timeout - ran, timeout: timeout)
-        watchLock(of: runner)
+            timeout: timeout, ranAlready: ran, at: Clock.monotonic())
+        decide(.adopted(runner))
         log.line("adopted \(execution.id), still running" + (pid.map { " as pid \($0)" } ?? ""))
     }
 
     /// Learns of a runner's end from its lock, which the kernel releases when the last process
     /// holding it is gone: a thread waits for the lock and then tells the poll loop through a pipe.
     /// Should the thread fail, the periodic rescan looks at the lock instead.
-    func watchLock(of runner: Runner) {
-        var watched = runner
-        watched.watched = true
-        runners[runner.id] = watched
-        let lockPath = spool.execution(runner.id).path(.lock)
+    func watchLock(of id: String) {
+        let lockPath = spool.execution(id).path(.lock)
         let notify = lockReleases.writeEnd
-        let id = runner.id
         let spool = self.spool
         do {
             try Threads.detach {
@@ -129,16 +130,16 @@ extension Supervisor {
     func handleLockReleases() {
         guard let bytes = try? lockReleases.readEnd.readAvailable() else { return }
         for id in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-            if let runner = runners[String(id)], runner.watched, !spool.execution(runner.id).isLockHeld() {
-                runnerGone(runner)
+            if core.runners[String(id)]?.watched == true, !spool.execution(String(id)).isLockHeld() {
+                decide(.executionEnded(.lockReleased(String(id))))
             }
         }
     }
 
     /// The rescan's look at the locks of watched runners, in case a watching thread could not run.
     func checkWatchedLocks() {
-        for runner in runners.values where runner.watched && !spool.execution(runner.id).isLockHeld() {
-            runnerGone(runner)
+        for runner in core.runners.values where runner.watched && !spool.execution(runner.id).isLockHeld() {
+            decide(.executionEnded(.lockReleased(runner.id)))
         }
     }
 }

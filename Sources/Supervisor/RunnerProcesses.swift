@@ -2,22 +2,6 @@ import Basics
 import POSIX
 import Spool
 
-/// A runner process that serves executions of one task type, one at a time, over a socket
-/// (TaskRunner's `Reuse`), as Postfix's master reuses its delivery agents: one process start
-/// serves up to `--runner-max-use` executions, and a process idle for `--runner-max-idle` seconds
-/// is let go. A crash still ends only the execution it was serving.
-struct RunnerProcess {
-    let pid: ProcessID
-    /// The supervisor's end of the socket: hand-overs go out on it, `done ID` comes back.
-    let socket: FileDescriptor
-    let task: String
-    let executable: String
-    /// How many executions it has been handed.
-    var uses = 0
-    /// When it last became idle (monotonic seconds).
-    var idleSince = 0.0
-}
-
 extension Supervisor {
     /// Hands a locked execution marked running to an idle runner process of its type, else to a new
     /// one, and returns that process.
@@ -27,14 +11,14 @@ extension Supervisor {
                 try deliver(execution, lock: lock, log: logFile, to: &process)
                 return process
             } catch {
-                retire(process, kill: true)  // died idle, not yet reaped: the next one is tried
+                perform([.letGo(process, kill: true)])  // died idle, not yet reaped: the next one is tried
             }
         }
         var process = try startRunnerProcess(task, runnerPath)
         do {
             try deliver(execution, lock: lock, log: logFile, to: &process)
         } catch {
-            retire(process, kill: true)
+            perform([.letGo(process, kill: true)])
             throw error
         }
         return process
@@ -70,87 +54,20 @@ extension Supervisor {
         }
     }
 
-    /// The most recently idle process of `task` running `executable`; idle ones of an executable
-    /// no longer first on the runner path are let go.
+    /// The idle process the core hands the execution to, if any (ReusePool.take); the other
+    /// actions (idle ones of an executable no longer first on the runner path let go) are carried out.
     private func takeIdleRunner(_ task: String, executable: String) -> RunnerProcess? {
-        while let process = idleRunners[task]?.popLast() {
-            if process.executable == executable { return process }
-            retire(process)
-        }
-        return nil
+        let actions = core.handle(.runnerWanted(task: task, executable: executable), at: Clock.monotonic())
+        perform(actions)
+        return actions.lazy.compactMap { if case .handOver(let process) = $0 { process } else { nil } }.first
     }
 
     /// A busy runner process answered on its socket: `done ID` when it has left its execution, or
-    /// end of file when it is going.
+    /// end of file when it is going. The core decides what the answer means.
     func runnerProcessAnswered(on socket: FileDescriptor) {
-        guard let runner = runners.values.first(where: { $0.process?.socket == socket }), let process = runner.process else { return }
-        let id = runner.id
+        guard core.runner(servedBy: socket) != nil else { return }
         let answer = (try? socket.receiveWithDescriptors(upTo: 256)) ?? (message: [], descriptors: [])
         answer.descriptors.forEach { try? $0.close() }
-        var left = runner
-        left.process = nil
-        runners[id] = left
-        guard answer.message == Array("done \(id)".utf8) else {
-            // Gone (reaped soon, and the execution ended then) or speaking out of turn.
-            if !answer.message.isEmpty {
-                log.line("the \(process.task) runner (pid \(process.pid)) said '\(String(decoding: answer.message.prefix(80), as: UTF8.self).escapingControlCharacters())' instead of 'done \(id)'; it is stopped")
-                Signal.kill.send(toGroup: process.pid)
-            }
-            try? socket.close()
-            return
-        }
-        reapable.removeValue(forKey: process.pid)
-        if runnerGone(left) && process.uses < options.runnerMaxUse {
-            makeIdle(process)
-        } else {
-            retire(process)
-        }
-    }
-
-    private func makeIdle(_ process: RunnerProcess) {
-        var idle = process
-        idle.idleSince = Clock.monotonic()
-        idleRunners[process.task, default: []].append(idle)
-        // No more idle processes than runner slots: the one idle longest goes.
-        let all = idleRunners.values.joined()
-        if all.count > options.maxRunning, let oldest = all.min(by: { $0.idleSince < $1.idleSince }) {
-            _ = removeIdle(pid: oldest.pid).map { retire($0) }
-        }
-    }
-
-    /// Takes a process out of the idle ones, as it died or is let go.
-    func removeIdle(pid: ProcessID) -> RunnerProcess? {
-        for (task, processes) in idleRunners {
-            guard let index = processes.firstIndex(where: { $0.pid == pid }) else { continue }
-            return idleRunners[task]?.remove(at: index)
-        }
-        return nil
-    }
-
-    /// Lets a runner process go: it exits when its socket closes.
-    private func retire(_ process: RunnerProcess, kill: Bool = false) {
-        try? process.socket.close()
-        if kill { Signal.kill.send(toGroup: process.pid) }
-    }
-
-    /// Lets every idle runner process go: when the supervisor stops, and on SIGHUP, so that runners
-    /// replaced on disk are started anew.
-    func retireIdleRunners() {
-        idleRunners.values.joined().forEach { retire($0) }
-        idleRunners.removeAll()
-    }
-
-    /// Lets go of the runner processes idle for longer than `--runner-max-idle`.
-    func retireIdleRunners(at now: Double) {
-        for (task, processes) in idleRunners {
-            let expired = { (process: RunnerProcess) in now - process.idleSince >= self.options.runnerMaxIdle }
-            processes.filter(expired).forEach { retire($0) }
-            idleRunners[task] = processes.filter { !expired($0) }
-        }
-    }
-
-    /// When the next idle runner process is to be let go (monotonic seconds).
-    var nextIdleExpiry: Double {
-        (idleRunners.values.joined().map(\.idleSince).min() ?? .infinity) + options.runnerMaxIdle
+        decide(.executionEnded(.answered(socket, answer.message)))
     }
 }

@@ -1,91 +1,50 @@
 import POSIX
 import Spool
 
-/// A live runner and what the supervisor has decided about it.
-struct Runner {
-    let id: String
-    /// The task type, and when the execution began (wall clock): for the log line of its end.
-    let task: String
-    let started: Double
-    /// The runner's process group (its pid); nil for an adopted runner whose pid is unknown.
-    let processGroup: ProcessID?
-    /// When the overall task timeout runs out (monotonic seconds); moved on by the time spent waiting.
-    var deadline: Double
-    let timeout: Double
-    /// Set once the supervisor has decided to stop the runner.
-    var ending: Ending?
-    /// When SIGKILL follows the SIGTERM (monotonic seconds).
-    var killAt: Double?
-    /// True when the supervisor learns of the runner's end from its lock rather than from SIGCHLD:
-    /// a runner adopted from an earlier supervisor, or a process that outlived its runner.
-    var watched = false
-    /// How the runner process ended, once reaped.
-    var exitStatus: ExitStatus?
-    /// When to try again to end the execution of a runner that is gone, after the disk refused.
-    var endRetry: Backoff?
-    /// The runner said (control `ending ID`) that it has done its task and written its result to its
-    /// log, but that the disk refuses its end: it tries again, and its deadline has moved on by
-    /// --end-grace.
-    var resultInLog = false
-    /// How many waits on other executions the runner is in (a flow waiting on its children): while
-    /// it waits it holds no runner slot, so that the executions it waits for can run, and its task
-    /// timeout does not run.
-    var waits = 0
-    var waitingSince: Double?
-    /// The process serving the execution when it is one that serves one execution after another
-    /// (RunnerProcess); nil for a runner started for this execution alone, or adopted.
-    var process: RunnerProcess?
-
-    enum Ending {
-        /// Cancelled, for the cause its message names.
-        case cancelled(String)
-        case timedOut
-    }
-
-    var nextDeadline: Double {
-        if let endRetry { return endRetry.nextTry }
-        return killAt ?? (ending == nil && waits == 0 ? deadline : .infinity)
-    }
-
-    mutating func beginWait(at now: Double = Clock.monotonic()) {
-        if waits == 0 { waitingSince = now }
-        waits += 1
-    }
-
-    mutating func endWait(at now: Double = Clock.monotonic()) {
-        guard waits > 0 else { return }
-        waits -= 1
-        if waits == 0, let since = waitingSince {
-            deadline += now - since
-            waitingSince = nil
-        }
-    }
-}
-
 extension Supervisor {
-    /// Runners that hold a slot: all but those waiting on other executions.
-    var busyRunners: Int { runners.values.reduce(0) { $0 + ($1.waits == 0 ? 1 : 0) } }
+    /// Carries out the core's decisions (SupervisorCore.Action), in order. A start that must pause
+    /// (start(_:) false) leaves it and the starts after it first in line.
+    func perform(_ actions: [SupervisorCore.Action]) {
+        var paused: [String] = []
+        for action in actions {
+            switch action {
+            case .start(let id):
+                if paused.isEmpty && start(id) { continue }
+                paused.append(id)
+            case .handOver: break  // taken by handOver(_:task:runnerPath:lock:log:), which asked for it
+            case .signal(let group, let signal): signal.send(toGroup: group)
+            case .look(let id): look(at: id)
+            case .lookForBegun(let id): decide(.foundBegun(id, spool.execution(id).runnerPID() != nil))
+            case .logEnd(let id, let task, let started, let status): log.line(endLine(id, task: task, started: started, status))
+            case .cancelChildren(let id): cancelChildren(of: spool.execution(id))
+            case .park(let id, let condition): park(spool.execution(id), until: condition)
+            case .runAgain(let id, let cause): decide(.endTried(id, runAgain(spool.execution(id), because: cause)))
+            case .end(let id, let status, let message):
+                let outcome = end(spool.execution(id), status, message: message)
+                if outcome == .ended || outcome == .endedAlready { cancelChildren(of: spool.execution(id)) }
+                decide(.endTried(id, outcome))
+            case .forgetVanished(let id): forgetVanished(id)
+            case .watchLock(let id): watchLock(of: id)
+            case .letGo(let process, let kill):
+                try? process.socket.close()  // it exits when its socket closes
+                if kill { Signal.kill.send(toGroup: process.pid) }
+            case .closeSocket(let socket): try? socket.close()
+            case .wakeWaiters(let id): notifyWaiters(of: id)
+            case .childEnded(let pid, let status): cleanupEnded(pid, status)
+            case .log(let text): log.line(text)
+            case .logOnce(let cause, let text): log.once(cause, text)
+            }
+        }
+        if !paused.isEmpty { decide(.startPaused(paused)) }
+    }
 
     /// Starts runners for queued executions while slots are free, unless starting is paused after
     /// a failure that time may mend (a full disk, no descriptors or memory left).
     func startQueued() {
-        guard Clock.monotonic() >= startBackoff.nextTry else { return }
-        var busy = busyRunners
+        guard core.canStart(at: Clock.monotonic()) else { return }
         // What runners start reaches the spool by its path: none starts once that path leads elsewhere.
-        guard busy >= options.maxRunning || queueHead >= queue.count || spoolPathHolds(strict: false) else { return }
-        while busy < options.maxRunning, queueHead < queue.count {
-            busy += 1
-            let id = queue[queueHead]
-            queueHead += 1
-            guard start(id) else {
-                queueHead -= 1  // it stays first in line
-                break
-            }
-        }
-        if queueHead > 1024 && queueHead * 2 > queue.count {
-            queue.removeFirst(queueHead)
-            queueHead = 0
-        }
+        guard spoolPathHolds(strict: false) else { return }
+        decide(.startTurn)
     }
 
     /// Starts the runner of a queued execution, or ends the execution when it cannot run. False
@@ -100,7 +59,7 @@ extension Supervisor {
             end(execution, .error, message: "its status cannot be read: \(error)")
             return true
         }
-        guard status == .queued, runners[id] == nil else { return true }  // cancelled while it waited
+        guard status == .queued, core.runners[id] == nil else { return true }  // cancelled while it waited
         let job: Job
         if let admittedJob {
             job = admittedJob
@@ -122,15 +81,11 @@ extension Supervisor {
         }
         do {
             let process = try launchRunner(runnerPath, task: job.task, for: execution)
-            let timeout = job.timeout ?? options.taskTimeout
             var runner = Runner(
-                id: id, task: job.task, started: Clock.now(), processGroup: process.pid, deadline: Clock.monotonic() + timeout, timeout: timeout)
+                id: id, task: job.task, started: Clock.now(), processGroup: process.pid, timeout: job.timeout ?? options.taskTimeout, at: Clock.monotonic())
             runner.process = process.serving
-            runners[id] = runner
-            reapable[process.pid] = id
-            startBackoff = Backoff()
+            decide(.started(runner))
         } catch where error.isShortOfResources {
-            startBackoff.fail(at: Clock.monotonic())
             log.once("start \(error.errno)", "cannot start runners now, queued executions wait (tried again with a growing delay): \(error)")
             return false
         } catch {
@@ -198,86 +153,22 @@ extension Supervisor {
         options.environment.append(RunnerContract.spoolDescriptorVariable + "=" + String(RunnerContract.spoolDescriptor))
     }
 
+    /// SIGCHLD: each child reaped is an end for the core to judge.
     func reapRunners() {
         while let (pid, exitStatus) = Spawn.reapOne() {
-            if let id = reapable.removeValue(forKey: pid), var runner = runners[id] {
-                try? runner.process?.socket.close()
-                runner.process = nil
-                runner.exitStatus = exitStatus
-                runnerGone(runner)
-            } else if let process = removeIdle(pid: pid) {
-                log.line("the idle \(process.task) runner (pid \(pid)) \(exitStatus)")
-            } else {
-                cleanupEnded(pid, exitStatus)
-            }
+            decide(.executionEnded(.exited(pid, exitStatus)))
         }
     }
 
-    /// After a runner is gone, or done with its execution: done if it ended or parked the execution
-    /// (true); otherwise whatever is left in its process group is killed, so that nothing can end
-    /// the execution later, and the supervisor ends it as soon as it holds its lock.
-    @discardableResult
-    func runnerGone(_ runner: Runner) -> Bool {
-        let execution = spool.execution(runner.id)
-        guard execution.exists else {
-            forgetVanished(runner.id)
-            return false
-        }
-        let status = (try? execution.readStatus()) ?? nil
-        if let status, status.isFinal {
-            runners.removeValue(forKey: runner.id)
-            log.line(endLine(runner.id, task: runner.task, started: runner.started, status))
-            if waitersToldOfEnd.remove(runner.id) == nil { notifyWaiters(of: runner.id) }
-            cancelChildren(of: execution)
-            return true
-        }
-        if status == .waiting, runner.ending == nil, let condition = execution.wakeCondition() {
-            runners.removeValue(forKey: runner.id)
-            park(execution, until: condition)
-            return true
-        }
-        if let group = runner.processGroup { Signal.kill.send(toGroup: group) }
-        if runner.ending == nil, execution.runnerPID() == nil {
-            runAgainUnbegun(runner, execution)
-            return false
-        }
-        let message = goneMessage(runner)
-        let ending: ExecutionStatus = switch runner.ending {
-        case .cancelled?: .cancelled
-        case .timedOut?: .error
-        case nil: .fault
-        }
-        let outcome = end(execution, ending, message: message)
-        if outcome == .ended || outcome == .endedAlready { cancelChildren(of: execution) }
-        settle(runner, outcome)
-        return false
-    }
-
-    /// A runner that is gone before its first act (RunnerContract.declareBegun) did nothing of its
-    /// task: its execution runs again, whether this supervisor saw it die or a crash hid it
-    /// (flowspool-spool(5), "Never begun"). One that never begins, time after time, ends `fault`.
-    func runAgainUnbegun(_ runner: Runner, _ execution: Execution) {
-        let died = runner.exitStatus.map { "its runner \($0)" } ?? "its runner ended"
-        let outcome = runAgain(execution, because: "\(died) before it began")
-        if outcome == .queued { enqueue(execution.id) }
-        settle(runner, outcome)
-    }
-
-    /// What becomes of a runner once the supervisor has tried to end or requeue its execution.
-    private func settle(_ runner: Runner, _ outcome: EndOutcome) {
-        switch outcome {
-        case .ended, .endedAlready, .queued:
-            runners.removeValue(forKey: runner.id)
-        case .lockHeld:
-            // A process that left the group still holds the lock: wait for the lock.
-            watchLock(of: runner)
-        case .failed:
-            // The disk refused: try again later, with a growing delay.
-            var waiting = runner
-            waiting.endRetry = waiting.endRetry ?? Backoff()
-            waiting.endRetry?.fail(at: Clock.monotonic())
-            runners[runner.id] = waiting
-        }
+    /// Looks at the execution of a runner that is gone or has left it, for the core's verdict
+    /// (EndVerdict): whether its directory exists, its status, and its wake condition when it
+    /// waits and the supervisor was not stopping its runner.
+    func look(at id: String) {
+        let execution = spool.execution(id)
+        let exists = execution.exists
+        let status = exists ? (try? execution.readStatus()) ?? nil : nil
+        let condition = status == .waiting && core.runners[id]?.ending == nil ? execution.wakeCondition() : nil
+        decide(.found(id, exists: exists, status: status, wakeCondition: condition))
     }
 
     /// How many times an execution is run again because its runner never began: a runner that
@@ -316,41 +207,6 @@ extension Supervisor {
         }
     }
 
-    /// What the supervisor says when it ends the execution of a runner that did not: why it
-    /// stopped the runner, or how the runner ended, and where its result is when it had one.
-    func goneMessage(_ runner: Runner) -> String {
-        let unwritten = runner.resultInLog || runner.exitStatus == .exited(RunnerContract.unwrittenEndStatus)
-        let resultNote = "it had done its task but the disk refused its end: its result is in its log"
-        switch runner.ending {
-        case .cancelled(let cause)?:
-            return "cancelled while running (\(cause))" + (unwritten ? "; " + resultNote : "")
-        case .timedOut?:
-            let grace = runner.resultInLog ? " and flowspoold --end-grace" : ""
-            return "task timeout: the runner was stopped after \(Clock.describeDuration(runner.timeout)) (the job's timeout, else flowspoold --task-timeout)\(grace)" + (unwritten ? "; " + resultNote : "")
-        case nil where unwritten:
-            return "the runner had done its task, but the disk refused its end until its task timeout and flowspoold --end-grace had passed: its result is in its log (the runner \(runner.exitStatus.map(String.init(describing:)) ?? "ended")). Not re-run: tasks have side effects"
-        case nil:
-            return "\(runner.exitStatus.map { "the runner \($0)" } ?? "the runner ended") without ending the execution; see its log. Not re-run: tasks have side effects"
-        }
-    }
-
-    /// A runner's word that it has done its task but cannot write its end, the disk refusing it,
-    /// and that its result is in its log (control `ending ID`). It tries again until what is left of
-    /// its task timeout and --end-grace have passed; its deadline moves on by the grace, and by the
-    /// kill grace, so that the supervisor does not stop it before it gives up by itself.
-    func endingLate(_ id: String) {
-        guard ExecutionID.isValid(id), var runner = runners[id], runner.ending == nil, !runner.resultInLog else { return }
-        runner.resultInLog = true
-        runner.deadline = max(runner.deadline, Clock.monotonic()) + options.endGrace + options.killGrace
-        runners[id] = runner
-        log.once("ending late", "\(id): its runner has done its task but the disk refuses its end (and perhaps others'); it tries again for up to --end-grace past its timeout, and its result is in its log")
-    }
-
-    /// How ending (or queuing again) an execution went.
-    enum EndOutcome {
-        case ended, endedAlready, queued, lockHeld, failed
-    }
-
     /// Ends an execution from the supervisor's side. Whoever ends an execution holds its lock, so
     /// the supervisor never ends one that a live runner could still end. A FIFO, link or directory
     /// standing where one of the execution's files belongs is moved aside first, so that it can end.
@@ -374,7 +230,7 @@ extension Supervisor {
         defer { try? lock.close() }
         if let current = try execution.readStatus(), current.isFinal { return .endedAlready }
         try execution.end(status, message: message)
-        let runner = runners[execution.id]
+        let runner = core.runners[execution.id]
         log.line(endLine(execution.id, task: runner?.task ?? (try? execution.job())?.task, started: runner?.started, status, message: message))
         notifyWaiters(of: execution.id)
         return .ended
@@ -426,8 +282,8 @@ extension Supervisor {
     /// parent, and a cycle must not make this recurse for ever.
     private func cancelTree(_ id: String, because cause: String, seen: inout Set<String>) {
         guard seen.insert(id).inserted else { return }
-        if runners[id] != nil {
-            runners[id]?.stop(.cancelled(cause), grace: options.killGrace)
+        if core.runners[id] != nil {
+            decide(.cancel(id, cause: cause))
         } else if let entry = unpark(id) {
             spool.execution(id).closeWakeFiles(entry.condition, reason: "cancelled")
             end(spool.execution(id), .cancelled, message: "cancelled while it waited (\(cause))")
@@ -452,38 +308,10 @@ extension Supervisor {
         }
     }
 
-    /// Stops runners past their task timeout, kills those that outlived their grace period, and
-    /// wakes parked executions whose deadline has come.
+    /// The clock's turn: the core's deadlines (SupervisorCore.tick), and parked executions whose
+    /// deadline has come.
     func enforceDeadlines() {
-        let now = Clock.monotonic()
-        if now >= nextRunnerDeadline {
-            for id in Array(runners.keys) {
-                if let runner = runners[id], let retry = runner.endRetry, retry.nextTry <= now {
-                    runnerGone(runner)
-                    continue
-                }
-                runners[id]?.enforce(at: now, grace: options.killGrace)
-            }
-        }
-        if now >= nextIdleExpiry { retireIdleRunners(at: now) }
+        decide(.tick)
         wakeParkedPastDeadline()
-    }
-}
-
-extension Runner {
-    mutating func stop(_ reason: Ending, grace: Double) {
-        guard ending == nil else { return }
-        ending = reason
-        killAt = Clock.monotonic() + grace
-        if let processGroup { Signal.terminate.send(toGroup: processGroup) }
-    }
-
-    mutating func enforce(at now: Double, grace: Double) {
-        if let killAt, now >= killAt {
-            if let processGroup { Signal.kill.send(toGroup: processGroup) }
-            self.killAt = nil
-        } else if ending == nil, waits == 0, now >= deadline {
-            stop(.timedOut, grace: grace)
-        }
     }
 }

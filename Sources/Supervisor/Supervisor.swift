@@ -7,7 +7,9 @@ import Spool
 ///
 /// Everything happens on one thread in one poll loop: inotify on incoming/, the trigger and control
 /// FIFOs, a signalfd for SIGCHLD, SIGTERM, SIGINT and SIGHUP, and a pipe from the threads that wait
-/// for the locks of runners it cannot reap (see `watchLock`).
+/// for the locks of runners it cannot reap (see `watchLock`). What to do about runners is decided
+/// by `core` (SupervisorCore, in Core/, with no I/O); this class turns readiness into its events
+/// and carries its actions out.
 public final class Supervisor {
     let options: SupervisorOptions
     var spool: Spool { options.spool }
@@ -16,48 +18,35 @@ public final class Supervisor {
     /// The runner slots free, for the cluster's thread to read.
     public let slots = SlotGauge()
 
-    /// Admitted executions waiting for a runner slot, oldest first.
-    var queue: [String] = []
+    /// The decisions about runners: the queue, the live runners, their deadlines, the runner
+    /// processes kept for reuse (SupervisorCore). This class is its shell.
+    var core: SupervisorCore
     /// The small jobs of the queued executions this supervisor admitted, as read then, so that
     /// starting one reads nothing it already knows (Admission.keptJobSize).
     var admittedJobs: [String: Job] = [:]
-    var queueHead = 0
-    /// Live runners by execution id: those this supervisor started, and those it watches by their lock.
-    var runners: [String: Runner] = [:]
-    /// The execution ids of the runners this supervisor started, by pid, for reaping.
-    var reapable: [ProcessID: String] = [:]
-    /// Runner processes waiting for their next execution, by task type, the longest idle first.
-    var idleRunners: [String: [RunnerProcess]] = [:]
     /// Executions parked by their runner, waiting for a file or a deadline, by id.
     var parked: [String: ParkedExecution] = [:]
     var parkedByWatch: [Int32: String] = [:]
 
     var incomingNeedsScan = true
     var answersNeedScan = true
-    /// Who waits for what (WaitRegistration), by token; the tokens waiting for each id; and the
-    /// flows counted as waiting because of a registration, by token.
+    /// Who waits for what (WaitRegistration), by token, and the tokens waiting for each id (the
+    /// flows counted as waiting because of a registration are the core's).
     var waiterRegistrations: [String: WaitRegistration] = [:]
     var waitersByID: [String: Set<String>] = [:]
-    var countedWaits: [String: String] = [:]
     var waitersWatch: Int32 = -1
     /// The watch on executions/, for executions removed by hand (Vanished).
     var executionsWatch: Int32 = -1
     /// The executions with children, whose children are looked at when they end: those given a child
     /// since the supervisor started, and those found with a `children` file when it started.
     var parents: Set<String> = []
-    /// Executions whose runner said they ended, and whose waiters were woken before the runner exited.
-    var waitersToldOfEnd: Set<String> = []
     /// Names in incoming/ that could neither be admitted nor set aside, and when to try each again.
     var heldBack: [String: Backoff] = [:]
-    /// Paused starts: when runners may be started again after a failure time may mend.
-    var startBackoff = Backoff()
     var nextRescan = 0.0
     /// When the next daily cleanup is due (monotonic seconds; checked at each rescan), and the
     /// `flowspool gc` process of the one that runs.
     var nextCleanup = 0.0
     var cleanupProcess: ProcessID?
-    /// The soonest deadline of a runner, as of the last wait (monotonic seconds).
-    var nextRunnerDeadline = 0.0
     var stopping = false
     /// Why the supervisor stopped on its own: its spool's path no longer leads to its spool.
     var spoolLost: String?
@@ -67,9 +56,7 @@ public final class Supervisor {
     var signals: SignalDescriptor!
     var trigger: FileDescriptor!
     var control: FileDescriptor!
-    var controlBuffer: [UInt8] = []
-    /// Whether the rest of a control line that grew past the limit is being dropped.
-    var droppingControlLine = false
+    var controlReader = ControlReader()
     /// Unknown control commands since the supervisor started, for the log's count.
     var unknownControlCommands = 0
     var lockReleases: Pipe!
@@ -78,6 +65,14 @@ public final class Supervisor {
         self.options = options
         log = SupervisorLog(spool: options.spool)
         admission = Admission(spool: options.spool, runnerPath: options.runnerPath, log: log)
+        core = SupervisorCore(
+            limits: .init(maxRunning: options.maxRunning, killGrace: options.killGrace, endGrace: options.endGrace),
+            reuse: ReusePool(capacity: options.maxRunning, maxUse: options.runnerMaxUse, maxIdle: options.runnerMaxIdle))
+    }
+
+    /// Gives the core an event, at the monotonic clock's time, and carries out what it decides.
+    func decide(_ event: SupervisorCore.Event) {
+        perform(core.handle(event, at: Clock.monotonic()))
     }
 
     /// Runs until SIGTERM, SIGINT or a `stop` command. Runners keep running after the supervisor
@@ -100,13 +95,13 @@ public final class Supervisor {
             if incomingNeedsScan || Clock.monotonic() >= nextHeldBackTry { scanIncoming() }
             if answersNeedScan { scanAnswers() }
             startQueued()
-            slots.set(max(0, options.maxRunning - busyRunners - (queue.count - queueHead)))
+            slots.set(core.freeSlots)
             waitForEvents()
             enforceDeadlines()
         }
         tellServiceManager("STOPPING=1")
-        retireIdleRunners()
-        log.line("stopped" + (runners.isEmpty ? "" : "; \(runners.count) runner(s) keep running and the next flowspoold adopts them"))
+        decide(.retireIdle)
+        log.line("stopped" + (core.runners.isEmpty ? "" : "; \(core.runners.count) runner(s) keep running and the next flowspoold adopts them"))
         if let spoolLost { throw SpoolError(spoolLost) }
     }
 
@@ -163,14 +158,9 @@ public final class Supervisor {
 
     /// Sleeps in poll until something happens or the next deadline comes.
     func waitForEvents() {
-        // A queue behind busy slots waits for a slot to free, which is an event (a runner's end, a
-        // flow that starts waiting): only a paused start with a free slot is a deadline of its own.
-        let slotFree = busyRunners < options.maxRunning
-        let nextStart = queueHead < queue.count && slotFree ? startBackoff.nextTry : .infinity
-        nextRunnerDeadline = runners.values.reduce(.infinity) { min($0, $1.nextDeadline) }
-        let wake = min(nextRescan, nextParkedDeadline, nextHeldBackTry, nextStart, nextIdleExpiry, nextRunnerDeadline)
+        let wake = min(nextRescan, nextParkedDeadline, nextHeldBackTry, core.nextDeadline)
         // The sockets of busy runner processes, which answer `done` on them.
-        let servedSockets = runners.values.compactMap { $0.process?.socket }
+        let servedSockets = core.runners.values.compactMap { $0.process?.socket }
         let sources = [signals.descriptor, inotify.descriptor, trigger!, control!, lockReleases.readEnd] + servedSockets
         let ready: Set<FileDescriptor>
         do {
@@ -222,7 +212,7 @@ public final class Supervisor {
             case .childEnded: reapRunners()
             case .hangUp:
                 incomingNeedsScan = true
-                retireIdleRunners()
+                decide(.retireIdle)
             default:
                 log.line("\(signal) received")
                 stopping = true
@@ -296,7 +286,7 @@ public final class Supervisor {
     static let admissionBatch = 128
 
     func enqueue(_ id: String) {
-        queue.append(id)
+        decide(.queued(id))
     }
 
     /// Queues what an admission admitted, and keeps what it learnt: who has children, and the jobs.
@@ -306,59 +296,23 @@ public final class Supervisor {
         admittedJobs.merge(outcome.jobs) { _, new in new }
     }
 
-    /// Reads whole lines from the control FIFO: `cancel ID [CAUSE]`, `rescan`, `stop`, and from
-    /// runners `ended ID` and `ending ID`. A line longer than `controlLineLimit` is dropped as it
-    /// comes, never held whole, and unknown commands are counted: each is logged once per minute
-    /// at most, whatever floods the FIFO.
+    /// Reads the control FIFO's commands (ControlReader). Unknown commands are counted, and each
+    /// is logged once per minute at most, as are long lines, whatever floods the FIFO.
     func handleControl() {
         guard let bytes = try? control.readAvailable() else { return }
-        controlBuffer += bytes
-        while true {
-            guard let newline = controlBuffer.firstIndex(of: 0x0a) else {
-                if controlBuffer.count > Self.controlLineLimit { dropControlLine() }
-                return
-            }
-            let tooLong = droppingControlLine || newline > Self.controlLineLimit
-            let line = tooLong ? "" : String(decoding: controlBuffer[..<newline], as: UTF8.self)
-            controlBuffer.removeSubrange(...newline)
-            if tooLong {
-                droppingControlLine = false
-                reportLongControlLine()
-                continue
-            }
-            let words = line.split(separator: " ").map(String.init)
-            switch (words.first, words.count) {
-            case ("cancel", 2...): cancel(words[1], because: Self.cancelCause(words.dropFirst(2)))
-            case ("ended", 2): endedEarly(words[1])
-            case ("ending", 2): endingLate(words[1])
-            case ("rescan", 1): nextRescan = 0
-            case ("stop", 1): stopping = true
-            case (nil, _): break
-            default:
+        for command in controlReader.take(bytes) {
+            switch command {
+            case .cancel(let id, let cause): cancel(id, because: cause)
+            case .ended(let id): endedEarly(id)
+            case .ending(let id): decide(.endingLate(id))
+            case .rescan: nextRescan = 0
+            case .stop: stopping = true
+            case .unknown(let line):
                 unknownControlCommands += 1
-                log.once("control: unknown", "unknown control command '\(String(line.prefix(80)).escapingControlCharacters())' (\(unknownControlCommands) since the start; known: cancel ID [CAUSE], ended ID, ending ID, rescan, stop)", interval: 60)
+                log.once("control: unknown", "unknown control command '\(line.escapingControlCharacters())' (\(unknownControlCommands) since the start; known: cancel ID [CAUSE], ended ID, ending ID, rescan, stop)", interval: 60)
+            case .tooLong:
+                log.once("control: long line", "\(spool.control): dropped a line longer than \(ControlReader.lineLimit) bytes (no command is that long)", interval: 60)
             }
         }
     }
-
-    /// The cause a `cancel ID [CAUSE]` line gives, for the execution's message: what the program
-    /// that asked says it is ("flowspool run --timeout 30s"); `flowspool cancel` when none is given.
-    static func cancelCause(_ words: ArraySlice<String>) -> String {
-        words.isEmpty ? "flowspool cancel" : String(words.joined(separator: " ").prefix(200)).escapingControlCharacters()
-    }
-
-    /// Drops what has come of a control line too long to be a command; the rest is dropped up to
-    /// its newline as it comes.
-    func dropControlLine() {
-        controlBuffer.removeAll(keepingCapacity: false)
-        droppingControlLine = true
-        reportLongControlLine()
-    }
-
-    func reportLongControlLine() {
-        log.once("control: long line", "\(spool.control): dropped a line longer than \(Self.controlLineLimit) bytes (no command is that long)", interval: 60)
-    }
-
-    /// The longest control line taken: a command names at most an execution id.
-    static let controlLineLimit = 4096
 }

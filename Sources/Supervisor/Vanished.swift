@@ -17,12 +17,12 @@ extension Supervisor {
     /// Whether the supervisor has business with the execution: a runner, a parked wait, children,
     /// or someone waiting for it.
     func isTracked(_ id: String) -> Bool {
-        runners[id] != nil || parked[id] != nil || parents.contains(id) || waitersByID[id] != nil
+        core.runners[id] != nil || parked[id] != nil || parents.contains(id) || waitersByID[id] != nil
     }
 
     /// The rescan's look for executions gone without an event (an inotify queue that overflowed).
     func lookForVanished() {
-        let tracked = Set(runners.keys).union(parked.keys).union(parents).union(waitersByID.keys)
+        let tracked = Set(core.runners.keys).union(parked.keys).union(parents).union(waitersByID.keys)
         executionsLeft(tracked)
     }
 
@@ -31,13 +31,9 @@ extension Supervisor {
     func forgetVanished(_ id: String) {
         guard isTracked(id) else { return }
         var done: [String] = []
-        if let runner = runners.removeValue(forKey: id) {
-            if let group = runner.processGroup { Signal.kill.send(toGroup: group) }
-            try? runner.process?.socket.close()
-            done.append("its runner is stopped")
-        }
+        if core.runners[id] != nil { done.append("its runner is stopped") }
+        decide(.vanished(id))
         if unpark(id) != nil { done.append("its request is withdrawn") }
-        waitersToldOfEnd.remove(id)
         if !done.isEmpty {
             log.line("executions/\(id) vanished before it ended (removed by hand?); \(done.joined(separator: ", ")), and those waiting for it are told")
         }
@@ -48,7 +44,7 @@ extension Supervisor {
     /// Cancels the children of a flow whose directory is gone, its `children` file with it: they
     /// are found among the executions the supervisor has queued, running or parked.
     func cancelOrphans(of flow: String) {
-        let active = Set(runners.keys).union(parked.keys).union(queue[queueHead...])
+        let active = Set(core.runners.keys).union(parked.keys).union(core.queued)
         for child in active.sorted() {
             guard let job = try? spool.execution(child).job(), job.parent == flow, !job.detached else { continue }
             log.line("\(child): its flow \(flow) was removed; cancelled")

@@ -38,10 +38,7 @@ extension Supervisor {
         let registration = WaitRegistration(text: text)
         waiterRegistrations[token] = registration
         for id in registration.ids { waitersByID[id, default: []].insert(token) }
-        if let flow = registration.waiter, runners[flow] != nil {
-            runners[flow]?.beginWait()
-            countedWaits[token] = flow
-        }
+        decide(.waiterRegistered(token, flow: registration.waiter))
         // What happened before the registration was read is told at once.
         if registration.ids.contains(where: { spool.jobState($0) != .pending || spool.execution($0).exists }) {
             wakeWaiter(token)
@@ -54,15 +51,14 @@ extension Supervisor {
             waitersByID[id]?.remove(token)
             if waitersByID[id]?.isEmpty == true { waitersByID.removeValue(forKey: id) }
         }
-        if let flow = countedWaits.removeValue(forKey: token) { runners[flow]?.endWait() }
+        decide(.waiterGone(token))
     }
 
     /// A runner's word that it has ended its execution (control `ended ID`): its waiters are woken
     /// at once, once the status file, the truth, says so.
     func endedEarly(_ id: String) {
-        guard ExecutionID.isValid(id), runners[id] != nil, spool.execution(id).status()?.isFinal == true else { return }
-        waitersToldOfEnd.insert(id)
-        notifyWaiters(of: id)
+        guard ExecutionID.isValid(id), core.runners[id] != nil, spool.execution(id).status()?.isFinal == true else { return }
+        decide(.executionEnded(.said(id)))
     }
 
     /// Wakes everyone waiting for `id`.

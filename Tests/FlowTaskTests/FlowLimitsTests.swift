@@ -116,11 +116,14 @@ struct FlowLimitsTests {
         #expect(ended.status == .error)
         // Children may still wait to be admitted when their flow has ended.
         try waitUntil("both children are admitted", timeout: 20, watching: [test.execution(ended.id).directory]) { test.execution(ended.id).children().count == 2 }
+        // Told apart by their jobs: two ids made in the same millisecond sort by their random ends.
         let children = test.execution(ended.id).children()
-        let cancelled = try test.ended(children[0])
+        let attached = try #require(children.first { try test.execution($0).job().detached == false })
+        let detached = try #require(children.first { $0 != attached })
+        let cancelled = try test.ended(attached)
         #expect(cancelled.status == .cancelled)
-        try waitUntil("the detached child waits", timeout: 20, watching: [test.spool.requests]) { FileSystem.exists(test.spool.publishedRequestPath(children[1])) }
-        #expect(test.execution(children[1]).status() == .waiting)
-        #expect(try JSON(parsing: flowspool("inputs", "--json", spool: test).standardOutput).arrayValue?.map { $0["id"] } == [.string(children[1])])
+        try waitUntil("the detached child waits", timeout: 20, watching: [test.spool.requests]) { FileSystem.exists(test.spool.publishedRequestPath(detached)) }
+        #expect(test.execution(detached).status() == .waiting)
+        #expect(try JSON(parsing: flowspool("inputs", "--json", spool: test).standardOutput).arrayValue?.map { $0["id"] } == [.string(detached)])
     }
 }

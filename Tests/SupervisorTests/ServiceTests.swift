@@ -60,7 +60,8 @@ struct ServiceTests {
         #expect(flow.status == .success)
         #expect(try FileSystem.readText(test.execution(flow.id).path(.log))?.contains("notify=unset\n") == true)
         try test.stopSupervisor()
-        #expect(socket.received.hasSuffix("STOPPING=1\n"))
+        // The listener writes what it receives to a file in its own time: wait for it.
+        try waitUntil("STOPPING=1 arrives", timeout: 10) { socket.received.hasSuffix("STOPPING=1\n") }
     }
 
     @Test("each end is one log line: id, task type, status and duration, and the reason when flowspoold ended it")
