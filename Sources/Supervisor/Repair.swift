@@ -100,10 +100,10 @@ extension Supervisor {
         let timeout = job?.timeout ?? options.taskTimeout
         // The time it waited on its children is not counted, as its first supervisor did not.
         let ran = Execution.timeRunning(history, until: Clock.now())
-        let runner = Runner(
+        let run = Run(
             id: execution.id, task: job?.task ?? "?", started: started?.time ?? Clock.now(), processGroup: pid,
             timeout: timeout, ranAlready: ran, at: Clock.monotonic())
-        decide(.adopted(runner))
+        decide(.adopted(run))
         log.line("adopted \(execution.id), still running" + (pid.map { " as pid \($0)" } ?? ""))
     }
 
@@ -130,7 +130,7 @@ extension Supervisor {
     func handleLockReleases() {
         guard let bytes = try? lockReleases.readEnd.readAvailable() else { return }
         for id in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-            if core.runners[String(id)]?.watched == true, !spool.execution(String(id)).isLockHeld() {
+            if core.runs[String(id)]?.watched == true, !spool.execution(String(id)).isLockHeld() {
                 decide(.executionEnded(.lockReleased(String(id))))
             }
         }
@@ -138,8 +138,8 @@ extension Supervisor {
 
     /// The rescan's look at the locks of watched runners, in case a watching thread could not run.
     func checkWatchedLocks() {
-        for runner in core.runners.values where runner.watched && !spool.execution(runner.id).isLockHeld() {
-            decide(.executionEnded(.lockReleased(runner.id)))
+        for run in core.runs.values where run.watched && !spool.execution(run.id).isLockHeld() {
+            decide(.executionEnded(.lockReleased(run.id)))
         }
     }
 }

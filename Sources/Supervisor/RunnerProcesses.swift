@@ -65,7 +65,7 @@ extension Supervisor {
     /// A busy runner process answered on its socket: `done ID` when it has left its execution, or
     /// end of file when it is going. The core decides what the answer means.
     func runnerProcessAnswered(on socket: FileDescriptor) {
-        guard core.runner(servedBy: socket) != nil else { return }
+        guard core.run(servedBy: socket) != nil else { return }
         let answer = (try? socket.receiveWithDescriptors(upTo: 256)) ?? (message: [], descriptors: [])
         answer.descriptors.forEach { try? $0.close() }
         decide(.executionEnded(.answered(socket, answer.message)))

@@ -30,7 +30,7 @@ extension Supervisor {
                 if kill { Signal.kill.send(toGroup: process.pid) }
             case .closeSocket(let socket): try? socket.close()
             case .wakeWaiters(let id): notifyWaiters(of: id)
-            case .childEnded(let pid, let status): cleanupEnded(pid, status)
+            case .childEnded(let pid, let status): gcEnded(pid, status)
             case .log(let text): log.line(text)
             case .logOnce(let cause, let text): log.once(cause, text)
             }
@@ -59,7 +59,7 @@ extension Supervisor {
             end(execution, .error, message: "its status cannot be read: \(error)")
             return true
         }
-        guard status == .queued, core.runners[id] == nil else { return true }  // cancelled while it waited
+        guard status == .queued, core.runs[id] == nil else { return true }  // cancelled while it waited
         let job: Job
         if let admittedJob {
             job = admittedJob
@@ -81,10 +81,10 @@ extension Supervisor {
         }
         do {
             let process = try launchRunner(runnerPath, task: job.task, for: execution)
-            var runner = Runner(
+            var run = Run(
                 id: id, task: job.task, started: Clock.now(), processGroup: process.pid, timeout: job.timeout ?? options.taskTimeout, at: Clock.monotonic())
-            runner.process = process.serving
-            decide(.started(runner))
+            run.process = process.serving
+            decide(.started(run))
         } catch where error.isShortOfResources {
             log.once("start \(error.errno)", "cannot start runners now, queued executions wait (tried again with a growing delay): \(error)")
             return false
@@ -167,7 +167,7 @@ extension Supervisor {
         let execution = spool.execution(id)
         let exists = execution.exists
         let status = exists ? (try? execution.readStatus()) ?? nil : nil
-        let condition = status == .waiting && core.runners[id]?.ending == nil ? execution.wakeCondition() : nil
+        let condition = status == .waiting && core.runs[id]?.ending == nil ? execution.wakeCondition() : nil
         decide(.found(id, exists: exists, status: status, wakeCondition: condition))
     }
 
@@ -230,8 +230,8 @@ extension Supervisor {
         defer { try? lock.close() }
         if let current = try execution.readStatus(), current.isFinal { return .endedAlready }
         try execution.end(status, message: message)
-        let runner = core.runners[execution.id]
-        log.line(endLine(execution.id, task: runner?.task ?? (try? execution.job())?.task, started: runner?.started, status, message: message))
+        let run = core.runs[execution.id]
+        log.line(endLine(execution.id, task: run?.task ?? (try? execution.job())?.task, started: run?.started, status, message: message))
         notifyWaiters(of: execution.id)
         return .ended
     }
@@ -282,7 +282,7 @@ extension Supervisor {
     /// parent, and a cycle must not make this recurse for ever.
     private func cancelTree(_ id: String, because cause: String, seen: inout Set<String>) {
         guard seen.insert(id).inserted else { return }
-        if core.runners[id] != nil {
+        if core.runs[id] != nil {
             decide(.cancel(id, cause: cause))
         } else if let entry = unpark(id) {
             spool.execution(id).closeWakeFiles(entry.condition, reason: "cancelled")

@@ -43,10 +43,10 @@ public final class Supervisor {
     /// Names in incoming/ that could neither be admitted nor set aside, and when to try each again.
     var heldBack: [String: Backoff] = [:]
     var nextRescan = 0.0
-    /// When the next daily cleanup is due (monotonic seconds; checked at each rescan), and the
+    /// When the next daily gc is due (monotonic seconds; checked at each rescan), and the
     /// `flowspool gc` process of the one that runs.
-    var nextCleanup = 0.0
-    var cleanupProcess: ProcessID?
+    var nextGC = 0.0
+    var gcProcess: ProcessID?
     var stopping = false
     /// Why the supervisor stopped on its own: its spool's path no longer leads to its spool.
     var spoolLost: String?
@@ -101,7 +101,7 @@ public final class Supervisor {
         }
         tellServiceManager("STOPPING=1")
         decide(.retireIdle)
-        log.line("stopped" + (core.runners.isEmpty ? "" : "; \(core.runners.count) runner(s) keep running and the next flowspoold adopts them"))
+        log.line("stopped" + (core.runs.isEmpty ? "" : "; \(core.runs.count) runner(s) keep running and the next flowspoold adopts them"))
         if let spoolLost { throw SpoolError(spoolLost) }
     }
 
@@ -160,7 +160,7 @@ public final class Supervisor {
     func waitForEvents() {
         let wake = min(nextRescan, nextParkedDeadline, nextHeldBackTry, core.nextDeadline)
         // The sockets of busy runner processes, which answer `done` on them.
-        let servedSockets = core.runners.values.compactMap { $0.process?.socket }
+        let servedSockets = core.runs.values.compactMap { $0.process?.socket }
         let sources = [signals.descriptor, inotify.descriptor, trigger!, control!, lockReleases.readEnd] + servedSockets
         let ready: Set<FileDescriptor>
         do {
@@ -233,7 +233,7 @@ public final class Supervisor {
         lookForVanished()
         wakeParked(at: Clock.now())
         scanWaiters()
-        if options.cleanup != nil, cleanupProcess == nil, Clock.monotonic() >= nextCleanup { startCleanup() }
+        if options.dailyGC != nil, gcProcess == nil, Clock.monotonic() >= nextGC { startDailyGC() }
     }
 
     /// Whether the spool's path still leads to the spool this supervisor holds; `strict` (at each

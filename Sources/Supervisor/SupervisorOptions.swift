@@ -27,11 +27,11 @@ public struct SupervisorOptions: Sendable {
     public var runnerMaxUse = 100
     /// Seconds a runner process may wait idle for its next execution (Postfix's max_idle).
     public var runnerMaxIdle = 100.0
-    /// The daily cleanup (`flowspool gc`), when asked for: the age of the ended executions it
+    /// The daily gc (`flowspool gc`), when asked for: the age of the ended executions it
     /// removes, and where it archives them first.
-    public var cleanup: (olderThan: String, archive: String?)?
-    /// Seconds between cleanups.
-    public var cleanupInterval = 86400.0
+    public var dailyGC: (olderThan: String, archive: String?)?
+    /// Seconds between daily gc runs.
+    public var gcInterval = 86400.0
     /// Who besides the owner may do what: the responders' group (flowspool-spool(5), SECURITY).
     public var roles = SpoolRoles(responders: nil)
 

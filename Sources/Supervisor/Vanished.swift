@@ -17,12 +17,12 @@ extension Supervisor {
     /// Whether the supervisor has business with the execution: a runner, a parked wait, children,
     /// or someone waiting for it.
     func isTracked(_ id: String) -> Bool {
-        core.runners[id] != nil || parked[id] != nil || parents.contains(id) || waitersByID[id] != nil
+        core.runs[id] != nil || parked[id] != nil || parents.contains(id) || waitersByID[id] != nil
     }
 
     /// The rescan's look for executions gone without an event (an inotify queue that overflowed).
     func lookForVanished() {
-        let tracked = Set(core.runners.keys).union(parked.keys).union(parents).union(waitersByID.keys)
+        let tracked = Set(core.runs.keys).union(parked.keys).union(parents).union(waitersByID.keys)
         executionsLeft(tracked)
     }
 
@@ -31,7 +31,7 @@ extension Supervisor {
     func forgetVanished(_ id: String) {
         guard isTracked(id) else { return }
         var done: [String] = []
-        if core.runners[id] != nil { done.append("its runner is stopped") }
+        if core.runs[id] != nil { done.append("its runner is stopped") }
         decide(.vanished(id))
         if unpark(id) != nil { done.append("its request is withdrawn") }
         if !done.isEmpty {
@@ -44,7 +44,7 @@ extension Supervisor {
     /// Cancels the children of a flow whose directory is gone, its `children` file with it: they
     /// are found among the executions the supervisor has queued, running or parked.
     func cancelOrphans(of flow: String) {
-        let active = Set(core.runners.keys).union(parked.keys).union(core.queued)
+        let active = Set(core.runs.keys).union(parked.keys).union(core.queued)
         for child in active.sorted() {
             guard let job = try? spool.execution(child).job(), job.parent == flow, !job.detached else { continue }
             log.line("\(child): its flow \(flow) was removed; cancelled")

@@ -57,7 +57,7 @@ extension Supervisor {
     /// A runner's word that it has ended its execution (control `ended ID`): its waiters are woken
     /// at once, once the status file, the truth, says so.
     func endedEarly(_ id: String) {
-        guard ExecutionID.isValid(id), core.runners[id] != nil, spool.execution(id).status()?.isFinal == true else { return }
+        guard ExecutionID.isValid(id), core.runs[id] != nil, spool.execution(id).status()?.isFinal == true else { return }
         decide(.executionEnded(.said(id)))
     }
 

@@ -106,8 +106,8 @@ struct SupervisorCommand: ParsableCommand {
         options.runnerMaxUse = runnerMaxUse
         options.runnerMaxIdle = runnerMaxIdle
         if let gcOlderThan {
-            // Made absolute here: the cleanup runs in the spool.
-            options.cleanup = (gcOlderThan, gcArchive.map { $0.hasPrefix("/") ? $0 : FileSystem.currentDirectory() + "/" + $0 })
+            // Made absolute here: the daily gc runs in the spool.
+            options.dailyGC = (gcOlderThan, gcArchive.map { $0.hasPrefix("/") ? $0 : FileSystem.currentDirectory() + "/" + $0 })
         }
         if let reuse {
             options.reusableTypes = Set(reuse.split(separator: ",").map(String.init))

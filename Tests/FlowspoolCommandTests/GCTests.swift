@@ -166,13 +166,13 @@ struct GCTests {
         #expect(!test.execution(ended.id).exists)
     }
 
-    @Test("flowspoold --gc-older-than runs the cleanup itself, at its first rescan and then daily, and logs it")
-    func dailyCleanup() throws {
+    @Test("flowspoold --gc-older-than runs gc itself, at its first rescan and then daily, and logs it")
+    func dailyGC() throws {
         let old = try test.run("REST", ["url": .string(http + "/echo")])
         try test.stopSupervisor()
         try test.startSupervisor(["--gc-older-than", "0s", "--gc-archive", scratch.path + "/archive", "--rescan-interval", "0.2"])
-        try waitUntil("the cleanup removes \(old.id)", timeout: 20) { !test.execution(old.id).exists }
-        #expect(test.supervisorLogText.contains("cleanup: \(TestEnvironment.program("flowspool")) gc --spool \(test.root) --older-than 0s --archive \(scratch.path)/archive (pid "))
+        try waitUntil("the gc removes \(old.id)", timeout: 20) { !test.execution(old.id).exists }
+        #expect(test.supervisorLogText.contains("gc: \(TestEnvironment.program("flowspool")) gc --spool \(test.root) --older-than 0s --archive \(scratch.path)/archive (pid "))
         #expect(try FileSystem.listDirectory(scratch.path + "/archive").contains { $0.hasPrefix("flowspool-") && $0.hasSuffix(".tar.gz") })
     }
 

@@ -26,11 +26,11 @@ struct CoreHarness {
     /// Starts a runner for `id` as the shell does once a start action is carried out: pid `pid`,
     /// serving through `process` when it is a reused one.
     @discardableResult
-    mutating func start(_ id: String, pid: ProcessID, timeout: Double = 60, task: String = "REST", process: RunnerProcess? = nil) -> Runner {
-        var runner = Runner(id: id, task: task, started: 0, processGroup: pid, timeout: timeout, at: now)
-        runner.process = process
-        on(.started(runner))
-        return runner
+    mutating func start(_ id: String, pid: ProcessID, timeout: Double = 60, task: String = "REST", process: RunnerProcess? = nil) -> Run {
+        var run = Run(id: id, task: task, started: 0, processGroup: pid, timeout: timeout, at: now)
+        run.process = process
+        on(.started(run))
+        return run
     }
 
     /// Queues executions and takes a start turn; returns the ids it would start.

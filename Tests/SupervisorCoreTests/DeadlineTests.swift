@@ -22,7 +22,7 @@ struct DeadlineTests {
         core.start("a", pid: 10, timeout: 30)
         core.advance(30)
         #expect(core.on(.tick) == [.signal(10, .terminate)])
-        #expect(core.core.runners["a"]?.ending == .timedOut)
+        #expect(core.core.runs["a"]?.ending == .timedOut)
         #expect(core.core.nextDeadline == 1032)
         core.advance(1.9)
         #expect(core.on(.tick).isEmpty)
@@ -38,12 +38,12 @@ struct DeadlineTests {
         core.start("a", pid: 10, timeout: 30)
         #expect(core.on(.cancel("a", cause: "flowspool cancel")) == [.signal(10, .terminate)])
         #expect(core.on(.cancel("a", cause: "again")).isEmpty, "stopped once")
-        #expect(core.core.runners["a"]?.ending == .cancelled("flowspool cancel"))
+        #expect(core.core.runs["a"]?.ending == .cancelled("flowspool cancel"))
         core.advance(3)
         #expect(core.on(.tick) == [.signal(10, .kill)])
         core.advance(30)
         #expect(core.on(.tick).isEmpty)
-        #expect(core.core.runners["a"]?.ending == .cancelled("flowspool cancel"))
+        #expect(core.core.runs["a"]?.ending == .cancelled("flowspool cancel"))
     }
 
     @Test("cancelling an execution without a runner decides nothing")
@@ -59,7 +59,7 @@ struct DeadlineTests {
         core.start("b", pid: 11, timeout: 20)
         core.advance(15)
         #expect(core.on(.tick) == [.signal(10, .terminate)])
-        #expect(core.core.runners["b"]?.ending == nil)
+        #expect(core.core.runs["b"]?.ending == nil)
     }
 
     @Test("`ending ID` moves the deadline on by --end-grace and the kill grace, once")
@@ -73,13 +73,13 @@ struct DeadlineTests {
             Issue.record("expected the once-an-hour log line, got \(actions)")
             return
         }
-        #expect(core.core.runners["20260101-000000-aaaaaaaa"]?.deadline == 1037)
+        #expect(core.core.runs["20260101-000000-aaaaaaaa"]?.deadline == 1037)
         #expect(core.on(.endingLate("20260101-000000-aaaaaaaa")).isEmpty, "said once, moved once")
         core.advance(26.9)
         #expect(core.on(.tick).isEmpty)
         core.advance(0.1)
         #expect(core.on(.tick) == [.signal(10, .terminate)])
-        #expect(core.core.runners["20260101-000000-aaaaaaaa"]?.goneMessage.contains("--end-grace") == true)
+        #expect(core.core.runs["20260101-000000-aaaaaaaa"]?.goneMessage.contains("--end-grace") == true)
     }
 
     @Test("`ending` for an id that is none, or a runner stopped already, is ignored")
@@ -95,9 +95,9 @@ struct DeadlineTests {
     @Test("an adopted runner's timeout counts the time it ran under the supervisor before")
     func adoptedDeadline() {
         var core = CoreHarness()
-        let runner = Runner(id: "a", task: "REST", started: 0, processGroup: 10, timeout: 60, ranAlready: 45, at: core.now)
-        #expect(core.on(.adopted(runner)) == [.watchLock("a")])
-        #expect(core.core.runners["a"]?.watched == true)
+        let run = Run(id: "a", task: "REST", started: 0, processGroup: 10, timeout: 60, ranAlready: 45, at: core.now)
+        #expect(core.on(.adopted(run)) == [.watchLock("a")])
+        #expect(core.core.runs["a"]?.watched == true)
         core.advance(15)
         #expect(core.on(.tick) == [.signal(10, .terminate)])
     }
@@ -105,10 +105,10 @@ struct DeadlineTests {
     @Test("an adopted runner whose pid is unknown is stopped without a signal")
     func noProcessGroup() {
         var core = CoreHarness()
-        core.on(.adopted(Runner(id: "a", task: "?", started: 0, processGroup: nil, timeout: 5, at: core.now)))
+        core.on(.adopted(Run(id: "a", task: "?", started: 0, processGroup: nil, timeout: 5, at: core.now)))
         core.advance(5)
         #expect(core.on(.tick).isEmpty)
-        #expect(core.core.runners["a"]?.ending == .timedOut)
+        #expect(core.core.runs["a"]?.ending == .timedOut)
     }
 
     @Test("an end the disk refused is judged again with a growing delay")
@@ -128,6 +128,6 @@ struct DeadlineTests {
         core.advance(0.1)
         #expect(core.on(.tick) == [.look("a")])
         core.on(.endTried("a", .ended))
-        #expect(core.core.runners.isEmpty)
+        #expect(core.core.runs.isEmpty)
     }
 }

@@ -15,7 +15,7 @@ struct EndChannelTests {
         let served = process(pid: 10)
         core.start(id, pid: 10, process: served)
         #expect(core.on(.executionEnded(.exited(10, .exited(3)))) == [.closeSocket(served.socket), .look(id)])
-        #expect(core.core.runners[id]?.exitStatus == .exited(3))
+        #expect(core.core.runs[id]?.exitStatus == .exited(3))
         #expect(core.on(.executionEnded(.exited(10, .exited(3)))) == [.childEnded(10, .exited(3))], "reaped once")
     }
 
@@ -55,7 +55,7 @@ struct EndChannelTests {
         core.start(id, pid: 10)
         core.on(.executionEnded(.exited(10, .exited(0))))
         #expect(core.found(id, .error) == [.logEnd(id, task: "REST", started: 0, .error), .wakeWaiters(id), .cancelChildren(id)])
-        #expect(core.core.runners.isEmpty)
+        #expect(core.core.runs.isEmpty)
     }
 
     @Test("`ended ID` from no runner of this supervisor, or no id, is ignored")
@@ -66,7 +66,7 @@ struct EndChannelTests {
         #expect(core.on(.executionEnded(.said("../x"))).isEmpty)
     }
 
-    @Test("a child that was no runner is told to the shell (the cleanup)")
+    @Test("a child that was no runner is told to the shell (the daily gc)")
     func otherChild() {
         var core = CoreHarness()
         #expect(core.on(.executionEnded(.exited(99, .exited(0)))) == [.childEnded(99, .exited(0))])
@@ -79,7 +79,7 @@ struct EndChannelTests {
         core.on(.executionEnded(.exited(10, .exited(0))))
         let condition = WakeCondition(files: ["answer"], deadline: nil)
         #expect(core.on(.found(id, exists: true, status: .waiting, wakeCondition: condition)) == [.park(id, condition)])
-        #expect(core.core.runners.isEmpty)
+        #expect(core.core.runs.isEmpty)
     }
 
     @Test("an execution removed by hand: its runner is killed and forgotten, its exit then no end")
@@ -89,7 +89,7 @@ struct EndChannelTests {
         core.start(id, pid: 10, process: served)
         core.on(.executionEnded(.said(id)))
         #expect(core.on(.vanished(id)) == [.signal(10, .kill), .closeSocket(served.socket)])
-        #expect(core.core.runners.isEmpty)
+        #expect(core.core.runs.isEmpty)
         #expect(core.core.toldOfEnd.isEmpty)
         #expect(core.on(.vanished(id)).isEmpty)
         #expect(core.on(.executionEnded(.exited(10, .signaled(.kill)))) == [.childEnded(10, .signaled(.kill))])
@@ -102,7 +102,7 @@ struct EndChannelTests {
         core.on(.queued("other"))
         core.on(.executionEnded(.exited(10, .exited(127))))
         core.on(.endTried(id, .queued))
-        #expect(core.core.runners.isEmpty)
+        #expect(core.core.runs.isEmpty)
         #expect(Array(core.core.queued) == ["other", id])
     }
 

@@ -120,7 +120,7 @@ struct ReuseTests {
             .log("the REST runner (pid 10) said 'done b' instead of 'done a'; it is stopped"),
             .signal(10, .kill), .closeSocket(served.socket),
         ])
-        #expect(core.core.runners["a"]?.process == nil)
+        #expect(core.core.runs["a"]?.process == nil)
         #expect(core.on(.executionEnded(.exited(10, .signaled(.kill)))) == [.look("a")])
     }
 
@@ -131,7 +131,7 @@ struct ReuseTests {
         core.start("a", pid: 10, process: served)
         #expect(core.on(.executionEnded(.answered(served.socket, []))) == [.closeSocket(served.socket)])
         #expect(core.on(.executionEnded(.exited(10, .exited(1)))) == [.look("a")])
-        #expect(core.core.runners["a"]?.exitStatus == .exited(1))
+        #expect(core.core.runs["a"]?.exitStatus == .exited(1))
     }
 
     @Test("a runner wanted: the idle process is handed the execution, or none and a new one is spawned")

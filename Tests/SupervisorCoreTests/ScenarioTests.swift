@@ -13,15 +13,15 @@ struct ScenarioTests {
         var pids: [String: ProcessID] = [:]
         var order: [String] = []
         for id in ["a", "b", "c", "d", "e"] { core.on(.queued(id)) }
-        while !core.core.queued.isEmpty || !core.core.runners.isEmpty {
+        while !core.core.queued.isEmpty || !core.core.runs.isEmpty {
             for id in HarnessStarts.turn(&core) {
                 pids[id] = ProcessID(10 + pids.count)
                 core.start(id, pid: pids[id]!)
                 order.append(id)
             }
-            #expect(core.core.busyRunners <= 2)
+            #expect(core.core.busySlots <= 2)
             // The oldest runner ends, successfully.
-            guard let first = core.core.runners.keys.sorted().first, let pid = pids[first] else { break }
+            guard let first = core.core.runs.keys.sorted().first, let pid = pids[first] else { break }
             core.advance(1)
             #expect(core.on(.executionEnded(.exited(pid, .exited(0)))) == [.look(first)])
             core.found(first)

@@ -76,7 +76,7 @@ struct StartTests {
         var core = CoreHarness(maxRunning: 2)
         core.start("a", pid: 10)
         core.start("b", pid: 11)
-        #expect(core.core.busyRunners == 2)
+        #expect(core.core.busySlots == 2)
         #expect(core.queueAndTurn(["c"]) == [])
     }
 }

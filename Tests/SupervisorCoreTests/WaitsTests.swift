@@ -13,7 +13,7 @@ struct WaitsTests {
         core.start("flow", pid: 10)
         #expect(core.queueAndTurn(["child"]) == [])
         core.on(.waiterRegistered("t", flow: "flow"))
-        #expect(core.core.busyRunners == 0)
+        #expect(core.core.busySlots == 0)
         #expect(HarnessStarts.turn(&core) == ["child"])
     }
 
@@ -26,7 +26,7 @@ struct WaitsTests {
         core.advance(100)
         #expect(core.on(.tick).isEmpty)
         core.on(.waiterGone("t"))
-        #expect(core.core.runners["flow"]?.deadline == 1130)
+        #expect(core.core.runs["flow"]?.deadline == 1130)
         core.advance(19.9)
         #expect(core.on(.tick).isEmpty)
         core.advance(0.1)
@@ -42,11 +42,11 @@ struct WaitsTests {
         core.on(.waiterRegistered("t2", flow: "flow"))
         core.advance(5)
         core.on(.waiterGone("t1"))
-        #expect(core.core.busyRunners == 0)
+        #expect(core.core.busySlots == 0)
         core.advance(5)
         core.on(.waiterGone("t2"))
-        #expect(core.core.busyRunners == 1)
-        #expect(core.core.runners["flow"]?.deadline == 1045, "the 15 s of both waits, counted once")
+        #expect(core.core.busySlots == 1)
+        #expect(core.core.runs["flow"]?.deadline == 1045, "the 15 s of both waits, counted once")
     }
 
     @Test("a registration gone that counted nothing changes nothing")
@@ -57,8 +57,8 @@ struct WaitsTests {
         core.on(.waiterGone("never registered"))
         core.on(.waiterRegistered("t", flow: nil))
         core.on(.waiterGone("t"))
-        #expect(core.core.runners["flow"]?.waits == 0)
-        #expect(core.core.runners["flow"]?.deadline == 1030)
+        #expect(core.core.runs["flow"]?.waits == 0)
+        #expect(core.core.runs["flow"]?.deadline == 1030)
     }
 
     @Test("a flow cancelled while it waits is stopped all the same, and killed after the grace")
@@ -77,9 +77,9 @@ struct WaitsTests {
         core.start("flow", pid: 10)
         core.on(.waiterRegistered("t", flow: "flow"))
         core.on(.waiterRegistered("t", flow: "flow"))
-        #expect(core.core.runners["flow"]?.waits == 1)
+        #expect(core.core.runs["flow"]?.waits == 1)
         core.on(.waiterGone("t"))
-        #expect(core.core.busyRunners == 1)
+        #expect(core.core.busySlots == 1)
     }
 
     @Test("a registration for a flow with no runner here counts nothing, even once a runner starts")
@@ -87,9 +87,9 @@ struct WaitsTests {
         var core = CoreHarness(maxRunning: 1)
         core.on(.waiterRegistered("t", flow: "flow"))
         core.start("flow", pid: 10)
-        #expect(core.core.busyRunners == 1)
+        #expect(core.core.busySlots == 1)
         #expect(core.core.countedWaits.isEmpty)
         core.on(.waiterGone("t"))
-        #expect(core.core.runners["flow"]?.waits == 0)
+        #expect(core.core.runs["flow"]?.waits == 0)
     }
 }

@@ -28,7 +28,7 @@ enum StopVerdict: Equatable {
     case end(ExecutionStatus, message: String)
 }
 
-extension Runner {
+extension Run {
     /// The verdict on the runner's execution: `exists` its directory, `status` as its status file
     /// says, `parkable` when it is waiting with a wake condition.
     func verdict(exists: Bool, status: ExecutionStatus?, parkable: Bool) -> EndVerdict {

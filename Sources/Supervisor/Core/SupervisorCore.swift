@@ -26,12 +26,12 @@ struct SupervisorCore {
         /// A queued execution of a reused task type wants a runner process running `executable`.
         case runnerWanted(task: String, executable: String)
         /// The runner of a queued execution has started, or been handed it.
-        case started(Runner)
+        case started(Run)
         /// Starting runners failed for want of resources (a full disk, no descriptors): these
         /// executions, in order, stay first in line, and starts pause with a growing delay.
         case startPaused([String])
         /// A runner an earlier supervisor started, which still holds its execution's lock.
-        case adopted(Runner)
+        case adopted(Run)
         /// An execution's runner is gone or has left it, whichever channel said so.
         case executionEnded(EndReport)
         /// What `look` found of the execution: whether its directory exists, its status, and the
@@ -102,7 +102,7 @@ struct SupervisorCore {
         case closeSocket(FileDescriptor)
         /// Wake those waiting for the execution.
         case wakeWaiters(String)
-        /// A child that was no runner ended (the cleanup).
+        /// A child that was no runner ended (the daily gc).
         case childEnded(ProcessID, ExitStatus)
         case log(String)
         /// A line for a cause that may recur, logged once an hour at most.
@@ -111,7 +111,7 @@ struct SupervisorCore {
 
     let limits: Limits
     /// Live runners by execution id: those this supervisor started, and those it watches by their lock.
-    private(set) var runners: [String: Runner] = [:]
+    private(set) var runs: [String: Run] = [:]
     /// The execution ids of the runners this supervisor started, by pid, for reaping.
     private(set) var reapable: [ProcessID: String] = [:]
     /// Runner processes waiting for their next execution.
@@ -134,33 +134,33 @@ struct SupervisorCore {
     }
 
     /// Runners that hold a slot: all but those waiting on other executions.
-    var busyRunners: Int { runners.values.reduce(0) { $0 + ($1.waits == 0 ? 1 : 0) } }
+    var busySlots: Int { runs.values.reduce(0) { $0 + ($1.waits == 0 ? 1 : 0) } }
 
     /// The executions waiting for a slot, oldest first.
     var queued: ArraySlice<String> { queue[queueHead...] }
 
     /// Runner slots free for the cluster: --max-running less the busy runners and the queue.
-    var freeSlots: Int { max(0, limits.maxRunning - busyRunners - queued.count) }
+    var freeSlots: Int { max(0, limits.maxRunning - busySlots - queued.count) }
 
     /// Whether a start turn would start anything at `now`.
     func canStart(at now: Double) -> Bool {
-        now >= startBackoff.nextTry && busyRunners < limits.maxRunning && !queued.isEmpty
+        now >= startBackoff.nextTry && busySlots < limits.maxRunning && !queued.isEmpty
     }
 
     /// The runner a reused process serves, by the process's socket.
-    func runner(servedBy socket: FileDescriptor) -> Runner? {
-        runners.values.first { $0.process?.socket == socket }
+    func run(servedBy socket: FileDescriptor) -> Run? {
+        runs.values.first { $0.process?.socket == socket }
     }
 
     /// The soonest time at which a tick or a start turn has something to do. A queue behind busy
     /// slots waits for a slot to free, which is an event (a runner's end, a flow that starts waiting):
     /// only a paused start with a free slot is a deadline of its own.
     var nextDeadline: Double {
-        let nextStart = !queued.isEmpty && busyRunners < limits.maxRunning ? startBackoff.nextTry : .infinity
-        return min(nextStart, reuse.nextExpiry, nextRunnerDeadline)
+        let nextStart = !queued.isEmpty && busySlots < limits.maxRunning ? startBackoff.nextTry : .infinity
+        return min(nextStart, reuse.nextExpiry, nextRunDeadline)
     }
 
-    private var nextRunnerDeadline: Double { runners.values.reduce(.infinity) { min($0, $1.nextDeadline) } }
+    private var nextRunDeadline: Double { runs.values.reduce(.infinity) { min($0, $1.nextDeadline) } }
 
     mutating func handle(_ event: Event, at now: Double) -> [Action] {
         switch event {
@@ -169,13 +169,13 @@ struct SupervisorCore {
         case .runnerWanted(let task, let executable):
             let taken = reuse.take(task, executable: executable)
             return taken.outdated.map { .letGo($0, kill: false) } + (taken.process.map { [.handOver($0)] } ?? [])
-        case .started(let runner): started(runner)
+        case .started(let run): started(run)
         case .startPaused(let ids):
             queue.insert(contentsOf: ids, at: queueHead)
             startBackoff.fail(at: now)
-        case .adopted(let runner):
-            runners[runner.id] = runner
-            return watch(runner.id)
+        case .adopted(let run):
+            runs[run.id] = run
+            return watch(run.id)
         case .executionEnded(let report): return executionEnded(report)
         case .found(let id, let exists, let status, let condition):
             return judge(id, exists: exists, status: status, wakeCondition: condition, at: now)
@@ -183,8 +183,8 @@ struct SupervisorCore {
         case .endTried(let id, let outcome): return endTried(id, outcome, at: now)
         case .waiterRegistered(let token, let flow):
             waiterGone(token, at: now)
-            guard let flow, runners[flow] != nil else { break }
-            runners[flow]?.beginWait(at: now)
+            guard let flow, runs[flow] != nil else { break }
+            runs[flow]?.beginWait(at: now)
             countedWaits[token] = flow
         case .waiterGone(let token): waiterGone(token, at: now)
         case .cancel(let id, let cause): return stop(id, .cancelled(cause), at: now)
@@ -203,24 +203,24 @@ struct SupervisorCore {
             queue.removeFirst(queueHead)
             queueHead = 0
         }
-        let count = min(max(0, limits.maxRunning - busyRunners), queue.count - queueHead)
+        let count = min(max(0, limits.maxRunning - busySlots), queue.count - queueHead)
         defer { queueHead += count }
         return queue[queueHead..<queueHead + count].map { .start($0) }
     }
 
     private mutating func waiterGone(_ token: String, at now: Double) {
         guard let flow = countedWaits.removeValue(forKey: token) else { return }
-        runners[flow]?.endWait(at: now)
+        runs[flow]?.endWait(at: now)
     }
 
-    private mutating func started(_ runner: Runner) {
-        runners[runner.id] = runner
-        if let pid = runner.processGroup { reapable[pid] = runner.id }
+    private mutating func started(_ run: Run) {
+        runs[run.id] = run
+        if let pid = run.processGroup { reapable[pid] = run.id }
         startBackoff = Backoff()
     }
 
     private mutating func watch(_ id: String) -> [Action] {
-        runners[id]?.watched = true
+        runs[id]?.watched = true
         return [.watchLock(id)]
     }
 
@@ -229,29 +229,29 @@ struct SupervisorCore {
     private mutating func executionEnded(_ report: EndReport) -> [Action] {
         switch report {
         case .exited(let pid, let status):
-            if let id = reapable.removeValue(forKey: pid), var runner = runners[id] {
-                let socket = runner.process?.socket
-                runner.process = nil
-                runner.exitStatus = status
-                runners[id] = runner
+            if let id = reapable.removeValue(forKey: pid), var run = runs[id] {
+                let socket = run.process?.socket
+                run.process = nil
+                run.exitStatus = status
+                runs[id] = run
                 return (socket.map { [.closeSocket($0)] } ?? []) + [.look(id)]
             } else if let process = reuse.remove(pid: pid) {
                 return [.log("the idle \(process.task) runner (pid \(pid)) \(status)")]
             }
             return [.childEnded(pid, status)]
         case .answered(let socket, let message):
-            guard var runner = runner(servedBy: socket), let process = runner.process else { return [] }
-            runner.process = nil
-            runners[runner.id] = runner
-            guard message == Array("done \(runner.id)".utf8) else { return unanswered(process, runner.id, message) }
+            guard var run = run(servedBy: socket), let process = run.process else { return [] }
+            run.process = nil
+            runs[run.id] = run
+            guard message == Array("done \(run.id)".utf8) else { return unanswered(process, run.id, message) }
             reapable.removeValue(forKey: process.pid)
-            leaving[runner.id] = process
-            return [.look(runner.id)]
+            leaving[run.id] = process
+            return [.look(run.id)]
         case .lockReleased(let id):
-            guard runners[id]?.watched == true else { return [] }
+            guard runs[id]?.watched == true else { return [] }
             return [.look(id)]
         case .said(let id):
-            guard ExecutionID.isValid(id), runners[id] != nil else { return [] }
+            guard ExecutionID.isValid(id), runs[id] != nil else { return [] }
             toldOfEnd.insert(id)
             return [.wakeWaiters(id)]
         }
@@ -261,27 +261,27 @@ struct SupervisorCore {
     /// runner, parked, vanished, or left unfinished, when what is left of its process group is
     /// killed before anyone looks whether it had begun, so that the answer can no longer change.
     private mutating func judge(_ id: String, exists: Bool, status: ExecutionStatus?, wakeCondition: WakeCondition?, at now: Double) -> [Action] {
-        guard let runner = runners[id] else { return release(id, settled: false, at: now) }
-        switch runner.verdict(exists: exists, status: status, parkable: wakeCondition != nil) {
+        guard let run = runs[id] else { return release(id, settled: false, at: now) }
+        switch run.verdict(exists: exists, status: status, parkable: wakeCondition != nil) {
         case .vanished:
             return [.forgetVanished(id)] + release(id, settled: false, at: now)
         case .ended(let status):
-            runners.removeValue(forKey: id)
+            runs.removeValue(forKey: id)
             // Woken once: not again when the runner said so before it was gone.
             let wake: [Action] = toldOfEnd.remove(id) == nil ? [.wakeWaiters(id)] : []
-            return [.logEnd(id, task: runner.task, started: runner.started, status)] + wake + [.cancelChildren(id)] + release(id, settled: true, at: now)
+            return [.logEnd(id, task: run.task, started: run.started, status)] + wake + [.cancelChildren(id)] + release(id, settled: true, at: now)
         case .park:
-            runners.removeValue(forKey: id)
+            runs.removeValue(forKey: id)
             return [.park(id, wakeCondition!)] + release(id, settled: true, at: now)
         case .stop:
-            return (runner.processGroup.map { [.signal($0, .kill)] } ?? []) + [.lookForBegun(id)]
+            return (run.processGroup.map { [.signal($0, .kill)] } ?? []) + [.lookForBegun(id)]
         }
     }
 
     /// After the kill: run again when no runner began it, else end it (StopVerdict).
     private mutating func judgeStopped(_ id: String, begun: Bool, at now: Double) -> [Action] {
-        guard let runner = runners[id] else { return release(id, settled: false, at: now) }
-        let action: Action = switch runner.verdictAfterStop(begun: begun) {
+        guard let run = runs[id] else { return release(id, settled: false, at: now) }
+        let action: Action = switch run.verdictAfterStop(begun: begun) {
         case .runAgain(let cause): .runAgain(id, cause: cause)
         case .end(let status, let message): .end(id, status, message: message)
         }
@@ -309,24 +309,24 @@ struct SupervisorCore {
     private mutating func endTried(_ id: String, _ outcome: EndOutcome, at now: Double) -> [Action] {
         switch outcome {
         case .ended, .endedAlready:
-            runners.removeValue(forKey: id)
+            runs.removeValue(forKey: id)
         case .queued:
-            runners.removeValue(forKey: id)
+            runs.removeValue(forKey: id)
             queue.append(id)
         case .lockHeld:
             // A process that left the group still holds the lock: wait for the lock.
-            return runners[id] == nil ? [] : watch(id)
+            return runs[id] == nil ? [] : watch(id)
         case .failed:
             // The disk refused: try again later, with a growing delay.
-            guard runners[id] != nil else { return [] }
-            if runners[id]?.endRetry == nil { runners[id]?.endRetry = Backoff() }
-            runners[id]?.endRetry?.fail(at: now)
+            guard runs[id] != nil else { return [] }
+            if runs[id]?.endRetry == nil { runs[id]?.endRetry = Backoff() }
+            runs[id]?.endRetry?.fail(at: now)
         }
         return []
     }
 
-    private mutating func stop(_ id: String, _ reason: Runner.Ending, at now: Double) -> [Action] {
-        guard let signal = runners[id]?.stop(reason, at: now, grace: limits.killGrace), let group = runners[id]?.processGroup else { return [] }
+    private mutating func stop(_ id: String, _ reason: Run.Ending, at now: Double) -> [Action] {
+        guard let signal = runs[id]?.stop(reason, at: now, grace: limits.killGrace), let group = runs[id]?.processGroup else { return [] }
         return [.signal(group, signal)]
     }
 
@@ -334,31 +334,31 @@ struct SupervisorCore {
     /// its deadline moves on by the grace, and by the kill grace, so that the supervisor does not
     /// stop it before it gives up by itself.
     private mutating func endingLate(_ id: String, at now: Double) -> [Action] {
-        guard ExecutionID.isValid(id), var runner = runners[id], runner.ending == nil, !runner.resultInLog else { return [] }
-        runner.resultInLog = true
-        runner.deadline = max(runner.deadline, now) + limits.endGrace + limits.killGrace
-        runners[id] = runner
+        guard ExecutionID.isValid(id), var run = runs[id], run.ending == nil, !run.resultInLog else { return [] }
+        run.resultInLog = true
+        run.deadline = max(run.deadline, now) + limits.endGrace + limits.killGrace
+        runs[id] = run
         return [.logOnce("ending late", "\(id): its runner has done its task but the disk refuses its end (and perhaps others'); it tries again for up to --end-grace past its timeout, and its result is in its log")]
     }
 
     /// Forgets the runner of an execution whose directory is gone, and stops it.
     private mutating func vanished(_ id: String) -> [Action] {
         toldOfEnd.remove(id)
-        guard let runner = runners.removeValue(forKey: id) else { return [] }
-        return (runner.processGroup.map { [.signal($0, .kill)] } ?? []) + (runner.process.map { [.closeSocket($0.socket)] } ?? [])
+        guard let run = runs.removeValue(forKey: id) else { return [] }
+        return (run.processGroup.map { [.signal($0, .kill)] } ?? []) + (run.process.map { [.closeSocket($0.socket)] } ?? [])
     }
 
     /// Stops runners past their task timeout, kills those that outlived their grace period, judges
     /// again the ends the disk refused, and lets go of runner processes idle too long.
     private mutating func tick(at now: Double) -> [Action] {
         var actions: [Action] = []
-        if now >= nextRunnerDeadline {
-            for id in runners.keys.sorted() {
-                if let retry = runners[id]?.endRetry, retry.nextTry <= now {
+        if now >= nextRunDeadline {
+            for id in runs.keys.sorted() {
+                if let retry = runs[id]?.endRetry, retry.nextTry <= now {
                     actions.append(.look(id))
                     continue
                 }
-                if let signal = runners[id]?.enforce(at: now, grace: limits.killGrace), let group = runners[id]?.processGroup {
+                if let signal = runs[id]?.enforce(at: now, grace: limits.killGrace), let group = runs[id]?.processGroup {
                     actions.append(.signal(group, signal))
                 }
             }

@@ -1,9 +1,11 @@
 import POSIX
 import Spool
 
-/// A live runner and what the supervisor has decided about it. A value with no I/O: the times are
+/// A run: an execution being run (by a runner process this supervisor started or handed it to, or
+/// adopted from an earlier supervisor by its lock) and what the supervisor has decided about it;
+/// each holds a slot of --max-running unless it waits. A value with no I/O: the times are
 /// monotonic seconds given by whoever changes it, and stopping it gives the signal to send.
-struct Runner {
+struct Run {
     let id: String
     /// The task type, and when the execution began (wall clock): for the log line of its end.
     let task: String
@@ -84,7 +86,7 @@ struct Runner {
     }
 }
 
-extension Runner {
+extension Run {
     /// A runner started at `now` (monotonic) whose task timeout runs from then; `started` is the
     /// wall-clock time for the log line of its end.
     init(id: String, task: String, started: Double, processGroup: ProcessID?, timeout: Double, ranAlready: Double = 0, at now: Double) {
