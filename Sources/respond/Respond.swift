@@ -15,6 +15,7 @@ struct Respond: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "respond",
         abstract: "Answer a pending INPUT request.",
+        usage: "respond [--spool <spool>] [--cluster <url>] [--wait <wait>] [--file <file>] <id> [<value>]",
         discussion: """
             The answer goes into the spool's drop box and flowspoold decides whether it is taken; \
             respond waits for that verdict and prints it. Exit status: 0 taken, 1 refused, 3 no \
@@ -22,25 +23,40 @@ struct Respond: ParsableCommand {
             """,
         version: FlowspoolVersion.line(for: "respond"))
 
-    @Option(help: "The spool directory (default: $FLOWSPOOL_SPOOL, else ./spool).")
+    // Each option takes the word after it as its value, whatever it begins with (--wait -1 is a
+    // wrong number, not a missing one).
+    @Option(parsing: .unconditional, help: "The spool directory (default: $FLOWSPOOL_SPOOL, else ./spool).")
     var spool: String?
 
-    @Option(help: ArgumentHelp("Answer through the cluster at redis://[USER:PASSWORD@]HOST:PORT[/DB], wherever the request waits (default: $FLOWSPOOL_CLUSTER).", valueName: "url"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Answer through the cluster at redis://[USER:PASSWORD@]HOST:PORT[/DB], wherever the request waits (default: $FLOWSPOOL_CLUSTER).", valueName: "url"))
     var cluster: String?
 
-    @Option(help: "Seconds to wait for flowspoold's verdict, from 0 to 86400.")
+    @Option(parsing: .unconditional, help: "Seconds to wait for flowspoold's verdict, from 0 to 86400.")
     var wait: Double = 30
 
-    @Option(help: ArgumentHelp("Read the answer from this file, which keeps it out of the process list (as '-' does).", valueName: "file"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Read the answer from this file, which keeps it out of the process list (as '-' does).", valueName: "file"))
     var file: String?
 
     @Argument(help: "The execution id of the INPUT request.")
     var id: String
 
-    @Argument(help: "The answer; '-' reads it from standard input. An answer given here is visible to every user's ps: prefer '-' or --file for anything secret.")
-    var value: String?
+    /// The answer's words as given: an answer may begin with a dash (`respond ID -5`), so what
+    /// ArgumentParser does not know as an option is taken here, and `validate` makes one value of it.
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The answer; '-' reads it from standard input. An answer given here is visible to every user's ps: prefer '-' or --file for anything secret.", valueName: "value"))
+    var words: [String] = []
+
+    /// The answer given on the command line: the one word after the id (after `--` when it begins
+    /// with two dashes).
+    var value: String? {
+        words.first == "--" ? words.dropFirst().first : words.first
+    }
 
     func validate() throws {
+        let answer = words.first == "--" ? Array(words.dropFirst()) : words
+        if words.first != "--", let option = words.first(where: { $0.hasPrefix("--") && $0.count > 2 }) {
+            throw ValidationError("unknown option '\(option)'; an answer that begins with '--' goes after '--': respond ID -- \(option)")
+        }
+        guard answer.count <= 1 else { throw ValidationError("give the answer once: as VALUE, as '-' for standard input, or with --file FILE") }
         guard (value == nil) != (file == nil) else { throw ValidationError("give the answer once: as VALUE, as '-' for standard input, or with --file FILE") }
         guard wait >= 0, wait <= 86400 else { throw ValidationError("--wait takes a number of seconds from 0 to 86400") }
     }
@@ -88,28 +104,6 @@ struct Respond: ParsableCommand {
 
     static func main() {
         CurrentProcess.openStandardDescriptors()
-        main(valuesMayStartWithADash(Array(CommandLine.arguments.dropFirst())))
-    }
-
-    /// An answer may begin with a dash (`respond ID -5`), and so may an option's value: every
-    /// argument that is not a long option (or -h) is put after `--`, and each option's value is
-    /// joined to it, where ArgumentParser takes them as values.
-    static func valuesMayStartWithADash(_ arguments: [String]) -> [String] {
-        var options: [String] = []
-        var values: [String] = []
-        var rest = arguments[...]
-        while let argument = rest.popFirst() {
-            if argument == "--" {
-                values += rest
-                break
-            } else if argument == "--spool" || argument == "--wait" || argument == "--cluster" || argument == "--file", let value = rest.popFirst() {
-                options.append(argument + "=" + value)
-            } else if argument.hasPrefix("--") || argument == "-h" {
-                options.append(argument)
-            } else {
-                values.append(argument)
-            }
-        }
-        return options + ["--"] + values
+        main(nil)
     }
 }

@@ -189,6 +189,21 @@ struct InputTaskTests {
         #expect(negative.standardError.contains("--wait takes a number of seconds from 0 to 86400"))
     }
 
+    @Test("an answer may begin with a dash: respond ID -5 as it stands, one beginning with two after --; an unknown option is named")
+    func answersBeginningWithADash() throws {
+        let negative = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "how many?"]))
+        _ = try pending(negative)
+        #expect(try respond(negative, "-5").exitCode == 0)
+        #expect(try test.ended(negative).outputs["response"] == "-5")
+        let dashes = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "which flag?"]))
+        _ = try pending(dashes)
+        let unknown = try respond(dashes, "--force")
+        #expect(unknown.exitCode == 64)
+        #expect(unknown.standardError.contains("unknown option '--force'; an answer that begins with '--' goes after '--'"))
+        #expect(try respond("--wait", "5", dashes, "--", "--force").exitCode == 0)
+        #expect(try test.ended(dashes).outputs["response"] == "--force")
+    }
+
     @Test("an answer written by hand (echo yes > response) counts; who answered is the file's owner")
     func handWrittenAnswer() throws {
         let id = try test.spool.submit(Job(task: "INPUT", inputs: ["request": "by hand?"]))
