@@ -27,7 +27,8 @@ public protocol Backend {
     func cancel(_ id: String) throws
     /// Removes what ended before the cutoff, a line for each.
     func gc(_ request: GCRequest) throws
-    /// Answers the INPUT request `id` with what `answer` reads, once the request is known to take one.
+    /// Answers the INPUT request `id` with what `answer` reads: a local spool reads it once the
+    /// request is known to take one, a cluster at once.
     func respond(to id: String, wait: Double, answer: () -> [UInt8]) -> Responding.Outcome
 }
 

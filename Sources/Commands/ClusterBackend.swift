@@ -64,10 +64,21 @@ public struct ClusterBackend: Backend {
         let id = try submit(submission)
         if !options.quiet { printError("execution \(id)") }
         guard let record = try awaitEnd(of: id, timeout: options.timeout) else {
-            let what = (try? stop(id)).map { "it ended \($0.status ?? "?")" } ?? "it is being cancelled"
-            throw CommandFailure("\(id) has not ended after \(Clock.describeDuration(options.timeout ?? 0)): \(what)", exitCode: ProgramExit.timedOut)
+            throw CommandFailure("\(id) has not ended after \(Clock.describeDuration(options.timeout ?? 0)): \(cancelAfterTimeout(id))", exitCode: ProgramExit.timedOut)
         }
-        try reportEnd(of: id, record.status ?? "?", outputs: record.outputs ?? [:], message: record.message ?? "", quiet: options.quiet)
+        try reportEnd(of: id, record.status ?? "?", outputs: Self.maskedOutputs(record) ?? [:], message: record.message ?? "", quiet: options.quiet)
+    }
+
+    /// After run --timeout: cancels the execution and waits a little for its end, as a local run
+    /// does; says what came of it, or why no cancel could be sent.
+    func cancelAfterTimeout(_ id: String) -> String {
+        do {
+            guard let ended = try stop(id, waiting: 10) else { return "it is being cancelled" }
+            return "it ended \(ended.status ?? "?")"
+        } catch {
+            if let record = try? record(id), record.isFinal { return "it ended \(record.status ?? "?") meanwhile" }
+            return "it could not be cancelled: \(error)"
+        }
     }
 
     func record(_ id: String) throws -> ClusterRecord {
@@ -103,13 +114,14 @@ public struct ClusterBackend: Backend {
     /// host that holds it. Prints how it ended; exits 1 unless it ended cancelled.
     public func cancel(_ id: String) throws {
         guard ExecutionID.isValid(id) else { throw CommandFailure("'\(id)' is not an execution id") }
-        let ended = try stop(id)
+        guard let ended = try stop(id, waiting: 30) else { throw CommandFailure("\(id) has not ended 30 s after the cancel") }
         printLine(ended.status ?? "?")
         if ended.status != "cancelled" { throw CommandFailure.exit(ProgramExit.failure) }
     }
 
-    /// Asks for the cancel and waits up to 30 s for the end; returns the final record.
-    func stop(_ id: String) throws -> ClusterRecord {
+    /// Asks for the cancel and waits up to `seconds` for the end; returns the final record, or nil
+    /// when it has not ended by then.
+    func stop(_ id: String, waiting seconds: Double) throws -> ClusterRecord? {
         let outcome = try talking { () throws(ClusterError) in
             let outcome = try store.cancelUntaken(id)
             if outcome.hasPrefix("node ") { try store.send(to: String(outcome.dropFirst(5)), ["kind": "cancel", "id": .string(id)]) }
@@ -120,8 +132,7 @@ public struct ClusterBackend: Backend {
         case "ended": throw CommandFailure("\(id) has ended already: \(try record(id).status ?? "?")")
         default: break
         }
-        guard let ended = try awaitEnd(of: id, timeout: 30) else { throw CommandFailure("\(id) has not ended 30 s after the cancel") }
-        return ended
+        return try awaitEnd(of: id, timeout: seconds)
     }
 
     public func respond(to id: String, wait: Double, answer: () -> [UInt8]) -> Responding.Outcome {

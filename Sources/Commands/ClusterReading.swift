@@ -17,10 +17,16 @@ extension ClusterBackend {
             guard let value = object[field], value != .null else { return nil }
             return (field, (value.stringValue ?? value.compactText).escapingControlCharacters(keeping: "\n").indentingContinuation)
         }
-        printFields(fields, inputs: object["inputs"]?.objectValue ?? [:], outputs: record.outputs)
+        printFields(fields, inputs: object["inputs"]?.objectValue ?? [:], outputs: Self.maskedOutputs(record))
     }
 
-    /// What `show --json` prints of a record, protected inputs masked.
+    /// The record's outputs with those its job protects (protect_outputs) masked, as a local
+    /// spool's are shown.
+    static func maskedOutputs(_ record: ClusterRecord) -> JSONObject? {
+        record.outputs.map { Protection.maskedOutputs($0, inputs: record.job?.inputs ?? [:]) }
+    }
+
+    /// What `show --json` and `list --json` print of a record, protected inputs and outputs masked.
     static func document(_ record: ClusterRecord) -> JSONObject {
         let job = record.job
         var object: JSONObject = ["id": .string(record.id), "task": job.map { .string($0.task) } ?? .null, "status": record.status.map(JSON.string) ?? .null]
@@ -30,7 +36,7 @@ extension ClusterBackend {
         }
         object["message"] = record.message.map(JSON.string) ?? .null
         object["inputs"] = .object(Protection.maskedInputs(job?.inputs ?? [:]))
-        object["outputs"] = record.outputs.map(JSON.object) ?? .null
+        object["outputs"] = maskedOutputs(record).map(JSON.object) ?? .null
         return object
     }
 

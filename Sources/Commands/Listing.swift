@@ -27,7 +27,7 @@ public struct JobSummary {
         return names.map { name in
             let path = directory + "/" + name
             let job = (try? FileSystem.readFile(path, limit: Job.maximumSize, beneath: spool.root)).flatMap { try? Job(parsing: $0, record: false) }
-            let why = status == "rejected" ? (try? FileSystem.readText(spool.failureReason(ofJobNamed: name))).flatMap { $0?.firstLine } : nil
+            let why = status == "rejected" ? (try? FileSystem.readText(spool.failureReason(ofJobNamed: name), beneath: spool.root)).flatMap { $0?.firstLine } : nil
             return JobSummary(
                 id: String(name.hasSuffix(".json") ? name.dropLast(5) : name[...]).escapingControlCharacters(), status: status, task: job?.task,
                 submitted: (try? FileSystem.status(path, followLinks: false))??.modificationTime, why: why)

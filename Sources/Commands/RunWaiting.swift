@@ -39,15 +39,15 @@ final class RunWaiting {
     /// Says once of each open INPUT request in the execution's tree what it asks and how to answer.
     func announceRequests() {
         guard let requests = try? spool.pendingInputs() else { return }
-        for request in requests where !announced.contains(request.id) && isInTree(request.id) {
+        for request in requests where !announced.contains(request.id) && isInTree(request) {
             announced.insert(request.id)
             printError("\(request.id) asks: \(request.request.firstLine.escapingControlCharacters()); answer with: \(respondCommand(request.id)) VALUE")
         }
     }
 
-    /// Whether `candidate` is the execution or one of its descendants, by its lineage.
-    func isInTree(_ candidate: String) -> Bool {
-        candidate == id || spool.execution(candidate).ancestors().contains(id)
+    /// Whether the request is the execution's or one of its descendants', by its lineage.
+    func isInTree(_ request: InputRequest) -> Bool {
+        request.id == id || request.ancestors(in: spool).contains(id)
     }
 
     func respondCommand(_ request: String) -> String {

@@ -27,15 +27,22 @@ final class FlowHost {
     func runPython(_ python: String, script: String) throws(TaskFailure) -> TaskResult {
         let pid: ProcessID
         let requests: Pipe, replies: Pipe
+        // Closed again when the start fails, so that a reused runner leaks nothing (EMFILE).
+        var opened: [FileDescriptor] = []
         do {
-            (requests, replies) = (try FileDescriptor.closeOnExecPipe(), try FileDescriptor.closeOnExecPipe())
             let stub = try PythonStub.standardInput()
-            defer { try? stub.close() }
+            opened.append(stub)
+            requests = try FileDescriptor.closeOnExecPipe()
+            opened += [requests.readEnd, requests.writeEnd]
+            replies = try FileDescriptor.closeOnExecPipe()
+            opened += [replies.readEnd, replies.writeEnd]
             var options = Spawn.Options(environment: Environment.current())
             options.newProcessGroup = false
             options.descriptors = [0: stub, 1: .standardOutput, 2: .standardError, 3: requests.writeEnd, 4: replies.readEnd]
             pid = try Spawn.run(python, arguments: ["-", script], options: options)
+            try? stub.close()
         } catch {
+            for descriptor in opened { try? descriptor.close() }
             throw TaskFailure("cannot start the Python interpreter \(python): \(error)")
         }
         try? requests.writeEnd.close()

@@ -9,7 +9,7 @@ public struct WritePolicy: Equatable, Sendable {
         /// rename(2) over it: the last writer wins; a reader sees the old content or the new.
         case replace
         /// link(2) to it: the first writer wins, and `write` returns false to whoever comes second.
-        /// The staged name is removed once the link is made.
+        /// The staged names are removed once every file is in place and the directories synced.
         case createOnce
         /// renameat2(2) with RENAME_NOREPLACE: the first writer wins, and `write` returns false to
         /// whoever comes second, without a second name for the file.

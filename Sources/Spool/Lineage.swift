@@ -28,3 +28,11 @@ extension Execution {
     /// How many ancestors are looked for: flows nested deeper than this are taken for a damaged chain.
     public static let lineageLimit = 63
 }
+
+extension InputRequest {
+    /// The flows this request's execution runs under: the lineage published with it, walked only
+    /// when it came without one (Execution.ancestors), so that a request read already is not read again.
+    public func ancestors(in spool: Spool) -> [String] {
+        lineage ?? spool.execution(id).walkedAncestors()
+    }
+}

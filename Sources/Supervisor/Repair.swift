@@ -28,7 +28,8 @@ extension Supervisor {
                 continue
             }
             if status?.isFinal != true && FileSystem.exists(execution.path(.children)) { parents.insert(id) }
-            if repair(execution, found(execution, status)) == .queue {
+            let (finding, condition) = found(execution, status)
+            if repair(execution, finding, wakeCondition: condition) == .queue {
                 queued.append((id, execution.history().first?.time ?? 0))
             }
         }
@@ -37,24 +38,26 @@ extension Supervisor {
     }
 
     /// What startup finds of an execution, read as far as the repair table looks.
-    private func found(_ execution: Execution, _ status: ExecutionStatus?) -> RepairStep.Finding {
+    private func found(_ execution: Execution, _ status: ExecutionStatus?) -> (RepairStep.Finding, WakeCondition?) {
         var finding = RepairStep.Finding(status: status)
-        guard let status, !status.isFinal else { return finding }
+        guard let status, !status.isFinal else { return (finding, nil) }
         finding.begun = execution.runnerPID() != nil
         if status != .queued { finding.lockHeld = execution.isLockHeld() }
-        finding.parkable = status == .waiting && execution.wakeCondition() != nil
-        return finding
+        let condition = status == .waiting ? execution.wakeCondition() : nil
+        finding.parkable = condition != nil
+        return (finding, condition)
     }
 
     /// Carries out the repair table's step for one execution (RepairStep.decide), and what follows
     /// an end or a run again tried; returns `.queue` when the execution is to be queued.
-    private func repair(_ execution: Execution, _ finding: RepairStep.Finding) -> RepairStep {
+    private func repair(_ execution: Execution, _ finding: RepairStep.Finding, wakeCondition: WakeCondition?) -> RepairStep {
         let step = RepairStep.decide(finding)
         let outcome: EndOutcome
         switch step {
         case .leave, .queue: return step
         case .park:
-            park(execution, until: execution.wakeCondition()!)
+            // The table parks only what was found parkable: with the wake condition read then.
+            if let wakeCondition { park(execution, until: wakeCondition) }
             return step
         case .adopt:
             adopt(execution)

@@ -74,7 +74,8 @@ struct BackendOptions: ParsableArguments {
     /// The cluster `nodes` lists.
     func cluster(for command: String) throws -> ClusterBackend {
         guard let url = clusterURL else {
-            throw CommandFailure.usage("\(command) lists a cluster's hosts: give --cluster redis://HOST:PORT, or set $FLOWSPOOL_CLUSTER")
+            let why = spool != nil && Environment.value("FLOWSPOOL_CLUSTER") != nil ? "; --spool sets $FLOWSPOOL_CLUSTER aside" : ""
+            throw CommandFailure.usage("\(command) lists a cluster's hosts: give --cluster redis://HOST:PORT, or set $FLOWSPOOL_CLUSTER\(why)")
         }
         return try ClusterBackend(url: url, spool: spool)
     }

@@ -53,11 +53,12 @@ struct Respond: ParsableCommand {
 
     func validate() throws {
         let answer = words.first == "--" ? Array(words.dropFirst()) : words
-        if words.first != "--", let option = words.first(where: { $0.hasPrefix("--") && $0.count > 2 }) {
-            throw ValidationError("unknown option '\(option)'; an answer that begins with '--' goes after '--': respond ID -- \(option)")
+        // The word is not repeated: it may be an answer, and a secret one, that lacks its '--'.
+        if words.first != "--", words.contains(where: { $0.hasPrefix("--") && $0.count > 2 }) {
+            throw ValidationError("a word beginning with '--' is no option of respond; an answer that begins with '--' goes after '--': respond ID -- ANSWER")
         }
-        guard answer.count <= 1 else { throw ValidationError("give the answer once: as VALUE, as '-' for standard input, or with --file FILE") }
-        guard (value == nil) != (file == nil) else { throw ValidationError("give the answer once: as VALUE, as '-' for standard input, or with --file FILE") }
+        let once = "give the answer once: as VALUE, as '-' for standard input, or with --file FILE"
+        guard answer.count <= 1, (value == nil) != (file == nil) else { throw ValidationError(once) }
         guard wait >= 0, wait <= 86400 else { throw ValidationError("--wait takes a number of seconds from 0 to 86400") }
     }
 

@@ -36,8 +36,15 @@ struct WaitingTests {
         try made.execution("ask", "INPUT", at: 1_700_000_002, .waiting, parent: "child")
         try made.execution("other", "INPUT", at: 1_700_000_003, .waiting)
         let waiting = RunWaiting(spool: made.spool, id: "flow")
-        #expect(waiting.isInTree("ask") && waiting.isInTree("flow"))
-        #expect(!waiting.isInTree("other"))
+        func request(_ id: String, lineage: [String]? = nil) -> InputRequest {
+            InputRequest(id: id, request: "?", reference: "", asked: 0, deadline: nil, lineage: lineage)
+        }
+        // Published without a lineage (an older flowspoold): walked through inputs.json.
+        #expect(waiting.isInTree(request("ask")) && waiting.isInTree(request("flow")))
+        #expect(!waiting.isInTree(request("other")))
+        // Published with one: that is what counts.
+        #expect(waiting.isInTree(request("other", lineage: ["flow"])))
+        #expect(!waiting.isInTree(request("ask", lineage: ["elsewhere"])))
     }
 
     @Test("the respond command run suggests names the spool unless it is the default one")

@@ -130,4 +130,19 @@ struct DeadlineTests {
         core.on(.endTried("a", .ended))
         #expect(core.core.runs.isEmpty)
     }
+
+    @Test("a retried end that finds the lock held waits for the lock alone: no deadline left in the past to spin on")
+    func endRetryMeetsHeldLock() {
+        var core = CoreHarness()
+        core.start("a", pid: 10)
+        core.on(.executionEnded(.exited(10, .exited(1))))
+        core.on(.endTried("a", .failed))
+        core.advance(1)
+        #expect(core.on(.tick) == [.look("a")])
+        #expect(core.on(.endTried("a", .lockHeld)) == [.watchLock("a")])
+        #expect(core.core.nextDeadline > core.now)
+        core.advance(10)
+        #expect(core.on(.tick).isEmpty)
+        #expect(core.on(.executionEnded(.lockReleased("a"))) == [.look("a")])
+    }
 }

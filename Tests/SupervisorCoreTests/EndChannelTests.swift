@@ -26,7 +26,7 @@ struct EndChannelTests {
         core.start(id, pid: 10, process: served)
         #expect(core.on(.executionEnded(.answered(served.socket, Array("done \(id)".utf8)))) == [.look(id)])
         #expect(core.found(id) == [.logEnd(id, task: "REST", started: 0, .success), .wakeWaiters(id), .cancelChildren(id)])
-        #expect(core.on(.executionEnded(.exited(10, .exited(0)))) == [.log("the idle REST runner (pid 10) exited with status 0")])
+        #expect(core.on(.executionEnded(.exited(10, .exited(0)))) == [.closeSocket(served.socket), .log("the idle REST runner (pid 10) exited with status 0")])
     }
 
     @Test("a released lock is an end only for a runner watched by its lock")

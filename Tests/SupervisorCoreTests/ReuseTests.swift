@@ -103,11 +103,14 @@ struct ReuseTests {
         #expect(core.core.nextDeadline == .infinity)
     }
 
-    @Test("an idle process that dies is logged and forgotten")
+    @Test("an idle process that dies is logged and forgotten, its socket closed")
     func idleDies() {
         var core = CoreHarness()
-        _ = servedAndReleased(&core, "a", process(pid: 10))
-        #expect(core.on(.executionEnded(.exited(10, .signaled(.kill)))) == [.log("the idle REST runner (pid 10) was killed by SIGKILL")])
+        let idle = process(pid: 10)
+        _ = servedAndReleased(&core, "a", idle)
+        #expect(core.on(.executionEnded(.exited(10, .signaled(.kill)))) == [
+            .closeSocket(idle.socket), .log("the idle REST runner (pid 10) was killed by SIGKILL"),
+        ])
         #expect(core.core.reuse.count == 0)
     }
 

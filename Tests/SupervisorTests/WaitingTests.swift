@@ -100,8 +100,7 @@ struct WaitingTests {
         let script = test.directory.path + "/leaves.sh"
         try FileSystem.writeFile(script, Array("""
             #!/bin/sh
-            \(TestEnvironment.program("flowspool")) run REST url=\(TestEnvironment.httpURL)/slow?seconds=2 >/dev/null 2>&1 &
-            echo $! >\(test.directory.path)/background.pid
+            ( \(TestEnvironment.program("flowspool")) run REST url=\(TestEnvironment.httpURL)/slow?seconds=2 >/dev/null 2>&1; touch \(test.directory.path)/background.done ) &
             exit 0
             """.utf8), mode: 0o755)
         let id = try test.spool.submit(Job(task: "FLOW", inputs: ["script": .string(script)]))
@@ -110,8 +109,9 @@ struct WaitingTests {
         let child = test.execution(id).children()[0]
         _ = try test.ended(child)
         // Whatever the background flowspool run writes, it has written once it has exited.
-        let pid = try #require(Int32((try FileSystem.readText(test.directory.path + "/background.pid") ?? "").trimming("\n")))
-        try waitUntil("the background flowspool run exits", timeout: 30) { kill(pid, 0) != 0 }
+        try waitUntil("the background flowspool run exits", timeout: 30, watching: [test.directory.path]) {
+            FileSystem.exists(test.directory.path + "/background.done")
+        }
         #expect(test.execution(id).status() == .success)
         #expect(test.execution(id).history().filter { $0.status.isFinal }.count == 1)
     }

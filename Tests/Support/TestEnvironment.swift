@@ -38,13 +38,15 @@ public enum TestEnvironment {
         packageRoot + "/man/man" + (page.split(separator: ".").last.map(String.init) ?? "") + "/" + page
     }
 
-    /// How many times longer than on an idle machine a test waits: the load average of the last
-    /// minute per processor, from 1 (idle or lightly loaded) to 5. Read at each wait, so that a
-    /// wait begun while the machine is busy is given the time the machine gives.
+    /// How many times longer than on an idle machine a test waits now: the load per processor, from
+    /// 1 (idle or lightly loaded) to 5. The load is the greater of the last minute's average and
+    /// the tasks runnable this moment (/proc/loadavg), as the average lags a burst by a minute.
     public static func loadFactor() -> Double {
-        guard let text = try? FileSystem.readText("/proc/loadavg"), let first = text.split(separator: " ").first,
-              let load = Double(first) else { return 1 }
-        return min(5, max(1, load / Double(CurrentProcess.processorCount)))
+        guard let text = try? FileSystem.readText("/proc/loadavg") else { return 1 }
+        let fields = text.split(separator: " ")
+        let average = fields.first.flatMap { Double($0) } ?? 0
+        let runnable = fields.dropFirst(3).first?.split(separator: "/").first.flatMap { Double($0) } ?? 0
+        return min(5, max(1, max(average, runnable) / Double(CurrentProcess.processorCount)))
     }
 
     /// A variable bin/test exports. Missing means the tests were not started by bin/test: the

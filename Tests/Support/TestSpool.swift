@@ -132,11 +132,12 @@ public final class TestSpool: @unchecked Sendable {
 /// its parent until it is); fails after `timeout`. With nothing to watch, for a condition that has
 /// no event (a process's end, a log line), it looks every 10 ms.
 ///
-/// The timeout stretches with the machine's load (`TestEnvironment.loadFactor`): the suite runs
-/// every test at once, and what takes 3 s on an idle machine may take 10 s beside two CPU hogs.
+/// The timeout stretches with the machine's load (`TestEnvironment.loadFactor`, the highest seen
+/// while waiting): the suite runs every test at once, and what takes 3 s on an idle machine may
+/// take 10 s beside two CPU hogs.
 public func waitUntil(_ what: String, timeout: Double, watching directories: [String] = [], _ condition: () -> Bool) throws {
-    let patience = timeout * TestEnvironment.loadFactor()
-    let deadline = Clock.monotonic() + patience
+    let start = Clock.monotonic()
+    var patience = timeout * TestEnvironment.loadFactor()
     let inotify = directories.isEmpty ? nil : try Inotify()
     var unwatched = Set(directories)
     func watchWhatExists() {
@@ -151,7 +152,8 @@ public func waitUntil(_ what: String, timeout: Double, watching directories: [St
     }
     watchWhatExists()
     while !condition() {
-        let left = deadline - Clock.monotonic()
+        patience = max(patience, timeout * TestEnvironment.loadFactor())
+        let left = start + patience - Clock.monotonic()
         if left <= 0 { throw TimedOut(what: what, seconds: patience) }
         if let inotify {
             try inotify.awaitEvents(timeout: left)

@@ -16,7 +16,7 @@ enum EndVerdict: Equatable {
     /// The runner parked it, to wait for a file or a deadline.
     case park
     /// The runner left it unfinished: what is left of its process group is killed first, so that
-    /// nothing can begin or end it later, and then `Runner.verdictAfterStop` says what follows.
+    /// nothing can begin or end it later, and then `Run.verdictAfterStop` says what follows.
     case stop
 }
 

@@ -87,7 +87,7 @@ struct Run {
 }
 
 extension Run {
-    /// A runner started at `now` (monotonic) whose task timeout runs from then; `started` is the
+    /// A run begun at `now` (monotonic) whose task timeout runs from then; `started` is the
     /// wall-clock time for the log line of its end.
     init(id: String, task: String, started: Double, processGroup: ProcessID?, timeout: Double, ranAlready: Double = 0, at now: Double) {
         self.init(id: id, task: task, started: started, processGroup: processGroup, deadline: now + timeout - ranAlready, timeout: timeout)

@@ -110,7 +110,7 @@ struct SupervisorCore {
     }
 
     let limits: Limits
-    /// Live runners by execution id: those this supervisor started, and those it watches by their lock.
+    /// The runs, by execution id: those this supervisor started, and those it watches by their lock.
     private(set) var runs: [String: Run] = [:]
     /// The execution ids of the runners this supervisor started, by pid, for reaping.
     private(set) var reapable: [ProcessID: String] = [:]
@@ -133,7 +133,7 @@ struct SupervisorCore {
         self.reuse = reuse
     }
 
-    /// Runners that hold a slot: all but those waiting on other executions.
+    /// Runs that hold a slot: all but those waiting on other executions.
     var busySlots: Int { runs.values.reduce(0) { $0 + ($1.waits == 0 ? 1 : 0) } }
 
     /// The executions waiting for a slot, oldest first.
@@ -147,7 +147,7 @@ struct SupervisorCore {
         now >= startBackoff.nextTry && busySlots < limits.maxRunning && !queued.isEmpty
     }
 
-    /// The runner a reused process serves, by the process's socket.
+    /// The run a reused process serves, by the process's socket.
     func run(servedBy socket: FileDescriptor) -> Run? {
         runs.values.first { $0.process?.socket == socket }
     }
@@ -236,7 +236,7 @@ struct SupervisorCore {
                 runs[id] = run
                 return (socket.map { [.closeSocket($0)] } ?? []) + [.look(id)]
             } else if let process = reuse.remove(pid: pid) {
-                return [.log("the idle \(process.task) runner (pid \(pid)) \(status)")]
+                return [.closeSocket(process.socket), .log("the idle \(process.task) runner (pid \(pid)) \(status)")]
             }
             return [.childEnded(pid, status)]
         case .answered(let socket, let message):
@@ -314,7 +314,9 @@ struct SupervisorCore {
             runs.removeValue(forKey: id)
             queue.append(id)
         case .lockHeld:
-            // A process that left the group still holds the lock: wait for the lock.
+            // A process that left the group still holds the lock: wait for the lock, which alone
+            // decides from now on (a retry due from a refused end would come round at every turn).
+            runs[id]?.endRetry = nil
             return runs[id] == nil ? [] : watch(id)
         case .failed:
             // The disk refused: try again later, with a growing delay.

@@ -83,6 +83,9 @@ struct Submit: ParsableCommand {
 
     func validate() throws {
         try checkSeconds(timeout, "--timeout")
+        if timeout != nil, job.jobTimeout != nil {
+            throw ValidationError("--timeout and --job-timeout are the same option for submit: give one")
+        }
     }
 
     func run() throws {
