@@ -168,6 +168,28 @@ struct ClusterTests {
         _ = b
     }
 
+    @Test("what a job protects, inputs and outputs, shows as **** in run, show and list --json over the cluster, and its outputs so in the record")
+    func protectedOutputs() throws {
+        let a = try host("a")
+        let secret = "s3cret-\(prefix)"
+        let ran = try cluster("run", "REST", "url=\(http)/echo", "method=post", "data=\(secret)", #"protect_inputs:=["data"]"#, #"protect_outputs:=["json", "text"]"#)
+        #expect(ran.exitCode == 0, "\(ran.standardError)")
+        let id = String(try #require(ran.standardError.split(separator: "\n").first { $0.hasPrefix("flowspool: execution ") }).dropFirst(21))
+        #expect(try JSON(parsing: ran.standardOutput)["json"] == "****", "\(ran.standardOutput)")
+        let shown = try cluster("show", id).standardOutput
+        let listed = try cluster("list", "--json").standardOutput
+        #expect(shown.contains("status:    success"), "\(shown)")
+        #expect(try JSON(parsing: listed).arrayValue?.first { $0["id"] == .string(id) }?["outputs"]?["json"] == "****", "\(listed)")
+        for output in [ran.standardOutput, shown, listed] {
+            #expect(!output.contains(secret), "the protected output shows: \(output)")
+        }
+        let record = try #require(try store().record(id))
+        #expect(record.outputs?["json"] == "****")
+        // The job itself keeps its inputs whole: the host that takes it runs it with them.
+        #expect(record.fields.filter { $0.key != "job" }.values.allSatisfy { !$0.contains(secret) }, "the record holds the secret: \(record.fields)")
+        _ = a
+    }
+
     @Test("a lost host's job recorded as dispatched ends fault even if it never said running; one it had not dispatched runs elsewhere, once")
     func dispatchedCountsAsStarted() throws {
         // Host "gone" took two jobs and died: it had dispatched one (its runner may have started
