@@ -217,8 +217,11 @@ struct FlowTaskTests {
 
     @Test("a flow's task timeout does not run while it waits on a child")
     func timeoutPausedWhileWaiting() throws {
-        let path = try script("patient.py", "def handler(c):\n    c.task('REST', url='\(http)/slow?seconds=2').run()\n")
-        let flow = try test.spool.submit(Job(task: "FLOW", inputs: ["script": .string(path)], timeout: 1))
+        // Time enough for the flow's own work (python's start, the child's submission) on a loaded
+        // machine, and a child that waits longer than that: a timeout that ran while it waited would fire.
+        let timeout = (2 * TestEnvironment.loadFactor()).rounded(.up)
+        let path = try script("patient.py", "def handler(c):\n    c.task('REST', url='\(http)/slow?seconds=\(Int(timeout) + 3)').run()\n")
+        let flow = try test.spool.submit(Job(task: "FLOW", inputs: ["script": .string(path)], timeout: timeout))
         let ended = try test.ended(flow)
         #expect(ended.status == .success, "\(ended.message)")
     }
