@@ -82,7 +82,7 @@ public struct ClusterBackend: Backend {
     }
 
     func record(_ id: String) throws -> ClusterRecord {
-        guard ExecutionID.isValid(id) else { throw CommandFailure("'\(id)' is not an execution id") }
+        try requireExecutionID(id)
         guard let found = try talking({ () throws(ClusterError) in try store.record(id) }) else {
             throw CommandFailure("no execution \(id) in the cluster at \(store.url)")
         }
@@ -101,7 +101,7 @@ public struct ClusterBackend: Backend {
     /// Looks at the record until it is final or `timeout` passes (ClusterStore.poll); nil when the
     /// time ran out.
     func awaitEnd(of id: String, timeout: Double?) throws -> ClusterRecord? {
-        guard ExecutionID.isValid(id) else { throw CommandFailure("'\(id)' is not an execution id") }
+        try requireExecutionID(id)
         return try talking { () throws(ClusterError) in
             try ClusterStore.poll(timeout: timeout) { () throws(ClusterError) -> ClusterRecord? in
                 guard let record = try store.record(id) else { throw ClusterError("no execution \(id) in the cluster at \(store.url)") }
@@ -113,7 +113,7 @@ public struct ClusterBackend: Backend {
     /// Cancels an execution of the cluster: at once when no host has taken it, else through the
     /// host that holds it. Prints how it ended; exits 1 unless it ended cancelled.
     public func cancel(_ id: String) throws {
-        guard ExecutionID.isValid(id) else { throw CommandFailure("'\(id)' is not an execution id") }
+        try requireExecutionID(id)
         guard let ended = try stop(id, waiting: 30) else { throw CommandFailure("\(id) has not ended 30 s after the cancel") }
         printLine(ended.status ?? "?")
         if ended.status != "cancelled" { throw CommandFailure.exit(ProgramExit.failure) }

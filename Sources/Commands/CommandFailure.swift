@@ -74,11 +74,17 @@ public func requireOwnersAccess(to spool: Spool) throws {
     }
 }
 
+/// Refuses what is not an execution id, before it becomes part of a path or a key: the one check
+/// of an id from the command line, whichever back-end it goes to.
+func requireExecutionID(_ id: String) throws {
+    guard ExecutionID.isValid(id) else { throw CommandFailure("'\(id)' is not an execution id") }
+}
+
 extension Spool {
     /// An execution id from the command line, checked before it becomes part of a path; a job
     /// that is no execution (yet) is said as what it is.
     public func checkedExecution(_ id: String) throws -> Execution {
-        guard ExecutionID.isValid(id) else { throw CommandFailure("'\(id)' is not an execution id") }
+        try requireExecutionID(id)
         try requireOwnersAccess(to: self)
         let execution = execution(id)
         guard execution.exists else {

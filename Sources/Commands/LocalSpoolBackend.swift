@@ -102,7 +102,7 @@ public struct LocalSpoolBackend: Backend {
     }
 
     public func wait(for id: String, timeout: Double?) throws -> Ending {
-        guard ExecutionID.isValid(id) else { throw CommandFailure("'\(id)' is not an execution id") }
+        try requireExecutionID(id)
         // Asked first, as a look this user may not take would pass for "no such execution".
         try requireOwnersAccess(to: spool)
         guard spool.knows(id) else { throw CommandFailure("no execution \(id) in \(spool.root)") }
