@@ -45,20 +45,22 @@ struct Respond: ParsableCommand {
     @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The answer; '-' reads it from standard input. An answer given here is visible to every user's ps: prefer '-' or --file for anything secret.", valueName: "value"))
     var words: [String] = []
 
-    /// The answer given on the command line: the one word after the id (after `--` when it begins
-    /// with two dashes).
-    var value: String? {
-        words.first == "--" ? words.dropFirst().first : words.first
-    }
+    /// Whether the answer's words came after `--`, where a word may begin with two dashes.
+    var afterTerminator: Bool { words.first == "--" }
+
+    /// The words of the answer given on the command line, `--` left out: one, or none.
+    var answerWords: ArraySlice<String> { afterTerminator ? words.dropFirst() : words[...] }
+
+    /// The answer given on the command line.
+    var value: String? { answerWords.first }
 
     func validate() throws {
-        let answer = words.first == "--" ? Array(words.dropFirst()) : words
         // The word is not repeated: it may be an answer, and a secret one, that lacks its '--'.
-        if words.first != "--", words.contains(where: { $0.hasPrefix("--") && $0.count > 2 }) {
+        if !afterTerminator, words.contains(where: { $0.hasPrefix("--") && $0.count > 2 }) {
             throw ValidationError("a word beginning with '--' is no option of respond; an answer that begins with '--' goes after '--': respond ID -- ANSWER")
         }
         let once = "give the answer once: as VALUE, as '-' for standard input, or with --file FILE"
-        guard answer.count <= 1, (value == nil) != (file == nil) else { throw ValidationError(once) }
+        guard answerWords.count <= 1, (value == nil) != (file == nil) else { throw ValidationError(once) }
         guard wait >= 0, wait <= 86400 else { throw ValidationError("--wait takes a number of seconds from 0 to 86400") }
     }
 
