@@ -62,10 +62,15 @@ struct ClusterTests {
         return records
     }
 
-    /// When `node` last beat (the `seen` of its heartbeat in flowspool:nodes), or nil before its first.
+    /// `node`'s last heartbeat in flowspool:nodes (when, how much it holds and which), or nil
+    /// before its first.
+    func heartbeat(of node: String) throws -> JSON? {
+        try? JSON(parsing: try redis.cli("HGET", "flowspool:nodes", node))
+    }
+
+    /// When `node` last beat (its heartbeat's `seen`), or nil before its first.
     func lastBeat(of node: String) throws -> Double? {
-        let text = try redis.cli("HGET", "flowspool:nodes", node)
-        return (try? JSON(parsing: text))?["seen"]?.doubleValue
+        try heartbeat(of: node)?["seen"]?.doubleValue
     }
 
     /// Waits until `node`'s bridge has gone through a whole round begun after this call: a round
@@ -141,7 +146,7 @@ struct ClusterTests {
         try waitUntil("a takes \(waiting)", timeout: 20) { (try? store.record(waiting))?.node == "a" }
         // A heartbeat that lists it comes after the round that took it tried to dispatch it.
         try waitUntil("a's heartbeat lists \(waiting)", timeout: 20) {
-            (try? redis.cli("HGET", "flowspool:nodes", "a"))?.contains("\"\(waiting)\"") == true
+            ((try? heartbeat(of: "a")) ?? nil)?["executions"]?.arrayValue?.contains(.string(waiting)) == true
         }
         #expect(!a.spool.knows(waiting))
         #expect(try store.record(waiting)?.fields["dispatched"] == nil)
